@@ -1,0 +1,1 @@
+"""One module per channel: receive (verify, parse), send, render, status."""

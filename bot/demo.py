@@ -1,0 +1,249 @@
+"""A scripted day in a fictional pool, played through the real engine on the sandbox.
+
+``python main.py demo`` prints the transcript as a person would read it; a test compares it
+with tests/golden/demo.txt. The clock is a FakeClock and codes come from a seeded generator,
+so the day plays the same way every time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.clock import LONDON, FakeClock
+from bot.commands import PostSession
+from bot.domain import CHECK_KINDS, Inbound, Member, Practice, Session
+from bot.phones import to_e164
+from bot.pool import Pool
+from bot.render import text_with_choices
+
+# Checks that never lapse; the others are renewed yearly in the fictional pool.
+NEVER_LAPSE = frozenset({"identity", "cct", "employment_history"})
+DEMO_START = datetime(2026, 11, 30, 8, 0, tzinfo=LONDON)  # a Monday
+
+
+async def seed_pool(pool: Pool, data: dict[str, Any], today: date) -> int:
+    """Load the fictional pool's practices and members (skipping phones already there)."""
+    added = 0
+    async with pool.store.unit_of_work() as uow:
+        now = pool.clock.now()
+        for p in data["practices"]:
+            await uow.add_practice(Practice(**p))
+        for m in data["members"]:
+            phone = to_e164(m["phone"])
+            if await uow.member_by_phone(phone) is not None:
+                continue
+            paused = m.get("paused_days")
+            member = await uow.add_member(
+                Member(
+                    id=0,
+                    name=m["name"],
+                    phone=phone,
+                    roles=frozenset(m.get("roles", ["gp"])),
+                    gp_type=m.get("gp_type"),
+                    preferred_channel="sandbox",
+                    localities=tuple(m.get("localities", ())),
+                    practices=tuple(m.get("practices", ())),
+                    days=tuple(m.get("days", ())),
+                    max_sessions_per_week=m.get("max_sessions_per_week"),
+                    contracted_sessions_per_week=m.get("contracted_sessions_per_week", 0),
+                    paused_until=today + timedelta(days=paused) if paused else None,
+                ),
+                now,
+            )
+            added += 1
+            if "gp" in member.roles:
+                lapsed = set(m.get("lapsed", ()))
+                for kind in CHECK_KINDS:
+                    if kind in lapsed:
+                        expires: date | None = today - timedelta(days=3)
+                    elif kind in NEVER_LAPSE:
+                        expires = None
+                    else:
+                        expires = today + timedelta(days=300)
+                    await uow.set_check(member.id, kind, expires)
+    return added
+
+
+class Transcript:
+    """Prints what people send and receive, in order, with London times."""
+
+    def __init__(self, pool: Pool, clock: FakeClock, emit: Callable[[str], None]) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.emit = emit
+        self.last_id = 0
+        self.names: dict[str, str] = {}
+
+    async def load_names(self) -> None:
+        reader = self.pool.store.reader()
+        for role in ("gp", "coordinator", "lead"):
+            for member in await reader.members_with_role(role):
+                self.names[member.phone] = member.name
+
+    def at(self) -> str:
+        return f"{self.clock.now().astimezone(LONDON):%H:%M}"
+
+    def scene(self, title: str) -> None:
+        self.emit("")
+        self.emit(f"== {title} ==")
+
+    def note(self, text: str) -> None:
+        self.emit(f"{self.at()}  ({text})")
+
+    async def says(self, phone: str, text: str) -> None:
+        await self.says_together([(phone, text)])
+
+    async def says_together(self, replies: list[tuple[str, str]]) -> None:
+        """Several people reply in the same instant; the store decides who was first."""
+        for phone, text in replies:
+            self.emit(f"{self.at()}  {self.names.get(to_e164(phone), phone)}: {text}")
+        await asyncio.gather(*(self.pool.engine.receive(self._inbound(p, t)) for p, t in replies))
+        await self.show()
+
+    def _inbound(self, phone: str, text: str) -> Inbound:
+        self._count = getattr(self, "_count", 0) + 1
+        return Inbound("sandbox", to_e164(phone), text, f"demo-{self._count}", self.clock.now())
+
+    async def show(self) -> None:
+        """Settle the pool, then print every message it sent since last time."""
+        await self.pool.settle()
+        sent = await self.pool.store.reader().outbound_after(self.last_id, self.clock.now())
+        groups: list[list[Any]] = []
+        for message in sent:
+            self.last_id = message.id
+            same = (groups and groups[-1][0].kind == message.kind == "offer") or (
+                groups and groups[-1][0].kind == message.kind and groups[-1][0].body == message.body
+            )
+            if same:
+                groups[-1].append(message)
+            else:
+                groups.append([message])
+        for group in groups:
+            first = group[0]
+            text = text_with_choices(first.body or "", first.choices)
+            self.emit(f"{self.at()}  to {self.names.get(first.address, first.address)}:")
+            for line in text.splitlines():
+                self.emit(f"         {line}")
+            if len(group) > 1:
+                others = ", ".join(
+                    self.names.get(m.address, m.address)
+                    + (f" ({m.choices[0].value.split()[-1]})" if m.choices else "")
+                    for m in group[1:]
+                )
+                self.emit(f"         ...and the same to {others}")
+
+    async def advance(self, minutes: int) -> None:
+        self.clock.advance(timedelta(minutes=minutes))
+        await self.show()
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
+
+
+async def play(pool: Pool, clock: FakeClock, data: dict[str, Any], emit: Callable[[str], None]) -> None:
+    """The scripted day. The pool must be open on an empty database with clock at DEMO_START."""
+    today = clock.now().astimezone(LONDON).date()
+    tomorrow = today + timedelta(days=1)
+    await seed_pool(pool, data, today)
+    t = Transcript(pool, clock, emit)
+    await t.load_names()
+    reader = pool.store.reader()
+    priya = await reader.member_by_phone(to_e164("07700 900001"))
+    assert priya is not None
+
+    async def post(**fields: Any) -> Session:
+        session: Session = await pool.engine.execute(
+            PostSession(posted_by=priya.id, via="cli", **fields), actor=f"member:{priya.id}"
+        )
+        return session
+
+    emit(f"A day at {data['name']}, played on the sandbox channel.")
+    people, practices = len(data["members"]), len(data["practices"])
+    emit(f"{today:%A %-d %B %Y}, London time. {people} people, {practices} practices.")
+
+    t.scene("A routine session goes out in waves, best fit first")
+    routine = await post(
+        practice="X10001",
+        starts_at=_at(tomorrow, 8, 30),
+        ends_at=_at(tomorrow, 12, 30),
+        rate_pence=32000,
+        notes="Duty doctor morning.",
+    )
+    t.note(f"Priya Shah posts session {routine.code}: Riverside Surgery, tomorrow 08:30-12:30")
+    await t.show()
+    codes = await _codes(pool, routine)
+
+    t.scene("Replies: a decline, one to clarify, one the bot does not understand")
+    clock.advance(timedelta(minutes=4))
+    await t.says("07700 900101", "No sorry")
+    clock.advance(timedelta(minutes=2))
+    await t.says("07700 900109", "yes but only till 12")
+    clock.advance(timedelta(minutes=1))
+    await t.says("07700 900102", "Can I bring my medical student")
+
+    t.scene("Half an hour without a taker: the next wave")
+    clock.set(_at(today, 8, 30))
+    await t.show()
+    codes = await _codes(pool, routine)
+
+    t.scene("The first valid acceptance books it; everyone else is told")
+    clock.set(_at(today, 8, 41))
+    await t.says("07700 900104", "Yes please")
+    clock.advance(timedelta(minutes=1))
+    await t.says("07700 900109", "YES")
+
+    t.scene("An urgent session goes to every eligible GP at once")
+    clock.set(_at(today, 9, 15))
+    urgent = await post(
+        practice="X20001",
+        starts_at=_at(today, 14, 0),
+        ends_at=_at(today, 18, 0),
+        rate_pence=36000,
+        urgent=True,
+        notes="Duty doctor cover, sickness.",
+    )
+    t.note(f"Priya Shah posts urgent session {urgent.code}: Hillview Health Centre, today 14:00-18:00")
+    await t.show()
+
+    t.scene("Two GPs accept in the same instant")
+    clock.advance(timedelta(minutes=1))
+    await t.says_together([("07700 900111", "yes"), ("07700 900113", "Y")])
+
+    t.scene("A booked GP gives the session up, and it is offered again")
+    clock.set(_at(today, 10, 0))
+    booked_code = codes.get(to_e164("07700 900104"), "????")
+    await t.says("07700 900104", f"DROP {booked_code}")
+    codes = await _codes(pool, routine)
+    clock.advance(timedelta(minutes=5))
+    isla_code = codes.get(to_e164("07700 900109"), "????")
+    await t.says("07700 900109", f"{isla_code} yes")
+
+    t.scene("Keywords work on every channel")
+    clock.advance(timedelta(minutes=10))
+    await t.says("07700 900109", "BOOKINGS")
+
+    t.scene("End of the morning")
+    for session in (routine, urgent):
+        view = await reader.session_view(session.id)
+        assert view is not None
+        who = f", booked by {view.booked.name}" if view.booked else ""
+        emit(
+            f"Session {session.code} ({view.practice.name}): {view.session.status}{who}; "
+            f"{len(view.offers)} offers made."
+        )
+    items = await reader.inbox()
+    emit(f"Coordinators' inbox: {len(items)} message(s) to read.")
+    for item in items:
+        who = item.member.name if item.member else item.address
+        emit(f"  {item.received_at.astimezone(LONDON):%H:%M} {who}: {item.body}")
+
+
+async def _codes(pool: Pool, session: Session) -> dict[str, str]:
+    """Each member's current offer code for the session, by phone (to script their replies)."""
+    view = await pool.store.reader().session_view(session.id)
+    assert view is not None
+    return {member.phone: offer.code for offer, member in view.offers}

@@ -1,0 +1,223 @@
+"""Domain types shared by every layer. Plain data: no I/O, no channel, no SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+CHECK_KINDS = (
+    "identity",
+    "cct",
+    "indemnity",
+    "occupational_health",
+    "performers_list",
+    "gmc",
+    "employment_history",
+    "dbs",
+)
+GP_TYPES = ("salaried", "locum", "partner", "returner", "fellow", "retainer")
+CHANNELS = ("sms", "slack", "telegram", "sandbox")
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class SessionStatus(StrEnum):
+    OPEN = "open"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    DELIVERED = "delivered"
+
+
+class OfferState(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # the session filled, was cancelled or was re-offered
+    EXPIRED = "expired"
+
+
+class BookingState(StrEnum):
+    BOOKED = "booked"
+    DROPPED = "dropped"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Practice:
+    ods_code: str
+    name: str
+    pcn: str = ""
+    locality: str = ""
+    address: str = ""
+    clinical_system: str = ""
+    info_pack: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    name: str
+    phone: str
+    email: str | None = None
+    roles: frozenset[str] = frozenset({"gp"})
+    gp_type: str | None = None
+    registration_number: str | None = None
+    preferred_channel: str = "sms"
+    slack_user_id: str | None = None
+    telegram_chat_id: str | None = None
+    localities: tuple[str, ...] = ()
+    practices: tuple[str, ...] = ()
+    days: tuple[str, ...] = ()
+    max_sessions_per_week: int | None = None
+    contracted_sessions_per_week: int = 0
+    paused_until: date | None = None
+    urgent_at_night: bool = False
+    opted_out: frozenset[str] = frozenset()
+
+    @property
+    def is_gp(self) -> bool:
+        return "gp" in self.roles
+
+    @property
+    def is_coordinator(self) -> bool:
+        return "coordinator" in self.roles
+
+    def address_on(self, channel: str) -> str | None:
+        """Where this member is reached on ``channel``, if they are linked there."""
+        return {
+            "sms": self.phone,
+            "sandbox": self.phone,
+            "slack": self.slack_user_id,
+            "telegram": self.telegram_chat_id,
+        }.get(channel)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    id: int
+    code: str
+    practice: str
+    starts_at: datetime
+    ends_at: datetime
+    rate_pence: int
+    urgent: bool
+    notes: str
+    status: SessionStatus
+    posted_by: int | None
+    round: int = 1
+    kind: str = "clinical"
+    created_at: datetime | None = None
+    filled_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    id: int
+    session_id: int
+    member_id: int
+    code: str
+    round: int
+    wave: int
+    channel: str | None
+    state: OfferState
+    answer: str | None
+    sent_at: datetime | None
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    id: int
+    session_id: int
+    member_id: int
+    code: str
+    state: BookingState
+    booked_at: datetime
+    offer_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookedSlot:
+    """A member's booking as eligibility needs it: when and where."""
+
+    session_id: int
+    practice: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """An open question put to a member, answered by its code or as their only question."""
+
+    kind: str
+    code: str
+    ref_id: int
+    member_id: int
+    asked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A possible answer: a button on chat channels, a reply word on SMS."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message from a person, as any channel hands it to the engine."""
+
+    channel: str
+    address: str
+    text: str
+    external_id: str
+    received_at: datetime
+    choice: str | None = None  # the value of a button the person pressed
+
+    @property
+    def said(self) -> str:
+        return self.choice if self.choice is not None else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """Something to say to a member (or, for unknown senders, to a bare address).
+
+    ``topic`` ties messages about the same thing together (``offer:12``) so a chat channel
+    can edit the original message instead of sending a new one.
+    """
+
+    text: str
+    member_id: int | None = None
+    choices: tuple[Choice, ...] = ()
+    channel: str | None = None
+    address: str | None = None
+    not_before: datetime | None = None
+    topic: str | None = None
+    kind: str = "reply"
+    urgent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    actor: str
+    action: str
+    subject: str
+    channel: str | None = None
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GpFacts:
+    """What eligibility and ranking need to know about one GP for one session."""
+
+    member: Member
+    checks: dict[str, date | None]  # kind -> expiry (None: never lapses)
+    bookings: tuple[BookedSlot, ...]  # live bookings near the session's week
+    worked_at_practice: bool
+    recent_sessions: int  # booked sessions in the last four weeks
+    offered_this_round: bool
+    turned_down: bool  # declined this session, or booked it and gave it up

@@ -1,0 +1,201 @@
+"""The conversation engine: inbound → flow → outbound, each in one transaction.
+
+Every inbound message, command and timer runs as one ``Turn``: a unit of work on the store, the
+time it happened, and the messages it wants to send. The flow reads and writes through the unit
+of work and says what to send; the engine writes those messages to the outbox in the same
+transaction (persist, then send) and wakes the dispatcher after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from bot.clock import Clock
+from bot.domain import AuditEntry, Inbound, Member, Outbound
+from bot.policy import PoolPolicy
+from bot.ports import QueuedMessage, Store, TimerRow, UnitOfWork
+from bot.reach import reach
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class Turn:
+    """One unit of work: what happened, when, and what to say about it."""
+
+    uow: UnitOfWork
+    now: datetime
+    policy: PoolPolicy
+    channels_on: tuple[str, ...]
+    rng: random.Random
+    actor: str  # who caused this turn, for the audit log: "member:12", "api", "timer:3"
+    inbound: Inbound | None = None
+    member: Member | None = None
+    message_id: int | None = None  # the stored inbound message
+    outbound: list[Outbound] = field(default_factory=list)
+
+    def say(self, outbound: Outbound) -> None:
+        self.outbound.append(outbound)
+
+    def reply(self, text: str, **extra: Any) -> None:
+        """Answer the inbound message on the channel it came from."""
+        assert self.inbound is not None, "reply() only answers an inbound message"
+        self.outbound.append(
+            Outbound(
+                text=text,
+                member_id=self.member.id if self.member else None,
+                channel=self.inbound.channel,
+                address=self.inbound.address,
+                **extra,
+            )
+        )
+
+    async def audit(self, action: str, subject: str, channel: str | None = None, **detail: object) -> None:
+        if channel is None and self.inbound is not None:
+            channel = self.inbound.channel
+        await self.uow.audit(AuditEntry(self.actor, action, subject, channel, dict(detail)), self.now)
+
+
+class Conversation(Protocol):
+    async def __call__(self, turn: Turn) -> None:
+        """Handle ``turn.inbound`` from ``turn.member`` (None: an unknown sender)."""
+
+
+TimerHandler = Callable[[Turn, TimerRow], Awaitable[None]]
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        policy: PoolPolicy,
+        channels_on: Collection[str],
+        conversation: Conversation,
+        rng: random.Random | None = None,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+        self.channels_on = tuple(channels_on)
+        self.conversation = conversation
+        self.rng = rng or random.SystemRandom()
+        self.on_commit = on_commit
+        self.timer_handlers: dict[str, TimerHandler] = {}
+        self.command_handlers: dict[type, Callable[[Turn, Any], Awaitable[Any]]] = {}
+
+    def on_timer(self, kind: str, handler: TimerHandler) -> None:
+        self.timer_handlers[kind] = handler
+
+    def on_command(self, command: type, handler: Callable[[Turn, Any], Awaitable[Any]]) -> None:
+        self.command_handlers[command] = handler
+
+    async def execute(self, command: object, actor: str) -> Any:
+        """Run a command through the handler a flow registered for it."""
+        handler = self.command_handlers[type(command)]
+        return await self.run(actor, lambda turn: handler(turn, command))
+
+    def _turn(self, uow: UnitOfWork, actor: str, **extra: Any) -> Turn:
+        return Turn(
+            uow=uow,
+            now=self.clock.now(),
+            policy=self.policy,
+            channels_on=self.channels_on,
+            rng=self.rng,
+            actor=actor,
+            **extra,
+        )
+
+    async def receive(self, inbound: Inbound) -> bool:
+        """Handle one inbound message. False when its external id was seen before."""
+        async with self.store.unit_of_work() as uow:
+            member = await uow.member_by_address(inbound.channel, inbound.address)
+            message_id = await uow.record_inbound(inbound, member.id if member else None)
+            if message_id is None:
+                return False
+            actor = f"member:{member.id}" if member else f"{inbound.channel}:unknown"
+            turn = self._turn(uow, actor, inbound=inbound, member=member, message_id=message_id)
+            await self.conversation(turn)
+            await self._queue(turn)
+        self.on_commit()
+        return True
+
+    async def run(self, actor: str, action: Callable[[Turn], Awaitable[T]]) -> T:
+        """Run a command (from the API, the CLI, a coordinator) as one turn."""
+        async with self.store.unit_of_work() as uow:
+            turn = self._turn(uow, actor)
+            result = await action(turn)
+            await self._queue(turn)
+        self.on_commit()
+        return result
+
+    async def run_timer(self, timer: TimerRow) -> bool:
+        """Run a due timer exactly once: it is marked done in the same transaction as its work."""
+        handler = self.timer_handlers.get(timer.kind)
+        async with self.store.unit_of_work() as uow:
+            turn = self._turn(uow, f"timer:{timer.kind}")
+            if not await uow.finish_timer(timer.id, turn.now):
+                return False
+            if handler is None:
+                log.error("no handler for timer kind %s; marked done", timer.kind)
+            else:
+                await handler(turn, timer)
+            await self._queue(turn)
+        self.on_commit()
+        return True
+
+    async def _queue(self, turn: Turn) -> None:
+        """Write the turn's messages to the outbox, each on the channel that reaches its person."""
+        if not turn.outbound:
+            return
+        wanted = {o.member_id for o in turn.outbound if o.member_id is not None}
+        people = await turn.uow.members(wanted)
+        rows: list[QueuedMessage] = []
+        for out in turn.outbound:
+            person = people.get(out.member_id) if out.member_id is not None else None
+            row = _route(out, person, self.channels_on)
+            if row is not None:
+                rows.append(row)
+        await turn.uow.enqueue(rows, turn.now)
+
+
+# Kinds that answer an opt-out itself, on the channel it came from.
+_SENT_DESPITE_OPT_OUT = frozenset({"opted_out"})
+
+
+def _route(out: Outbound, person: Member | None, channels_on: Collection[str]) -> QueuedMessage | None:
+    if out.channel is not None and out.address is not None:
+        if person and out.channel in person.opted_out and out.kind not in _SENT_DESPITE_OPT_OUT:
+            return None
+        channel, address = out.channel, out.address
+        status, error = "queued", None
+    elif person is not None:
+        found = reach(person, channels_on)
+        if found is None:
+            # Kept, not dropped: the coordinator sees who could not be reached.
+            channel, address = person.preferred_channel, person.phone
+            status, error = "failed", "no enabled channel reaches this member"
+        else:
+            (channel, address), status, error = found, "queued", None
+    else:
+        log.warning("outbound with neither member nor address dropped (kind %s)", out.kind)
+        return None
+    return QueuedMessage(
+        member_id=person.id if person else out.member_id,
+        channel=channel,
+        address=address,
+        body=out.text,
+        choices=out.choices,
+        topic=out.topic,
+        kind=out.kind,
+        not_before=out.not_before,
+        status=status,
+        error=error,
+    )

@@ -1,0 +1,77 @@
+"""The HTTP app: the adapters' webhooks, the JSON API, the sandbox and /healthz on one server."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from bot.api import api_router
+from bot.pool import Pool
+
+
+def bearer_auth(token: str) -> Callable[..., None]:
+    """A dependency that lets through only ``Authorization: Bearer <token>``."""
+    scheme = HTTPBearer(auto_error=False, description="POOL_ADMIN_TOKEN")
+
+    def check(credentials: HTTPAuthorizationCredentials | None = Depends(scheme)) -> None:  # noqa: B008
+        given = credentials.credentials if credentials else ""
+        if not secrets.compare_digest(given.encode(), token.encode()):
+            raise HTTPException(
+                status_code=401,
+                detail="a bearer token (POOL_ADMIN_TOKEN) is needed",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    return check
+
+
+def create_app(
+    pool: Pool,
+    admin_token: str,
+    routers: Sequence[APIRouter] = (),
+    run_background: bool = False,
+) -> FastAPI:
+    """``run_background``: start the dispatcher and timer loop with the server (``serve``)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if run_background:
+            await pool.start()
+        try:
+            yield
+        finally:
+            if run_background:
+                await pool.stop()
+
+    app = FastAPI(
+        title="GP pool bot",
+        summary="Offers vacant GP sessions by SMS, Slack and Telegram and books the first valid acceptance.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.pool = pool
+    auth = bearer_auth(admin_token)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "problem": e["msg"]}
+            for e in error.errors()
+        ]
+        return JSONResponse({"detail": problems}, status_code=422)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        await pool.store.reader().next_timer_due()
+        return {"status": "ok"}
+
+    app.include_router(api_router(pool, auth))
+    for router in routers:
+        app.include_router(router)
+    return app

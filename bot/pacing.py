@@ -1,0 +1,55 @@
+"""Keeping inside a provider's limits: a steady rate per channel, a gap per person.
+
+Times come from the injected clock, so tests see the pacing without waiting for it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+
+
+class Pacer:
+    """Spaces sends evenly at ``per_second``; a 429 pauses the whole channel."""
+
+    def __init__(self, clock: Clock, per_second: float | None) -> None:
+        self._clock = clock
+        self._gap = timedelta(seconds=1 / per_second) if per_second else timedelta(0)
+        self._next_slot: datetime | None = None
+        self._paused_until: datetime | None = None
+
+    async def wait_turn(self) -> None:
+        now = self._clock.now()
+        slot = max(now, self._next_slot or now, self._paused_until or now)
+        self._next_slot = slot + self._gap
+        if slot > now:
+            await self._clock.sleep_until(slot)
+
+    def pause(self, seconds: float) -> None:
+        until = self._clock.now() + timedelta(seconds=seconds)
+        if self._paused_until is None or until > self._paused_until:
+            self._paused_until = until
+        if self._next_slot is None or self._next_slot < until:
+            self._next_slot = until
+
+
+class AddressGaps:
+    """The earliest time each address may be sent to again (e.g. Telegram: 1 a second a chat)."""
+
+    def __init__(self, clock: Clock, interval: float) -> None:
+        self._clock = clock
+        self._interval = timedelta(seconds=interval)
+        self._next: dict[str, datetime] = {}
+
+    async def wait_for(self, address: str) -> None:
+        if not self._interval:
+            return
+        now = self._clock.now()
+        ready = self._next.get(address)
+        if ready is not None and ready > now:
+            await self._clock.sleep_until(ready)
+        self._next[address] = max(now, ready or now) + self._interval
+        if len(self._next) > 10_000:
+            cutoff = self._clock.now()
+            self._next = {a: t for a, t in self._next.items() if t > cutoff}

@@ -1,0 +1,118 @@
+"""The running pool: store, engine, dispatcher and timer loop, started and stopped together.
+
+APScheduler wakes the timer loop every few seconds (and at the next due time), but the store
+is the source of truth: a timer that fell due while the process was down is simply due now.
+Its jobs never misfire away (``misfire_grace_time=None``): late work is still done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.clock import Clock
+from bot.engine import Engine
+from bot.outbox import Dispatcher
+from bot.policy import PoolPolicy
+from bot.ports import Channel, Store
+from bot.timers import TimerLoop
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pool:
+    store: Store
+    engine: Engine
+    dispatcher: Dispatcher
+    timers: TimerLoop
+    clock: Clock
+    channels: Mapping[str, Channel]
+    policy: PoolPolicy
+    poll_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._scheduler: AsyncIOScheduler | None = None
+
+    async def recover(self) -> None:
+        """After a crash: messages that were being sent go to the queue again."""
+        requeued = await self.store.requeue_in_flight()
+        if requeued:
+            log.warning("%d messages were in flight at the last stop; sending them again", requeued)
+
+    async def settle(self) -> None:
+        """Run due timers and send due messages until nothing more is due now (tests, demo)."""
+        while (await self.timers.run_due()) + (await self.dispatcher.drain()):
+            pass
+
+    async def tick(self) -> None:
+        await self.timers.run_due()
+        self.dispatcher.wake()
+        await self._schedule_next_timer()
+
+    async def housekeeping(self) -> None:
+        purged = await self.store.purge_message_bodies(self.clock.now() - self.policy.message_retention)
+        if purged:
+            log.info("deleted the bodies of %d messages past their retention", purged)
+
+    async def start(self) -> None:
+        """Start the background work of ``serve``: the dispatcher and the timer loop."""
+        await self.recover()
+        self._stop.clear()
+        self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(self._stop)))
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self.poll_seconds),
+            id="timers",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            next_run_time=self.clock.now(),
+        )
+        scheduler.add_job(
+            self.housekeeping,
+            IntervalTrigger(hours=1),
+            id="housekeeping",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            next_run_time=self.clock.now(),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    async def _schedule_next_timer(self) -> None:
+        """Wake exactly at the next due timer when it comes before the next poll."""
+        if self._scheduler is None:
+            return
+        due = await self.store.reader().next_timer_due()
+        if due is not None and due - self.clock.now() < timedelta(seconds=self.poll_seconds):
+            self._scheduler.add_job(
+                self.tick,
+                DateTrigger(run_date=max(due, self.clock.now())),
+                id="timers-next",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.store.close()

@@ -1,0 +1,297 @@
+"""The ports the core talks through: a channel, and the store's unit of work.
+
+Adapters implement ``Channel``; ``storage/`` implements ``Store`` and ``UnitOfWork``. The core
+and the flows only ever see these shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from bot.domain import (
+    AuditEntry,
+    Booking,
+    Choice,
+    GpFacts,
+    Inbound,
+    Member,
+    Offer,
+    Practice,
+    Question,
+    Session,
+    SessionStatus,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Channels
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLimits:
+    """What a provider allows; the dispatcher keeps inside it."""
+
+    per_second: float | None = None  # overall sends a second; None: no limit
+    per_address_interval: float = 0.0  # seconds between two sends to one person
+    max_in_flight: int = 50  # concurrent requests to the provider
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """An outbound message as the dispatcher hands it to a channel."""
+
+    id: int
+    channel: str
+    address: str
+    text: str
+    choices: tuple[Choice, ...]
+    member_id: int | None
+    topic: str | None
+    kind: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    provider_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    """A transient failure (429, 5xx, timeout). ``after``: the provider's Retry-After."""
+
+    reason: str
+    after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """A permanent failure for this message: bad address, rejected content."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OptedOut:
+    """The provider says this person blocked us or opted out; record it and stop sending."""
+
+    reason: str
+
+
+SendResult = Sent | RetryLater | Unreachable | OptedOut
+
+
+class Channel(Protocol):
+    name: str
+    limits: ChannelLimits
+    # Chat channels can edit a message in place for free; SMS cannot and each text costs money.
+    edits_are_free: bool
+
+    async def send(self, message: OutboxMessage) -> SendResult:
+        """Hand one message to the provider."""
+
+    def render(self, text: str, choices: Sequence[Choice]) -> str:
+        """The message as a person reads it on this channel, choices included."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Store
+
+
+@dataclass(frozen=True, slots=True)
+class TimerRow:
+    id: int
+    kind: str
+    subject: str
+    due_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """An outbound row to write to the outbox, with its channel already chosen."""
+
+    member_id: int | None
+    channel: str
+    address: str
+    body: str
+    choices: tuple[Choice, ...]
+    topic: str | None
+    kind: str
+    not_before: datetime | None
+    status: str = "queued"
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchOutcome:
+    message_id: int
+    status: str  # sent, queued (to retry), failed
+    provider_id: str | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    opted_out_member: int | None = None
+    attempted: bool = True  # False: put back in the queue unsent, to keep a person's order
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """A session as coordinators and the API see it."""
+
+    session: Session
+    practice: Practice
+    booked: Member | None
+    offers: tuple[tuple[Offer, Member], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    id: int
+    channel: str
+    address: str
+    body: str | None
+    choices: tuple[Choice, ...]
+    kind: str
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+    member_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    id: int
+    message_id: int
+    member: Member | None
+    channel: str
+    address: str
+    body: str | None
+    received_at: datetime
+    state: str
+
+
+class Reader(Protocol):
+    """Queries that read; safe outside a unit of work."""
+
+    async def member(self, member_id: int) -> Member | None: ...
+    async def members(self, member_ids: Iterable[int]) -> dict[int, Member]: ...
+    async def member_by_phone(self, phone: str) -> Member | None: ...
+    async def member_by_address(self, channel: str, address: str) -> Member | None: ...
+    async def members_with_role(self, role: str) -> list[Member]: ...
+    async def practice(self, ods_code: str) -> Practice | None: ...
+    async def session(self, session_id: int) -> Session | None: ...
+    async def session_by_code(self, code: str) -> Session | None: ...
+    async def session_view(self, session_id: int) -> SessionView | None: ...
+    async def sessions_between(self, start: datetime, end: datetime) -> list[Session]: ...
+    async def offer(self, offer_id: int) -> Offer | None: ...
+    async def offers_for_session(self, session_id: int) -> list[Offer]: ...
+    async def offer_by_code(self, member_id: int, code: str) -> Offer | None: ...
+    async def latest_answered_offer(self, member_id: int, since: datetime) -> Offer | None: ...
+    async def open_questions(self, member_id: int) -> list[Question]: ...
+    async def open_offers(self, member_id: int) -> list[tuple[Offer, Session, Practice]]: ...
+    async def live_booking(self, session_id: int) -> Booking | None: ...
+    async def upcoming_bookings(
+        self, member_id: int, now: datetime
+    ) -> list[tuple[Booking, Session, Practice]]: ...
+    async def booking_by_code(self, member_id: int, code: str) -> Booking | None: ...
+    async def codes_in_use(self, member_ids: Iterable[int]) -> dict[int, set[str]]: ...
+    async def gp_facts(
+        self, session: Session, now: datetime, member_ids: Iterable[int] | None = None
+    ) -> list[GpFacts]: ...
+    async def messages_to(
+        self, channel: str, address: str, after_id: int, now: datetime
+    ) -> list[SentMessage]: ...
+    async def outbound_after(self, after_id: int, now: datetime) -> list[SentMessage]: ...
+    async def due_timers(self, now: datetime, limit: int = 100) -> list[TimerRow]: ...
+    async def next_timer_due(self) -> datetime | None: ...
+    async def inbox(self, state: str = "open") -> list[InboxItem]: ...
+    async def recent_outbound_to(self, channel: str, address: str, kind: str, since: datetime) -> int: ...
+
+
+class UnitOfWork(Reader, Protocol):
+    """Reads and writes in one transaction: all of it is committed, or none of it."""
+
+    async def record_inbound(self, inbound: Inbound, member_id: int | None) -> int | None:
+        """The new message's id, or None when this external id was seen before."""
+
+    async def add_practice(self, practice: Practice) -> None: ...
+    async def add_member(self, member: Member, now: datetime) -> Member: ...
+    async def set_check(self, member_id: int, kind: str, expires: date | None) -> None: ...
+    async def add_session(
+        self,
+        *,
+        code: str,
+        practice: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        rate_pence: int,
+        urgent: bool,
+        notes: str,
+        posted_by: int | None,
+        posted_via: str,
+        now: datetime,
+    ) -> Session: ...
+    async def session_code_taken(self, code: str) -> bool: ...
+    async def set_session_status(
+        self, session_id: int, status: SessionStatus, *, expect: SessionStatus, now: datetime
+    ) -> bool:
+        """Compare-and-set: True only when the session was in ``expect``."""
+
+    async def start_new_round(self, session_id: int) -> int: ...
+    async def add_offers(
+        self,
+        session: Session,
+        wave: int,
+        rows: Sequence[tuple[int, str, str | None]],
+        now: datetime,
+    ) -> list[Offer]: ...
+    async def answer_offer(self, offer_id: int, state: str, answer: str | None, now: datetime) -> bool:
+        """Close an open offer; False when it was no longer open."""
+
+    async def withdraw_open_offers(self, session_id: int, now: datetime) -> list[Offer]: ...
+    async def withdraw_member_offers(self, member_id: int, now: datetime) -> list[Offer]: ...
+    async def reopen_declined_offer(self, offer_id: int) -> bool: ...
+    async def record_late_answer(self, offer_id: int, answer: str, now: datetime) -> None: ...
+    async def add_booking(
+        self,
+        *,
+        session_id: int,
+        member_id: int,
+        offer_id: int | None,
+        code: str,
+        via: str,
+        now: datetime,
+    ) -> Booking: ...
+    async def end_booking(self, booking_id: int, state: str, now: datetime) -> bool: ...
+    async def set_paused_until(self, member_id: int, until: date | None) -> None: ...
+    async def opt_out(self, member_id: int, channel: str, now: datetime) -> None: ...
+    async def opt_in(self, member_id: int, channel: str) -> bool: ...
+    async def enqueue(self, messages: Sequence[QueuedMessage], now: datetime) -> list[int]: ...
+    async def add_timer(
+        self, kind: str, subject: str, due_at: datetime, payload: dict[str, Any], now: datetime
+    ) -> int: ...
+    async def cancel_timers(self, kind: str, subject: str) -> int: ...
+    async def finish_timer(self, timer_id: int, now: datetime) -> bool:
+        """Mark a pending timer done; False when it had already run."""
+
+    async def audit(self, entry: AuditEntry, now: datetime) -> None: ...
+    async def add_to_inbox(self, message_id: int, member_id: int | None, now: datetime) -> None: ...
+    async def close_inbox_item(self, item_id: int, by: int | None, now: datetime) -> bool: ...
+
+
+class Store(Protocol):
+    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+    def reader(self) -> Reader: ...
+
+    # The dispatcher's own short transactions.
+    async def claim_outbox(self, now: datetime, limit: int) -> list[OutboxMessage]: ...
+    async def record_dispatch(self, outcomes: Sequence[DispatchOutcome], now: datetime) -> None: ...
+    async def requeue_in_flight(self) -> int: ...
+    async def next_outbox_due(self) -> datetime | None: ...
+    async def retry_timer_later(self, timer_id: int, error: str, due_at: datetime, give_up: bool) -> None: ...
+    async def purge_message_bodies(self, before: datetime) -> int: ...
+    async def close(self) -> None: ...

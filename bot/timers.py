@@ -1,0 +1,52 @@
+"""The timer loop: scheduled work is rows in the store, run once each when due.
+
+A timer is marked done in the same transaction as the work it does, so it runs exactly once,
+also when it fell due while the process was stopped. A timer whose work fails is tried again
+later and, after a few tries, marked failed with its error rather than retried for ever.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.engine import Engine
+from bot.ports import Store
+
+log = logging.getLogger(__name__)
+
+
+class TimerLoop:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        clock: Clock,
+        retry_after: timedelta = timedelta(minutes=1),
+        max_attempts: int = 5,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.clock = clock
+        self.retry_after = retry_after
+        self.max_attempts = max_attempts
+
+    async def run_due(self) -> int:
+        """Run every timer due by now, oldest first; the number that ran."""
+        now = self.clock.now()
+        ran = 0
+        while due := await self.store.reader().due_timers(now, limit=100):
+            for timer in due:
+                try:
+                    if await self.engine.run_timer(timer):
+                        ran += 1
+                except Exception as error:
+                    log.exception("timer %s (%s) failed", timer.id, timer.kind)
+                    await self.store.retry_timer_later(
+                        timer.id,
+                        type(error).__name__,
+                        self.clock.now() + self.retry_after,
+                        give_up=timer.attempts + 1 >= self.max_attempts,
+                    )
+        return ran

@@ -1,0 +1,171 @@
+"""The pool's settings, read from environment variables (DESIGN.md's contract).
+
+A channel is on when all of its credentials are set and off when none are; a partial set, or
+any invalid value, stops start-up with one line naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A setting that stops start-up; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    pool_database: Path = Field(default=Path("data/pool.db"))
+    pool_public_url: AnyHttpUrl = Field(default=AnyHttpUrl("http://localhost:8000"))
+    pool_admin_token: str | None = None
+    pool_sandbox: Literal["on", "off"] = "on"
+    pool_name: str = "the GP pool"
+
+    # Offers: routine sessions go in waves of this size, the next after this many minutes.
+    pool_wave_size: int = Field(default=5, ge=1, le=1000)
+    pool_wave_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Messages' bodies are deleted after this many days (the message rows stay for the figures).
+    pool_message_retention_days: int = Field(default=90, ge=1, le=3650)
+    # The named wellbeing lead (a member's phone): the only person who hears about distress.
+    pool_wellbeing_lead: str | None = None
+    # SMS "this session has been filled" costs money; chat channels edit for free.
+    pool_filled_sms: bool = False
+    # How often the timer loop looks for due work written by another process (the CLI).
+    pool_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.twilio.com"))
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_api_base: AnyHttpUrl = Field(default=AnyHttpUrl("https://slack.com/api/"))
+
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_base: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.telegram.org"))
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `export SLACK_BOT_TOKEN=` means "not set", as it does for most tools.
+        if isinstance(value, str) and value.strip() == "":
+            return None
+        return value
+
+    @property
+    def public_url(self) -> str:
+        return str(self.pool_public_url).rstrip("/")
+
+    @property
+    def sandbox_on(self) -> bool:
+        return self.pool_sandbox == "on"
+
+    @property
+    def twilio_on(self) -> bool:
+        return _channel_state(
+            "Twilio",
+            {
+                "TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+                "TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+                "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID": self.twilio_from_number
+                or self.twilio_messaging_service_sid,
+            },
+        )
+
+    @property
+    def slack_on(self) -> bool:
+        return _channel_state(
+            "Slack",
+            {
+                "SLACK_BOT_TOKEN": self.slack_bot_token,
+                "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+            },
+        )
+
+    @property
+    def telegram_on(self) -> bool:
+        return _channel_state(
+            "Telegram",
+            {
+                "TELEGRAM_BOT_TOKEN": self.telegram_bot_token,
+                "TELEGRAM_WEBHOOK_SECRET": self.telegram_webhook_secret,
+            },
+        )
+
+    @property
+    def channels_on(self) -> tuple[str, ...]:
+        flags = {
+            "sms": self.twilio_on,
+            "slack": self.slack_on,
+            "telegram": self.telegram_on,
+            "sandbox": self.sandbox_on,
+        }
+        return tuple(name for name, on in flags.items() if on)
+
+
+def _channel_state(provider: str, credentials: dict[str, str | None]) -> bool:
+    missing = [name for name, value in credentials.items() if not value]
+    if not missing:
+        return True
+    if len(missing) == len(credentials):
+        return False
+    raise ConfigError(
+        f"{provider} is partly configured: set {', '.join(missing)} (or unset all of its "
+        "credentials to turn it off)"
+    )
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read and check the settings; a problem raises ConfigError with one line."""
+    env = dict(os.environ if environ is None else environ)
+    try:
+        settings = Settings(_env_file=None, **_from(env))  # type: ignore[call-arg]
+    except ValidationError as error:
+        first = error.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(f"{variable}: {first['msg']}") from None
+    # Validate the channel rules now, so a partial set stops start-up.
+    settings.channels_on  # noqa: B018
+    return settings
+
+
+def _from(env: dict[str, str]) -> dict[str, str]:
+    names = {name.upper() for name in Settings.model_fields}
+    return {key.lower(): value for key, value in env.items() if key.upper() in names}
+
+
+@dataclass(frozen=True)
+class AdminToken:
+    value: str
+    generated: bool
+    path: Path | None
+
+
+def admin_token(settings: Settings) -> AdminToken:
+    """The JSON API's bearer token: from POOL_ADMIN_TOKEN, else kept beside the database.
+
+    As Jupyter does, a token is generated at first start and printed; it is stored with
+    owner-only permissions so later starts (and the CLI) use the same one.
+    """
+    if settings.pool_admin_token:
+        return AdminToken(settings.pool_admin_token, generated=False, path=None)
+    path = settings.pool_database.parent / "admin_token"
+    if path.exists():
+        return AdminToken(path.read_text().strip(), generated=False, path=path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return AdminToken(value, generated=True, path=path)

@@ -1,0 +1,11 @@
+"""The conversations: shift offers, keywords, safety, the inbox. Messages are templates."""
+
+from __future__ import annotations
+
+from bot.engine import Engine
+from flows import offers
+
+
+def register(engine: Engine) -> None:
+    """Give the engine the flows' commands and timer handlers."""
+    offers.register(engine)

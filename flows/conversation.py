@@ -1,0 +1,85 @@
+"""The conversation: what happens to every inbound message, on every channel.
+
+Safety first (the crisis rule), then who is writing, then what they mean: a keyword, an answer
+routed to the open question it answers, something to clarify (changing nothing), a pleasantry,
+or something for the coordinators' inbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot import replies
+from bot.domain import Question
+from bot.engine import Turn
+from bot.router import Ambiguous, Matched, NoOpenQuestion, route
+from flows import inbox, keywords, offers
+from flows.messages import render
+from flows.safety import CrisisScreen
+
+Answerer = Callable[[Turn, Question, str], Awaitable[None]]
+
+# Which kinds of open question take a yes or a no, and who answers them.
+ANSWERERS: dict[str, Answerer] = {"offer": offers.answer}
+
+
+class PoolConversation:
+    def __init__(self, crisis: CrisisScreen) -> None:
+        self.crisis = crisis
+
+    async def __call__(self, turn: Turn) -> None:
+        inbound = turn.inbound
+        assert inbound is not None
+        if self.crisis.matches(inbound.said):
+            await self.crisis.respond(turn)
+            return
+        if turn.member is None:
+            await inbox.unknown_sender(turn)
+            return
+        parsed = replies.parse(inbound.said)
+        match parsed:
+            case replies.Keyword():
+                if not await keywords.handle(turn, parsed):
+                    await inbox.not_understood(turn)
+            case replies.Answer(value, code):
+                await self.answer(turn, value, code)
+            case replies.Unclear(code, reason):
+                await self.unclear(turn, code, reason)
+            case replies.Acknowledgement():
+                await turn.audit("acknowledged", f"member:{turn.member.id}")
+            case _:
+                await inbox.not_understood(turn)
+
+    async def answer(self, turn: Turn, value: str, code: str | None) -> None:
+        assert turn.member is not None
+        questions = await turn.uow.open_questions(turn.member.id)
+        found = route(questions, code, accepts=lambda q: q.kind in ANSWERERS)
+        match found:
+            case Matched(question):
+                await ANSWERERS[question.kind](turn, question, value)
+            case Ambiguous():
+                await offers.clarify(turn, "several")
+            case NoOpenQuestion(None):
+                recent = await turn.uow.latest_answered_offer(
+                    turn.member.id, turn.now - offers.LATE_ANSWER_WINDOW
+                )
+                if recent is not None:
+                    await offers.late_answer(turn, recent, value)
+                else:
+                    turn.reply(render("no_open_offer"), kind="no_open_offer")
+            case NoOpenQuestion(given):
+                offer = await turn.uow.offer_by_code(turn.member.id, given)
+                if offer is not None:
+                    await offers.late_answer(turn, offer, value)
+                else:
+                    turn.reply(render("unknown_code", code=given), kind="unknown_code")
+
+    async def unclear(self, turn: Turn, code: str | None, reason: str) -> None:
+        assert turn.member is not None
+        only = [code] if code else None
+        if await offers.clarify(turn, reason, only):
+            return
+        if reason == "maybe_acknowledgement":
+            await turn.audit("acknowledged", f"member:{turn.member.id}")
+            return
+        await inbox.not_understood(turn)

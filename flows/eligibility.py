@@ -1,0 +1,167 @@
+"""Who may be offered a session, who may book it, and who hears first.
+
+Pure functions over ``GpFacts`` (read in bulk by the store), so the same rules decide a wave
+of offers and re-check one acceptance inside the booking transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import date, datetime, time
+
+from bot.clock import LONDON, london_date
+from bot.domain import CHECK_KINDS, DAY_NAMES, GpFacts, Member, Practice, Session
+from bot.reach import reach
+
+MIDDAY = time(13, 0)  # a session starting before 13:00 is a morning; ending after, an afternoon
+
+
+def halves(session: Session) -> set[str]:
+    """Which half-days a session covers: {'am'}, {'pm'} or both."""
+    start = session.starts_at.astimezone(LONDON)
+    end = session.ends_at.astimezone(LONDON)
+    covered = set()
+    if start.time() < MIDDAY:
+        covered.add("am")
+    if end.time() > MIDDAY or end.date() > start.date() or start.time() >= MIDDAY:
+        covered.add("pm")
+    return covered
+
+
+def days_fit(days: Iterable[str], session: Session) -> bool:
+    """A member's days ('mon', 'tue-am', 'fri-pm'; none means any) cover the whole session."""
+    allowed: set[tuple[str, str]] = set()
+    for entry in days:
+        name, _, half = entry.lower().partition("-")
+        allowed.update((name, h) for h in ((half,) if half else ("am", "pm")))
+    if not allowed:
+        return True
+    weekday = DAY_NAMES[session.starts_at.astimezone(LONDON).weekday()]
+    return all((weekday, half) in allowed for half in halves(session))
+
+
+def checks_missing(checks: dict[str, date | None], on: date) -> list[str]:
+    """The checks that are absent or lapsed on ``on``. A check expiring on a date is no longer
+    valid on that date (the safe reading for indemnity and DBS)."""
+    return [
+        kind
+        for kind in CHECK_KINDS
+        if kind not in checks or (checks[kind] is not None and checks[kind] <= on)  # type: ignore[operator]
+    ]
+
+
+def is_paused(member: Member, today: date, session_day: date) -> bool:
+    until = member.paused_until
+    return until is not None and (today <= until or session_day <= until)
+
+
+def overlaps(facts: GpFacts, session: Session) -> bool:
+    return any(
+        slot.session_id != session.id
+        and slot.starts_at < session.ends_at
+        and session.starts_at < slot.ends_at
+        for slot in facts.bookings
+    )
+
+
+def week_of(moment: datetime) -> tuple[int, int]:
+    iso = moment.astimezone(LONDON).isocalendar()
+    return iso.year, iso.week
+
+
+def booked_that_week(facts: GpFacts, session: Session) -> int:
+    week = week_of(session.starts_at)
+    return sum(
+        1 for slot in facts.bookings if slot.session_id != session.id and week_of(slot.starts_at) == week
+    )
+
+
+def booking_blocker(facts: GpFacts | None, session: Session, now: datetime) -> str | None:
+    """Why this GP cannot book this session now (None: they can). Re-checked at acceptance."""
+    if facts is None or not facts.member.is_gp:
+        return "not_gp"
+    member = facts.member
+    session_day = london_date(session.starts_at)
+    if is_paused(member, london_date(now), session_day):
+        return "paused"
+    if checks_missing(facts.checks, session_day):
+        return "checks"
+    if overlaps(facts, session):
+        return "overlap"
+    cap = member.max_sessions_per_week
+    if cap is not None and booked_that_week(facts, session) >= cap:
+        return "cap"
+    return None
+
+
+def offer_blocker(
+    facts: GpFacts,
+    session: Session,
+    practice: Practice,
+    now: datetime,
+    channels_on: Collection[str],
+) -> str | None:
+    """Why this GP should not be offered this session (None: offer it)."""
+    blocker = booking_blocker(facts, session, now)
+    if blocker:
+        return blocker
+    member = facts.member
+    if member.practices and practice.ods_code not in member.practices:
+        return "practice"
+    if member.localities and practice.locality.lower() not in {loc.lower() for loc in member.localities}:
+        return "locality"
+    if not days_fit(member.days, session):
+        return "days"
+    if reach(member, channels_on) is None:
+        return "unreachable"
+    return None
+
+
+def contracted_gap(facts: GpFacts, session: Session) -> int:
+    """Contracted sessions still unbooked that week (an employing pool pays for them anyway)."""
+    return max(0, facts.member.contracted_sessions_per_week - booked_that_week(facts, session))
+
+
+def preferences_named(member: Member, session: Session, practice: Practice) -> int:
+    """How many of the member's stated preferences this session meets by name (not by 'any')."""
+    named = 0
+    if practice.ods_code in member.practices:
+        named += 1
+    if practice.locality and practice.locality.lower() in {loc.lower() for loc in member.localities}:
+        named += 1
+    if member.days and days_fit(member.days, session):
+        named += 1
+    return named
+
+
+def rank(candidates: Iterable[GpFacts], session: Session, practice: Practice) -> list[GpFacts]:
+    """Best fit first: contracted GPs with sessions to fill that week, then those who have worked
+    at the practice, then those whose stated preferences it meets, then the least recently busy."""
+    return sorted(
+        candidates,
+        key=lambda f: (
+            contracted_gap(f, session) == 0,
+            not f.worked_at_practice,
+            -preferences_named(f.member, session, practice),
+            f.recent_sessions,
+            f.member.id,
+        ),
+    )
+
+
+def next_wave(
+    facts: Iterable[GpFacts],
+    session: Session,
+    practice: Practice,
+    now: datetime,
+    channels_on: Collection[str],
+) -> list[GpFacts]:
+    """Everyone not yet offered this round who may be offered it, best fit first."""
+    fresh = [
+        f
+        for f in facts
+        if not f.offered_this_round
+        and not f.turned_down
+        and offer_blocker(f, session, practice, now, channels_on) is None
+    ]
+    return rank(fresh, session, practice)

@@ -1,0 +1,28 @@
+"""Messages the bot did not understand go to the coordinators' inbox, with a short help text
+back, never silence. Unknown senders get one polite reply a day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.engine import Turn
+from flows.messages import render
+
+UNKNOWN_SENDER_QUIET = timedelta(hours=24)
+
+
+async def not_understood(turn: Turn) -> None:
+    assert turn.message_id is not None
+    await turn.uow.add_to_inbox(turn.message_id, turn.member.id if turn.member else None, turn.now)
+    turn.reply(render("not_understood"), kind="not_understood")
+
+
+async def unknown_sender(turn: Turn) -> None:
+    inbound = turn.inbound
+    assert inbound is not None and turn.message_id is not None
+    await turn.uow.add_to_inbox(turn.message_id, None, turn.now)
+    replied = await turn.uow.recent_outbound_to(
+        inbound.channel, inbound.address, "unknown_sender", turn.now - UNKNOWN_SENDER_QUIET
+    )
+    if not replied:
+        turn.reply(render("unknown_sender", pool_name=turn.policy.pool_name), kind="unknown_sender")

@@ -1,0 +1,94 @@
+"""The keywords every channel understands: HELP, OFFERS, BOOKINGS, DROP, PAUSE, RESUME,
+SETTINGS, STOP and START (START only as the carrier's own opt-in word)."""
+
+from __future__ import annotations
+
+from bot.clock import london_date
+from bot.dates import parse_day
+from bot.engine import Turn
+from bot.reach import reach
+from bot.replies import Keyword
+from flows import offers
+from flows.messages import render
+
+CHANNEL_NAMES = {
+    "sms": "text",
+    "sandbox": "text (sandbox)",
+    "slack": "Slack",
+    "telegram": "Telegram",
+}
+
+
+async def handle(turn: Turn, keyword: Keyword) -> bool:
+    """Act on a keyword; False when it is one this pool does not offer yet."""
+    match keyword.name:
+        case "HELP":
+            turn.reply(render("help"), kind="help")
+        case "OFFERS":
+            await offers.list_offers(turn)
+        case "BOOKINGS":
+            await offers.list_bookings(turn)
+        case "DROP":
+            await offers.drop(turn, keyword.code)
+        case "PAUSE":
+            await pause(turn, keyword.argument)
+        case "RESUME":
+            await resume(turn)
+        case "SETTINGS":
+            await show_settings(turn)
+        case "STOP":
+            await opt_out(turn)
+        case "START":
+            await opt_in(turn)
+        case _:
+            return False
+    return True
+
+
+async def pause(turn: Turn, argument: str) -> None:
+    member = turn.member
+    assert member is not None
+    today = london_date(turn.now)
+    until = parse_day(argument, today) if argument else None
+    if until is None or until < today:
+        turn.reply(render("pause_which_day", past=until is not None), kind="pause_which_day")
+        return
+    await turn.uow.set_paused_until(member.id, until)
+    # Offers they hold could not be booked while paused: close them so others get a turn.
+    await turn.uow.withdraw_member_offers(member.id, turn.now)
+    await turn.audit("member_paused", f"member:{member.id}", until=until.isoformat())
+    turn.reply(render("paused", until=until), kind="paused")
+
+
+async def resume(turn: Turn) -> None:
+    member = turn.member
+    assert member is not None
+    was_paused = member.paused_until is not None and member.paused_until >= london_date(turn.now)
+    await turn.uow.set_paused_until(member.id, None)
+    await turn.audit("member_resumed", f"member:{member.id}")
+    turn.reply(render("resumed", was_paused=was_paused), kind="resumed")
+
+
+async def show_settings(turn: Turn) -> None:
+    member = turn.member
+    assert member is not None
+    found = reach(member, turn.channels_on)
+    channel = CHANNEL_NAMES.get(found[0], found[0]) if found else "no channel (ask your coordinator)"
+    turn.reply(render("settings", member=member, channel=channel), kind="settings")
+
+
+async def opt_out(turn: Turn) -> None:
+    member, inbound = turn.member, turn.inbound
+    assert member is not None and inbound is not None
+    await turn.uow.opt_out(member.id, inbound.channel, turn.now)
+    await turn.audit("opted_out", f"member:{member.id}")
+    turn.reply(render("opted_out", pool_name=turn.policy.pool_name), kind="opted_out")
+
+
+async def opt_in(turn: Turn) -> None:
+    member, inbound = turn.member, turn.inbound
+    assert member is not None and inbound is not None
+    changed = await turn.uow.opt_in(member.id, inbound.channel)
+    if changed:
+        await turn.audit("opted_in", f"member:{member.id}")
+    turn.reply(render("opted_in", changed=changed, pool_name=turn.policy.pool_name), kind="opted_in")

@@ -1,0 +1,66 @@
+"""Every outbound text is a Jinja2 template in flows/templates/; this renders them.
+
+Filters show money, days and times the way a GP reads them on a small screen, in London time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from bot.clock import LONDON
+from bot.domain import Session
+
+
+def money(pence: int) -> str:
+    pounds, rest = divmod(pence, 100)
+    return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"
+
+
+def day(moment: datetime | date) -> str:
+    """'Tue 1 Dec'."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(LONDON)
+    return f"{moment:%a} {moment.day} {moment:%b}"
+
+
+def clock_time(moment: datetime) -> str:
+    return f"{moment.astimezone(LONDON):%H:%M}"
+
+
+def hours(session: Session) -> str:
+    """'08:30-12:30' (a plain hyphen: it costs nothing extra in a text)."""
+    return f"{clock_time(session.starts_at)}-{clock_time(session.ends_at)}"
+
+
+def when(session: Session) -> str:
+    """'Tue 1 Dec, 08:30-12:30'."""
+    return f"{day(session.starts_at)}, {hours(session)}"
+
+
+_env = Environment(
+    loader=PackageLoader("flows", "templates"),
+    undefined=StrictUndefined,
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+)
+_env.filters.update(money=money, day=day, hours=hours, when=when, clock_time=clock_time)
+
+
+def render(name: str, **values: Any) -> str:
+    """The text of template ``name``, with runs of blank lines and edge spaces tidied."""
+    text = _env.get_template(f"{name}.j2").render(**values)
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy)
+
+
+def template_names() -> list[str]:
+    return sorted(name.removesuffix(".j2") for name in _env.list_templates(extensions=["j2"]))

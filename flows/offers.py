@@ -1,0 +1,388 @@
+"""Shift offers: post a session, offer it in waves, book the first valid acceptance, DROP.
+
+Booking is one atomic check, inside the turn's transaction: the offer is the sender's own and
+still open, the session still open (compare-and-set), and overlap, weekly cap, checks and
+pause are re-checked; then the session is filled, the other open offers withdrawn, and
+everyone told. A later acceptor hears, kindly, that it has gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from bot.commands import PostSession
+from bot.domain import (
+    Choice,
+    Offer,
+    OfferState,
+    Outbound,
+    Practice,
+    Question,
+    Session,
+    SessionStatus,
+)
+from bot.engine import Engine, Turn
+from bot.errors import Refused
+from bot.ports import TimerRow
+from bot.reach import reach
+from flows import eligibility
+from flows.messages import render
+
+WAVE_TIMER = "offer_wave"
+SESSION_CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels: codes never spell words
+MAX_SESSION_HOURS = 14
+# A bare YES or NO with nothing open is read against the offer they last had, this recently.
+LATE_ANSWER_WINDOW = timedelta(hours=24)
+
+
+def register(engine: Engine) -> None:
+    engine.on_command(PostSession, post_session)
+    engine.on_timer(WAVE_TIMER, on_wave_timer)
+
+
+# -- posting and waves ------------------------------------------------------------------------
+
+
+async def post_session(turn: Turn, command: PostSession) -> Session:
+    uow = turn.uow
+    practice = await uow.practice(command.practice)
+    if practice is None:
+        raise Refused(f"No practice has the ODS code {command.practice}.", field="practice")
+    if command.ends_at <= command.starts_at:
+        raise Refused("The session must end after it starts.", field="end")
+    if command.starts_at <= turn.now:
+        raise Refused("The session's start has already passed.", field="start")
+    if (command.ends_at - command.starts_at).total_seconds() > MAX_SESSION_HOURS * 3600:
+        raise Refused(f"A session can be at most {MAX_SESSION_HOURS} hours long.", field="end")
+    session = await uow.add_session(
+        code=await _new_session_code(turn),
+        practice=practice.ods_code,
+        starts_at=command.starts_at,
+        ends_at=command.ends_at,
+        rate_pence=command.rate_pence,
+        urgent=command.urgent,
+        notes=command.notes,
+        posted_by=command.posted_by,
+        posted_via=command.via,
+        now=turn.now,
+    )
+    await turn.audit("session_posted", f"session:{session.id}", command.via, urgent=session.urgent)
+    await send_wave(turn, session, practice, wave=1)
+    return session
+
+
+async def _new_session_code(turn: Turn) -> str:
+    while True:
+        code = "".join(turn.rng.choice(SESSION_CODE_LETTERS) for _ in range(4))
+        if not await turn.uow.session_code_taken(code):
+            return code
+
+
+def new_offer_code(turn: Turn, taken: set[str]) -> str:
+    while True:
+        code = str(turn.rng.randrange(1000, 10000))
+        if code not in taken:
+            return code
+
+
+async def send_wave(turn: Turn, session: Session, practice: Practice, wave: int) -> int:
+    """Offer the session to the next wave (urgent: everyone eligible at once); how many."""
+    uow = turn.uow
+    facts = await uow.gp_facts(session, turn.now)
+    ranked = eligibility.next_wave(facts, session, practice, turn.now, turn.channels_on)
+    chosen = ranked if session.urgent else ranked[: turn.policy.wave_size]
+    if chosen:
+        taken = await uow.codes_in_use(f.member.id for f in chosen)
+        rows = []
+        for f in chosen:
+            found = reach(f.member, turn.channels_on)
+            rows.append(
+                (
+                    f.member.id,
+                    new_offer_code(turn, taken.get(f.member.id, set())),
+                    found[0] if found else None,
+                )
+            )
+        offers = await uow.add_offers(session, wave, rows, turn.now)
+        text = render("offer", session=session, practice=practice)
+        for offer in offers:
+            turn.say(
+                Outbound(
+                    text=text,
+                    member_id=offer.member_id,
+                    choices=answer_choices(offer.code),
+                    topic=f"offer:{offer.id}",
+                    kind="offer",
+                    urgent=session.urgent,
+                )
+            )
+        await turn.audit(
+            "offers_sent",
+            f"session:{session.id}",
+            None,
+            round=session.round,
+            wave=wave,
+            count=len(offers),
+        )
+    if len(ranked) > len(chosen):
+        await uow.add_timer(
+            WAVE_TIMER,
+            str(session.id),
+            turn.now + turn.policy.wave_wait,
+            {"round": session.round, "wave": wave + 1},
+            turn.now,
+        )
+    elif not chosen and wave == 1:
+        await tell_poster(turn, session, render("poster_nobody", session=session, practice=practice))
+    elif not chosen and not await _open_offers_in_round(turn, session):
+        await tell_poster(turn, session, render("poster_all_declined", session=session, practice=practice))
+    return len(chosen)
+
+
+def answer_choices(code: str) -> tuple[Choice, ...]:
+    return (Choice("Accept", f"YES {code}"), Choice("Decline", f"NO {code}"))
+
+
+async def on_wave_timer(turn: Turn, timer: TimerRow) -> None:
+    session = await turn.uow.session(int(timer.subject))
+    if session is None or session.status != SessionStatus.OPEN:
+        return
+    if session.round != timer.payload.get("round"):
+        return  # a DROP started a new round with its own waves
+    practice = await turn.uow.practice(session.practice)
+    assert practice is not None
+    await send_wave(turn, session, practice, wave=int(timer.payload["wave"]))
+
+
+async def _open_offers_in_round(turn: Turn, session: Session) -> list[Offer]:
+    return [
+        offer
+        for offer in await turn.uow.offers_for_session(session.id)
+        if offer.state == OfferState.OPEN and offer.round == session.round
+    ]
+
+
+async def tell_poster(turn: Turn, session: Session, text: str) -> None:
+    """The member who posted the session hears; a session posted with the admin token is
+    followed by the pool's coordinators."""
+    if session.posted_by is not None:
+        recipients = [session.posted_by]
+    else:
+        recipients = [m.id for m in await turn.uow.members_with_role("coordinator")]
+    for member_id in recipients:
+        turn.say(
+            Outbound(text=text, member_id=member_id, kind="poster_update", topic=f"session:{session.id}")
+        )
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+
+async def answer(turn: Turn, question: Question, value: str) -> None:
+    """A yes or no to one of the member's open offers."""
+    offer = await turn.uow.offer(question.ref_id)
+    assert offer is not None and turn.member is not None and offer.member_id == turn.member.id
+    if value == "yes":
+        await accept(turn, offer)
+    else:
+        await decline(turn, offer)
+
+
+async def _context(turn: Turn, offer: Offer) -> tuple[Session, Practice]:
+    session = await turn.uow.session(offer.session_id)
+    assert session is not None
+    practice = await turn.uow.practice(session.practice)
+    assert practice is not None
+    return session, practice
+
+
+async def accept(turn: Turn, offer: Offer) -> None:
+    uow, member = turn.uow, turn.member
+    assert member is not None
+    session, practice = await _context(turn, offer)
+    facts = await uow.gp_facts(session, turn.now, [member.id])
+    mine = facts[0] if facts else None
+    blocker = eligibility.booking_blocker(mine, session, turn.now)
+    if blocker is not None:
+        turn.reply(
+            render(
+                "cannot_book",
+                session=session,
+                practice=practice,
+                reason=blocker,
+                cap=member.max_sessions_per_week,
+                paused_until=member.paused_until,
+            ),
+            kind="cannot_book",
+            topic=f"offer:{offer.id}",
+        )
+        await turn.audit("booking_refused", f"session:{session.id}", reason=blocker)
+        return
+    if not await uow.set_session_status(
+        session.id, SessionStatus.FILLED, expect=SessionStatus.OPEN, now=turn.now
+    ):
+        await uow.answer_offer(offer.id, OfferState.WITHDRAWN, "yes", turn.now)
+        turn.reply(
+            render("already_filled", session=session, practice=practice),
+            kind="already_filled",
+            topic=f"offer:{offer.id}",
+        )
+        return
+    await uow.answer_offer(offer.id, OfferState.ACCEPTED, "yes", turn.now)
+    await uow.add_booking(
+        session_id=session.id,
+        member_id=member.id,
+        offer_id=offer.id,
+        code=offer.code,
+        via=turn.inbound.channel if turn.inbound else "api",
+        now=turn.now,
+    )
+    first_time = mine is not None and not mine.worked_at_practice
+    turn.reply(
+        render("booked", session=session, practice=practice, code=offer.code),
+        kind="booked",
+        topic=f"offer:{offer.id}",
+    )
+    if first_time and practice.info_pack:
+        turn.reply(render("info_pack", practice=practice), kind="info_pack")
+    await uow.cancel_timers(WAVE_TIMER, str(session.id))
+    await _withdraw_others(turn, session, practice, "filled_elsewhere")
+    await tell_poster(turn, session, render("poster_booked", gp=member, session=session, practice=practice))
+    await turn.audit("session_booked", f"session:{session.id}", member=member.id, offer=offer.id)
+
+
+async def _withdraw_others(turn: Turn, session: Session, practice: Practice, template: str) -> None:
+    """Close the session's other open offers and tell their holders where it costs nothing
+    (chat channels, the sandbox) or where the pool pays for it (SMS, when turned on)."""
+    withdrawn = await turn.uow.withdraw_open_offers(session.id, turn.now)
+    if not withdrawn:
+        return
+    people = await turn.uow.members(o.member_id for o in withdrawn)
+    text = render(template, session=session, practice=practice)
+    for offer in withdrawn:
+        person = people[offer.member_id]
+        if offer.channel is None or (offer.channel == "sms" and not turn.policy.filled_sms):
+            continue
+        address = person.address_on(offer.channel)
+        if address is None:
+            continue
+        turn.say(
+            Outbound(
+                text=text,
+                member_id=person.id,
+                channel=offer.channel,
+                address=address,
+                kind="offer_withdrawn",
+                topic=f"offer:{offer.id}",
+            )
+        )
+
+
+async def decline(turn: Turn, offer: Offer) -> None:
+    session, practice = await _context(turn, offer)
+    await turn.uow.answer_offer(offer.id, OfferState.DECLINED, "no", turn.now)
+    turn.reply(
+        render("declined", session=session, practice=practice),
+        kind="declined",
+        topic=f"offer:{offer.id}",
+    )
+    await turn.audit("offer_declined", f"session:{session.id}", offer=offer.id)
+    if session.status == SessionStatus.OPEN and not await _open_offers_in_round(turn, session):
+        # Nobody is holding it: the next wave need not wait for its timer.
+        await turn.uow.cancel_timers(WAVE_TIMER, str(session.id))
+        waves = [o.wave for o in await turn.uow.offers_for_session(session.id) if o.round == session.round]
+        await send_wave(turn, session, practice, wave=max(waves, default=0) + 1)
+
+
+async def late_answer(turn: Turn, offer: Offer, value: str) -> None:
+    """A yes or no to an offer that is no longer open: say what happened to it."""
+    session, practice = await _context(turn, offer)
+    context = {"session": session, "practice": practice, "code": offer.code}
+    if offer.state == OfferState.ACCEPTED:
+        booking = await turn.uow.live_booking(session.id)
+        if booking is not None and booking.member_id == offer.member_id:
+            turn.reply(render("already_booked", **context), kind="already_booked")
+            return
+    if offer.state == OfferState.DECLINED:
+        still_open = session.status == SessionStatus.OPEN and offer.round == session.round
+        # A change of mind while the session is still open: let them have it.
+        if value == "yes" and still_open and await turn.uow.reopen_declined_offer(offer.id):
+            reopened = await turn.uow.offer(offer.id)
+            assert reopened is not None
+            await accept(turn, reopened)
+            return
+        turn.reply(render("already_declined", **context), kind="already_declined")
+        return
+    if session.status == SessionStatus.CANCELLED:
+        turn.reply(render("session_cancelled", **context), kind="session_cancelled")
+    elif session.status == SessionStatus.OPEN and offer.round != session.round:
+        turn.reply(render("offer_replaced", **context), kind="offer_replaced")
+    elif session.status == SessionStatus.OPEN or offer.state == OfferState.EXPIRED:
+        turn.reply(render("offer_expired", **context), kind="offer_expired")
+    else:
+        if value == "yes" and offer.answer is None:
+            await turn.uow.record_late_answer(offer.id, "yes", turn.now)
+        turn.reply(render("already_filled", **context), kind="already_filled")
+
+
+# -- giving a booking up ----------------------------------------------------------------------
+
+
+async def drop(turn: Turn, code: str | None) -> None:
+    uow, member = turn.uow, turn.member
+    assert member is not None
+    upcoming = await uow.upcoming_bookings(member.id, turn.now)
+    if code is None:
+        turn.reply(render("drop_which", bookings=upcoming), kind="drop_which")
+        return
+    booking = next((b for b, _, _ in upcoming if b.code == code), None)
+    if booking is None:
+        turn.reply(render("drop_unknown", code=code), kind="drop_unknown")
+        return
+    session = await uow.session(booking.session_id)
+    assert session is not None
+    practice = await uow.practice(session.practice)
+    assert practice is not None
+    if session.starts_at <= turn.now:
+        turn.reply(render("drop_too_late", session=session, practice=practice), kind="drop_too_late")
+        return
+    await uow.end_booking(booking.id, "dropped", turn.now)
+    await uow.set_session_status(session.id, SessionStatus.OPEN, expect=SessionStatus.FILLED, now=turn.now)
+    await uow.start_new_round(session.id)
+    reopened = await uow.session(session.id)
+    assert reopened is not None
+    turn.reply(render("dropped", session=reopened, practice=practice), kind="dropped")
+    await turn.audit("booking_dropped", f"session:{session.id}", member=member.id)
+    await tell_poster(
+        turn, reopened, render("poster_dropped", gp=member, session=reopened, practice=practice)
+    )
+    await send_wave(turn, reopened, practice, wave=1)
+
+
+# -- lists ------------------------------------------------------------------------------------
+
+
+async def list_offers(turn: Turn) -> None:
+    assert turn.member is not None
+    offers = await turn.uow.open_offers(turn.member.id)
+    turn.reply(render("offers_list", offers=offers), kind="offers_list")
+
+
+async def list_bookings(turn: Turn) -> None:
+    assert turn.member is not None
+    bookings = await turn.uow.upcoming_bookings(turn.member.id, turn.now)
+    turn.reply(render("bookings_list", bookings=bookings), kind="bookings_list")
+
+
+async def clarify(turn: Turn, reason: str, only: Sequence[str] | None = None) -> bool:
+    """Ask which offer, or whether it is a yes, changing nothing. False if nothing is open."""
+    assert turn.member is not None
+    offers = await turn.uow.open_offers(turn.member.id)
+    if only is not None:
+        offers = [o for o in offers if o[0].code in only] or offers
+    if not offers:
+        return False
+    choices: tuple[Choice, ...] = answer_choices(offers[0][0].code) if len(offers) == 1 else ()
+    turn.reply(render("clarify", offers=offers, reason=reason), choices=choices, kind="clarify")
+    return True

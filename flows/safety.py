@@ -1,0 +1,65 @@
+"""The crisis rule: a message that suggests risk to life gets crisis signposting at once and
+goes to the named wellbeing lead only (never the coordinators' inbox), on every channel and in
+every flow. The phrases and the signposting live in config/safety.toml."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+from bot.domain import Outbound
+from bot.engine import Turn
+from bot.phones import masked
+from bot.replies import normalise
+from flows.messages import render
+
+log = logging.getLogger(__name__)
+
+
+class CrisisScreen:
+    def __init__(self, patterns: Sequence[str], signposting: Sequence[str]) -> None:
+        self._patterns = [re.compile(pattern) for pattern in patterns]
+        self.signposting = tuple(signposting)
+
+    def matches(self, text: str) -> bool:
+        plain = normalise(text)
+        return any(pattern.search(plain) for pattern in self._patterns)
+
+    async def respond(self, turn: Turn) -> None:
+        inbound = turn.inbound
+        assert inbound is not None
+        lead = None
+        if turn.policy.wellbeing_lead_phone:
+            lead = await turn.uow.member_by_phone(turn.policy.wellbeing_lead_phone)
+        if lead is not None and turn.member is not None and lead.id == turn.member.id:
+            lead = None  # the lead writing in themselves: signpost, tell nobody else
+        turn.reply(
+            render("crisis", signposting=self.signposting, lead_name=lead.name if lead else ""),
+            kind="crisis",
+        )
+        sender = turn.member
+        if lead is not None:
+            turn.say(
+                Outbound(
+                    text=render(
+                        "crisis_lead",
+                        name=sender.name if sender else "Someone not registered",
+                        contact=sender.phone if sender else inbound.address,
+                        text=inbound.said,
+                    ),
+                    member_id=lead.id,
+                    kind="crisis_lead",
+                )
+            )
+        else:
+            log.warning(
+                "crisis signposting sent to %s; no wellbeing lead to tell "
+                "(POOL_WELLBEING_LEAD unset or not a member)",
+                masked(inbound.address),
+            )
+        await turn.audit(
+            "crisis_signposted",
+            f"member:{sender.id}" if sender else inbound.channel,
+            lead_told=lead is not None,
+        )

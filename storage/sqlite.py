@@ -1,0 +1,1051 @@
+"""The store on SQLite: WAL, one writer connection, numbered migrations, every query here.
+
+SQLite allows one writer at a time. All writes go through one connection guarded by an
+asyncio lock and run as ``BEGIN IMMEDIATE`` transactions, so a unit of work sees a consistent
+state and its compare-and-set updates cannot interleave with another's. Reads that need no
+transaction use a second, read-only connection (WAL lets it read while the writer writes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import LONDON
+from bot.domain import (
+    AuditEntry,
+    BookedSlot,
+    Booking,
+    BookingState,
+    Choice,
+    GpFacts,
+    Inbound,
+    Member,
+    Offer,
+    OfferState,
+    Practice,
+    Question,
+    Session,
+    SessionStatus,
+)
+from bot.ports import (
+    DispatchOutcome,
+    InboxItem,
+    OutboxMessage,
+    QueuedMessage,
+    SentMessage,
+    SessionView,
+    TimerRow,
+)
+from storage.timefmt import date_from_db, date_to_db, from_db, opt_from_db, to_db
+
+_MEMBER_COLUMNS = """
+    m.id, m.name, m.phone, m.email, m.roles, m.gp_type, m.registration_number,
+    m.preferred_channel, m.slack_user_id, m.telegram_chat_id, m.localities, m.practices,
+    m.days, m.max_sessions_per_week, m.contracted_sessions_per_week, m.paused_until,
+    m.urgent_at_night,
+    (SELECT group_concat(o.channel, ';') FROM opt_outs o WHERE o.member_id = m.id) AS opted_out
+"""
+_SESSION_COLUMNS = """
+    s.id, s.code, s.practice, s.starts_at, s.ends_at, s.rate_pence, s.urgent, s.notes,
+    s.status, s.posted_by, s.round, s.kind, s.created_at, s.filled_at
+"""
+_OFFER_COLUMNS = """
+    f.id, f.session_id, f.member_id, f.code, f.round, f.wave, f.channel, f.state, f.answer,
+    f.sent_at, f.answered_at
+"""
+# RETURNING takes bare column names.
+_OFFER_RETURNING = _OFFER_COLUMNS.replace("f.", "")
+_PRACTICE_COLUMNS = "p.ods_code, p.name, p.pcn, p.locality, p.address, p.clinical_system, p.info_pack"
+_BOOKING_COLUMNS = "b.id, b.session_id, b.member_id, b.code, b.state, b.booked_at, b.offer_id"
+_RECENT = timedelta(days=28)
+
+
+def _split(text: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (text or "").split(";") if part.strip())
+
+
+def _join(parts: Iterable[str]) -> str:
+    return ";".join(parts)
+
+
+def _member(row: Sequence[Any], offset: int = 0) -> Member:
+    r = row[offset : offset + 18]
+    return Member(
+        id=r[0],
+        name=r[1],
+        phone=r[2],
+        email=r[3],
+        roles=frozenset(_split(r[4])),
+        gp_type=r[5],
+        registration_number=r[6],
+        preferred_channel=r[7],
+        slack_user_id=r[8],
+        telegram_chat_id=r[9],
+        localities=_split(r[10]),
+        practices=_split(r[11]),
+        days=_split(r[12]),
+        max_sessions_per_week=r[13],
+        contracted_sessions_per_week=r[14] or 0,
+        paused_until=date_from_db(r[15]),
+        urgent_at_night=bool(r[16]),
+        opted_out=frozenset(_split(r[17])),
+    )
+
+
+_MEMBER_WIDTH = 18
+
+
+def _session(row: Sequence[Any], offset: int = 0) -> Session:
+    r = row[offset : offset + 14]
+    return Session(
+        id=r[0],
+        code=r[1],
+        practice=r[2],
+        starts_at=from_db(r[3]),
+        ends_at=from_db(r[4]),
+        rate_pence=r[5],
+        urgent=bool(r[6]),
+        notes=r[7],
+        status=SessionStatus(r[8]),
+        posted_by=r[9],
+        round=r[10],
+        kind=r[11],
+        created_at=opt_from_db(r[12]),
+        filled_at=opt_from_db(r[13]),
+    )
+
+
+_SESSION_WIDTH = 14
+
+
+def _offer(row: Sequence[Any], offset: int = 0) -> Offer:
+    r = row[offset : offset + 11]
+    return Offer(
+        id=r[0],
+        session_id=r[1],
+        member_id=r[2],
+        code=r[3],
+        round=r[4],
+        wave=r[5],
+        channel=r[6],
+        state=OfferState(r[7]),
+        answer=r[8],
+        sent_at=opt_from_db(r[9]),
+        answered_at=opt_from_db(r[10]),
+    )
+
+
+_OFFER_WIDTH = 11
+
+
+def _practice(row: Sequence[Any], offset: int = 0) -> Practice:
+    return Practice(*row[offset : offset + 7])
+
+
+_PRACTICE_WIDTH = 7
+
+
+def _booking(row: Sequence[Any], offset: int = 0) -> Booking:
+    r = row[offset : offset + 7]
+    return Booking(
+        id=r[0],
+        session_id=r[1],
+        member_id=r[2],
+        code=r[3],
+        state=BookingState(r[4]),
+        booked_at=from_db(r[5]),
+        offer_id=r[6],
+    )
+
+
+def _choices_to_db(choices: Sequence[Choice]) -> str | None:
+    return json.dumps([[c.label, c.value] for c in choices]) if choices else None
+
+
+def _choices_from_db(text: str | None) -> tuple[Choice, ...]:
+    return tuple(Choice(label, value) for label, value in json.loads(text)) if text else ()
+
+
+def _week_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    """Monday 00:00 to the next Monday 00:00, London time, of the week holding ``moment``."""
+    local = moment.astimezone(LONDON)
+    monday = (local - timedelta(days=local.weekday())).date()
+    start = datetime(monday.year, monday.month, monday.day, tzinfo=LONDON)
+    end_day = monday + timedelta(days=7)
+    end = datetime(end_day.year, end_day.month, end_day.day, tzinfo=LONDON)
+    return start, end
+
+
+class SqliteQueries:
+    """Read queries over one connection; the unit of work adds the writes."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    # -- members and practices ----------------------------------------------------------------
+
+    async def member(self, member_id: int) -> Member | None:
+        row = await self._one(f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE m.id = ?", (member_id,))
+        return _member(row) if row else None
+
+    async def members(self, member_ids: Iterable[int]) -> dict[int, Member]:
+        ids = sorted(set(member_ids))
+        found: dict[int, Member] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self._all(f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE m.id IN ({marks})", chunk)
+            found.update((row[0], _member(row)) for row in rows)
+        return found
+
+    async def member_by_phone(self, phone: str) -> Member | None:
+        row = await self._one(f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE m.phone = ?", (phone,))
+        return _member(row) if row else None
+
+    async def member_by_address(self, channel: str, address: str) -> Member | None:
+        column = {
+            "sms": "phone",
+            "sandbox": "phone",
+            "slack": "slack_user_id",
+            "telegram": "telegram_chat_id",
+        }.get(channel)
+        if column is None:
+            return None
+        row = await self._one(f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE m.{column} = ?", (address,))
+        return _member(row) if row else None
+
+    async def members_with_role(self, role: str) -> list[Member]:
+        rows = await self._all(
+            f"SELECT {_MEMBER_COLUMNS} FROM members m "
+            "WHERE instr(';' || m.roles || ';', ';' || ? || ';') > 0 ORDER BY m.id",
+            (role,),
+        )
+        return [_member(row) for row in rows]
+
+    async def practice(self, ods_code: str) -> Practice | None:
+        row = await self._one(
+            f"SELECT {_PRACTICE_COLUMNS} FROM practices p WHERE p.ods_code = ?", (ods_code,)
+        )
+        return _practice(row) if row else None
+
+    # -- sessions and offers ------------------------------------------------------------------
+
+    async def session(self, session_id: int) -> Session | None:
+        row = await self._one(f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE s.id = ?", (session_id,))
+        return _session(row) if row else None
+
+    async def session_by_code(self, code: str) -> Session | None:
+        row = await self._one(f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE s.code = ?", (code.upper(),))
+        return _session(row) if row else None
+
+    async def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
+        rows = await self._all(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions s "
+            "WHERE s.starts_at >= ? AND s.starts_at < ? ORDER BY s.starts_at, s.id",
+            (to_db(start), to_db(end)),
+        )
+        return [_session(row) for row in rows]
+
+    async def session_view(self, session_id: int) -> SessionView | None:
+        row = await self._one(
+            f"SELECT {_SESSION_COLUMNS}, {_PRACTICE_COLUMNS} FROM sessions s "
+            "JOIN practices p ON p.ods_code = s.practice WHERE s.id = ?",
+            (session_id,),
+        )
+        if row is None:
+            return None
+        booking = await self.live_booking(session_id)
+        offers = await self._all(
+            f"SELECT {_OFFER_COLUMNS}, {_MEMBER_COLUMNS} FROM offers f "
+            "JOIN members m ON m.id = f.member_id WHERE f.session_id = ? ORDER BY f.id",
+            (session_id,),
+        )
+        booked = await self.member(booking.member_id) if booking else None
+        return SessionView(
+            session=_session(row),
+            practice=_practice(row, _SESSION_WIDTH),
+            booked=booked,
+            offers=tuple((_offer(r), _member(r, _OFFER_WIDTH)) for r in offers),
+        )
+
+    async def offer(self, offer_id: int) -> Offer | None:
+        row = await self._one(f"SELECT {_OFFER_COLUMNS} FROM offers f WHERE f.id = ?", (offer_id,))
+        return _offer(row) if row else None
+
+    async def offers_for_session(self, session_id: int) -> list[Offer]:
+        rows = await self._all(
+            f"SELECT {_OFFER_COLUMNS} FROM offers f WHERE f.session_id = ? ORDER BY f.id",
+            (session_id,),
+        )
+        return [_offer(row) for row in rows]
+
+    async def offer_by_code(self, member_id: int, code: str) -> Offer | None:
+        row = await self._one(
+            f"SELECT {_OFFER_COLUMNS} FROM offers f WHERE f.member_id = ? AND f.code = ? "
+            "ORDER BY f.id DESC LIMIT 1",
+            (member_id, code),
+        )
+        return _offer(row) if row else None
+
+    async def latest_answered_offer(self, member_id: int, since: datetime) -> Offer | None:
+        row = await self._one(
+            f"SELECT {_OFFER_COLUMNS} FROM offers f WHERE f.member_id = ? AND f.state != 'open' "
+            "AND f.sent_at >= ? ORDER BY coalesce(f.answered_at, f.sent_at) DESC, f.id DESC LIMIT 1",
+            (member_id, to_db(since)),
+        )
+        return _offer(row) if row else None
+
+    async def open_questions(self, member_id: int) -> list[Question]:
+        rows = await self._all(
+            "SELECT f.code, f.id, f.sent_at FROM offers f "
+            "WHERE f.member_id = ? AND f.state = 'open' ORDER BY f.id",
+            (member_id,),
+        )
+        return [Question("offer", code, ref, member_id, from_db(at)) for code, ref, at in rows]
+
+    async def open_offers(self, member_id: int) -> list[tuple[Offer, Session, Practice]]:
+        rows = await self._all(
+            f"SELECT {_OFFER_COLUMNS}, {_SESSION_COLUMNS}, {_PRACTICE_COLUMNS} FROM offers f "
+            "JOIN sessions s ON s.id = f.session_id JOIN practices p ON p.ods_code = s.practice "
+            "WHERE f.member_id = ? AND f.state = 'open' ORDER BY s.starts_at, f.id",
+            (member_id,),
+        )
+        return [
+            (_offer(r), _session(r, _OFFER_WIDTH), _practice(r, _OFFER_WIDTH + _SESSION_WIDTH)) for r in rows
+        ]
+
+    async def live_booking(self, session_id: int) -> Booking | None:
+        row = await self._one(
+            f"SELECT {_BOOKING_COLUMNS} FROM bookings b WHERE b.session_id = ? AND b.state = 'booked'",
+            (session_id,),
+        )
+        return _booking(row) if row else None
+
+    async def upcoming_bookings(
+        self, member_id: int, now: datetime
+    ) -> list[tuple[Booking, Session, Practice]]:
+        rows = await self._all(
+            f"SELECT {_BOOKING_COLUMNS}, {_SESSION_COLUMNS}, {_PRACTICE_COLUMNS} FROM bookings b "
+            "JOIN sessions s ON s.id = b.session_id JOIN practices p ON p.ods_code = s.practice "
+            "WHERE b.member_id = ? AND b.state = 'booked' AND s.ends_at > ? "
+            "ORDER BY s.starts_at",
+            (member_id, to_db(now)),
+        )
+        return [(_booking(r), _session(r, 7), _practice(r, 7 + _SESSION_WIDTH)) for r in rows]
+
+    async def booking_by_code(self, member_id: int, code: str) -> Booking | None:
+        row = await self._one(
+            f"SELECT {_BOOKING_COLUMNS} FROM bookings b WHERE b.member_id = ? AND b.code = ? "
+            "ORDER BY (b.state = 'booked') DESC, b.id DESC LIMIT 1",
+            (member_id, code),
+        )
+        return _booking(row) if row else None
+
+    async def codes_in_use(self, member_ids: Iterable[int]) -> dict[int, set[str]]:
+        """Codes a member could still send us: their open offers and live bookings."""
+        ids = sorted(set(member_ids))
+        used: dict[int, set[str]] = defaultdict(set)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self._all(
+                f"SELECT member_id, code FROM offers WHERE state = 'open' AND member_id IN ({marks}) "
+                f"UNION SELECT member_id, code FROM bookings WHERE state = 'booked' "
+                f"AND member_id IN ({marks})",
+                [*chunk, *chunk],
+            )
+            for member_id, code in rows:
+                used[member_id].add(code)
+        return used
+
+    async def gp_facts(
+        self, session: Session, now: datetime, member_ids: Iterable[int] | None = None
+    ) -> list[GpFacts]:
+        """Everything eligibility and ranking need, in a handful of set-wise queries."""
+        where = "instr(';' || m.roles || ';', ';gp;') > 0"
+        params: list[Any] = []
+        if member_ids is not None:
+            ids = list(member_ids)
+            if not ids:
+                return []
+            where += f" AND m.id IN ({','.join('?' * len(ids))})"
+            params = ids
+        members = [
+            _member(row)
+            for row in await self._all(
+                f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE {where} ORDER BY m.id", params
+            )
+        ]
+        if not members:
+            return []
+        scope = f"IN (SELECT m.id FROM members m WHERE {where})"
+
+        checks: dict[int, dict[str, date | None]] = defaultdict(dict)
+        for member_id, kind, expires in await self._all(
+            f"SELECT member_id, kind, expires FROM checks WHERE member_id {scope}", params
+        ):
+            checks[member_id][kind] = date_from_db(expires)
+
+        week_start, week_end = _week_bounds(session.starts_at)
+        window_start = min(week_start, session.starts_at)
+        window_end = max(week_end, session.ends_at)
+        slots: dict[int, list[BookedSlot]] = defaultdict(list)
+        for member_id, session_id, practice, starts, ends in await self._all(
+            "SELECT b.member_id, s.id, s.practice, s.starts_at, s.ends_at FROM bookings b "
+            "JOIN sessions s ON s.id = b.session_id "
+            f"WHERE b.state = 'booked' AND s.ends_at > ? AND s.starts_at < ? AND b.member_id {scope}",
+            [to_db(window_start), to_db(window_end), *params],
+        ):
+            slots[member_id].append(BookedSlot(session_id, practice, from_db(starts), from_db(ends)))
+
+        worked = {
+            row[0]
+            for row in await self._all(
+                "SELECT DISTINCT b.member_id FROM bookings b JOIN sessions s ON s.id = b.session_id "
+                f"WHERE b.state = 'booked' AND s.practice = ? AND s.id != ? AND b.member_id {scope}",
+                [session.practice, session.id, *params],
+            )
+        }
+        recent = dict(
+            await self._all(
+                "SELECT b.member_id, count(*) FROM bookings b JOIN sessions s ON s.id = b.session_id "
+                f"WHERE b.state = 'booked' AND s.starts_at >= ? AND s.starts_at < ? "
+                f"AND b.member_id {scope} GROUP BY b.member_id",
+                [to_db(now - _RECENT), to_db(now), *params],
+            )
+        )
+        offered: set[int] = set()
+        turned_down: set[int] = set()
+        for member_id, round_, state in await self._all(
+            "SELECT member_id, round, state FROM offers WHERE session_id = ?", (session.id,)
+        ):
+            if round_ == session.round:
+                offered.add(member_id)
+            if state == OfferState.DECLINED:
+                turned_down.add(member_id)
+        turned_down.update(
+            row[0]
+            for row in await self._all(
+                "SELECT member_id FROM bookings WHERE session_id = ? AND state = 'dropped'",
+                (session.id,),
+            )
+        )
+        return [
+            GpFacts(
+                member=m,
+                checks=checks.get(m.id, {}),
+                bookings=tuple(slots.get(m.id, ())),
+                worked_at_practice=m.id in worked,
+                recent_sessions=recent.get(m.id, 0),
+                offered_this_round=m.id in offered,
+                turned_down=m.id in turned_down,
+            )
+            for m in members
+        ]
+
+    # -- messages, timers, inbox --------------------------------------------------------------
+
+    async def messages_to(
+        self, channel: str, address: str, after_id: int, now: datetime
+    ) -> list[SentMessage]:
+        """Messages committed for this address and due by ``now``, sent or about to be."""
+        rows = await self._all(
+            "SELECT id, channel, address, body, choices, kind, status, created_at, sent_at "
+            "FROM messages WHERE direction = 'out' AND channel = ? AND address = ? AND id > ? "
+            "AND status IN ('queued', 'sending', 'sent', 'delivered') "
+            "AND coalesce(not_before, created_at) <= ? ORDER BY id",
+            (channel, address, after_id, to_db(now)),
+        )
+        return [
+            SentMessage(
+                id=r[0],
+                channel=r[1],
+                address=r[2],
+                body=r[3],
+                choices=_choices_from_db(r[4]),
+                kind=r[5],
+                status=r[6],
+                created_at=from_db(r[7]),
+                sent_at=opt_from_db(r[8]),
+            )
+            for r in rows
+        ]
+
+    async def outbound_after(self, after_id: int, now: datetime) -> list[SentMessage]:
+        """Every outbound message after ``after_id`` that is due by ``now``, on any channel."""
+        rows = await self._all(
+            "SELECT id, channel, address, body, choices, kind, status, created_at, sent_at, member_id "
+            "FROM messages WHERE direction = 'out' AND id > ? "
+            "AND coalesce(not_before, created_at) <= ? ORDER BY id",
+            (after_id, to_db(now)),
+        )
+        return [
+            SentMessage(
+                id=r[0],
+                channel=r[1],
+                address=r[2],
+                body=r[3],
+                choices=_choices_from_db(r[4]),
+                kind=r[5],
+                status=r[6],
+                created_at=from_db(r[7]),
+                sent_at=opt_from_db(r[8]),
+                member_id=r[9],
+            )
+            for r in rows
+        ]
+
+    async def recent_outbound_to(self, channel: str, address: str, kind: str, since: datetime) -> int:
+        row = await self._one(
+            "SELECT count(*) FROM messages WHERE direction = 'out' AND channel = ? AND address = ? "
+            "AND kind = ? AND created_at >= ?",
+            (channel, address, kind, to_db(since)),
+        )
+        return row[0]
+
+    async def due_timers(self, now: datetime, limit: int = 100) -> list[TimerRow]:
+        rows = await self._all(
+            "SELECT id, kind, subject, due_at, payload, attempts FROM timers "
+            "WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            (to_db(now), limit),
+        )
+        return [
+            TimerRow(
+                id=r[0],
+                kind=r[1],
+                subject=r[2],
+                due_at=from_db(r[3]),
+                payload=json.loads(r[4]),
+                attempts=r[5],
+            )
+            for r in rows
+        ]
+
+    async def next_timer_due(self) -> datetime | None:
+        row = await self._one("SELECT min(due_at) FROM timers WHERE state = 'pending'")
+        return opt_from_db(row[0])
+
+    async def inbox(self, state: str = "open") -> list[InboxItem]:
+        rows = await self._all(
+            "SELECT i.id, i.message_id, msg.channel, msg.address, msg.body, msg.created_at, "
+            "i.state, i.member_id FROM inbox i JOIN messages msg ON msg.id = i.message_id "
+            "WHERE i.state = ? ORDER BY i.id",
+            (state,),
+        )
+        people = await self.members(r[7] for r in rows if r[7] is not None)
+        return [
+            InboxItem(
+                id=r[0],
+                message_id=r[1],
+                member=people.get(r[7]) if r[7] else None,
+                channel=r[2],
+                address=r[3],
+                body=r[4],
+                received_at=from_db(r[5]),
+                state=r[6],
+            )
+            for r in rows
+        ]
+
+
+class SqliteUnitOfWork(SqliteQueries):
+    """One ``BEGIN IMMEDIATE`` transaction on the writer connection."""
+
+    async def _run(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Cursor:
+        return await self._conn.execute(sql, params)
+
+    async def record_inbound(self, inbound: Inbound, member_id: int | None) -> int | None:
+        cursor = await self._run(
+            "INSERT INTO messages (direction, member_id, channel, address, external_id, body, "
+            "status, created_at) VALUES ('in', ?, ?, ?, ?, ?, 'received', ?) "
+            "ON CONFLICT (channel, external_id) WHERE direction = 'in' DO NOTHING",
+            (
+                member_id,
+                inbound.channel,
+                inbound.address,
+                inbound.external_id,
+                inbound.said,
+                to_db(inbound.received_at),
+            ),
+        )
+        return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    async def add_practice(self, practice: Practice) -> None:
+        await self._run(
+            "INSERT INTO practices (ods_code, name, pcn, locality, address, clinical_system, "
+            "info_pack) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ods_code) DO UPDATE SET "
+            "name = excluded.name, pcn = excluded.pcn, locality = excluded.locality, "
+            "address = excluded.address, clinical_system = excluded.clinical_system, "
+            "info_pack = excluded.info_pack",
+            (
+                practice.ods_code,
+                practice.name,
+                practice.pcn,
+                practice.locality,
+                practice.address,
+                practice.clinical_system,
+                practice.info_pack,
+            ),
+        )
+
+    async def add_member(self, member: Member, now: datetime) -> Member:
+        cursor = await self._run(
+            "INSERT INTO members (name, phone, email, roles, gp_type, registration_number, "
+            "preferred_channel, slack_user_id, telegram_chat_id, localities, practices, days, "
+            "max_sessions_per_week, contracted_sessions_per_week, paused_until, urgent_at_night, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                member.name,
+                member.phone,
+                member.email,
+                _join(sorted(member.roles)),
+                member.gp_type,
+                member.registration_number,
+                member.preferred_channel,
+                member.slack_user_id,
+                member.telegram_chat_id,
+                _join(member.localities),
+                _join(member.practices),
+                _join(member.days),
+                member.max_sessions_per_week,
+                member.contracted_sessions_per_week,
+                date_to_db(member.paused_until),
+                int(member.urgent_at_night),
+                to_db(now),
+            ),
+        )
+        created = await self.member(cursor.lastrowid)
+        assert created is not None
+        return created
+
+    async def set_check(self, member_id: int, kind: str, expires: date | None) -> None:
+        await self._run(
+            "INSERT INTO checks (member_id, kind, expires) VALUES (?, ?, ?) "
+            "ON CONFLICT (member_id, kind) DO UPDATE SET expires = excluded.expires",
+            (member_id, kind, date_to_db(expires)),
+        )
+
+    async def add_session(
+        self,
+        *,
+        code: str,
+        practice: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        rate_pence: int,
+        urgent: bool,
+        notes: str,
+        posted_by: int | None,
+        posted_via: str,
+        now: datetime,
+    ) -> Session:
+        cursor = await self._run(
+            "INSERT INTO sessions (code, practice, starts_at, ends_at, rate_pence, urgent, notes, "
+            "posted_by, posted_via, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                code,
+                practice,
+                to_db(starts_at),
+                to_db(ends_at),
+                rate_pence,
+                int(urgent),
+                notes,
+                posted_by,
+                posted_via,
+                to_db(now),
+            ),
+        )
+        created = await self.session(cursor.lastrowid)
+        assert created is not None
+        return created
+
+    async def session_code_taken(self, code: str) -> bool:
+        return await self._one("SELECT 1 FROM sessions WHERE code = ?", (code,)) is not None
+
+    async def set_session_status(
+        self, session_id: int, status: SessionStatus, *, expect: SessionStatus, now: datetime
+    ) -> bool:
+        filled_at = to_db(now) if status == SessionStatus.FILLED else None
+        cursor = await self._run(
+            "UPDATE sessions SET status = ?, filled_at = coalesce(?, filled_at) WHERE id = ? AND status = ?",
+            (status, filled_at, session_id, expect),
+        )
+        return cursor.rowcount == 1
+
+    async def start_new_round(self, session_id: int) -> int:
+        await self._run("UPDATE sessions SET round = round + 1, filled_at = NULL WHERE id = ?", (session_id,))
+        row = await self._one("SELECT round FROM sessions WHERE id = ?", (session_id,))
+        return row[0]
+
+    async def add_offers(
+        self,
+        session: Session,
+        wave: int,
+        rows: Sequence[tuple[int, str, str | None]],
+        now: datetime,
+    ) -> list[Offer]:
+        """``rows``: (member id, code, channel). One statement for the whole wave."""
+        if not rows:
+            return []
+        sent = to_db(now)
+        await self._conn.executemany(
+            "INSERT INTO offers (session_id, member_id, code, round, wave, channel, sent_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (session.id, member_id, code, session.round, wave, channel, sent)
+                for member_id, code, channel in rows
+            ],
+        )
+        created = await self._all(
+            f"SELECT {_OFFER_COLUMNS} FROM offers f WHERE f.session_id = ? AND f.round = ? "
+            "AND f.wave = ? ORDER BY f.id",
+            (session.id, session.round, wave),
+        )
+        return [_offer(row) for row in created]
+
+    async def answer_offer(self, offer_id: int, state: str, answer: str | None, now: datetime) -> bool:
+        cursor = await self._run(
+            "UPDATE offers SET state = ?, answer = coalesce(?, answer), answered_at = ? "
+            "WHERE id = ? AND state = 'open'",
+            (state, answer, to_db(now), offer_id),
+        )
+        return cursor.rowcount == 1
+
+    async def reopen_declined_offer(self, offer_id: int) -> bool:
+        cursor = await self._run(
+            "UPDATE offers SET state = 'open', answer = NULL, answered_at = NULL "
+            "WHERE id = ? AND state = 'declined'",
+            (offer_id,),
+        )
+        return cursor.rowcount == 1
+
+    async def record_late_answer(self, offer_id: int, answer: str, now: datetime) -> None:
+        """A reply to an offer already closed: kept for the figures, state unchanged."""
+        await self._run(
+            "UPDATE offers SET answer = ?, answered_at = ? WHERE id = ? AND answer IS NULL",
+            (answer, to_db(now), offer_id),
+        )
+
+    async def withdraw_member_offers(self, member_id: int, now: datetime) -> list[Offer]:
+        rows = await self._all(
+            "UPDATE offers SET state = 'withdrawn', answered_at = ? "
+            f"WHERE member_id = ? AND state = 'open' RETURNING {_OFFER_RETURNING}",
+            (to_db(now), member_id),
+        )
+        return [_offer(row) for row in rows]
+
+    async def withdraw_open_offers(self, session_id: int, now: datetime) -> list[Offer]:
+        rows = await self._all(
+            "UPDATE offers SET state = 'withdrawn', answered_at = ? "
+            f"WHERE session_id = ? AND state = 'open' RETURNING {_OFFER_RETURNING}",
+            (to_db(now), session_id),
+        )
+        return sorted((_offer(row) for row in rows), key=lambda offer: offer.id)
+
+    async def add_booking(
+        self,
+        *,
+        session_id: int,
+        member_id: int,
+        offer_id: int | None,
+        code: str,
+        via: str,
+        now: datetime,
+    ) -> Booking:
+        cursor = await self._run(
+            "INSERT INTO bookings (session_id, member_id, offer_id, code, booked_at, booked_via) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, member_id, offer_id, code, to_db(now), via),
+        )
+        row = await self._one(
+            f"SELECT {_BOOKING_COLUMNS} FROM bookings b WHERE b.id = ?", (cursor.lastrowid,)
+        )
+        return _booking(row)
+
+    async def end_booking(self, booking_id: int, state: str, now: datetime) -> bool:
+        cursor = await self._run(
+            "UPDATE bookings SET state = ?, ended_at = ? WHERE id = ? AND state = 'booked'",
+            (state, to_db(now), booking_id),
+        )
+        return cursor.rowcount == 1
+
+    async def set_paused_until(self, member_id: int, until: date | None) -> None:
+        await self._run("UPDATE members SET paused_until = ? WHERE id = ?", (date_to_db(until), member_id))
+
+    async def opt_out(self, member_id: int, channel: str, now: datetime) -> None:
+        await self._run(
+            "INSERT INTO opt_outs (member_id, channel, at) VALUES (?, ?, ?) "
+            "ON CONFLICT (member_id, channel) DO NOTHING",
+            (member_id, channel, to_db(now)),
+        )
+
+    async def opt_in(self, member_id: int, channel: str) -> bool:
+        cursor = await self._run(
+            "DELETE FROM opt_outs WHERE member_id = ? AND channel = ?", (member_id, channel)
+        )
+        return cursor.rowcount == 1
+
+    async def enqueue(self, messages: Sequence[QueuedMessage], now: datetime) -> list[int]:
+        created = to_db(now)
+        ids: list[int] = []
+        for m in messages:
+            due = to_db(m.not_before) if m.not_before else created
+            cursor = await self._run(
+                "INSERT INTO messages (direction, member_id, channel, address, body, choices, "
+                "topic, kind, status, not_before, next_attempt_at, error, created_at) "
+                "VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    m.member_id,
+                    m.channel,
+                    m.address,
+                    m.body,
+                    _choices_to_db(m.choices),
+                    m.topic,
+                    m.kind,
+                    m.status,
+                    to_db(m.not_before) if m.not_before else None,
+                    due,
+                    m.error,
+                    created,
+                ),
+            )
+            ids.append(cursor.lastrowid)
+        return ids
+
+    async def add_timer(
+        self, kind: str, subject: str, due_at: datetime, payload: dict[str, Any], now: datetime
+    ) -> int:
+        cursor = await self._run(
+            "INSERT INTO timers (kind, subject, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+            (kind, subject, to_db(due_at), json.dumps(payload, sort_keys=True), to_db(now)),
+        )
+        return cursor.lastrowid
+
+    async def cancel_timers(self, kind: str, subject: str) -> int:
+        cursor = await self._run(
+            "UPDATE timers SET state = 'cancelled' WHERE kind = ? AND subject = ? AND state = 'pending'",
+            (kind, subject),
+        )
+        return cursor.rowcount
+
+    async def finish_timer(self, timer_id: int, now: datetime) -> bool:
+        cursor = await self._run(
+            "UPDATE timers SET state = 'done', done_at = ? WHERE id = ? AND state = 'pending'",
+            (to_db(now), timer_id),
+        )
+        return cursor.rowcount == 1
+
+    async def audit(self, entry: AuditEntry, now: datetime) -> None:
+        await self._run(
+            "INSERT INTO audit (at, actor, action, subject, channel, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                to_db(now),
+                entry.actor,
+                entry.action,
+                entry.subject,
+                entry.channel,
+                json.dumps(entry.detail, sort_keys=True),
+            ),
+        )
+
+    async def add_to_inbox(self, message_id: int, member_id: int | None, now: datetime) -> None:
+        await self._run(
+            "INSERT INTO inbox (message_id, member_id, created_at) VALUES (?, ?, ?)",
+            (message_id, member_id, to_db(now)),
+        )
+
+    async def close_inbox_item(self, item_id: int, by: int | None, now: datetime) -> bool:
+        cursor = await self._run(
+            "UPDATE inbox SET state = 'done', done_by = ?, done_at = ? WHERE id = ? AND state = 'open'",
+            (by, to_db(now), item_id),
+        )
+        return cursor.rowcount == 1
+
+
+class SqliteStore:
+    """Opens the database, applies migrations, and hands out units of work."""
+
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> SqliteStore:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await aiosqlite.connect(path, isolation_level=None)
+        await _configure(writer)
+        await _migrate(writer)
+        reader = await aiosqlite.connect(path, isolation_level=None)
+        await _configure(reader)
+        await reader.execute("PRAGMA query_only = ON")
+        return cls(writer, reader)
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[SqliteUnitOfWork]:
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteUnitOfWork(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+
+    def reader(self) -> SqliteQueries:
+        return SqliteQueries(self._reader)
+
+    # -- the dispatcher's short transactions --------------------------------------------------
+
+    async def claim_outbox(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Mark due messages as in flight and return them, oldest first."""
+        async with self.unit_of_work() as uow:
+            rows = await uow._all(
+                "UPDATE messages SET status = 'sending', updated_at = ? WHERE id IN ("
+                "  SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= ? "
+                "  ORDER BY id LIMIT ?) "
+                "RETURNING id, channel, address, body, choices, member_id, topic, kind, attempts",
+                (to_db(now), to_db(now), limit),
+            )
+        return sorted(
+            (
+                OutboxMessage(
+                    id=r[0],
+                    channel=r[1],
+                    address=r[2],
+                    text=r[3] or "",
+                    choices=_choices_from_db(r[4]),
+                    member_id=r[5],
+                    topic=r[6],
+                    kind=r[7],
+                    attempts=r[8],
+                )
+                for r in rows
+            ),
+            key=lambda message: message.id,
+        )
+
+    async def record_dispatch(self, outcomes: Sequence[DispatchOutcome], now: datetime) -> None:
+        if not outcomes:
+            return
+        stamp = to_db(now)
+        async with self.unit_of_work() as uow:
+            await uow._conn.executemany(
+                "UPDATE messages SET status = ?, provider_id = coalesce(?, provider_id), "
+                "error = ?, attempts = attempts + ?, updated_at = ?, "
+                "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
+                "next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
+                [
+                    (
+                        o.status,
+                        o.provider_id,
+                        o.error,
+                        int(o.attempted),
+                        stamp,
+                        o.status,
+                        stamp,
+                        to_db(o.next_attempt_at) if o.next_attempt_at else None,
+                        o.message_id,
+                    )
+                    for o in outcomes
+                ],
+            )
+            for outcome in outcomes:
+                if outcome.opted_out_member is not None:
+                    channel = await uow._one(
+                        "SELECT channel FROM messages WHERE id = ?", (outcome.message_id,)
+                    )
+                    await uow.opt_out(outcome.opted_out_member, channel[0], now)
+                    await uow.audit(
+                        AuditEntry(
+                            "provider",
+                            "opted_out",
+                            f"member:{outcome.opted_out_member}",
+                            channel[0],
+                            {"reason": outcome.error or ""},
+                        ),
+                        now,
+                    )
+
+    async def requeue_in_flight(self) -> int:
+        """After a crash, messages that were being sent go again (delivery is at least once)."""
+        async with self.unit_of_work() as uow:
+            cursor = await uow._run("UPDATE messages SET status = 'queued' WHERE status = 'sending'")
+            return cursor.rowcount
+
+    async def next_outbox_due(self) -> datetime | None:
+        row = await self.reader()._one("SELECT min(next_attempt_at) FROM messages WHERE status = 'queued'")
+        return opt_from_db(row[0])
+
+    async def retry_timer_later(self, timer_id: int, error: str, due_at: datetime, give_up: bool) -> None:
+        async with self.unit_of_work() as uow:
+            await uow._run(
+                "UPDATE timers SET attempts = attempts + 1, error = ?, due_at = ?, "
+                "state = CASE WHEN ? THEN 'failed' ELSE state END WHERE id = ? AND state = 'pending'",
+                (error, to_db(due_at), int(give_up), timer_id),
+            )
+
+    async def purge_message_bodies(self, before: datetime) -> int:
+        async with self.unit_of_work() as uow:
+            cursor = await uow._run(
+                "UPDATE messages SET body = NULL, choices = NULL "
+                "WHERE body IS NOT NULL AND created_at < ? AND status != 'queued'",
+                (to_db(before),),
+            )
+            return cursor.rowcount
+
+
+async def _configure(conn: aiosqlite.Connection) -> None:
+    await conn.execute("PRAGMA busy_timeout = 5000")
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            number = int(entry.name.split("_", 1)[0])
+            found.append((number, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+async def _migrate(conn: aiosqlite.Connection) -> None:
+    """Apply every numbered migration above the database's user_version, each atomically."""
+    async with conn.execute("PRAGMA user_version") as cursor:
+        (current,) = await cursor.fetchone()
+    for number, script in _migrations():
+        if number <= current:
+            continue
+        try:
+            await conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        except Exception:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
