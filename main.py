@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from fastapi import FastAPI
 
 import flows
 from adapters.sandbox import SandboxChannel, sandbox_router
@@ -100,7 +101,8 @@ async def open_pool(
     return Pool(store, engine, dispatcher, timers, clock, channels, policy, settings.pool_poll_seconds)
 
 
-def build_app(pool: Pool, settings: Settings, token: str, run_background: bool = False):
+def build_app(pool: Pool, token: str, run_background: bool = False) -> FastAPI:
+    """The HTTP app with the webhooks of every channel that is on."""
     auth = bearer_auth(token)
     routers = []
     sandbox = pool.channels.get("sandbox")
@@ -141,7 +143,7 @@ def serve(
 
     async def run() -> None:
         pool = await open_pool(settings)
-        app = build_app(pool, settings, token.value, run_background=True)
+        app = build_app(pool, token.value, run_background=True)
         typer.echo(f"Pool bot on http://{host}:{port}  (database {settings.pool_database})")
         typer.echo(f"Channels on: {', '.join(pool.channels) or 'none'}. API docs: http://{host}:{port}/docs")
         if token.generated:

@@ -5,6 +5,7 @@ Times come from the injected clock, so tests see the pacing without waiting for 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -18,13 +19,17 @@ class Pacer:
         self._gap = timedelta(seconds=1 / per_second) if per_second else timedelta(0)
         self._next_slot: datetime | None = None
         self._paused_until: datetime | None = None
+        # Waiters take their turns in order, one sleeping at a time, so a test's fake clock
+        # steps through the slots as real time would.
+        self._queue = asyncio.Lock()
 
     async def wait_turn(self) -> None:
-        now = self._clock.now()
-        slot = max(now, self._next_slot or now, self._paused_until or now)
-        self._next_slot = slot + self._gap
-        if slot > now:
-            await self._clock.sleep_until(slot)
+        async with self._queue:
+            now = self._clock.now()
+            slot = max(now, self._next_slot or now, self._paused_until or now)
+            if slot > now:
+                await self._clock.sleep_until(slot)
+            self._next_slot = max(slot, self._clock.now()) + self._gap
 
     def pause(self, seconds: float) -> None:
         until = self._clock.now() + timedelta(seconds=seconds)

@@ -190,7 +190,7 @@ def parse(text: str) -> Parsed:
             return Answer("yes", code)
         if phrase in NO_PHRASES:
             return Answer("no", code)
-        if not code and phrase in ACKNOWLEDGEMENTS:
+        if not code and (phrase in ACKNOWLEDGEMENTS or " ".join(words) in ACKNOWLEDGEMENTS):
             return Acknowledgement()
     if _cued(words):
         return Unclear(code, "conditional")

@@ -51,9 +51,9 @@ _env = Environment(
 _env.filters.update(money=money, day=day, hours=hours, when=when, clock_time=clock_time)
 
 
-def render(name: str, **values: Any) -> str:
-    """The text of template ``name``, with runs of blank lines and edge spaces tidied."""
-    text = _env.get_template(f"{name}.j2").render(**values)
+def render(template: str, /, **values: Any) -> str:
+    """The text of ``template``, with runs of blank lines and edge spaces tidied."""
+    text = _env.get_template(f"{template}.j2").render(**values)
     lines = [line.rstrip() for line in text.strip().splitlines()]
     tidy: list[str] = []
     for line in lines:

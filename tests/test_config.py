@@ -1,0 +1,95 @@
+"""Settings from the environment: channels on, off or refused when partial; one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, load_settings
+from config.settings import admin_token
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_embedded_defaults_need_no_credentials() -> None:
+    settings = load_settings({})
+    assert settings.channels_on == ("sandbox",)
+    assert str(settings.pool_database) == "data/pool.db"
+    assert settings.public_url == "http://localhost:8000"
+
+
+def test_a_channel_with_all_its_credentials_is_on() -> None:
+    env = {
+        "TWILIO_ACCOUNT_SID": "AC123",
+        "TWILIO_AUTH_TOKEN": "secret",
+        "TWILIO_MESSAGING_SERVICE_SID": "MG123",
+        "TELEGRAM_BOT_TOKEN": "123:abc",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+        "POOL_SANDBOX": "off",
+    }
+    assert load_settings(env).channels_on == ("sms", "telegram")
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"TWILIO_ACCOUNT_SID": "AC123"}, "TWILIO_AUTH_TOKEN"),
+        (
+            {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "x"},
+            "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID",
+        ),
+        ({"SLACK_SIGNING_SECRET": "x"}, "SLACK_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": "1:a"}, "TELEGRAM_WEBHOOK_SECRET"),
+    ],
+)
+def test_a_partial_channel_stops_start_up_naming_what_is_missing(env: dict, named: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(env)
+    assert named in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"POOL_WAVE_SIZE": "lots"}, "POOL_WAVE_SIZE"),
+        ({"POOL_PUBLIC_URL": "not a url"}, "POOL_PUBLIC_URL"),
+        ({"POOL_SANDBOX": "maybe"}, "POOL_SANDBOX"),
+        ({"TWILIO_API_BASE": "ftp//x"}, "TWILIO_API_BASE"),
+    ],
+)
+def test_an_invalid_value_is_one_line_naming_the_variable(env: dict, variable: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(env)
+    assert str(error.value).startswith(f"{variable}:")
+    assert "\n" not in str(error.value)
+
+
+def test_blank_values_count_as_unset() -> None:
+    assert load_settings({"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": " "}).channels_on == ("sandbox",)
+
+
+def test_the_admin_token_is_generated_once_kept_beside_the_database(tmp_path: Path) -> None:
+    settings = load_settings({"POOL_DATABASE": str(tmp_path / "db" / "pool.db")})
+    first = admin_token(settings)
+    again = admin_token(settings)
+    assert first.generated and not again.generated
+    assert first.value == again.value and len(first.value) >= 32
+    assert first.path == tmp_path / "db" / "admin_token"
+    assert oct(first.path.stat().st_mode & 0o777) == "0o600"
+    given = admin_token(load_settings({"POOL_ADMIN_TOKEN": "mine", "POOL_DATABASE": str(tmp_path / "x.db")}))
+    assert given.value == "mine" and not given.generated
+
+
+def test_the_cli_prints_one_line_and_exits_2_on_a_bad_setting(tmp_path: Path) -> None:
+    env = {**os.environ, "POOL_DATABASE": str(tmp_path / "p.db"), "SLACK_BOT_TOKEN": "xoxb-1"}
+    result = subprocess.run(
+        [sys.executable, "main.py", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: Slack is partly configured: set SLACK_SIGNING_SECRET")

@@ -1,0 +1,105 @@
+"""Nothing is lost across a crash: persist, then send; timers run once, also after a stop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from bot.commands import PostSession
+from bot.policy import PoolPolicy
+from tests.fakes import RecordingChannel
+from tests.harness import Harness, at
+
+
+async def test_messages_committed_before_a_crash_are_all_sent_after_restart(tmp_path: Path) -> None:
+    pool = await Harness.open(tmp_path)
+    await pool.practice()
+    gps = await pool.gps(30)
+    # Posted and committed, but the process dies before the dispatcher sends anything.
+    session = await pool.pool.engine.execute(
+        PostSession("X10001", at(pool.tomorrow, 9), at(pool.tomorrow, 13), 32000, urgent=True), actor="test"
+    )
+    channel = RecordingChannel(pool.clock)
+    restarted = await pool.reopen(channels={"sandbox": channel})
+    try:
+        await restarted.pool.settle()
+        assert sorted(m.member_id for _, m in channel.sent) == sorted(g.id for g in gps)
+        assert all(m.kind == "offer" for _, m in channel.sent)
+        assert session.code
+    finally:
+        await restarted.close()
+
+
+async def test_messages_in_flight_at_a_crash_are_sent_again_after_restart(tmp_path: Path) -> None:
+    pool = await Harness.open(tmp_path)
+    await pool.practice()
+    gps = await pool.gps(12)
+    await pool.pool.engine.execute(
+        PostSession("X10001", at(pool.tomorrow, 9), at(pool.tomorrow, 13), 32000, urgent=True), actor="test"
+    )
+    # The dispatcher claimed a batch (queued → sending) and was killed before recording it.
+    claimed = await pool.pool.store.claim_outbox(pool.clock.now(), limit=5)
+    assert len(claimed) == 5
+    channel = RecordingChannel(pool.clock)
+    restarted = await pool.reopen(channels={"sandbox": channel})
+    try:
+        await restarted.pool.settle()
+        assert sorted(m.member_id for _, m in channel.sent) == sorted(g.id for g in gps)
+        await restarted.pool.settle()
+        assert len(channel.sent) == 12, "each message once after the restart"
+    finally:
+        await restarted.close()
+
+
+async def test_a_timer_due_while_stopped_runs_exactly_once_after_start(tmp_path: Path) -> None:
+    policy = PoolPolicy(wave_size=1, wave_wait=timedelta(minutes=30))
+    pool = await Harness.open(tmp_path, policy=policy)
+    await pool.practice()
+    first, second, third = await pool.gps(3)
+    session = await pool.post()
+    assert [m.id for _, m in (await pool.view(session)).offers] == [first.id]
+    await pool.close()
+
+    pool.clock.advance(timedelta(hours=3))  # the wave timer fell due while nothing ran
+    restarted = await Harness.open(tmp_path, clock=pool.clock, policy=policy)
+    try:
+        ran = await restarted.pool.timers.run_due()
+        assert ran == 1
+        assert await restarted.pool.timers.run_due() == 0
+        await restarted.pool.settle()
+        view = await restarted.view(session)
+        assert [m.id for _, m in view.offers] == [first.id, second.id]
+        assert [m.kind for m in await restarted.messages(second)] == ["offer"]
+        assert await restarted.messages(third) == []
+    finally:
+        await restarted.close()
+
+
+async def test_a_timer_that_fails_is_retried_then_marked_failed(pool: Harness) -> None:
+    calls = []
+
+    async def broken(turn, timer) -> None:
+        calls.append(timer.id)
+        raise RuntimeError("boom")
+
+    pool.pool.engine.on_timer("broken", broken)
+    async with pool.pool.store.unit_of_work() as uow:
+        await uow.add_timer("broken", "x", pool.clock.now(), {}, pool.clock.now())
+    for _ in range(10):
+        await pool.pool.timers.run_due()
+        pool.clock.advance(timedelta(minutes=2))
+    assert len(calls) == pool.pool.timers.max_attempts
+    assert await pool.pool.store.reader().next_timer_due() is None
+
+
+async def test_work_of_a_failed_timer_is_rolled_back(pool: Harness) -> None:
+    async def half_done(turn, timer) -> None:
+        await turn.uow.add_timer("other", "y", turn.now, {}, turn.now)
+        raise RuntimeError("after writing")
+
+    pool.pool.engine.on_timer("half", half_done)
+    async with pool.pool.store.unit_of_work() as uow:
+        await uow.add_timer("half", "x", pool.clock.now(), {}, pool.clock.now())
+    await pool.pool.timers.run_due()
+    due = await pool.pool.store.reader().due_timers(pool.clock.now() + timedelta(days=1))
+    assert [t.kind for t in due] == ["half"]

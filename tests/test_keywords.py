@@ -1,0 +1,131 @@
+"""Keywords on every channel: PAUSE and RESUME, STOP and START, lists, unknown senders."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.dates import parse_day
+from bot.domain import OfferState
+from tests.harness import Harness, at
+
+TODAY = date(2026, 12, 1)  # a Tuesday
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("2026-12-20", date(2026, 12, 20)),
+        ("20/12", date(2026, 12, 20)),
+        ("20/12/2026", date(2026, 12, 20)),
+        ("20.12.26", date(2026, 12, 20)),
+        ("until 20 dec", date(2026, 12, 20)),
+        ("till 20th December", date(2026, 12, 20)),
+        ("dec 20", date(2026, 12, 20)),
+        ("5 jan", date(2027, 1, 5)),
+        ("friday", date(2026, 12, 4)),
+        ("until tuesday", date(2026, 12, 8)),
+        ("tomorrow", date(2026, 12, 2)),
+        ("31/02", None),
+        ("next blue moon", None),
+        ("", None),
+    ],
+)
+def test_days_as_gps_type_them(text: str, meant: date | None) -> None:
+    assert parse_day(text, TODAY) == meant
+
+
+async def test_pause_stops_offers_until_the_day_after_and_resume_brings_them_back(pool: Harness) -> None:
+    gp, other = await pool.gps(2)
+    session = await pool.post(urgent=True)
+
+    await pool.send(gp, "PAUSE 10/12")
+
+    reply = await pool.last(gp)
+    assert reply.kind == "paused" and "Thu 10 Dec" in reply.body
+    offers = {m.id: o.state for o, m in (await pool.view(session)).offers}
+    assert offers[gp.id] == OfferState.WITHDRAWN, "a paused GP's offers go to others"
+    later = await pool.post(start=at(date(2026, 12, 15), 9), urgent=True)
+    assert gp.id not in {m.id for _, m in (await pool.view(later)).offers}
+
+    await pool.send(gp, "resume")
+    assert (await pool.last(gp)).kind == "resumed"
+    third = await pool.post(start=at(date(2026, 12, 16), 9), urgent=True)
+    assert gp.id in {m.id for _, m in (await pool.view(third)).offers}
+    assert other.id
+
+
+async def test_pause_without_a_usable_day_asks_and_changes_nothing(pool: Harness) -> None:
+    gp = await pool.gp()
+    await pool.send(gp, "pause")
+    assert (await pool.last(gp)).kind == "pause_which_day"
+    await pool.send(gp, "pause 1/1/2020")
+    assert "passed" in (await pool.last(gp)).body
+    assert (await pool.pool.store.reader().member(gp.id)).paused_until is None
+
+
+async def test_a_paused_gp_who_accepts_is_told_to_resume_first(pool: Harness) -> None:
+    gp = await pool.gp()
+    session = await pool.post(urgent=True)
+    code = await pool.offer_code(gp, session)
+    async with pool.pool.store.unit_of_work() as uow:
+        await uow.set_paused_until(gp.id, date(2026, 12, 5))
+    await pool.send(gp, f"yes {code}")
+    assert (await pool.last(gp)).kind == "cannot_book" and "RESUME" in (await pool.last(gp)).body
+    assert (await pool.view(session)).booked is None
+
+
+async def test_stop_opts_out_of_that_channel_and_start_opts_back_in(pool: Harness) -> None:
+    gp = await pool.gp()
+    await pool.send(gp, "STOP")
+    assert (await pool.last(gp)).kind == "opted_out"
+    before = len(await pool.messages(gp))
+
+    session = await pool.post(urgent=True)
+    assert gp.id not in {m.id for _, m in (await pool.view(session)).offers}
+    await pool.send(gp, "HELP")
+    assert len(await pool.messages(gp)) == before, "nothing at all reaches an opted-out member"
+
+    await pool.send(gp, "START")
+    assert (await pool.last(gp)).kind == "opted_in"
+    again = await pool.post(start=at(pool.tomorrow, 14), urgent=True)
+    assert gp.id in {m.id for _, m in (await pool.view(again)).offers}
+
+
+async def test_offers_and_bookings_list_with_their_codes(pool: Harness) -> None:
+    gp = await pool.gp()
+    morning = await pool.post(start=at(pool.tomorrow, 8, 30), urgent=True)
+    afternoon = await pool.post(start=at(pool.tomorrow, 14), urgent=True)
+    await pool.send(gp, "offers")
+    listed = (await pool.last(gp)).body
+    assert await pool.offer_code(gp, morning) in listed and await pool.offer_code(gp, afternoon) in listed
+    await pool.send(gp, f"yes {await pool.offer_code(gp, morning)}")
+    await pool.send(gp, "BOOKINGS")
+    booked = (await pool.last(gp)).body
+    assert "Riverside Surgery, Wed 2 Dec, 08:30-12:30" in booked
+
+
+async def test_settings_shows_what_the_gp_set(pool: Harness) -> None:
+    gp = await pool.gp(max_sessions_per_week=3, days=("mon", "tue-am"), localities=("Northside",))
+    await pool.send(gp, "SETTINGS")
+    body = (await pool.last(gp)).body
+    assert "Sessions a week: 3" in body and "mon, tue-am" in body and "Northside" in body
+
+
+async def test_an_unknown_sender_gets_one_polite_reply_a_day(pool: Harness) -> None:
+    stranger = "07700 900888"
+    await pool.send(stranger, "hello?")
+    await pool.send(stranger, "YES")
+    messages = await pool.messages(stranger)
+    assert [m.kind for m in messages] == ["unknown_sender"]
+    assert "ask your pool coordinator to add you" in messages[0].body
+    await pool.advance(hours=25)
+    await pool.send(stranger, "hello again")
+    assert [m.kind for m in await pool.messages(stranger)] == ["unknown_sender", "unknown_sender"]
+
+
+async def test_help_fits_in_two_text_segments(pool: Harness) -> None:
+    gp = await pool.gp()
+    await pool.send(gp, "HELP")
+    assert len((await pool.last(gp)).body) <= 306

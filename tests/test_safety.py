@@ -1,0 +1,96 @@
+"""The crisis rule: signposting at once, the named wellbeing lead told, nobody else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.policy import PoolPolicy
+from config.safety import load_safety
+from flows.safety import CrisisScreen
+from tests.harness import Harness
+
+SCREEN = CrisisScreen(load_safety().crisis_patterns, ())
+
+CRISIS = [
+    "I want to die",
+    "Honestly I've been thinking about ending it all",
+    "I feel suicidal",
+    "I can’t go on any more",
+    "I cannot cope anymore",
+    "everyone would be better off without me",
+    "I keep thinking about killing myself",
+    "I've been self-harming again",
+    "there's no point living",
+    "I don't want to wake up",
+]
+NEAR_MISSES = [
+    "dying to get home",
+    "this rota is killing me",
+    "I can't go on Tuesday",
+    "I could kill for a coffee",
+    "the practice is killing it",
+    "I'm dead tired",
+    "that patient nearly died on me",
+    "can't do this session, sorry",
+    "end of my shift at 6",
+    "suicide prevention training is on Friday",
+]
+
+
+@pytest.mark.parametrize("text", CRISIS)
+def test_crisis_phrases_are_recognised(text: str) -> None:
+    assert SCREEN.matches(text)
+
+
+@pytest.mark.parametrize("text", NEAR_MISSES[:-1])
+def test_near_misses_are_not(text: str) -> None:
+    assert not SCREEN.matches(text)
+
+
+def test_the_list_errs_on_the_side_of_caution() -> None:
+    # A false alarm costs a kind message; a miss could cost a life.
+    assert SCREEN.matches(NEAR_MISSES[-1])
+
+
+async def test_a_crisis_message_is_signposted_and_goes_only_to_the_lead(tmp_path: Path) -> None:
+    pool = await Harness.open(tmp_path, policy=PoolPolicy(wellbeing_lead_phone="+447700900999"))
+    try:
+        await pool.practice()
+        coordinator = await pool.coordinator()
+        lead = await pool.member("Dr Helen Marsh", phone="+447700900999", roles=("lead",))
+        gp = await pool.gp("Dr Sam")
+        await pool.post(urgent=True)
+
+        await pool.send(gp, "yes I want to die")
+
+        reply = await pool.last(gp)
+        assert reply.kind == "crisis"
+        assert "999" in reply.body and "116 123" in reply.body and "Practitioner Health" in reply.body
+        assert "Dr Helen Marsh" in reply.body
+        told = await pool.last(lead)
+        assert told.kind == "crisis_lead" and "Dr Sam" in told.body and "I want to die" in told.body
+        assert await pool.pool.store.reader().inbox() == []
+        assert [m.kind for m in await pool.messages(coordinator)] == []
+        # "yes" inside a crisis message books nothing: safety comes first.
+        assert (await pool.last(gp)).kind == "crisis"
+        audit = await pool.pool.store.reader()._all(
+            "SELECT action, detail FROM audit WHERE action = 'crisis_signposted'"
+        )
+        assert len(audit) == 1 and "die" not in audit[0][1]
+    finally:
+        await pool.close()
+
+
+async def test_without_a_lead_the_signposting_still_goes(pool: Harness) -> None:
+    gp = await pool.gp()
+    await pool.send(gp, "I feel suicidal")
+    reply = await pool.last(gp)
+    assert reply.kind == "crisis" and "wellbeing lead" not in reply.body
+    assert await pool.pool.store.reader().inbox() == []
+
+
+async def test_an_unknown_sender_in_crisis_is_signposted_too(pool: Harness) -> None:
+    await pool.send("07700 900777", "I want to end my life")
+    assert (await pool.last("07700 900777")).kind == "crisis"

@@ -1,0 +1,65 @@
+"""The store: migrations applied once, the audit log append-only, bodies kept for a set time."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain import AuditEntry
+from storage import SqliteStore
+from storage.sqlite import _migrations
+from tests.harness import Harness
+
+
+async def test_migrations_apply_once_and_the_database_is_wal(tmp_path: Path) -> None:
+    path = tmp_path / "pool.db"
+    for _ in range(2):
+        store = await SqliteStore.open(path)
+        await store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == max(n for n, _ in _migrations())
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_the_audit_log_is_append_only(pool: Harness) -> None:
+    async with pool.pool.store.unit_of_work() as uow:
+        await uow.audit(AuditEntry("member:1", "session_posted", "session:1", "sandbox"), pool.clock.now())
+    with pytest.raises(sqlite3.IntegrityError):
+        async with pool.pool.store.unit_of_work() as uow:
+            await uow._run("UPDATE audit SET actor = 'someone else'")
+    with pytest.raises(sqlite3.IntegrityError):
+        async with pool.pool.store.unit_of_work() as uow:
+            await uow._run("DELETE FROM audit")
+
+
+async def test_the_audit_log_never_holds_message_text(pool: Harness) -> None:
+    gp = await pool.gp()
+    await pool.post(urgent=True)
+    await pool.send(gp, "Yes please")
+    await pool.send(gp, "see you there")
+    await pool.send(gp, "Can I bring my student")
+    rows = await pool.pool.store.reader()._all("SELECT actor, action, subject, detail FROM audit")
+    assert {r[1] for r in rows} >= {"session_posted", "offers_sent", "session_booked"}
+    dump = repr(rows)
+    assert "see you there" not in dump and "student" not in dump and gp.phone not in dump
+
+
+async def test_message_bodies_are_deleted_after_the_retention_period(pool: Harness) -> None:
+    gp = await pool.gp()
+    await pool.send(gp, "HELP")
+    pool.clock.advance(timedelta(days=91))
+    await pool.pool.housekeeping()
+    rows = await pool.pool.store.reader()._all("SELECT direction, body FROM messages")
+    assert rows and all(body is None for _, body in rows)
+    assert {direction for direction, _ in rows} == {"in", "out"}, "the rows stay for the figures"
+
+
+async def test_a_failed_unit_of_work_leaves_nothing_behind(pool: Harness) -> None:
+    with pytest.raises(RuntimeError):
+        async with pool.pool.store.unit_of_work() as uow:
+            await uow.add_timer("x", "y", pool.clock.now(), {}, pool.clock.now())
+            raise RuntimeError("half way")
+    assert await pool.pool.store.reader().next_timer_due() is None
