@@ -155,7 +155,6 @@ class Question:
     code: str
     ref_id: int
     member_id: int
-    asked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

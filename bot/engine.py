@@ -155,12 +155,17 @@ class Engine:
         """Write the turn's messages to the outbox, each on the channel that reaches its person."""
         if not turn.outbound:
             return
-        wanted = {o.member_id for o in turn.outbound if o.member_id is not None}
-        people = await turn.uow.members(wanted)
+        # A message with its address already chosen needs only the opt-outs; one without needs
+        # the member, to choose the channel that reaches them.
+        addressed = {o.member_id for o in turn.outbound if o.member_id is not None and o.address}
+        unaddressed = {o.member_id for o in turn.outbound if o.member_id is not None and not o.address}
+        known = {turn.member.id: turn.member} if turn.member else {}
+        people = {**known, **await turn.uow.members(unaddressed - known.keys())} if unaddressed else known
+        opted_out = await turn.uow.opted_out(addressed) if addressed else set()
         rows: list[QueuedMessage] = []
         for out in turn.outbound:
             person = people.get(out.member_id) if out.member_id is not None else None
-            row = _route(out, person, self.channels_on)
+            row = _route(out, person, opted_out, self.channels_on)
             if row is not None:
                 rows.append(row)
         await turn.uow.enqueue(rows, turn.now)
@@ -170,9 +175,14 @@ class Engine:
 _SENT_DESPITE_OPT_OUT = frozenset({"opted_out"})
 
 
-def _route(out: Outbound, person: Member | None, channels_on: Collection[str]) -> QueuedMessage | None:
+def _route(
+    out: Outbound,
+    person: Member | None,
+    opted_out: set[tuple[int, str]],
+    channels_on: Collection[str],
+) -> QueuedMessage | None:
     if out.channel is not None and out.address is not None:
-        if person and out.channel in person.opted_out and out.kind not in _SENT_DESPITE_OPT_OUT:
+        if (out.member_id, out.channel) in opted_out and out.kind not in _SENT_DESPITE_OPT_OUT:
             return None
         channel, address = out.channel, out.address
         status, error = "queued", None
@@ -188,7 +198,7 @@ def _route(out: Outbound, person: Member | None, channels_on: Collection[str]) -
         log.warning("outbound with neither member nor address dropped (kind %s)", out.kind)
         return None
     return QueuedMessage(
-        member_id=person.id if person else out.member_id,
+        member_id=out.member_id,
         channel=channel,
         address=address,
         body=out.text,

@@ -19,7 +19,8 @@ def bearer_auth(token: str) -> Callable[..., None]:
     """A dependency that lets through only ``Authorization: Bearer <token>``."""
     scheme = HTTPBearer(auto_error=False, description="POOL_ADMIN_TOKEN")
 
-    def check(credentials: HTTPAuthorizationCredentials | None = Depends(scheme)) -> None:  # noqa: B008
+    # async, so FastAPI runs it on the loop rather than sending it to a thread pool.
+    async def check(credentials: HTTPAuthorizationCredentials | None = Depends(scheme)) -> None:  # noqa: B008
         given = credentials.credentials if credentials else ""
         if not secrets.compare_digest(given.encode(), token.encode()):
             raise HTTPException(

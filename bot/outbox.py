@@ -70,7 +70,7 @@ class Dispatcher:
     def _batch_size(self) -> int:
         # Claim about two seconds' worth for the slowest channel, so a crash resends little.
         rates = [ch.limits.per_second for ch in self.channels.values() if ch.limits.per_second]
-        return max(50, int(2 * min(rates))) if rates else 1000
+        return max(50, int(2 * min(rates))) if rates else 200
 
     async def run_once(self) -> int:
         """Send one batch of due messages; the number handled (0: nothing was due)."""
@@ -91,7 +91,9 @@ class Dispatcher:
             total += handled
         return total
 
-    async def run_forever(self, stop: asyncio.Event) -> None:
+    async def run_forever(self, stop: asyncio.Event, gather_seconds: float = 0.02) -> None:
+        """Send as messages are committed. Woken from idle, it waits ``gather_seconds`` so that
+        a burst of replies is claimed and recorded in a few transactions, not one each."""
         while not stop.is_set():
             try:
                 if await self.run_once():
@@ -108,6 +110,7 @@ class Dispatcher:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()
+            await asyncio.sleep(gather_seconds)
 
     async def _send_all(self, channel_name: str, messages: list[OutboxMessage]) -> None:
         channel = self.channels.get(channel_name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 # Ofcom keeps 07700 900000 to 900999 for drama and testing. phonenumbers calls them invalid
@@ -9,6 +11,7 @@ import phonenumbers
 _OFCOM_DRAMA = ("+447700900",)
 
 
+@lru_cache(maxsize=8192)  # the same people write again and again; parsing is the slow part
 def to_e164(text: str, region: str = "GB") -> str:
     """'07700 900123' → '+447700900123'. ValueError for anything that is not a valid number."""
     try:

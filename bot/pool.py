@@ -106,7 +106,9 @@ class Pool:
                 misfire_grace_time=None,
             )
 
-    async def stop(self) -> None:
+    async def stop(self, drain_seconds: float = 5.0) -> None:
+        """Stop the background work; what is due is sent first, for at most ``drain_seconds``
+        (anything left goes at the next start: delivery is at least once)."""
         self._stop.set()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
@@ -115,4 +117,6 @@ class Pool:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.dispatcher.drain(), drain_seconds)
         await self.store.close()

@@ -52,7 +52,7 @@ class PoolConversation:
 
     async def answer(self, turn: Turn, value: str, code: str | None) -> None:
         assert turn.member is not None
-        questions = await turn.uow.open_questions(turn.member.id)
+        questions = await turn.uow.open_questions(turn.member.id, code)
         found = route(questions, code, accepts=lambda q: q.kind in ANSWERERS)
         match found:
             case Matched(question):

@@ -47,6 +47,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=False,
+    auto_reload=False,  # templates ship with the code; no file checks on every message
 )
 _env.filters.update(money=money, day=day, hours=hours, when=when, clock_time=clock_time)
 

@@ -256,21 +256,16 @@ async def _withdraw_others(turn: Turn, session: Session, practice: Practice, tem
     """Close the session's other open offers and tell their holders where it costs nothing
     (chat channels, the sandbox) or where the pool pays for it (SMS, when turned on)."""
     withdrawn = await turn.uow.withdraw_open_offers(session.id, turn.now)
-    if not withdrawn:
-        return
-    people = await turn.uow.members(o.member_id for o in withdrawn)
     text = render(template, session=session, practice=practice)
-    for offer in withdrawn:
-        person = people[offer.member_id]
-        if offer.channel is None or (offer.channel == "sms" and not turn.policy.filled_sms):
+    for offer, address in withdrawn:
+        if offer.channel is None or address is None:
             continue
-        address = person.address_on(offer.channel)
-        if address is None:
+        if offer.channel == "sms" and not turn.policy.filled_sms:
             continue
         turn.say(
             Outbound(
                 text=text,
-                member_id=person.id,
+                member_id=offer.member_id,
                 channel=offer.channel,
                 address=address,
                 kind="offer_withdrawn",

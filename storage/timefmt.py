@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
 
 def to_db(moment: datetime) -> str:
+    """'2026-12-01T08:30:00.000000Z': fixed width, so text order is time order."""
     if moment.tzinfo is None:
         raise ValueError("naive datetimes never reach the store")
-    return moment.astimezone(UTC).strftime(_FORMAT)
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def from_db(text: str) -> datetime:
-    return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)
 
 
 def opt_from_db(text: str | None) -> datetime | None:
-    return None if text is None else from_db(text)
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def date_to_db(day: date | None) -> str | None:

@@ -1,0 +1,53 @@
+"""Shared set-up for the benchmarks: a pool on a fresh SQLite file with many eligible GPs."""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.clock import LONDON, Clock, SystemClock
+from bot.domain import CHECK_KINDS, Member, Practice
+from bot.policy import PoolPolicy
+from bot.pool import Pool
+from bot.ports import Channel
+from config import load_settings
+from main import open_pool
+
+
+def phone(i: int) -> str:
+    """Distinct, valid-looking UK mobile numbers (07400 000000 upwards)."""
+    return f"+4474{i:08d}"
+
+
+async def pool_with_gps(
+    database: Path, gps: int, clock: Clock | None = None, channels: dict[str, Channel] | None = None
+) -> Pool:
+    settings = load_settings({"POOL_DATABASE": str(database)})
+    pool = await open_pool(
+        settings,
+        clock=clock or SystemClock(),
+        rng=random.Random(1),
+        channels=channels,
+        policy=PoolPolicy(pool_name="Bench Pool"),
+    )
+    now = pool.clock.now()
+    async with pool.store.unit_of_work() as uow:
+        await uow.add_practice(
+            Practice("X10001", "Riverside Surgery", locality="Northside", address="1 Quay St")
+        )
+        for i in range(gps):
+            member = await uow.add_member(
+                Member(id=0, name=f"Dr Bench {i}", phone=phone(i), preferred_channel="sandbox"), now
+            )
+            for kind in CHECK_KINDS:
+                await uow.set_check(member.id, kind, None)
+    return pool
+
+
+def session_start(day_offset: int, afternoon: bool = False) -> datetime:
+    day = (datetime.now(LONDON) + timedelta(days=day_offset)).date()
+    return datetime(day.year, day.month, day.day, 14 if afternoon else 8, 30, tzinfo=LONDON)
