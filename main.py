@@ -24,7 +24,7 @@ from fastapi import FastAPI
 
 import flows
 from adapters.sandbox import SandboxChannel, sandbox_router
-from bot.clock import Clock, FakeClock, SystemClock, parse_when
+from bot.clock import Clock, FakeClock, SystemClock, london_date, parse_when
 from bot.commands import PostSession
 from bot.demo import DEMO_START, play, seed_pool
 from bot.domain import Inbound
@@ -188,7 +188,7 @@ def seed() -> None:
     async def run() -> None:
         pool = await open_pool(settings)
         try:
-            added = await seed_pool(pool, load_demo_pool(), pool.clock.now().astimezone().date())
+            added = await seed_pool(pool, load_demo_pool(), london_date(pool.clock.now()))
         finally:
             await pool.store.close()
         typer.echo(

@@ -63,3 +63,23 @@ async def test_a_failed_unit_of_work_leaves_nothing_behind(pool: Harness) -> Non
             await uow.add_timer("x", "y", pool.clock.now(), {}, pool.clock.now())
             raise RuntimeError("half way")
     assert await pool.pool.store.reader().next_timer_due() is None
+
+
+async def test_a_unit_of_work_waits_for_another_process_without_blocking_the_loop(pool: Harness) -> None:
+    import asyncio
+
+    other = sqlite3.connect(pool.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the CLI, say, is writing
+
+    async def write() -> None:
+        async with pool.pool.store.unit_of_work() as uow:
+            await uow.add_timer("x", "y", pool.clock.now(), {}, pool.clock.now())
+
+    task = asyncio.create_task(write())
+    for _ in range(5):
+        await asyncio.sleep(0)  # the loop keeps running other work meanwhile
+    assert not task.done()
+    other.execute("COMMIT")
+    other.close()
+    await task
+    assert await pool.pool.store.reader().next_timer_due() is not None
