@@ -14,11 +14,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POOL_", "TWILIO_", "SLACK_", "TELEGRAM_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("POOL_", "TWILIO_", "SLACK_", "TELEGRAM_"))
+    }
     env["POOL_DATABASE"] = str(tmp_path / "pool.db")
     return subprocess.run(
-        [sys.executable, "main.py", *args], cwd=ROOT, env=env, input=stdin,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "main.py", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -30,8 +37,19 @@ def test_seed_post_and_chat(tmp_path: Path) -> None:
 
     day = (datetime.now(LONDON) + timedelta(days=3)).date()
     posted = run(
-        tmp_path, "post-session", "--practice", "x20002", "--start", f"{day}T13:30", "--end", f"{day}T17:30",
-        "--rate-pence", "32321", "--urgent", "--as", "07700 900001",
+        tmp_path,
+        "post-session",
+        "--practice",
+        "x20002",
+        "--start",
+        f"{day}T13:30",
+        "--end",
+        f"{day}T17:30",
+        "--rate-pence",
+        "32321",
+        "--urgent",
+        "--as",
+        "07700 900001",
     )
     assert posted.returncode == 0, posted.stderr
     assert posted.stdout.startswith("Posted session ") and "status open" in posted.stdout
@@ -45,8 +63,16 @@ def test_seed_post_and_chat(tmp_path: Path) -> None:
 
 def test_post_session_refuses_clearly(tmp_path: Path) -> None:
     refused = run(
-        tmp_path, "post-session", "--practice", "NOPE", "--start", "2030-01-01T09:00", "--end",
-        "2030-01-01T13:00", "--rate-pence", "1000",
+        tmp_path,
+        "post-session",
+        "--practice",
+        "NOPE",
+        "--start",
+        "2030-01-01T09:00",
+        "--end",
+        "2030-01-01T13:00",
+        "--rate-pence",
+        "1000",
     )
     assert refused.returncode == 2
     assert refused.stderr.strip() == "error: No practice has the ODS code NOPE."
