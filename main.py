@@ -15,7 +15,7 @@ import random
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +24,7 @@ from fastapi import FastAPI
 
 import flows
 from adapters.sandbox import SandboxChannel, sandbox_router
-from bot.clock import Clock, FakeClock, SystemClock, london_date, parse_when
+from bot.clock import LONDON, Clock, FakeClock, SystemClock, london_date, parse_when
 from bot.commands import PostSession
 from bot.demo import DEMO_START, play, seed_pool
 from bot.domain import Inbound
@@ -53,8 +53,6 @@ cli = typer.Typer(add_completion=False, no_args_is_help=True, help="The GP pool 
 
 
 def policy_from(settings: Settings) -> PoolPolicy:
-    from datetime import timedelta
-
     return PoolPolicy(
         pool_name=settings.pool_name,
         wave_size=settings.pool_wave_size,
@@ -168,14 +166,12 @@ async def run_demo(emit: Callable[[str], None]) -> None:
     with tempfile.TemporaryDirectory(prefix="pool-demo-") as folder:
         settings = load_settings({"POOL_DATABASE": str(Path(folder) / "demo.db")})
         clock = FakeClock(DEMO_START)
-        from datetime import timedelta
-
-        policy = PoolPolicy(
-            pool_name="Riverside & Hillview GP Pool", wave_size=3, wave_wait=timedelta(minutes=30)
-        )
+        data = load_demo_pool()
+        # Small waves, so a short transcript shows them moving on.
+        policy = PoolPolicy(pool_name=data["name"], wave_size=3, wave_wait=timedelta(minutes=30))
         pool = await open_pool(settings, clock=clock, rng=random.Random(2026), policy=policy)
         try:
-            await play(pool, clock, load_demo_pool(), emit)
+            await play(pool, clock, data, emit)
         finally:
             await pool.store.close()
 
@@ -275,7 +271,7 @@ def chat(
             nonlocal last
             for message in await reader.messages_to("sandbox", phone, last, pool.clock.now()):
                 last = message.id
-                stamp = message.created_at.astimezone().strftime("%H:%M")
+                stamp = message.created_at.astimezone(LONDON).strftime("%H:%M")
                 text = text_with_choices(message.body or "", message.choices)
                 typer.echo(f"[{stamp}] bot: " + text.replace("\n", "\n              "))
 

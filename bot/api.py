@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from bot.clock import LONDON
 from bot.commands import PostSession
 from bot.domain import OfferState, Session
-from bot.errors import NotFound, Refused
+from bot.errors import Refused
 from bot.pool import Pool
 
 
@@ -128,6 +128,3 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         )
 
     return router
-
-
-__all__ = ["NotFound", "api_router"]

@@ -8,7 +8,3 @@ class Refused(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-class NotFound(Refused):
-    pass
