@@ -209,6 +209,17 @@ class SqliteQueries:
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return list(await self._conn.execute_fetchall(sql, params))
 
+    async def _all_in(self, sql: str, ids: Iterable[int]) -> list[Any]:
+        """Rows for ``sql`` whose ``{ids}`` placeholders stand for the ids, in chunks that stay
+        inside SQLite's limit on bound parameters."""
+        unique = sorted(set(ids))
+        rows: list[Any] = []
+        for start in range(0, len(unique), 400):
+            chunk = unique[start : start + 400]
+            query = sql.replace("{ids}", ",".join("?" * len(chunk)))
+            rows.extend(await self._all(query, chunk * sql.count("{ids}")))
+        return rows
+
     # -- members and practices ----------------------------------------------------------------
 
     async def member(self, member_id: int) -> Member | None:
@@ -216,14 +227,10 @@ class SqliteQueries:
         return _member(row) if row else None
 
     async def members(self, member_ids: Iterable[int]) -> dict[int, Member]:
-        ids = sorted(set(member_ids))
-        found: dict[int, Member] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self._all(f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE m.id IN ({marks})", chunk)
-            found.update((row[0], _member(row)) for row in rows)
-        return found
+        rows = await self._all_in(
+            f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE m.id IN ({{ids}})", member_ids
+        )
+        return {row[0]: _member(row) for row in rows}
 
     async def member_by_phone(self, phone: str) -> Member | None:
         row = await self._one(f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE m.phone = ?", (phone,))
@@ -376,19 +383,14 @@ class SqliteQueries:
 
     async def codes_in_use(self, member_ids: Iterable[int]) -> dict[int, set[str]]:
         """Codes a member could still send us: their open offers and live bookings."""
-        ids = sorted(set(member_ids))
         used: dict[int, set[str]] = defaultdict(set)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self._all(
-                f"SELECT member_id, code FROM offers WHERE state = 'open' AND member_id IN ({marks}) "
-                f"UNION SELECT member_id, code FROM bookings WHERE state = 'booked' "
-                f"AND member_id IN ({marks})",
-                [*chunk, *chunk],
-            )
-            for member_id, code in rows:
-                used[member_id].add(code)
+        rows = await self._all_in(
+            "SELECT member_id, code FROM offers WHERE state = 'open' AND member_id IN ({ids}) "
+            "UNION SELECT member_id, code FROM bookings WHERE state = 'booked' AND member_id IN ({ids})",
+            member_ids,
+        )
+        for member_id, code in rows:
+            used[member_id].add(code)
         return used
 
     async def gp_facts(
@@ -797,16 +799,10 @@ class SqliteUnitOfWork(SqliteQueries):
 
     async def opted_out(self, member_ids: Iterable[int]) -> set[tuple[int, str]]:
         """(member, channel) pairs of opt-outs among these members."""
-        ids = sorted(set(member_ids))
-        found: set[tuple[int, str]] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = await self._all(
-                f"SELECT member_id, channel FROM opt_outs WHERE member_id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            found.update((member_id, channel) for member_id, channel in rows)
-        return found
+        rows = await self._all_in(
+            "SELECT member_id, channel FROM opt_outs WHERE member_id IN ({ids})", member_ids
+        )
+        return {(member_id, channel) for member_id, channel in rows}
 
     async def add_booking(
         self,
