@@ -43,7 +43,7 @@ from config.demo import load_demo_pool
 from config.safety import load_safety
 from config.settings import admin_token
 from flows.conversation import PoolConversation
-from flows.safety import CrisisScreen
+from flows.safety import SafetyScreen
 from storage import SqliteStore
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="The GP pool bot.")
@@ -89,7 +89,11 @@ async def open_pool(
         clock=clock,
         policy=policy,
         channels_on=tuple(channels),
-        conversation=PoolConversation(CrisisScreen(safety.crisis_patterns, safety.signposting)),
+        conversation=PoolConversation(
+            SafetyScreen(
+                safety.crisis_patterns, safety.signposting, safety.distress_patterns, safety.distress_reply
+            )
+        ),
         rng=rng,
     )
     flows.register(engine)
@@ -228,7 +232,7 @@ def post_session(
                 ),
                 actor=f"member:{poster.id}" if poster else "cli",
             )
-            await pool.dispatcher.drain()
+            # The running server's dispatcher sends the offers, within the providers' limits.
             typer.echo(f"Posted session {session.code} (id {session.id}), status {session.status}.")
         finally:
             await pool.store.close()
@@ -256,8 +260,10 @@ def chat(
         raise typer.Exit(2) from None
 
     async def run() -> None:
+        # A client of the pool, not a second server: it neither sends the outbox nor runs
+        # timers (that is `serve`'s work), so it cannot disturb what the server has in flight.
+        # The sandbox shows what the bot has committed to send, so replies appear at once.
         pool = await open_pool(settings)
-        await pool.start()
         reader = pool.store.reader()
         member = await reader.member_by_phone(phone)
         typer.echo(
@@ -298,10 +304,9 @@ def chat(
                         pool.clock.now(),
                     )
                 )
-                await pool.dispatcher.drain()
                 await show()
         finally:
-            await pool.stop()
+            await pool.store.close()
 
     asyncio.run(run())
 

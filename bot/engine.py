@@ -171,8 +171,9 @@ class Engine:
         await turn.uow.enqueue(rows, turn.now)
 
 
-# Kinds that answer an opt-out itself, on the channel it came from.
-_SENT_DESPITE_OPT_OUT = frozenset({"opted_out"})
+# Replies that go even on a channel the person opted out of: the confirmation of the opt-out
+# itself, and crisis signposting (a person in crisis who once said STOP still gets help).
+_SENT_DESPITE_OPT_OUT = frozenset({"opted_out", "crisis"})
 
 
 def _route(

@@ -74,6 +74,8 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Send one batch of due messages; the number handled (0: nothing was due)."""
+        if self._pending:  # outcomes a failed write left behind go first
+            await self._flush()
         batch = await self.store.claim_outbox(self.clock.now(), self._batch_size())
         if not batch:
             return 0
@@ -187,4 +189,10 @@ class Dispatcher:
 
     async def _flush(self) -> None:
         outcomes, self._pending = self._pending, []
-        await self.store.record_dispatch(outcomes, self.clock.now())
+        try:
+            await self.store.record_dispatch(outcomes, self.clock.now())
+        except BaseException:
+            # Not written (another process held the lock, say): keep them for the next flush,
+            # or the messages would stay "sending" with their provider ids lost.
+            self._pending[:0] = outcomes
+            raise

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.engine import Engine
-from flows import offers
+from flows import keywords, offers
 
 
 def register(engine: Engine) -> None:
     """Give the engine the flows' commands and timer handlers."""
     offers.register(engine)
+    keywords.register(engine)

@@ -15,7 +15,7 @@ from bot.engine import Turn
 from bot.router import Ambiguous, Matched, NoOpenQuestion, route
 from flows import inbox, keywords, offers
 from flows.messages import render
-from flows.safety import CrisisScreen
+from flows.safety import SafetyScreen
 
 Answerer = Callable[[Turn, Question, str], Awaitable[None]]
 
@@ -24,19 +24,24 @@ ANSWERERS: dict[str, Answerer] = {"offer": offers.answer}
 
 
 class PoolConversation:
-    def __init__(self, crisis: CrisisScreen) -> None:
-        self.crisis = crisis
+    def __init__(self, safety: SafetyScreen) -> None:
+        self.safety = safety
 
     async def __call__(self, turn: Turn) -> None:
         inbound = turn.inbound
         assert inbound is not None
-        if self.crisis.matches(inbound.said):
-            await self.crisis.respond(turn)
+        if self.safety.matches(inbound.said):
+            await self.safety.respond(turn)
             return
         if turn.member is None:
             await inbox.unknown_sender(turn)
             return
         parsed = replies.parse(inbound.said)
+        if isinstance(parsed, replies.NotUnderstood | replies.Unclear) and self.safety.distressed(
+            inbound.said
+        ):
+            await self.safety.respond_to_distress(turn)
+            return
         match parsed:
             case replies.Keyword():
                 if not await keywords.handle(turn, parsed):
@@ -64,13 +69,13 @@ class PoolConversation:
                     turn.member.id, turn.now - offers.LATE_ANSWER_WINDOW
                 )
                 if recent is not None:
-                    await offers.late_answer(turn, recent, value)
+                    await offers.late_answer(turn, recent, value, named=False)
                 else:
                     turn.reply(render("no_open_offer"), kind="no_open_offer")
             case NoOpenQuestion(given):
                 offer = await turn.uow.offer_by_code(turn.member.id, given)
                 if offer is not None:
-                    await offers.late_answer(turn, offer, value)
+                    await offers.late_answer(turn, offer, value, named=True)
                 else:
                     turn.reply(render("unknown_code", code=given), kind="unknown_code")
 

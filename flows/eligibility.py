@@ -13,7 +13,10 @@ from bot.clock import LONDON, london_date
 from bot.domain import CHECK_KINDS, DAY_NAMES, GpFacts, Member, Practice, Session
 from bot.reach import reach
 
-MIDDAY = time(13, 0)  # a session starting before 13:00 is a morning; ending after, an afternoon
+# A session starting before noon takes up the morning; one ending after 14:00, the afternoon.
+# (So 12:30-18:00 is an afternoon and 08:00-13:30 a morning, as practices mean them.)
+MORNING_ENDS = time(12, 0)
+AFTERNOON_STARTS = time(14, 0)
 
 
 def halves(session: Session) -> set[str]:
@@ -21,9 +24,9 @@ def halves(session: Session) -> set[str]:
     start = session.starts_at.astimezone(LONDON)
     end = session.ends_at.astimezone(LONDON)
     covered = set()
-    if start.time() < MIDDAY:
+    if start.time() < MORNING_ENDS:
         covered.add("am")
-    if end.time() > MIDDAY or end.date() > start.date() or start.time() >= MIDDAY:
+    if end.time() > AFTERNOON_STARTS or end.date() > start.date() or not covered:
         covered.add("pm")
     return covered
 
@@ -80,6 +83,8 @@ def booking_blocker(facts: GpFacts | None, session: Session, now: datetime) -> s
     """Why this GP cannot book this session now (None: they can). Re-checked at acceptance."""
     if facts is None or not facts.member.is_gp:
         return "not_gp"
+    if session.starts_at <= now:
+        return "started"
     member = facts.member
     session_day = london_date(session.starts_at)
     if is_paused(member, london_date(now), session_day):

@@ -3,13 +3,25 @@ SETTINGS, STOP and START (START only as the carrier's own opt-in word)."""
 
 from __future__ import annotations
 
-from bot.clock import london_date
+from datetime import datetime, time, timedelta
+
+from bot.clock import LONDON, london_date
 from bot.dates import parse_day
-from bot.engine import Turn
+from bot.domain import Member
+from bot.engine import Engine, Turn
+from bot.ports import TimerRow
 from bot.reach import reach
 from bot.replies import Keyword
 from flows import offers
 from flows.messages import render
+
+PAUSE_END_TIMER = "pause_end"
+PAUSE_ENDS_AT = time(8, 0)  # London time, the morning after the last day away
+
+
+def register(engine: Engine) -> None:
+    engine.on_timer(PAUSE_END_TIMER, on_pause_end)
+
 
 CHANNEL_NAMES = {
     "sms": "text",
@@ -55,7 +67,13 @@ async def pause(turn: Turn, argument: str) -> None:
         return
     await turn.uow.set_paused_until(member.id, until)
     # Offers they hold could not be booked while paused: close them so others get a turn.
-    await turn.uow.withdraw_member_offers(member.id, turn.now)
+    withdrawn = await turn.uow.withdraw_member_offers(member.id, turn.now)
+    await offers.after_offers_closed(turn, (o.session_id for o in withdrawn))
+    await turn.uow.cancel_timers(PAUSE_END_TIMER, str(member.id))
+    back = until + timedelta(days=1)
+    await turn.uow.add_timer(
+        PAUSE_END_TIMER, str(member.id), datetime.combine(back, PAUSE_ENDS_AT, tzinfo=LONDON), {}, turn.now
+    )
     await turn.audit("member_paused", f"member:{member.id}", until=until.isoformat())
     turn.reply(render("paused", until=until), kind="paused")
 
@@ -65,8 +83,23 @@ async def resume(turn: Turn) -> None:
     assert member is not None
     was_paused = member.paused_until is not None and member.paused_until >= london_date(turn.now)
     await turn.uow.set_paused_until(member.id, None)
+    await turn.uow.cancel_timers(PAUSE_END_TIMER, str(member.id))
     await turn.audit("member_resumed", f"member:{member.id}")
     turn.reply(render("resumed", was_paused=was_paused), kind="resumed")
+    await offers.offer_open_sessions_to(turn, await _fresh(turn, member.id))
+
+
+async def on_pause_end(turn: Turn, timer: TimerRow) -> None:
+    """The morning after a pause: open sessions they fit reach them."""
+    member = await turn.uow.member(int(timer.subject))
+    if member is not None and (member.paused_until is None or member.paused_until < london_date(turn.now)):
+        await offers.offer_open_sessions_to(turn, member)
+
+
+async def _fresh(turn: Turn, member_id: int) -> Member:
+    member = await turn.uow.member(member_id)
+    assert member is not None
+    return member
 
 
 async def show_settings(turn: Turn) -> None:
@@ -83,12 +116,17 @@ async def opt_out(turn: Turn) -> None:
     await turn.uow.opt_out(member.id, inbound.channel, turn.now)
     await turn.audit("opted_out", f"member:{member.id}")
     turn.reply(render("opted_out", pool_name=turn.policy.pool_name), kind="opted_out")
+    if reach(await _fresh(turn, member.id), turn.channels_on) is None:
+        # No channel reaches them now: the offers they hold go to others.
+        withdrawn = await turn.uow.withdraw_member_offers(member.id, turn.now)
+        await offers.after_offers_closed(turn, (o.session_id for o in withdrawn))
 
 
 async def opt_in(turn: Turn) -> None:
     member, inbound = turn.member, turn.inbound
     assert member is not None and inbound is not None
     changed = await turn.uow.opt_in(member.id, inbound.channel)
+    turn.reply(render("opted_in", changed=changed, pool_name=turn.policy.pool_name), kind="opted_in")
     if changed:
         await turn.audit("opted_in", f"member:{member.id}")
-    turn.reply(render("opted_in", changed=changed, pool_name=turn.policy.pool_name), kind="opted_in")
+        await offers.offer_open_sessions_to(turn, await _fresh(turn, member.id))

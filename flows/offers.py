@@ -8,12 +8,13 @@ everyone told. A later acceptor hears, kindly, that it has gone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from bot.commands import PostSession
 from bot.domain import (
     Choice,
+    Member,
     Offer,
     OfferState,
     Outbound,
@@ -30,15 +31,20 @@ from flows import eligibility
 from flows.messages import render
 
 WAVE_TIMER = "offer_wave"
+START_TIMER = "session_start"
 SESSION_CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels: codes never spell words
 MAX_SESSION_HOURS = 14
 # A bare YES or NO with nothing open is read against the offer they last had, this recently.
 LATE_ANSWER_WINDOW = timedelta(hours=24)
+# A code is not given to the same member again this soon, so a late "YES 4821" meant for an
+# old offer can never book a new one.
+CODE_REUSE_AFTER = timedelta(days=30)
 
 
 def register(engine: Engine) -> None:
     engine.on_command(PostSession, post_session)
     engine.on_timer(WAVE_TIMER, on_wave_timer)
+    engine.on_timer(START_TIMER, on_session_start)
 
 
 # -- posting and waves ------------------------------------------------------------------------
@@ -68,6 +74,7 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
         now=turn.now,
     )
     await turn.audit("session_posted", f"session:{session.id}", command.via, urgent=session.urgent)
+    await turn.uow.add_timer(START_TIMER, str(session.id), session.starts_at, {}, turn.now)
     await send_wave(turn, session, practice, wave=1)
     return session
 
@@ -88,45 +95,14 @@ def new_offer_code(turn: Turn, taken: set[str]) -> str:
 
 async def send_wave(turn: Turn, session: Session, practice: Practice, wave: int) -> int:
     """Offer the session to the next wave (urgent: everyone eligible at once); how many."""
-    uow = turn.uow
-    facts = await uow.gp_facts(session, turn.now)
+    if session.starts_at <= turn.now:
+        return 0  # too late to offer; the start timer closes it
+    facts = await turn.uow.gp_facts(session, turn.now)
     ranked = eligibility.next_wave(facts, session, practice, turn.now, turn.channels_on)
     chosen = ranked if session.urgent else ranked[: turn.policy.wave_size]
-    if chosen:
-        taken = await uow.codes_in_use(f.member.id for f in chosen)
-        rows = []
-        for f in chosen:
-            found = reach(f.member, turn.channels_on)
-            rows.append(
-                (
-                    f.member.id,
-                    new_offer_code(turn, taken.get(f.member.id, set())),
-                    found[0] if found else None,
-                )
-            )
-        offers = await uow.add_offers(session, wave, rows, turn.now)
-        text = render("offer", session=session, practice=practice)
-        for offer in offers:
-            turn.say(
-                Outbound(
-                    text=text,
-                    member_id=offer.member_id,
-                    choices=answer_choices(offer.code),
-                    topic=f"offer:{offer.id}",
-                    kind="offer",
-                    urgent=session.urgent,
-                )
-            )
-        await turn.audit(
-            "offers_sent",
-            f"session:{session.id}",
-            None,
-            round=session.round,
-            wave=wave,
-            count=len(offers),
-        )
+    await _offer_to(turn, session, practice, wave, [f.member for f in chosen])
     if len(ranked) > len(chosen):
-        await uow.add_timer(
+        await turn.uow.add_timer(
             WAVE_TIMER,
             str(session.id),
             turn.now + turn.policy.wave_wait,
@@ -138,6 +114,83 @@ async def send_wave(turn: Turn, session: Session, practice: Practice, wave: int)
     elif not chosen and not await _open_offers_in_round(turn, session):
         await tell_poster(turn, session, render("poster_all_declined", session=session, practice=practice))
     return len(chosen)
+
+
+async def _offer_to(
+    turn: Turn, session: Session, practice: Practice, wave: int, members: Sequence[Member]
+) -> None:
+    if not members:
+        return
+    taken = await turn.uow.codes_in_use((m.id for m in members), turn.now - CODE_REUSE_AFTER)
+    rows = []
+    for member in members:
+        found = reach(member, turn.channels_on)
+        code = new_offer_code(turn, taken.get(member.id, set()))
+        rows.append((member.id, code, found[0] if found else None))
+    offers = await turn.uow.add_offers(session, wave, rows, turn.now)
+    text = render("offer", session=session, practice=practice)
+    for offer in offers:
+        turn.say(
+            Outbound(
+                text=text,
+                member_id=offer.member_id,
+                choices=answer_choices(offer.code),
+                topic=f"offer:{offer.id}",
+                kind="offer",
+                urgent=session.urgent,
+            )
+        )
+    await turn.audit(
+        "offers_sent", f"session:{session.id}", None, round=session.round, wave=wave, count=len(offers)
+    )
+
+
+async def offer_open_sessions_to(turn: Turn, member: Member) -> int:
+    """Someone became eligible again (RESUME, START, a pause ending): open sessions they fit,
+    and have not turned down, reach them now rather than waiting for a wave that may never
+    come. Routine sessions only once their waves have reached past the best-fit few."""
+    count = 0
+    for session in await turn.uow.open_sessions(turn.now):
+        facts = await turn.uow.gp_facts(session, turn.now, [member.id])
+        practice = await turn.uow.practice(session.practice)
+        assert practice is not None
+        if not eligibility.next_wave(facts, session, practice, turn.now, turn.channels_on):
+            continue
+        waves = [o.wave for o in await turn.uow.offers_for_session(session.id) if o.round == session.round]
+        await _offer_to(turn, session, practice, max(waves, default=1), [member])
+        count += 1
+    return count
+
+
+async def after_offers_closed(turn: Turn, session_ids: Iterable[int]) -> None:
+    """Offers were declined or withdrawn: a session nobody holds any more need not wait for
+    its next wave's timer."""
+    for session_id in sorted(set(session_ids)):
+        session = await turn.uow.session(session_id)
+        if session is None or session.status != SessionStatus.OPEN or session.starts_at <= turn.now:
+            continue
+        if await _open_offers_in_round(turn, session):
+            continue
+        practice = await turn.uow.practice(session.practice)
+        assert practice is not None
+        await turn.uow.cancel_timers(WAVE_TIMER, str(session.id))
+        waves = [o.wave for o in await turn.uow.offers_for_session(session.id) if o.round == session.round]
+        await send_wave(turn, session, practice, wave=max(waves, default=0) + 1)
+
+
+async def on_session_start(turn: Turn, timer: TimerRow) -> None:
+    """A session whose start passes unfilled is expired: its offers close, the poster hears."""
+    session = await turn.uow.session(int(timer.subject))
+    if session is None or not await turn.uow.set_session_status(
+        session.id, SessionStatus.EXPIRED, expect=SessionStatus.OPEN, now=turn.now
+    ):
+        return
+    await turn.uow.withdraw_open_offers(session.id, turn.now)
+    await turn.uow.cancel_timers(WAVE_TIMER, str(session.id))
+    practice = await turn.uow.practice(session.practice)
+    assert practice is not None
+    await tell_poster(turn, session, render("poster_expired", session=session, practice=practice))
+    await turn.audit("session_expired", f"session:{session.id}", None)
 
 
 def answer_choices(code: str) -> tuple[Choice, ...]:
@@ -278,20 +331,15 @@ async def decline(turn: Turn, offer: Offer) -> None:
     session, practice = await _context(turn, offer)
     await turn.uow.answer_offer(offer.id, OfferState.DECLINED, "no", turn.now)
     turn.reply(
-        render("declined", session=session, practice=practice),
-        kind="declined",
-        topic=f"offer:{offer.id}",
+        render("declined", session=session, practice=practice), kind="declined", topic=f"offer:{offer.id}"
     )
     await turn.audit("offer_declined", f"session:{session.id}", offer=offer.id)
-    if session.status == SessionStatus.OPEN and not await _open_offers_in_round(turn, session):
-        # Nobody is holding it: the next wave need not wait for its timer.
-        await turn.uow.cancel_timers(WAVE_TIMER, str(session.id))
-        waves = [o.wave for o in await turn.uow.offers_for_session(session.id) if o.round == session.round]
-        await send_wave(turn, session, practice, wave=max(waves, default=0) + 1)
+    await after_offers_closed(turn, [session.id])
 
 
-async def late_answer(turn: Turn, offer: Offer, value: str) -> None:
-    """A yes or no to an offer that is no longer open: say what happened to it."""
+async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None:
+    """A yes or no to an offer that is no longer open: say what happened to it. ``named``: the
+    reply gave the offer's code (a bare "yes" never reopens an offer they turned down)."""
     session, practice = await _context(turn, offer)
     context = {"session": session, "practice": practice, "code": offer.code}
     if offer.state == OfferState.ACCEPTED:
@@ -300,20 +348,27 @@ async def late_answer(turn: Turn, offer: Offer, value: str) -> None:
             turn.reply(render("already_booked", **context), kind="already_booked")
             return
     if offer.state == OfferState.DECLINED:
-        still_open = session.status == SessionStatus.OPEN and offer.round == session.round
-        # A change of mind while the session is still open: let them have it.
-        if value == "yes" and still_open and await turn.uow.reopen_declined_offer(offer.id):
+        still_open = (
+            session.status == SessionStatus.OPEN
+            and offer.round == session.round
+            and session.starts_at > turn.now
+        )
+        # A change of mind, by code, while the session is still open: let them have it.
+        if value == "yes" and named and still_open and await turn.uow.reopen_declined_offer(offer.id):
             reopened = await turn.uow.offer(offer.id)
             assert reopened is not None
             await accept(turn, reopened)
             return
-        turn.reply(render("already_declined", **context), kind="already_declined")
+        turn.reply(
+            render("already_declined", still_open=still_open and value == "yes", **context),
+            kind="already_declined",
+        )
         return
     if session.status == SessionStatus.CANCELLED:
         turn.reply(render("session_cancelled", **context), kind="session_cancelled")
     elif session.status == SessionStatus.OPEN and offer.round != session.round:
         turn.reply(render("offer_replaced", **context), kind="offer_replaced")
-    elif session.status == SessionStatus.OPEN or offer.state == OfferState.EXPIRED:
+    elif session.status in (SessionStatus.OPEN, SessionStatus.EXPIRED) or offer.state == OfferState.EXPIRED:
         turn.reply(render("offer_expired", **context), kind="offer_expired")
     else:
         if value == "yes" and offer.answer is None:
@@ -343,7 +398,13 @@ async def drop(turn: Turn, code: str | None) -> None:
         turn.reply(render("drop_too_late", session=session, practice=practice), kind="drop_too_late")
         return
     await uow.end_booking(booking.id, "dropped", turn.now)
-    await uow.set_session_status(session.id, SessionStatus.OPEN, expect=SessionStatus.FILLED, now=turn.now)
+    reopened_ok = await uow.set_session_status(
+        session.id, SessionStatus.OPEN, expect=SessionStatus.FILLED, now=turn.now
+    )
+    if not reopened_ok:  # not filled any more (cancelled, delivered): nothing to offer again
+        turn.reply(render("dropped", session=session, practice=practice), kind="dropped")
+        await turn.audit("booking_dropped", f"session:{session.id}", member=member.id)
+        return
     await uow.start_new_round(session.id)
     reopened = await uow.session(session.id)
     assert reopened is not None

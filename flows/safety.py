@@ -17,14 +17,32 @@ from flows.messages import render
 log = logging.getLogger(__name__)
 
 
-class CrisisScreen:
-    def __init__(self, patterns: Sequence[str], signposting: Sequence[str]) -> None:
-        self._patterns = [re.compile(pattern) for pattern in patterns]
+class SafetyScreen:
+    def __init__(
+        self,
+        crisis: Sequence[str],
+        signposting: Sequence[str],
+        distress: Sequence[str] = (),
+        distress_reply: Sequence[str] = (),
+    ) -> None:
+        self._crisis = [re.compile(pattern) for pattern in crisis]
+        self._distress = [re.compile(pattern) for pattern in distress]
         self.signposting = tuple(signposting)
+        self.distress_reply = tuple(distress_reply)
 
     def matches(self, text: str) -> bool:
+        """A risk to life: crisis signposting, and the wellbeing lead is told."""
         plain = normalise(text)
-        return any(pattern.search(plain) for pattern in self._patterns)
+        return any(pattern.search(plain) for pattern in self._crisis)
+
+    def distressed(self, text: str) -> bool:
+        """Personal distress short of crisis: a kind reply, and it goes to nobody."""
+        plain = normalise(text)
+        return any(pattern.search(plain) for pattern in self._distress)
+
+    async def respond_to_distress(self, turn: Turn) -> None:
+        turn.reply(render("distress", support=self.distress_reply), kind="distress")
+        await turn.audit("distress_signposted", f"member:{turn.member.id}" if turn.member else "unknown")
 
     async def respond(self, turn: Turn) -> None:
         inbound = turn.inbound

@@ -381,17 +381,28 @@ class SqliteQueries:
         )
         return _booking(row) if row else None
 
-    async def codes_in_use(self, member_ids: Iterable[int]) -> dict[int, set[str]]:
-        """Codes a member could still send us: their open offers and live bookings."""
+    async def codes_in_use(self, member_ids: Iterable[int], since: datetime) -> dict[int, set[str]]:
+        """Codes a member could still send us: open offers, offers sent since ``since``, and
+        live bookings."""
         used: dict[int, set[str]] = defaultdict(set)
         rows = await self._all_in(
-            "SELECT member_id, code FROM offers WHERE state = 'open' AND member_id IN ({ids}) "
+            "SELECT member_id, code FROM offers WHERE member_id IN ({ids}) "
+            f"AND (state = 'open' OR sent_at >= '{to_db(since)}') "
             "UNION SELECT member_id, code FROM bookings WHERE state = 'booked' AND member_id IN ({ids})",
             member_ids,
         )
         for member_id, code in rows:
             used[member_id].add(code)
         return used
+
+    async def open_sessions(self, now: datetime) -> list[Session]:
+        """Sessions still open and not yet started, soonest first."""
+        rows = await self._all(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE s.status = 'open' AND s.starts_at > ? "
+            "ORDER BY s.starts_at, s.id",
+            (to_db(now),),
+        )
+        return [_session(row) for row in rows]
 
     async def gp_facts(
         self, session: Session, now: datetime, member_ids: Iterable[int] | None = None
@@ -940,9 +951,9 @@ class SqliteStore:
         writer = sqlite3.connect(path, isolation_level=None)
         for pragma in _PRAGMAS:
             writer.execute(pragma)
-        # The writer never waits inside SQLite (that would block the loop); see _begin.
-        writer.execute("PRAGMA busy_timeout = 0")
         _migrate(writer)
+        # From here on the writer never waits inside SQLite (that would block the loop); see _begin.
+        writer.execute("PRAGMA busy_timeout = 0")
         reader = await aiosqlite.connect(path, isolation_level=None)
         for pragma in _PRAGMAS:
             await reader.execute(pragma)
@@ -1101,14 +1112,35 @@ def _migrations() -> list[tuple[int, str]]:
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Apply every numbered migration above the database's user_version, each atomically."""
-    (current,) = conn.execute("PRAGMA user_version").fetchone()
-    for number, script in _migrations():
-        if number <= current:
-            continue
-        try:
-            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
-        except Exception:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+    """Apply every numbered migration above the database's user_version, all in one
+    transaction, reading the version under the write lock (two processes may start at once)."""
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        (current,) = conn.execute("PRAGMA user_version").fetchone()
+        for number, script in _migrations():
+            if number <= current:
+                continue
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _statements(script: str) -> list[str]:
+    """A script's statements one by one (a trigger's body holds several ';')."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip():
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in pending.splitlines()
+    ):
+        raise ValueError(f"incomplete SQL at the end of a migration: {pending[:80]!r}")
+    return statements

@@ -105,13 +105,13 @@ async def test_a_later_acceptor_is_told_kindly_and_others_see_it_filled(pool: Ha
 
 async def test_the_info_pack_comes_only_the_first_time_at_a_practice(pool: Harness) -> None:
     gp = await pool.gp()
-    first = await pool.post(start=at(pool.tomorrow, 8, 30), urgent=True)
+    await pool.post(start=at(pool.tomorrow, 8, 30), urgent=True)
     await pool.send(gp, "yes")
     assert [m.kind for m in await pool.messages(gp)][-2:] == ["booked", "info_pack"]
+    assert "Park in bay 4." in (await pool.last(gp)).body
     await pool.post(start=at(pool.tomorrow, 14, 0), urgent=True)
     await pool.send(gp, "yes")
     assert (await pool.last(gp)).kind == "booked"
-    assert first.code
 
 
 async def test_acceptance_rechecks_the_weekly_cap(pool: Harness) -> None:
@@ -233,3 +233,68 @@ async def test_a_session_cannot_be_dropped_once_started(pool: Harness) -> None:
     await pool.advance(hours=1, minutes=30)
     await pool.send(gp, f"DROP {code}")
     assert (await pool.view(session)).booked.id == gp.id
+
+
+async def test_a_bare_yes_after_declining_books_nothing(pool: Harness) -> None:
+    gp, _ = await pool.gps(2)
+    session = await pool.post(urgent=True)
+    code = await pool.offer_code(gp, session)
+    await pool.send(gp, "No")
+    for text in ("yes thanks", "ok yes", "YES"):
+        await pool.send(gp, text)
+        reply = await pool.last(gp)
+        assert reply.kind == "already_declined", text
+        assert f"reply YES {code}" in reply.body, "the way to change their mind is spelled out"
+    assert (await pool.view(session)).booked is None
+
+
+async def test_a_late_bare_yes_after_a_fill_is_told_it_has_gone(pool: Harness) -> None:
+    first, second = await pool.gps(2)
+    session = await pool.post(urgent=True)
+    await pool.send(first, "yes")
+    await pool.send(second, "yes")
+    assert (await pool.last(second)).kind == "already_filled"
+    assert (await pool.view(session)).booked.id == first.id
+
+
+async def test_nothing_can_be_booked_once_the_session_has_started(pool: Harness) -> None:
+    poster = await pool.coordinator()
+    gp = await pool.gp()
+    session = await pool.post(urgent=True, start=at(pool.today, 9, 0), posted_by=poster)
+    code = await pool.offer_code(gp, session)
+    await pool.advance(hours=1, minutes=5)
+
+    view = await pool.view(session)
+    assert view.session.status == SessionStatus.EXPIRED
+    assert {o.state for o, _ in view.offers} == {OfferState.WITHDRAWN}
+    told = await pool.last(poster)
+    assert "started without a GP" in told.body and session.code in told.body
+
+    await pool.send(gp, f"yes {code}")
+    assert (await pool.view(session)).booked is None
+    assert (await pool.last(gp)).kind == "offer_expired"
+
+
+async def test_waves_stop_at_the_start(tmp_path) -> None:
+    from bot.policy import PoolPolicy
+
+    pool = await Harness.open(tmp_path, policy=PoolPolicy(wave_size=1, wave_wait=timedelta(minutes=30)))
+    try:
+        await pool.practice()
+        await pool.gps(5)
+        session = await pool.post(start=at(pool.today, 8, 40))  # 40 minutes away, routine
+        for _ in range(6):
+            await pool.advance(minutes=30)
+        assert len((await pool.view(session)).offers) == 2, "one wave at 08:00, one at 08:30, none after"
+        assert (await pool.view(session)).session.status == SessionStatus.EXPIRED
+    finally:
+        await pool.close()
+
+
+async def test_a_members_recent_codes_are_not_given_again(pool: Harness) -> None:
+    first, second = await pool.gps(2)
+    session = await pool.post(urgent=True)
+    code = await pool.offer_code(second, session)
+    await pool.send(first, "yes")  # second's offer is withdrawn, its code closed
+    used = await pool.pool.store.reader().codes_in_use([second.id], pool.clock.now() - timedelta(days=30))
+    assert code in used[second.id]

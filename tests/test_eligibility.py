@@ -86,6 +86,10 @@ def test_days_and_half_days() -> None:
     all_day = session(day=2, start=(8, 0), hours=10)
     assert blocker(facts(days=("wed-am",)), all_day) == "days"
     assert blocker(facts(days=("wed-am", "wed-pm")), all_day) is None
+    # Sessions as practices post them: a morning may run past midday, an afternoon start before 13:00.
+    assert blocker(facts(days=("wed-am",)), session(day=2, start=(8, 0), hours=5.5)) is None
+    assert blocker(facts(days=("wed-pm",)), session(day=2, start=(12, 30), hours=5.5)) is None
+    assert blocker(facts(days=("wed-pm",)), session(day=2, start=(11, 0), hours=4)) == "days"
 
 
 def test_an_overlapping_booking_blocks_but_a_back_to_back_one_does_not() -> None:
@@ -117,6 +121,12 @@ def test_paused_until_a_date_inclusive() -> None:
 
 def test_opted_out_of_every_channel_is_not_offered() -> None:
     assert blocker(facts(opted_out=frozenset({"sandbox"}))) == "unreachable"
+
+
+def test_a_session_that_has_started_is_neither_offered_nor_booked() -> None:
+    started = session(day=1, start=(7, 30))
+    assert blocker(facts(), started) == "started"
+    assert eligibility.booking_blocker(facts(), started, NOW) == "started"
 
 
 def test_only_gps_are_offered() -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from bot.dates import parse_day
 from bot.domain import OfferState
+from bot.policy import PoolPolicy
 from tests.harness import Harness, at
 
 TODAY = date(2026, 12, 1)  # a Tuesday
@@ -36,24 +37,44 @@ def test_days_as_gps_type_them(text: str, meant: date | None) -> None:
     assert parse_day(text, TODAY) == meant
 
 
-async def test_pause_stops_offers_until_the_day_after_and_resume_brings_them_back(pool: Harness) -> None:
-    gp, other = await pool.gps(2)
-    session = await pool.post(urgent=True)
+async def test_pause_hands_held_offers_on_and_resume_brings_open_sessions_back(tmp_path) -> None:
+    pool = await Harness.open(tmp_path, policy=PoolPolicy(wave_size=1, wave_wait=timedelta(minutes=30)))
+    try:
+        await pool.practice()
+        gp, other = await pool.gps(2)
+        session = await pool.post()  # routine: one GP a wave, and gp ranks first
+        assert [m.id for _, m in (await pool.view(session)).offers] == [gp.id]
 
-    await pool.send(gp, "PAUSE 10/12")
+        await pool.send(gp, "PAUSE 10/12")
 
-    reply = await pool.last(gp)
-    assert reply.kind == "paused" and "Thu 10 Dec" in reply.body
-    offers = {m.id: o.state for o, m in (await pool.view(session)).offers}
-    assert offers[gp.id] == OfferState.WITHDRAWN, "a paused GP's offers go to others"
-    later = await pool.post(start=at(date(2026, 12, 15), 9), urgent=True)
+        reply = await pool.last(gp)
+        assert reply.kind == "paused" and "Thu 10 Dec" in reply.body
+        offers = {m.id: o.state for o, m in (await pool.view(session)).offers}
+        assert offers == {gp.id: OfferState.WITHDRAWN, other.id: OfferState.OPEN}, "the next wave goes now"
+        later = await pool.post(start=at(date(2026, 12, 15), 9), urgent=True)
+        assert gp.id not in {m.id for _, m in (await pool.view(later)).offers}
+
+        await pool.send(gp, "resume")
+        kinds = [m.kind for m in await pool.messages(gp)]
+        assert kinds[-2:] == ["resumed", "offer"], "the open session they fit reaches them now"
+        assert gp.id in {m.id for _, m in (await pool.view(later)).offers}
+        still_open = [m.id for o, m in (await pool.view(session)).offers if o.state == OfferState.OPEN]
+        assert still_open == [other.id]
+    finally:
+        await pool.close()
+
+
+async def test_when_a_pause_ends_open_sessions_reach_the_gp(pool: Harness) -> None:
+    gp = await pool.gp()
+    await pool.send(gp, "PAUSE tomorrow")
+    later = await pool.post(start=at(date(2026, 12, 9), 9), urgent=True)
     assert gp.id not in {m.id for _, m in (await pool.view(later)).offers}
-
-    await pool.send(gp, "resume")
-    assert (await pool.last(gp)).kind == "resumed"
-    third = await pool.post(start=at(date(2026, 12, 16), 9), urgent=True)
-    assert gp.id in {m.id for _, m in (await pool.view(third)).offers}
-    assert other.id
+    pool.clock.set(at(date(2026, 12, 3), 7, 59))
+    await pool.pool.settle()
+    assert (await pool.last(gp)).kind == "paused"
+    await pool.advance(minutes=1)  # 08:00 the morning after the last day away
+    assert (await pool.last(gp)).kind == "offer"
+    assert gp.id in {m.id for _, m in (await pool.view(later)).offers}
 
 
 async def test_pause_without_a_usable_day_asks_and_changes_nothing(pool: Harness) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
+
+import pytest
 
 from bot.clock import FakeClock
 from bot.domain import Outbound
@@ -149,5 +152,31 @@ async def test_sent_messages_record_the_provider_id(tmp_path: Path) -> None:
         rows = await pool.pool.store.reader()._all("SELECT provider_id, status FROM messages")
         assert [tuple(r) for r in rows] == [("SM123", "sent")]
         assert [m.address for _, m in channel.sent] == [gp.phone]
+    finally:
+        await pool.close()
+
+
+async def test_outcomes_not_written_are_kept_and_written_next_time(tmp_path: Path) -> None:
+    pool, channel = await _pool(tmp_path, {})
+    try:
+        gp = await pool.gp()
+        await _queue(pool, [gp.id])
+        store = pool.pool.store
+        real = store.record_dispatch
+        calls = []
+
+        async def locked_once(outcomes, now):
+            calls.append(len(outcomes))
+            if len(calls) == 1:
+                raise sqlite3.OperationalError("database is locked")
+            await real(outcomes, now)
+
+        store.record_dispatch = locked_once  # type: ignore[method-assign]
+        with pytest.raises(sqlite3.OperationalError):
+            await pool.pool.dispatcher.run_once()
+        assert await _status(pool, gp.phone) == [("sending", None)]
+        await pool.pool.dispatcher.run_once()  # nothing new to claim, but the kept outcome is written
+        assert await _status(pool, gp.phone) == [("sent", None)]
+        assert len(channel.sent) == 1, "sent once, recorded once"
     finally:
         await pool.close()

@@ -8,10 +8,11 @@ import pytest
 
 from bot.policy import PoolPolicy
 from config.safety import load_safety
-from flows.safety import CrisisScreen
+from flows.safety import SafetyScreen
 from tests.harness import Harness
 
-SCREEN = CrisisScreen(load_safety().crisis_patterns, ())
+DATA = load_safety()
+SCREEN = SafetyScreen(DATA.crisis_patterns, (), DATA.distress_patterns, DATA.distress_reply)
 
 CRISIS = [
     "I want to die",
@@ -24,6 +25,13 @@ CRISIS = [
     "I've been self-harming again",
     "there's no point living",
     "I don't want to wake up",
+    "planning to hang myself",
+    "I feel like ending things",
+    "nobody would miss me",
+    "I'm tired of living",
+    "I just want it all to end",
+    "I can no longer cope",
+    "honestly I can't go on",
 ]
 NEAR_MISSES = [
     "dying to get home",
@@ -35,6 +43,9 @@ NEAR_MISSES = [
     "that patient nearly died on me",
     "can't do this session, sorry",
     "end of my shift at 6",
+    "I can't go on the 12th",
+    "we're ending things early today",
+    "hang on, checking my diary",
     "suicide prevention training is on Friday",
 ]
 
@@ -94,3 +105,37 @@ async def test_without_a_lead_the_signposting_still_goes(pool: Harness) -> None:
 async def test_an_unknown_sender_in_crisis_is_signposted_too(pool: Harness) -> None:
     await pool.send("07700 900777", "I want to end my life")
     assert (await pool.last("07700 900777")).kind == "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Honestly I'm burnt out",
+        "feeling really low lately",
+        "I'm not coping with the workload",
+        "overwhelmed",
+    ],
+)
+async def test_distress_gets_support_and_never_reaches_the_inbox(pool: Harness, text: str) -> None:
+    gp = await pool.gp()
+    await pool.send(gp, text)
+    reply = await pool.last(gp)
+    assert reply.kind == "distress" and "Practitioner Health" in reply.body
+    assert "not been passed to the coordinators" in reply.body
+    assert await pool.pool.store.reader().inbox() == []
+
+
+async def test_distress_with_a_clear_answer_is_still_the_answer(pool: Harness) -> None:
+    gp = await pool.gp()
+    session = await pool.post(urgent=True)
+    await pool.send(gp, "no sorry")
+    assert (await pool.last(gp)).kind == "declined"
+    assert (await pool.view(session)).booked is None
+
+
+async def test_crisis_help_reaches_someone_who_said_stop(pool: Harness) -> None:
+    gp = await pool.gp()
+    await pool.send(gp, "STOP")
+    await pool.send(gp, "HELP")
+    await pool.send(gp, "I want to die")
+    assert [m.kind for m in await pool.messages(gp)] == ["opted_out", "crisis"]

@@ -83,3 +83,30 @@ async def test_a_unit_of_work_waits_for_another_process_without_blocking_the_loo
     other.close()
     await task
     assert await pool.pool.store.reader().next_timer_due() is not None
+
+
+def test_two_processes_starting_at_once_migrate_once(tmp_path: Path) -> None:
+    import asyncio
+    import threading
+
+    path = tmp_path / "pool.db"
+    errors: list[BaseException] = []
+
+    async def open_and_close() -> None:
+        store = await SqliteStore.open(path)
+        await store.close()
+
+    def start() -> None:
+        try:
+            asyncio.run(open_and_close())
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == max(n for n, _ in _migrations())
