@@ -25,20 +25,19 @@ class SafetyScreen:
         distress: Sequence[str] = (),
         distress_reply: Sequence[str] = (),
     ) -> None:
-        self._crisis = [re.compile(pattern) for pattern in crisis]
-        self._distress = [re.compile(pattern) for pattern in distress]
+        # One alternation each: every message is screened, so one pass, not one per phrase.
+        self._crisis = _either(crisis)
+        self._distress = _either(distress)
         self.signposting = tuple(signposting)
         self.distress_reply = tuple(distress_reply)
 
     def matches(self, text: str) -> bool:
         """A risk to life: crisis signposting, and the wellbeing lead is told."""
-        plain = normalise(text)
-        return any(pattern.search(plain) for pattern in self._crisis)
+        return self._crisis is not None and self._crisis.search(normalise(text)) is not None
 
     def distressed(self, text: str) -> bool:
         """Personal distress short of crisis: a kind reply, and it goes to nobody."""
-        plain = normalise(text)
-        return any(pattern.search(plain) for pattern in self._distress)
+        return self._distress is not None and self._distress.search(normalise(text)) is not None
 
     async def respond_to_distress(self, turn: Turn) -> None:
         turn.reply(render("distress", support=self.distress_reply), kind="distress")
@@ -81,3 +80,7 @@ class SafetyScreen:
             f"member:{sender.id}" if sender else inbound.channel,
             lead_told=lead is not None,
         )
+
+
+def _either(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns)) if patterns else None
