@@ -10,29 +10,47 @@ python main.py post-session ...              post a session and offer it
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import json
 import logging
 import random
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 from fastapi import FastAPI
+from rich.progress import Progress
 
 import flows
 from adapters.sandbox import SandboxChannel, sandbox_router
+from bot import money
 from bot.clock import LONDON, Clock, FakeClock, SystemClock, london_date, parse_when
-from bot.commands import PostSession
+from bot.commands import (
+    AddCost,
+    AnswerInbox,
+    BookByHand,
+    BroadcastUrgent,
+    BuildReport,
+    CancelSession,
+    CloseInbox,
+    PostSession,
+    RecordDelivery,
+    SetPracticePreference,
+)
+from bot.dates import parse_day
 from bot.demo import DEMO_START, play, seed_pool
 from bot.domain import Inbound
-from bot.engine import Engine
+from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.http import bearer_auth, create_app
 from bot.outbox import Dispatcher
-from bot.phones import to_e164
+from bot.phones import national, to_e164
 from bot.policy import PoolPolicy
 from bot.pool import Pool
 from bot.ports import Channel
@@ -42,6 +60,8 @@ from config import ConfigError, Settings, load_settings
 from config.demo import load_demo_pool
 from config.safety import load_safety
 from config.settings import admin_token
+from flows import exports, imports
+from flows import report as reports
 from flows.conversation import PoolConversation
 from flows.safety import SafetyScreen
 from storage import SqliteStore
@@ -60,6 +80,8 @@ def policy_from(settings: Settings) -> PoolPolicy:
         filled_sms=settings.pool_filled_sms,
         wellbeing_lead_phone=to_e164(settings.pool_wellbeing_lead) if settings.pool_wellbeing_lead else None,
         message_retention=timedelta(days=settings.pool_message_retention_days),
+        live_date=settings.pool_live_date,
+        setup_budget_pence=settings.pool_setup_budget_pence,
     )
 
 
@@ -309,6 +331,312 @@ def chat(
             await pool.store.close()
 
     asyncio.run(run())
+
+
+# -- running a pool ---------------------------------------------------------------------------
+
+AsOption = Annotated[str | None, typer.Option("--as", help="Act as this member (phone); their role applies")]
+
+
+class ImportKind(StrEnum):
+    practices = "practices"
+    members = "members"
+    checks = "checks"
+    sessions = "sessions"
+
+
+class ExportKind(StrEnum):
+    members = "members"
+    sessions = "sessions"
+    bookings = "bookings"
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+async def _actor(pool: Pool, phone: str | None) -> int | None:
+    if phone is None:
+        return None
+    try:
+        member = await pool.store.reader().member_by_phone(to_e164(phone))
+    except ValueError as error:
+        _fail(f"{phone} is {error}")
+    if member is None:
+        _fail(f"no member has the phone number {phone}")
+    return member.id
+
+
+def _desk(make: Callable[[int | None], object], show: Callable[[Any], str], as_: str | None) -> None:
+    """Run one desk command against POOL_DATABASE as the given member (or the admin)."""
+    settings = _settings()
+
+    async def run() -> None:
+        pool = await open_pool(settings)
+        try:
+            by = await _actor(pool, as_)
+            result = await pool.engine.execute(make(by), actor=f"member:{by}" if by else "cli")
+            typer.echo(show(result))
+        finally:
+            await pool.store.close()
+
+    try:
+        asyncio.run(run())
+    except Refused as refusal:
+        _fail(refusal.message)
+
+
+@cli.command("import")
+def import_file(
+    kind: Annotated[ImportKind, typer.Argument(help="What the file holds")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV in DESIGN.md's columns")],
+    as_: AsOption = None,
+) -> None:
+    """Import a CSV file, all or nothing: every bad row is listed with its line number."""
+    settings = _settings()
+    with file.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        problems = imports.check_header(kind.value, reader.fieldnames or [])
+        rows = []
+        if not problems:
+            for row in reader:
+                rows.append((reader.line_num, {k: v or "" for k, v in row.items() if k is not None}))
+    if problems:
+        for problem in problems:
+            typer.echo(str(problem), err=True)
+        _fail(f"{file} was not imported")
+    do = {
+        ImportKind.practices: imports.import_practices,
+        ImportKind.members: imports.import_members,
+        ImportKind.checks: imports.import_checks,
+        ImportKind.sessions: imports.import_sessions,
+    }[kind]
+
+    async def run() -> imports.ImportResult:
+        pool = await open_pool(settings)
+        try:
+            by = await _actor(pool, as_)
+            with Progress(transient=True, disable=len(rows) < 200) as progress:
+                task = progress.add_task(f"Importing {kind.value}", total=len(rows))
+
+                async def work(turn: Turn) -> imports.ImportResult:
+                    turn.by = by
+                    return await do(turn, rows, lambda n: progress.advance(task, n))
+
+                return await pool.engine.run(f"member:{by}" if by else "cli", work)
+        finally:
+            await pool.store.close()
+
+    try:
+        result = asyncio.run(run())
+    except imports.ImportRefused as refusal:
+        for problem in refusal.errors:
+            typer.echo(str(problem), err=True)
+        _fail(f"{file} was not imported: {refusal.message}")
+    except Refused as refusal:
+        _fail(refusal.message)
+    counts = f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged"
+    typer.echo(f"Imported {kind.value}: {counts}.")
+
+
+@cli.command()
+def export(
+    kind: Annotated[ExportKind, typer.Argument(help="What to export")],
+    out: Annotated[Path | None, typer.Option(help="File to write (default: standard output)")] = None,
+) -> None:
+    """Export members, sessions or bookings as CSV."""
+    settings = _settings()
+
+    async def run() -> tuple[list[str], list[list[str]]]:
+        pool = await open_pool(settings)
+        try:
+            make = {"members": exports.members, "sessions": exports.sessions, "bookings": exports.bookings}
+            return await make[kind.value](pool.store.reader())
+        finally:
+            await pool.store.close()
+
+    header, rows = asyncio.run(run())
+    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    writer = csv.writer(handle)
+    writer.writerow(header)
+    writer.writerows(rows)
+    if out:
+        handle.close()
+        typer.echo(f"Wrote {len(rows)} {kind.value} to {out}.")
+
+
+@cli.command()
+def book(
+    code: Annotated[str, typer.Argument(help="The session's code")],
+    phone: Annotated[str, typer.Argument(help="The GP's phone number")],
+    as_: AsOption = None,
+) -> None:
+    """Book a named GP by hand (after a phone call); the same checks as an acceptance."""
+    _desk(
+        lambda by: BookByHand(code, phone, by),
+        lambda b: f"Booked: session {code.upper()}, code {b.code}.",
+        as_,
+    )
+
+
+@cli.command()
+def cancel(
+    code: Annotated[str, typer.Argument(help="The session's code")],
+    reason: Annotated[str, typer.Option(help="Told to the booked GP")] = "",
+    as_: AsOption = None,
+) -> None:
+    """Cancel a session; the booked GP and the practice are told."""
+    _desk(lambda by: CancelSession(code, by, reason), lambda s: f"Session {s.code} is {s.status}.", as_)
+
+
+@cli.command()
+def urgent(code: Annotated[str, typer.Argument(help="The session's code")], as_: AsOption = None) -> None:
+    """Re-broadcast an open session as urgent, to everyone eligible."""
+    _desk(
+        lambda by: BroadcastUrgent(code, by),
+        lambda n: f"{code.upper()} is urgent: {n} more GPs offered it.",
+        as_,
+    )
+
+
+@cli.command()
+def delivered(
+    code: Annotated[str, typer.Argument(help="The session's code")],
+    hours: Annotated[float, typer.Argument(help="Hours worked")],
+    as_: AsOption = None,
+) -> None:
+    """Record that a filled session went ahead, with the hours worked."""
+    _desk(lambda by: RecordDelivery(code, hours, by), lambda s: f"Session {s.code} is {s.status}.", as_)
+
+
+@cli.command()
+def preference(
+    practice: Annotated[str, typer.Argument(help="The practice's ODS code")],
+    phone: Annotated[str, typer.Argument(help="The GP's phone number")],
+    kind: Annotated[str, typer.Argument(help="prefer, block or none")],
+    as_: AsOption = None,
+) -> None:
+    """A practice prefers a GP (offered first), blocks one (never offered), or neither."""
+    choice = None if kind.lower() == "none" else kind.lower()
+    _desk(
+        lambda by: SetPracticePreference(practice, phone, choice, by),
+        lambda _: f"{practice.upper()}: {kind}.",
+        as_,
+    )
+
+
+@cli.command()
+def available(
+    day: Annotated[str, typer.Argument(help="A date (2026-12-03) or a day (tue)")],
+    half: Annotated[str, typer.Argument(help="am or pm")],
+) -> None:
+    """Who has said they are available for a date and half day."""
+    settings = _settings()
+    parsed = parse_day(day, london_date(SystemClock().now()))
+    if parsed is None or half not in ("am", "pm"):
+        _fail("give a date and am or pm, e.g. available 2026-12-03 pm")
+
+    async def run() -> None:
+        pool = await open_pool(settings)
+        try:
+            people = await pool.store.reader().available_members(parsed, half)
+        finally:
+            await pool.store.close()
+        typer.echo(f"Available {parsed:%a %-d %b} {half}: {len(people)}")
+        for member in people:
+            typer.echo(f"  {member.name}  {national(member.phone)}")
+
+    asyncio.run(run())
+
+
+inbox_cli = typer.Typer(help="Messages the bot did not understand.", no_args_is_help=True)
+cli.add_typer(inbox_cli, name="inbox")
+
+
+@inbox_cli.command("list")
+def inbox_list(done: Annotated[bool, typer.Option(help="Show those already done")] = False) -> None:
+    """The inbox, oldest first: who wrote, when, on which channel, and what."""
+    settings = _settings()
+
+    async def run() -> None:
+        pool = await open_pool(settings)
+        try:
+            items = await pool.store.reader().inbox("done" if done else "open")
+        finally:
+            await pool.store.close()
+        if not items:
+            typer.echo("The inbox is empty.")
+        for item in items:
+            who = item.member.name if item.member else f"{national(item.address)} (not a member)"
+            when = item.received_at.astimezone(LONDON).strftime("%a %-d %b %H:%M")
+            typer.echo(f"#{item.id}  {when}  {who} by {item.channel}: {item.body or '(deleted)'}")
+
+    asyncio.run(run())
+
+
+@inbox_cli.command("answer")
+def inbox_answer(
+    item: Annotated[int, typer.Argument(help="The message's number")],
+    text: Annotated[str, typer.Argument(help="The answer, sent through the bot")],
+    as_: AsOption = None,
+) -> None:
+    """Answer a message through the bot (on the channel it came from); it is then done."""
+    _desk(lambda by: AnswerInbox(item, text, by), lambda _: f"Answered #{item}.", as_)
+
+
+@inbox_cli.command("done")
+def inbox_done(
+    item: Annotated[int, typer.Argument(help="The message's number")], as_: AsOption = None
+) -> None:
+    """Mark a message done without answering it."""
+    _desk(lambda by: CloseInbox(item, by), lambda _: f"#{item} is done.", as_)
+
+
+cost_cli = typer.Typer(help="The pool's running costs, against its set-up budget.", no_args_is_help=True)
+cli.add_typer(cost_cli, name="cost")
+
+
+@cost_cli.command("add")
+def cost_add(
+    day: Annotated[str, typer.Argument(help="The date, 2026-12-03")],
+    amount: Annotated[str, typer.Argument(help="In pounds, e.g. 1250.50")],
+    what: Annotated[str, typer.Argument(help="What it was for")],
+    as_: AsOption = None,
+) -> None:
+    """Add a running cost (not GPs' pay) to the ledger."""
+    try:
+        when, pence = date.fromisoformat(day), money.pence(amount)
+    except ValueError as error:
+        _fail(str(error))
+    _desk(
+        lambda by: AddCost(when, pence, what, by),
+        lambda c: f"Added cost #{c.id}: £{c.amount_pence / 100:,.2f}.",
+        as_,
+    )
+
+
+@cli.command()
+def report(
+    json_: Annotated[bool, typer.Option("--json", help="As JSON")] = False,
+    csv_: Annotated[bool, typer.Option("--csv", help="As CSV (metric,value)")] = False,
+    year: Annotated[
+        int | None, typer.Option(help="The financial year starting in April of this year")
+    ] = None,
+    as_: AsOption = None,
+) -> None:
+    """The pool's figures for a financial year (April to March), as NHS England asks for them."""
+
+    def show(built: reports.PoolReport) -> str:
+        if json_:
+            return json.dumps(built.as_dict(), indent=2)
+        if csv_:
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(reports.as_rows(built))
+            return buffer.getvalue().rstrip("\n")
+        return reports.as_text(built)
+
+    _desk(lambda by: BuildReport(year, by), show, as_)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,35 @@
-"""The JSON API under /api/ (bearer token), as DESIGN.md's contract describes it."""
+"""The JSON API under /api/ (bearer token), as DESIGN.md's contract describes it.
+
+The bearer token is the pool's admin. A front end acting for a person (a practice portal,
+say) adds ``X-Acting-As: <their phone>``, and that member's role then decides what the call
+may do: a refusal is 403 and changes nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
 from pydantic import BaseModel, Field, field_validator
 
 from bot.clock import LONDON
-from bot.commands import PostSession
-from bot.domain import OfferState, Session
+from bot.commands import (
+    AddCost,
+    AnswerInbox,
+    BookByHand,
+    BroadcastUrgent,
+    BuildReport,
+    CancelSession,
+    CloseInbox,
+    PostSession,
+    RecordDelivery,
+    SetPracticePreference,
+)
+from bot.domain import Member, OfferState, Session
 from bot.errors import Refused
+from bot.phones import to_e164
 from bot.pool import Pool
 
 
@@ -75,11 +92,110 @@ def _answer(state: OfferState, answer: str | None) -> str | None:
     return None
 
 
+class BookIn(BaseModel):
+    phone: str = Field(description="The GP's phone number", examples=["07700 900123"])
+
+
+class CancelIn(BaseModel):
+    reason: str = Field(default="", max_length=300, description="Told to the booked GP")
+
+
+class DeliveredIn(BaseModel):
+    hours: float = Field(gt=0, le=24, description="Hours the GP worked")
+
+
+class AnswerIn(BaseModel):
+    text: str = Field(min_length=1, max_length=600)
+
+
+class PreferenceIn(BaseModel):
+    kind: Literal["prefer", "block"] | None = Field(
+        description="prefer (offered first), block (never offered), or null"
+    )
+
+
+class CostIn(BaseModel):
+    date: date
+    amount_pence: int = Field(gt=0)
+    what: str = Field(min_length=1, max_length=200)
+
+
+class Done(BaseModel):
+    status: str
+
+
+class Urgent(BaseModel):
+    code: str
+    offered: int = Field(description="GPs newly offered the session")
+
+
+class SessionSummary(BaseModel):
+    id: int
+    code: str
+    status: str
+    practice: str
+    start: datetime
+    end: datetime
+    urgent: bool
+    booked: BookedGp | None
+
+
+class InboxMessage(BaseModel):
+    id: int
+    name: str | None = Field(description="The member, or null for someone not in the pool")
+    channel: str
+    address: str
+    text: str | None = Field(description="null once past the retention period")
+    received_at: datetime
+
+
+class Person(BaseModel):
+    name: str
+    phone: str
+
+
 def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
-    router = APIRouter(prefix="/api", dependencies=[Depends(auth)], tags=["sessions"])
+    router = APIRouter(prefix="/api", dependencies=[Depends(auth)], tags=["pool"])
+    reader = pool.store.reader
+
+    async def acting_as(
+        x_acting_as: Annotated[
+            str | None, Header(description="Phone of the member the call acts for")
+        ] = None,
+    ) -> Member | None:
+        if x_acting_as is None:
+            return None
+        try:
+            member = await reader().member_by_phone(to_e164(x_acting_as))
+        except ValueError:
+            member = None
+        if member is None:
+            raise HTTPException(status_code=403, detail="X-Acting-As is not a member of the pool")
+        return member
+
+    acting_member = Depends(acting_as)
+
+    async def run(command: object, by: Member | None) -> Any:
+        try:
+            return await pool.engine.execute(command, actor=f"member:{by.id}" if by else "api")
+        except Refused as refusal:
+            code = 403 if refusal.field == "role" else 422
+            raise HTTPException(
+                status_code=code, detail=[{"field": refusal.field or "", "problem": refusal.message}]
+            ) from None
+
+    async def code_of(session_id: int) -> str:
+        session = await reader().session(session_id)
+        if session is None:
+            raise HTTPException(status_code=404, detail="no such session")
+        return session.code
+
+    def coordinators_only(by: Member | None) -> None:
+        if by is not None and not by.is_coordinator:
+            raise HTTPException(status_code=403, detail="only the pool's coordinators can see this")
 
     @router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionCreated)
-    async def post_session(body: SessionIn) -> SessionCreated:
+    async def post_session(body: SessionIn, by: Member | None = acting_member) -> SessionCreated:
         command = PostSession(
             practice=body.practice.strip().upper(),
             starts_at=body.start,
@@ -87,16 +203,120 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
             rate_pence=body.rate_pence,
             urgent=body.urgent,
             notes=body.notes.strip(),
-            posted_by=None,
+            posted_by=by.id if by else None,
             via="api",
         )
-        try:
-            session: Session = await pool.engine.execute(command, actor="api")
-        except Refused as refusal:
-            raise HTTPException(
-                status_code=422, detail=[{"field": refusal.field or "", "problem": refusal.message}]
-            ) from None
+        session: Session = await run(command, by)
         return SessionCreated(id=session.id, code=session.code, status=session.status)
+
+    @router.get("/sessions", response_model=list[SessionSummary])
+    async def list_sessions(
+        by: Member | None = acting_member,
+        start: Annotated[date | None, Query(alias="from", description="First day (default today)")] = None,
+        days: Annotated[int, Query(ge=1, le=366)] = 14,
+    ) -> list[SessionSummary]:
+        coordinators_only(by)
+        first = start or pool.clock.now().astimezone(LONDON).date()
+        begin = datetime(first.year, first.month, first.day, tzinfo=LONDON)
+        last = first + timedelta(days=days)
+        stop = datetime(last.year, last.month, last.day, tzinfo=LONDON)
+        found = await reader().sessions_between(begin, stop)
+        booked = {s.id: m for _, s, m in await reader().bookings_between(begin, stop)}
+        return [
+            SessionSummary(
+                id=s.id,
+                code=s.code,
+                status=s.status,
+                practice=s.practice,
+                start=s.starts_at,
+                end=s.ends_at,
+                urgent=s.urgent,
+                booked=BookedGp(name=booked[s.id].name, phone=booked[s.id].phone) if s.id in booked else None,
+            )
+            for s in found
+        ]
+
+    @router.post("/sessions/{session_id}/book", response_model=SessionOut)
+    async def book(session_id: int, body: BookIn, by: Member | None = acting_member) -> SessionOut:
+        await run(BookByHand(await code_of(session_id), body.phone, by.id if by else None), by)
+        return await get_session(session_id)
+
+    @router.post("/sessions/{session_id}/cancel", response_model=SessionCreated)
+    async def cancel(session_id: int, body: CancelIn, by: Member | None = acting_member) -> SessionCreated:
+        session: Session = await run(
+            CancelSession(await code_of(session_id), by.id if by else None, body.reason.strip()), by
+        )
+        return SessionCreated(id=session.id, code=session.code, status=session.status)
+
+    @router.post("/sessions/{session_id}/urgent", response_model=Urgent)
+    async def urgent(session_id: int, by: Member | None = acting_member) -> Urgent:
+        code = await code_of(session_id)
+        offered: int = await run(BroadcastUrgent(code, by.id if by else None), by)
+        return Urgent(code=code, offered=offered)
+
+    @router.post("/sessions/{session_id}/delivered", response_model=SessionCreated)
+    async def delivered(
+        session_id: int, body: DeliveredIn, by: Member | None = acting_member
+    ) -> SessionCreated:
+        session: Session = await run(
+            RecordDelivery(await code_of(session_id), body.hours, by.id if by else None), by
+        )
+        return SessionCreated(id=session.id, code=session.code, status=session.status)
+
+    @router.get("/inbox", response_model=list[InboxMessage], tags=["inbox"])
+    async def inbox(
+        by: Member | None = acting_member, state: Literal["open", "done"] = "open"
+    ) -> list[InboxMessage]:
+        coordinators_only(by)
+        return [
+            InboxMessage(
+                id=item.id,
+                name=item.member.name if item.member else None,
+                channel=item.channel,
+                address=item.address,
+                text=item.body,
+                received_at=item.received_at,
+            )
+            for item in await reader().inbox(state)
+        ]
+
+    @router.post("/inbox/{item_id}/answer", response_model=Done, tags=["inbox"])
+    async def answer(item_id: int, body: AnswerIn, by: Member | None = acting_member) -> Done:
+        await run(AnswerInbox(item_id, body.text, by.id if by else None), by)
+        return Done(status="done")
+
+    @router.post("/inbox/{item_id}/done", response_model=Done, tags=["inbox"])
+    async def done(item_id: int, by: Member | None = acting_member) -> Done:
+        await run(CloseInbox(item_id, by.id if by else None), by)
+        return Done(status="done")
+
+    @router.get("/availability", response_model=list[Person])
+    async def availability(
+        day: Annotated[date, Query(alias="date")],
+        half: Literal["am", "pm"],
+        by: Member | None = acting_member,
+    ) -> list[Person]:
+        coordinators_only(by)
+        return [Person(name=m.name, phone=m.phone) for m in await reader().available_members(day, half)]
+
+    @router.put("/practices/{ods_code}/preferences/{phone}", response_model=Done)
+    async def preference(
+        ods_code: str, phone: str, body: PreferenceIn, by: Member | None = acting_member
+    ) -> Done:
+        await run(SetPracticePreference(ods_code, phone, body.kind, by.id if by else None), by)
+        return Done(status=body.kind or "none")
+
+    @router.post("/costs", status_code=status.HTTP_201_CREATED, response_model=Done, tags=["report"])
+    async def add_cost(body: CostIn, by: Member | None = acting_member) -> Done:
+        await run(AddCost(body.date, body.amount_pence, body.what, by.id if by else None), by)
+        return Done(status="added")
+
+    @router.get("/report", tags=["report"])
+    async def report(
+        by: Member | None = acting_member, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+    ) -> dict[str, Any]:
+        built = await run(BuildReport(year, by.id if by else None), by)
+        return built.as_dict()
 
     @router.get("/sessions/{session_id}", response_model=SessionOut)
     async def get_session(session_id: int) -> SessionOut:

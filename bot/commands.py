@@ -1,12 +1,14 @@
 """Commands the outside world gives the core (JSON API, CLI, coordinators' chat commands).
 
-The core defines their shape; the flows register the handlers at wiring time.
+The core defines their shape; the flows register the handlers at wiring time. ``by`` is the
+member acting (their role decides what they may do); None is the pool's admin (the API's
+bearer token, or the CLI without --as), who may do everything.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,3 +21,69 @@ class PostSession:
     notes: str = ""
     posted_by: int | None = None  # a member; None: the admin token
     via: str = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelSession:
+    code: str
+    by: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BookByHand:
+    """A coordinator books a named GP after a phone call: the same atomic checks apply."""
+
+    code: str
+    phone: str
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastUrgent:
+    code: str
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDelivery:
+    code: str
+    hours: float
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerInbox:
+    item_id: int
+    text: str
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CloseInbox:
+    item_id: int
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetPracticePreference:
+    practice: str
+    phone: str
+    kind: str | None  # "prefer", "block", or None to clear
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddCost:
+    day: date
+    amount_pence: int
+    what: str
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """The pool's figures for the financial year starting in April of ``year`` (None: now)."""
+
+    year: int | None = None
+    by: int | None = None

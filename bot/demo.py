@@ -78,10 +78,8 @@ class Transcript:
         self.names: dict[str, str] = {}
 
     async def load_names(self) -> None:
-        reader = self.pool.store.reader()
-        for role in ("gp", "coordinator", "lead"):
-            for member in await reader.members_with_role(role):
-                self.names[member.phone] = member.name
+        for member in await self.pool.store.reader().all_members():
+            self.names[member.phone] = member.name
 
     def at(self) -> str:
         return f"{self.clock.now().astimezone(LONDON):%H:%M}"

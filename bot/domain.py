@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
+
+from bot.clock import LONDON
 
 CHECK_KINDS = (
     "identity",
@@ -19,6 +21,11 @@ CHECK_KINDS = (
 GP_TYPES = ("salaried", "locum", "partner", "returner", "fellow", "retainer")
 CHANNELS = ("sms", "slack", "telegram", "sandbox")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HALVES = ("am", "pm")
+# A session starting before noon takes up the morning; one ending after 14:00, the afternoon.
+# (So 12:30-18:00 is an afternoon and 08:00-13:30 a morning, as practices mean them.)
+MORNING_ENDS = time(12, 0)
+AFTERNOON_STARTS = time(14, 0)
 
 
 class SessionStatus(StrEnum):
@@ -109,6 +116,23 @@ class Session:
     kind: str = "clinical"
     created_at: datetime | None = None
     filled_at: datetime | None = None
+    delivered_hours: float | None = None
+
+    @property
+    def hours(self) -> float:
+        return (self.ends_at - self.starts_at).total_seconds() / 3600
+
+    @property
+    def halves(self) -> frozenset[str]:
+        """Which half days it takes up: {'am'}, {'pm'} or both (London time)."""
+        start = self.starts_at.astimezone(LONDON)
+        end = self.ends_at.astimezone(LONDON)
+        covered = set()
+        if start.time() < MORNING_ENDS:
+            covered.add("am")
+        if end.time() > AFTERNOON_STARTS or end.date() > start.date() or not covered:
+            covered.add("pm")
+        return frozenset(covered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,3 +244,13 @@ class GpFacts:
     recent_sessions: int  # booked sessions in the last four weeks
     offered_this_round: bool
     turned_down: bool  # declined this session, or booked it and gave it up
+    available: bool = False  # said AVAILABLE for the session's date and half-days
+    practice_preference: str | None = None  # the practice's "prefer" or "block"
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    id: int
+    day: date
+    amount_pence: int
+    what: str

@@ -38,22 +38,30 @@ class Turn:
     inbound: Inbound | None = None
     member: Member | None = None
     message_id: int | None = None  # the stored inbound message
+    by: int | None = None  # the member giving a command (None: the admin, or an inbound turn)
     outbound: list[Outbound] = field(default_factory=list)
+
+    @property
+    def acting_member_id(self) -> int | None:
+        """Who this turn acts for: they hear the outcome as their answer, not as a notice."""
+        return self.member.id if self.member else self.by
 
     def say(self, outbound: Outbound) -> None:
         self.outbound.append(outbound)
 
-    def reply(self, text: str, **extra: Any) -> None:
-        """Answer the inbound message on the channel it came from."""
+    def reply(self, text: str, at: int | None = None, **extra: Any) -> None:
+        """Answer the inbound message on the channel it came from. ``at``: where among the
+        turn's messages so far it goes (a reply can come before messages already decided)."""
         assert self.inbound is not None, "reply() only answers an inbound message"
-        self.outbound.append(
+        self.outbound.insert(
+            len(self.outbound) if at is None else at,
             Outbound(
                 text=text,
                 member_id=self.member.id if self.member else None,
                 channel=self.inbound.channel,
                 address=self.inbound.address,
                 **extra,
-            )
+            ),
         )
 
     async def audit(self, action: str, subject: str, channel: str | None = None, **detail: object) -> None:

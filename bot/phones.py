@@ -25,6 +25,15 @@ def to_e164(text: str, region: str = "GB") -> str:
     return e164
 
 
+def national(phone: str) -> str:
+    """'+447700900123' → '07700 900123', as people in the UK write it."""
+    try:
+        number = phonenumbers.parse(phone, "GB")
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
 def masked(phone: str) -> str:
     """For logs: '+4477…23'. Logs never carry a phone number in full."""
     return phone[:5] + "…" + phone[-2:] if len(phone) > 7 else "…"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,3 +14,5 @@ class PoolPolicy:
     filled_sms: bool = False  # send "this session has been filled" by paid SMS
     wellbeing_lead_phone: str | None = None
     message_retention: timedelta = timedelta(days=90)
+    live_date: date | None = None  # when the pool went live (default: its first session)
+    setup_budget_pence: int = 12_000_000  # up to £120k a system, for running the pool

@@ -95,7 +95,17 @@ BARE_KEYWORDS = {
     "settings": "SETTINGS",
     "my settings": "SETTINGS",
 }
-ARGUMENT_KEYWORDS = {"drop": "DROP", "pause": "PAUSE", "available": "AVAILABLE"}
+ARGUMENT_KEYWORDS = {
+    "drop": "DROP",
+    "pause": "PAUSE",
+    "available": "AVAILABLE",
+    "cap": "CAP",
+    "days": "DAYS",
+    "areas": "AREAS",
+    "nights": "NIGHTS",
+    "channel": "CHANNEL",
+}
+SESSION_CODE = re.compile(r"^[bcdfghjklmnpqrstvwxz]{4}$")  # as flows/offers.py makes them
 
 KeywordName = Literal[
     "HELP",
@@ -208,6 +218,8 @@ def _keyword(stripped: str) -> Keyword | None:
     if bare in BARE_KEYWORDS:
         return Keyword(BARE_KEYWORDS[bare])  # type: ignore[arg-type]
     first, _, rest = stripped.partition(" ")
+    if first == "urgent" and SESSION_CODE.match(rest.strip()):
+        return Keyword("URGENT", rest.strip().upper())  # a coordinator's re-broadcast
     if first in ARGUMENT_KEYWORDS:
         codes = CODE.findall(rest)
         return Keyword(

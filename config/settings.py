@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     pool_filled_sms: bool = False
     # How often the timer loop looks for due work written by another process (the CLI).
     pool_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    # The report: when the pool went live (default: its first session) and its set-up budget.
+    pool_live_date: date | None = None
+    pool_setup_budget_pence: int = Field(default=12_000_000, ge=0)
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from bot.engine import Engine
-from flows import keywords, offers
+from flows import desk, keywords, offers, report
 
 
 def register(engine: Engine) -> None:
     """Give the engine the flows' commands and timer handlers."""
     offers.register(engine)
     keywords.register(engine)
+    desk.register(engine)
+    report.register(engine)

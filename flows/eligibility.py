@@ -7,28 +7,15 @@ of offers and re-check one acceptance inside the booking transaction.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from bot.clock import LONDON, london_date
 from bot.domain import CHECK_KINDS, DAY_NAMES, GpFacts, Member, Practice, Session
 from bot.reach import reach
 
-# A session starting before noon takes up the morning; one ending after 14:00, the afternoon.
-# (So 12:30-18:00 is an afternoon and 08:00-13:30 a morning, as practices mean them.)
-MORNING_ENDS = time(12, 0)
-AFTERNOON_STARTS = time(14, 0)
 
-
-def halves(session: Session) -> set[str]:
-    """Which half-days a session covers: {'am'}, {'pm'} or both."""
-    start = session.starts_at.astimezone(LONDON)
-    end = session.ends_at.astimezone(LONDON)
-    covered = set()
-    if start.time() < MORNING_ENDS:
-        covered.add("am")
-    if end.time() > AFTERNOON_STARTS or end.date() > start.date() or not covered:
-        covered.add("pm")
-    return covered
+def halves(session: Session) -> frozenset[str]:
+    return session.halves
 
 
 def days_fit(days: Iterable[str], session: Session) -> bool:

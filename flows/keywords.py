@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from bot.clock import LONDON, london_date
+from bot.commands import BroadcastUrgent
 from bot.dates import parse_day
 from bot.domain import Member
 from bot.engine import Engine, Turn
+from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
 from bot.replies import Keyword
-from flows import offers
+from flows import availability, desk, gp_settings, offers
 from flows.messages import render
 
 PAUSE_END_TIMER = "pause_end"
@@ -52,9 +54,34 @@ async def handle(turn: Turn, keyword: Keyword) -> bool:
             await opt_out(turn)
         case "START":
             await opt_in(turn)
+        case "AVAILABLE":
+            await availability.available(turn, keyword.argument)
+        case "CAP":
+            await gp_settings.cap(turn, keyword.argument)
+        case "DAYS":
+            await gp_settings.days(turn, keyword.argument)
+        case "AREAS":
+            await gp_settings.areas(turn, keyword.argument)
+        case "NIGHTS":
+            await gp_settings.nights(turn, keyword.argument)
+        case "CHANNEL":
+            await gp_settings.channel(turn, keyword.argument)
+        case "URGENT":
+            await urgent(turn, keyword.argument)
         case _:
             return False
     return True
+
+
+async def urgent(turn: Turn, code: str) -> None:
+    """A coordinator (or the practice's manager) re-broadcasts an open session as urgent."""
+    assert turn.member is not None
+    try:
+        sent = await desk.broadcast_urgent(turn, BroadcastUrgent(code, by=turn.member.id))
+    except Refused as refusal:
+        turn.reply(render("refused", message=refusal.message), kind="refused")
+        return
+    turn.reply(render("urgent_sent", code=code, sent=sent), kind="urgent_sent")
 
 
 async def pause(turn: Turn, argument: str) -> None:

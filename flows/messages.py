@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.clock import LONDON
 from bot.domain import Session
+from bot.phones import national
 
 
 def money(pence: int) -> str:
@@ -49,7 +50,7 @@ _env = Environment(
     keep_trailing_newline=False,
     auto_reload=False,  # templates ship with the code; no file checks on every message
 )
-_env.filters.update(money=money, day=day, hours=hours, when=when, clock_time=clock_time)
+_env.filters.update(money=money, day=day, hours=hours, when=when, clock_time=clock_time, national=national)
 
 
 def render(template: str, /, **values: Any) -> str:

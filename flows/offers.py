@@ -8,11 +8,12 @@ everyone told. A later acceptor hears, kindly, that it has gone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 
 from bot.commands import PostSession
 from bot.domain import (
+    Booking,
     Choice,
     Member,
     Offer,
@@ -27,7 +28,7 @@ from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
-from flows import eligibility
+from flows import eligibility, roles
 from flows.messages import render
 
 WAVE_TIMER = "offer_wave"
@@ -52,9 +53,12 @@ def register(engine: Engine) -> None:
 
 async def post_session(turn: Turn, command: PostSession) -> Session:
     uow = turn.uow
+    turn.by = command.posted_by
+    poster = await roles.actor(turn, command.posted_by)
     practice = await uow.practice(command.practice)
     if practice is None:
         raise Refused(f"No practice has the ODS code {command.practice}.", field="practice")
+    roles.require_manages(poster, practice.ods_code)
     if command.ends_at <= command.starts_at:
         raise Refused("The session must end after it starts.", field="end")
     if command.starts_at <= turn.now:
@@ -110,9 +114,9 @@ async def send_wave(turn: Turn, session: Session, practice: Practice, wave: int)
             turn.now,
         )
     elif not chosen and wave == 1:
-        await tell_poster(turn, session, render("poster_nobody", session=session, practice=practice))
+        await tell_practice(turn, session, render("poster_nobody", session=session, practice=practice))
     elif not chosen and not await _open_offers_in_round(turn, session):
-        await tell_poster(turn, session, render("poster_all_declined", session=session, practice=practice))
+        await tell_practice(turn, session, render("poster_all_declined", session=session, practice=practice))
     return len(chosen)
 
 
@@ -145,12 +149,16 @@ async def _offer_to(
     )
 
 
-async def offer_open_sessions_to(turn: Turn, member: Member) -> int:
-    """Someone became eligible again (RESUME, START, a pause ending): open sessions they fit,
-    and have not turned down, reach them now rather than waiting for a wave that may never
-    come. Routine sessions only once their waves have reached past the best-fit few."""
+async def offer_open_sessions_to(
+    turn: Turn, member: Member, where: Callable[[Session], bool] | None = None
+) -> int:
+    """Someone became eligible again (RESUME, START, a pause ending, AVAILABLE): open sessions
+    they fit, and have not turned down, reach them now rather than waiting for a wave that
+    may never come. ``where`` narrows the sessions. The number offered."""
     count = 0
     for session in await turn.uow.open_sessions(turn.now):
+        if where is not None and not where(session):
+            continue
         facts = await turn.uow.gp_facts(session, turn.now, [member.id])
         practice = await turn.uow.practice(session.practice)
         assert practice is not None
@@ -189,7 +197,7 @@ async def on_session_start(turn: Turn, timer: TimerRow) -> None:
     await turn.uow.cancel_timers(WAVE_TIMER, str(session.id))
     practice = await turn.uow.practice(session.practice)
     assert practice is not None
-    await tell_poster(turn, session, render("poster_expired", session=session, practice=practice))
+    await tell_practice(turn, session, render("poster_expired", session=session, practice=practice))
     await turn.audit("session_expired", f"session:{session.id}", None)
 
 
@@ -216,14 +224,22 @@ async def _open_offers_in_round(turn: Turn, session: Session) -> list[Offer]:
     ]
 
 
-async def tell_poster(turn: Turn, session: Session, text: str) -> None:
-    """The member who posted the session hears; a session posted with the admin token is
-    followed by the pool's coordinators."""
+async def tell_practice(turn: Turn, session: Session, text: str) -> None:
+    """The practice's managers hear, and so does the poster (or the coordinators), once each,
+    whoever posted it. The member whose own action this is hears in their reply instead."""
+    managers = [m.id for m in await turn.uow.members_with_role(f"practice:{session.practice}")]
     if session.posted_by is not None:
-        recipients = [session.posted_by]
+        others = [session.posted_by]
     else:
-        recipients = [m.id for m in await turn.uow.members_with_role("coordinator")]
+        others = [m.id for m in await turn.uow.members_with_role("coordinator")]
+    await _tell(turn, session, text, list(dict.fromkeys([*managers, *others])))
+
+
+async def _tell(turn: Turn, session: Session, text: str, recipients: Sequence[int]) -> None:
+    acting = turn.acting_member_id
     for member_id in recipients:
+        if member_id == acting:
+            continue
         turn.say(
             Outbound(text=text, member_id=member_id, kind="poster_update", topic=f"session:{session.id}")
         )
@@ -251,61 +267,99 @@ async def _context(turn: Turn, offer: Offer) -> tuple[Session, Practice]:
 
 
 async def accept(turn: Turn, offer: Offer) -> None:
-    uow, member = turn.uow, turn.member
+    member = turn.member
     assert member is not None
     session, practice = await _context(turn, offer)
-    facts = await uow.gp_facts(session, turn.now, [member.id])
-    mine = facts[0] if facts else None
-    blocker = eligibility.booking_blocker(mine, session, turn.now)
-    if blocker is not None:
+    outcome = await book(
+        turn, session, practice, member, offer, via=turn.inbound.channel if turn.inbound else "api"
+    )
+    if isinstance(outcome, str):
         turn.reply(
             render(
                 "cannot_book",
                 session=session,
                 practice=practice,
-                reason=blocker,
+                reason=outcome,
                 cap=member.max_sessions_per_week,
                 paused_until=member.paused_until,
             ),
             kind="cannot_book",
             topic=f"offer:{offer.id}",
         )
-        await turn.audit("booking_refused", f"session:{session.id}", reason=blocker)
         return
-    if not await uow.set_session_status(
-        session.id, SessionStatus.FILLED, expect=SessionStatus.OPEN, now=turn.now
-    ):
-        await uow.answer_offer(offer.id, OfferState.WITHDRAWN, "yes", turn.now)
+    if outcome is None:
+        await turn.uow.answer_offer(offer.id, OfferState.WITHDRAWN, "yes", turn.now)
         turn.reply(
             render("already_filled", session=session, practice=practice),
             kind="already_filled",
             topic=f"offer:{offer.id}",
         )
         return
-    await uow.answer_offer(offer.id, OfferState.ACCEPTED, "yes", turn.now)
-    await uow.add_booking(
-        session_id=session.id,
-        member_id=member.id,
-        offer_id=offer.id,
-        code=offer.code,
-        via=turn.inbound.channel if turn.inbound else "api",
-        now=turn.now,
-    )
-    first_time = mine is not None and not mine.worked_at_practice
+    booking, first_time = outcome
     turn.reply(
-        render("booked", session=session, practice=practice, code=offer.code),
+        render("booked", session=session, practice=practice, code=booking.code),
         kind="booked",
         topic=f"offer:{offer.id}",
     )
     if first_time and practice.info_pack:
         turn.reply(render("info_pack", practice=practice), kind="info_pack")
+
+
+async def book(
+    turn: Turn, session: Session, practice: Practice, member: Member, offer: Offer | None, via: str
+) -> tuple[Booking, bool] | str | None:
+    """The atomic booking, for a GP's acceptance and a coordinator's booking by hand alike.
+
+    Returns (the booking, first time at this practice), or the reason this GP cannot book
+    (checks, overlap, weekly cap, pause, started, blocked), or None when the session is no
+    longer open. Everything happens in the turn's transaction: the session is filled by
+    compare-and-set, the other offers withdrawn, the practice and the poster told."""
+    uow = turn.uow
+    facts = await uow.gp_facts(session, turn.now, [member.id])
+    mine = facts[0] if facts else None
+    blocker = eligibility.booking_blocker(mine, session, turn.now)
+    if blocker is None and mine is not None and mine.practice_preference == "block":
+        blocker = "blocked"
+    if blocker is not None:
+        await turn.audit("booking_refused", f"session:{session.id}", reason=blocker)
+        return blocker
+    if not await uow.set_session_status(
+        session.id, SessionStatus.FILLED, expect=SessionStatus.OPEN, now=turn.now
+    ):
+        return None
+    if offer is None:  # booked by hand: their own open offer, if they hold one, is the one taken
+        offer = next(
+            (
+                o
+                for o in await uow.offers_for_session(session.id)
+                if o.member_id == member.id and o.state == OfferState.OPEN
+            ),
+            None,
+        )
+    if offer is not None:
+        await uow.answer_offer(offer.id, OfferState.ACCEPTED, "yes", turn.now)
+        code = offer.code
+    else:
+        taken = await uow.codes_in_use([member.id], turn.now - CODE_REUSE_AFTER)
+        code = new_offer_code(turn, taken.get(member.id, set()))
+    booking = await uow.add_booking(
+        session_id=session.id,
+        member_id=member.id,
+        offer_id=offer.id if offer else None,
+        code=code,
+        via=via,
+        now=turn.now,
+    )
     await uow.cancel_timers(WAVE_TIMER, str(session.id))
-    await _withdraw_others(turn, session, practice, "filled_elsewhere")
-    await tell_poster(turn, session, render("poster_booked", gp=member, session=session, practice=practice))
-    await turn.audit("session_booked", f"session:{session.id}", member=member.id, offer=offer.id)
+    await withdraw_others(turn, session, practice, "filled_elsewhere")
+    await tell_practice(
+        turn, session, render("practice_booked", gp=member, session=session, practice=practice)
+    )
+    await turn.audit("session_booked", f"session:{session.id}", member=member.id, via=via)
+    return booking, mine is not None and not mine.worked_at_practice
 
 
-async def _withdraw_others(turn: Turn, session: Session, practice: Practice, template: str) -> None:
+async def withdraw_others(turn: Turn, session: Session, practice: Practice, template: str) -> None:
     """Close the session's other open offers and tell their holders where it costs nothing
     (chat channels, the sandbox) or where the pool pays for it (SMS, when turned on)."""
     withdrawn = await turn.uow.withdraw_open_offers(session.id, turn.now)
@@ -410,7 +464,7 @@ async def drop(turn: Turn, code: str | None) -> None:
     assert reopened is not None
     turn.reply(render("dropped", session=reopened, practice=practice), kind="dropped")
     await turn.audit("booking_dropped", f"session:{session.id}", member=member.id)
-    await tell_poster(
+    await tell_practice(
         turn, reopened, render("poster_dropped", gp=member, session=reopened, practice=practice)
     )
     await send_wave(turn, reopened, practice, wave=1)

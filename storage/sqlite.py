@@ -36,6 +36,7 @@ from bot.domain import (
     Booking,
     BookingState,
     Choice,
+    Cost,
     GpFacts,
     Inbound,
     Member,
@@ -66,7 +67,7 @@ _MEMBER_COLUMNS = """
 """
 _SESSION_COLUMNS = """
     s.id, s.code, s.practice, s.starts_at, s.ends_at, s.rate_pence, s.urgent, s.notes,
-    s.status, s.posted_by, s.round, s.kind, s.created_at, s.filled_at
+    s.status, s.posted_by, s.round, s.kind, s.created_at, s.filled_at, s.delivered_hours
 """
 _OFFER_COLUMNS = """
     f.id, f.session_id, f.member_id, f.code, f.round, f.wave, f.channel, f.state, f.answer,
@@ -115,7 +116,7 @@ _MEMBER_WIDTH = 18
 
 
 def _session(row: Sequence[Any], offset: int = 0) -> Session:
-    r = row[offset : offset + 14]
+    r = row[offset : offset + 15]
     return Session(
         id=r[0],
         code=r[1],
@@ -131,10 +132,11 @@ def _session(row: Sequence[Any], offset: int = 0) -> Session:
         kind=r[11],
         created_at=opt_from_db(r[12]),
         filled_at=opt_from_db(r[13]),
+        delivered_hours=r[14],
     )
 
 
-_SESSION_WIDTH = 14
+_SESSION_WIDTH = 15
 
 
 def _offer(row: Sequence[Any], offset: int = 0) -> Offer:
@@ -476,6 +478,17 @@ class SqliteQueries:
                 (session.id,),
             )
         )
+        preference = dict(
+            await self._all(
+                "SELECT member_id, kind FROM practice_preferences WHERE practice = ?", (session.practice,)
+            )
+        )
+        day, halves = session.starts_at.astimezone(LONDON).date(), session.halves
+        declared: dict[int, set[str]] = defaultdict(set)
+        for member_id, half in await self._all(
+            "SELECT member_id, half FROM availability WHERE day = ?", (day.isoformat(),)
+        ):
+            declared[member_id].add(half)
         return [
             GpFacts(
                 member=m,
@@ -485,6 +498,8 @@ class SqliteQueries:
                 recent_sessions=recent.get(m.id, 0),
                 offered_this_round=m.id in offered,
                 turned_down=m.id in turned_down,
+                available=bool(declared.get(m.id)) and halves <= declared[m.id],
+                practice_preference=preference.get(m.id),
             )
             for m in members
         ]
@@ -593,6 +608,74 @@ class SqliteQueries:
             for r in rows
         ]
 
+    # -- running a pool -------------------------------------------------------------------------
+
+    async def inbox_item(self, item_id: int) -> InboxItem | None:
+        items = [item for item in await self.inbox("open") + await self.inbox("done") if item.id == item_id]
+        return items[0] if items else None
+
+    async def available_members(self, day: date, half: str) -> list[Member]:
+        rows = await self._all(
+            f"SELECT {_MEMBER_COLUMNS} FROM availability a JOIN members m ON m.id = a.member_id "
+            "WHERE a.day = ? AND a.half = ? ORDER BY m.name",
+            (day.isoformat(), half),
+        )
+        return [_member(row) for row in rows]
+
+    async def practice_preferences(self, ods_code: str) -> dict[int, str]:
+        return dict(
+            await self._all(
+                "SELECT member_id, kind FROM practice_preferences WHERE practice = ?", (ods_code,)
+            )
+        )
+
+    async def practices(self) -> list[Practice]:
+        rows = await self._all(f"SELECT {_PRACTICE_COLUMNS} FROM practices p ORDER BY p.ods_code")
+        return [_practice(row) for row in rows]
+
+    async def all_members(self) -> list[Member]:
+        rows = await self._all(f"SELECT {_MEMBER_COLUMNS} FROM members m ORDER BY m.name, m.id")
+        return [_member(row) for row in rows]
+
+    async def members_registered_before(self, moment: datetime) -> list[Member]:
+        rows = await self._all(
+            f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE m.created_at < ? ORDER BY m.id", (to_db(moment),)
+        )
+        return [_member(row) for row in rows]
+
+    async def checks_of(self, member_id: int) -> dict[str, date | None]:
+        rows = await self._all("SELECT kind, expires FROM checks WHERE member_id = ?", (member_id,))
+        return {kind: date_from_db(expires) for kind, expires in rows}
+
+    async def session_by_slot(self, practice: str, starts_at: datetime, ends_at: datetime) -> Session | None:
+        row = await self._one(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE s.practice = ? AND s.starts_at = ? "
+            "AND s.ends_at = ? AND s.status != 'cancelled'",
+            (practice, to_db(starts_at), to_db(ends_at)),
+        )
+        return _session(row) if row else None
+
+    async def bookings_between(self, start: datetime, end: datetime) -> list[tuple[Booking, Session, Member]]:
+        """Live bookings of sessions starting in [start, end), with the session and the GP."""
+        rows = await self._all(
+            f"SELECT {_BOOKING_COLUMNS}, {_SESSION_COLUMNS}, {_MEMBER_COLUMNS} FROM bookings b "
+            "JOIN sessions s ON s.id = b.session_id JOIN members m ON m.id = b.member_id "
+            "WHERE b.state = 'booked' AND s.starts_at >= ? AND s.starts_at < ? ORDER BY s.starts_at, s.id",
+            (to_db(start), to_db(end)),
+        )
+        return [(_booking(r), _session(r, 7), _member(r, 7 + _SESSION_WIDTH)) for r in rows]
+
+    async def costs_between(self, first: date, last: date) -> list[Cost]:
+        rows = await self._all(
+            "SELECT id, day, amount_pence, what FROM costs WHERE day >= ? AND day <= ? ORDER BY day, id",
+            (first.isoformat(), last.isoformat()),
+        )
+        return [Cost(r[0], date.fromisoformat(r[1]), r[2], r[3]) for r in rows]
+
+    async def first_session_posted(self) -> datetime | None:
+        row = await self._one("SELECT min(created_at) FROM sessions")
+        return opt_from_db(row[0])
+
 
 class SqliteUnitOfWork(SqliteQueries):
     """One ``BEGIN IMMEDIATE`` transaction on the writer connection (a plain sqlite3 one)."""
@@ -627,6 +710,86 @@ class SqliteUnitOfWork(SqliteQueries):
             ),
         )
         return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    # -- running a pool -------------------------------------------------------------------------
+
+    _MEMBER_FIELDS = frozenset(
+        {
+            "name",
+            "email",
+            "roles",
+            "gp_type",
+            "registration_number",
+            "preferred_channel",
+            "slack_user_id",
+            "telegram_chat_id",
+            "localities",
+            "practices",
+            "days",
+            "max_sessions_per_week",
+            "contracted_sessions_per_week",
+            "urgent_at_night",
+        }
+    )
+
+    async def update_member(self, member_id: int, **fields: Any) -> Member:
+        """Change some of a member's fields (lists as sequences, roles as a set)."""
+        unknown = set(fields) - self._MEMBER_FIELDS
+        if unknown:
+            raise ValueError(f"not member fields: {sorted(unknown)}")
+        columns, values = [], []
+        for name, value in fields.items():
+            if name == "roles":
+                value = _join(sorted(value))
+            elif name in ("localities", "practices", "days"):
+                value = _join(value)
+            elif name == "urgent_at_night":
+                value = int(bool(value))
+            columns.append(f"{name} = ?")
+            values.append(value)
+        if columns:
+            await self._run(f"UPDATE members SET {', '.join(columns)} WHERE id = ?", (*values, member_id))
+        updated = await self.member(member_id)
+        assert updated is not None
+        return updated
+
+    async def set_availability(self, member_id: int, day: date, halves: Iterable[str], now: datetime) -> None:
+        await self._many(
+            "INSERT INTO availability (member_id, day, half, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (member_id, day, half) DO NOTHING",
+            [(member_id, day.isoformat(), half, to_db(now)) for half in halves],
+        )
+
+    async def set_practice_preference(self, practice: str, member_id: int, kind: str | None) -> None:
+        if kind is None:
+            await self._run(
+                "DELETE FROM practice_preferences WHERE practice = ? AND member_id = ?", (practice, member_id)
+            )
+        else:
+            await self._run(
+                "INSERT INTO practice_preferences (practice, member_id, kind) VALUES (?, ?, ?) "
+                "ON CONFLICT (practice, member_id) DO UPDATE SET kind = excluded.kind",
+                (practice, member_id, kind),
+            )
+
+    async def make_urgent(self, session_id: int) -> None:
+        await self._run("UPDATE sessions SET urgent = 1 WHERE id = ?", (session_id,))
+
+    async def record_delivery(self, session_id: int, hours: float, now: datetime) -> bool:
+        """A filled session went ahead: delivered, with the hours worked."""
+        cursor = await self._run(
+            "UPDATE sessions SET status = 'delivered', delivered_hours = ?, closed_at = ? "
+            "WHERE id = ? AND status = 'filled'",
+            (hours, to_db(now), session_id),
+        )
+        return cursor.rowcount == 1
+
+    async def add_cost(self, day: date, amount_pence: int, what: str, now: datetime) -> Cost:
+        cursor = await self._run(
+            "INSERT INTO costs (day, amount_pence, what, created_at) VALUES (?, ?, ?, ?)",
+            (day.isoformat(), amount_pence, what, to_db(now)),
+        )
+        return Cost(cursor.lastrowid, day, amount_pence, what)
 
     async def add_practice(self, practice: Practice) -> None:
         await self._run(

@@ -1,0 +1,17 @@
+"""Money as people type it: '£1,250.50', '1250.5', '300'."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+
+def pence(text: str) -> int:
+    """Pounds written any usual way, in whole pence. ValueError for anything else."""
+    cleaned = text.strip().replace("£", "").replace(",", "")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"'{text}' is not an amount of money") from None
+    if amount != amount.quantize(Decimal("0.01")) or not amount.is_finite():
+        raise ValueError(f"'{text}' has fractions of a penny")
+    return int(amount * 100)

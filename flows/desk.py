@@ -1,0 +1,245 @@
+"""The coordinator's desk: book by hand, cancel, broadcast as urgent, record delivery, the
+inbox, practices' preferences and the cost ledger. Every command checks the actor's role;
+a refusal raises ``Refused`` and changes nothing (the turn's transaction is rolled back)."""
+
+from __future__ import annotations
+
+from bot.commands import (
+    AddCost,
+    AnswerInbox,
+    BookByHand,
+    BroadcastUrgent,
+    CancelSession,
+    CloseInbox,
+    RecordDelivery,
+    SetPracticePreference,
+)
+from bot.domain import Booking, Cost, Member, OfferState, Outbound, Practice, Session, SessionStatus
+from bot.engine import Engine, Turn
+from bot.errors import Refused
+from bot.phones import to_e164
+from flows import offers, roles
+from flows.messages import render
+
+MAX_DELIVERED_HOURS = 24.0
+
+
+def register(engine: Engine) -> None:
+    engine.on_command(BookByHand, book_by_hand)
+    engine.on_command(CancelSession, cancel_session)
+    engine.on_command(BroadcastUrgent, broadcast_urgent)
+    engine.on_command(RecordDelivery, record_delivery)
+    engine.on_command(AnswerInbox, answer_inbox)
+    engine.on_command(CloseInbox, close_inbox)
+    engine.on_command(SetPracticePreference, set_practice_preference)
+    engine.on_command(AddCost, add_cost)
+
+
+async def session_and_practice(turn: Turn, code: str) -> tuple[Session, Practice]:
+    session = await turn.uow.session_by_code(code.strip())
+    if session is None:
+        raise Refused(f"No session has the code {code.strip().upper()}.", field="session")
+    practice = await turn.uow.practice(session.practice)
+    assert practice is not None
+    return session, practice
+
+
+async def member_by_phone(turn: Turn, phone: str) -> Member:
+    try:
+        e164 = to_e164(phone)
+    except ValueError as error:
+        raise Refused(f"{phone} is {error}.", field="phone") from None
+    member = await turn.uow.member_by_phone(e164)
+    if member is None:
+        raise Refused(f"No member has the phone number {phone}.", field="phone")
+    return member
+
+
+async def book_by_hand(turn: Turn, command: BookByHand) -> Booking:
+    turn.by = command.by
+    by = await roles.actor(turn, command.by)
+    roles.require_coordinator(by)
+    session, practice = await session_and_practice(turn, command.code)
+    gp = await member_by_phone(turn, command.phone)
+    if session.status != SessionStatus.OPEN:
+        raise Refused(f"Session {session.code} is {session.status}, so it can't be booked.", field="session")
+    outcome = await offers.book(turn, session, practice, gp, None, via="by hand")
+    if isinstance(outcome, str):
+        raise Refused(_why_not(gp, outcome), field="phone")
+    if outcome is None:
+        raise Refused(f"Session {session.code} has just been filled.", field="session")
+    booking, first_time = outcome
+    turn.say(
+        Outbound(
+            text=render("booked_by_pool", session=session, practice=practice, code=booking.code),
+            member_id=gp.id,
+            kind="booked",
+        )
+    )
+    if first_time and practice.info_pack:
+        turn.say(Outbound(text=render("info_pack", practice=practice), member_id=gp.id, kind="info_pack"))
+    return booking
+
+
+def _why_not(gp: Member, reason: str) -> str:
+    return {
+        "overlap": f"{gp.name} is already booked for a session at that time.",
+        "cap": f"{gp.name} has reached their limit of {gp.max_sessions_per_week} sessions that week.",
+        "checks": f"{gp.name}'s pre-employment checks are not all valid on that date.",
+        "paused": f"{gp.name} is paused until {gp.paused_until}.",
+        "started": "That session has already started.",
+        "blocked": f"The practice has asked not to be offered {gp.name}.",
+        "not_gp": f"{gp.name} is not a GP in the pool.",
+    }.get(reason, f"{gp.name} can't be booked ({reason}).")
+
+
+async def cancel_session(turn: Turn, command: CancelSession) -> Session:
+    turn.by = command.by
+    by = await roles.actor(turn, command.by)
+    session, practice = await session_and_practice(turn, command.code)
+    roles.require_manages(by, session.practice)
+    uow = turn.uow
+    booking = await uow.live_booking(session.id)
+    cancelled = await uow.set_session_status(
+        session.id, SessionStatus.CANCELLED, expect=SessionStatus.OPEN, now=turn.now
+    ) or await uow.set_session_status(
+        session.id, SessionStatus.CANCELLED, expect=SessionStatus.FILLED, now=turn.now
+    )
+    if not cancelled:
+        raise Refused(
+            f"Session {session.code} is {session.status}, so it can't be cancelled.", field="session"
+        )
+    await uow.cancel_timers(offers.WAVE_TIMER, str(session.id))
+    await uow.cancel_timers(offers.START_TIMER, str(session.id))
+    await offers.withdraw_others(turn, session, practice, "offer_cancelled")
+    if booking is not None:
+        await uow.end_booking(booking.id, "cancelled", turn.now)
+        turn.say(
+            Outbound(
+                text=render("booking_cancelled", session=session, practice=practice, reason=command.reason),
+                member_id=booking.member_id,
+                kind="booking_cancelled",
+            )
+        )
+    await offers.tell_practice(
+        turn, session, render("practice_cancelled", session=session, practice=practice, by=by)
+    )
+    await turn.audit("session_cancelled", f"session:{session.id}", None, had_booking=booking is not None)
+    updated = await uow.session(session.id)
+    assert updated is not None
+    return updated
+
+
+async def broadcast_urgent(turn: Turn, command: BroadcastUrgent) -> int:
+    """Re-broadcast an open session as urgent: everyone eligible who does not hold it yet."""
+    turn.by = command.by
+    by = await roles.actor(turn, command.by)
+    session, practice = await session_and_practice(turn, command.code)
+    roles.require_manages(by, session.practice)
+    if session.status != SessionStatus.OPEN or session.starts_at <= turn.now:
+        raise Refused(
+            f"Session {session.code} is not open, so there is nothing to broadcast.", field="session"
+        )
+    await turn.uow.make_urgent(session.id)
+    await turn.uow.cancel_timers(offers.WAVE_TIMER, str(session.id))
+    urgent = await turn.uow.session(session.id)
+    assert urgent is not None
+    waves = [o.wave for o in await turn.uow.offers_for_session(session.id) if o.round == session.round]
+    sent = await offers.send_wave(turn, urgent, practice, wave=max(waves, default=0) + 1)
+    await turn.audit("session_made_urgent", f"session:{session.id}", None, offered=sent)
+    return sent
+
+
+async def record_delivery(turn: Turn, command: RecordDelivery) -> Session:
+    turn.by = command.by
+    by = await roles.actor(turn, command.by)
+    session, _ = await session_and_practice(turn, command.code)
+    roles.require_manages(by, session.practice)
+    if not 0 < command.hours <= MAX_DELIVERED_HOURS:
+        raise Refused(f"Hours worked must be more than 0 and at most {MAX_DELIVERED_HOURS:g}.", field="hours")
+    if session.starts_at > turn.now:
+        raise Refused(f"Session {session.code} has not started yet.", field="session")
+    if not await turn.uow.record_delivery(session.id, command.hours, turn.now):
+        raise Refused(
+            f"Session {session.code} is {session.status}: only a filled session is delivered.",
+            field="session",
+        )
+    await turn.audit("session_delivered", f"session:{session.id}", None, hours=command.hours)
+    updated = await turn.uow.session(session.id)
+    assert updated is not None
+    return updated
+
+
+async def answer_inbox(turn: Turn, command: AnswerInbox) -> None:
+    """Answer a message the bot did not understand, through the bot, on the channel it came
+    from; the item is then done."""
+    turn.by = command.by
+    by = await roles.actor(turn, command.by)
+    roles.require_coordinator(by)
+    text = command.text.strip()
+    if not text:
+        raise Refused("The answer is empty.", field="text")
+    item = await turn.uow.inbox_item(command.item_id)
+    if item is None or item.state != "open":
+        raise Refused(f"No open inbox message {command.item_id}.", field="item")
+    turn.say(
+        Outbound(
+            text=render(
+                "inbox_answer", text=text, by=by.name if by else None, pool_name=turn.policy.pool_name
+            ),
+            member_id=item.member.id if item.member else None,
+            channel=item.channel,
+            address=item.address,
+            kind="inbox_answer",
+        )
+    )
+    await turn.uow.close_inbox_item(item.id, command.by, turn.now)
+    await turn.audit("inbox_answered", f"inbox:{item.id}", None)
+
+
+async def close_inbox(turn: Turn, command: CloseInbox) -> None:
+    turn.by = command.by
+    roles.require_coordinator(await roles.actor(turn, command.by))
+    if not await turn.uow.close_inbox_item(command.item_id, command.by, turn.now):
+        raise Refused(f"No open inbox message {command.item_id}.", field="item")
+    await turn.audit("inbox_done", f"inbox:{command.item_id}", None)
+
+
+async def set_practice_preference(turn: Turn, command: SetPracticePreference) -> None:
+    turn.by = command.by
+    by = await roles.actor(turn, command.by)
+    practice = await turn.uow.practice(command.practice.strip().upper())
+    if practice is None:
+        raise Refused(f"No practice has the ODS code {command.practice}.", field="practice")
+    roles.require_manages(by, practice.ods_code)
+    if command.kind not in ("prefer", "block", None):
+        raise Refused("A preference is prefer, block or none.", field="kind")
+    gp = await member_by_phone(turn, command.phone)
+    await turn.uow.set_practice_preference(practice.ods_code, gp.id, command.kind)
+    await turn.audit(
+        "practice_preference",
+        f"practice:{practice.ods_code}",
+        None,
+        member=gp.id,
+        kind=command.kind or "none",
+    )
+    if command.kind == "block":
+        # Never offered: the offers they hold for this practice close, and their waves move on.
+        closed = []
+        for offer, session, held_at in await turn.uow.open_offers(gp.id):
+            if held_at.ods_code == practice.ods_code:
+                await turn.uow.answer_offer(offer.id, OfferState.WITHDRAWN, None, turn.now)
+                closed.append(session.id)
+        await offers.after_offers_closed(turn, closed)
+
+
+async def add_cost(turn: Turn, command: AddCost) -> Cost:
+    turn.by = command.by
+    roles.require_coordinator(await roles.actor(turn, command.by))
+    if command.amount_pence <= 0:
+        raise Refused("A cost must be more than £0.", field="amount")
+    if not command.what.strip():
+        raise Refused("Say what the cost was for.", field="what")
+    cost = await turn.uow.add_cost(command.day, command.amount_pence, command.what.strip(), turn.now)
+    await turn.audit("cost_added", f"cost:{cost.id}", None, pence=command.amount_pence)
+    return cost

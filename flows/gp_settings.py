@@ -1,0 +1,104 @@
+"""Settings a GP changes by message, each confirmed back: CAP (sessions a week), DAYS, AREAS,
+NIGHTS (urgent offers at night) and CHANNEL. SETTINGS shows them all."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain import DAY_NAMES
+from bot.engine import Turn
+from bot.reach import reach
+from flows.messages import render
+
+CLEAR_WORDS = frozenset({"any", "anywhere", "all", "none", "no limit", "off", "clear"})
+DAY_ENTRY = re.compile(rf"^({'|'.join(DAY_NAMES)})(-(am|pm))?$")
+CHANNEL_WORDS = {"sms": "sms", "text": "sms", "texts": "sms", "slack": "slack", "telegram": "telegram"}
+MAX_CAP = 14
+
+
+async def cap(turn: Turn, argument: str) -> None:
+    member = turn.member
+    assert member is not None
+    value = argument.strip().lower()
+    if value in CLEAR_WORDS:
+        limit = None
+    elif value.isdigit() and 1 <= int(value) <= MAX_CAP:
+        limit = int(value)
+    else:
+        turn.reply(render("setting_how", setting="cap"), kind="setting_how")
+        return
+    await turn.uow.update_member(member.id, max_sessions_per_week=limit)
+    await _confirm(turn, "cap", limit=limit)
+
+
+async def days(turn: Turn, argument: str) -> None:
+    member = turn.member
+    assert member is not None
+    entries = [e for e in re.split(r"[\s,;]+", argument.strip().lower()) if e]
+    if entries and " ".join(entries) in CLEAR_WORDS:
+        chosen: list[str] = []
+    elif entries and all(DAY_ENTRY.match(_short(e)) for e in entries):
+        chosen = list(dict.fromkeys(_short(e) for e in entries))
+    else:
+        turn.reply(render("setting_how", setting="days"), kind="setting_how")
+        return
+    await turn.uow.update_member(member.id, days=chosen)
+    await _confirm(turn, "days", days=chosen)
+
+
+async def areas(turn: Turn, argument: str) -> None:
+    member = turn.member
+    assert member is not None
+    known = sorted({p.locality for p in await turn.uow.practices() if p.locality})
+    wanted = [a.strip() for a in re.split(r"[,;]+", argument) if a.strip()]
+    if wanted and " ".join(wanted).lower() in CLEAR_WORDS:
+        chosen: list[str] = []
+    else:
+        by_lower = {k.lower(): k for k in known}
+        chosen = [by_lower[w.lower()] for w in wanted if w.lower() in by_lower]
+        if not wanted or len(chosen) != len(wanted):
+            turn.reply(render("setting_how", setting="areas", known=known), kind="setting_how")
+            return
+    await turn.uow.update_member(member.id, localities=chosen)
+    await _confirm(turn, "areas", areas=chosen)
+
+
+async def nights(turn: Turn, argument: str) -> None:
+    member = turn.member
+    assert member is not None
+    value = argument.strip().lower()
+    if value not in ("on", "off", "yes", "no"):
+        turn.reply(render("setting_how", setting="nights"), kind="setting_how")
+        return
+    on = value in ("on", "yes")
+    await turn.uow.update_member(member.id, urgent_at_night=on)
+    await _confirm(turn, "nights", on=on)
+
+
+async def channel(turn: Turn, argument: str) -> None:
+    member = turn.member
+    assert member is not None
+    wanted = CHANNEL_WORDS.get(argument.strip().lower())
+    if wanted is None:
+        turn.reply(render("setting_how", setting="channel"), kind="setting_how")
+        return
+    updated = await turn.uow.update_member(member.id, preferred_channel=wanted)
+    found = reach(updated, turn.channels_on)
+    if found is None or (found[0] != wanted and not (wanted == "sms" and found[0] == "sandbox")):
+        # Not linked or not running: keep what they had, and say why.
+        await turn.uow.update_member(member.id, preferred_channel=member.preferred_channel)
+        turn.reply(render("setting_how", setting="channel_unavailable", wanted=wanted), kind="setting_how")
+        return
+    await _confirm(turn, "channel", wanted=wanted)
+
+
+def _short(entry: str) -> str:
+    """'tuesday-am' → 'tue-am'."""
+    name, _, half = entry.partition("-")
+    return name[:3] + (f"-{half}" if half else "")
+
+
+async def _confirm(turn: Turn, setting: str, **values: object) -> None:
+    assert turn.member is not None
+    await turn.audit("setting_changed", f"member:{turn.member.id}", setting=setting)
+    turn.reply(render("setting_changed", setting=setting, **values), kind="setting_changed")

@@ -1,0 +1,187 @@
+"""The pool's figures for a financial year (April to March), as NHS England asks for them.
+
+Sessions count in the year of their start (London date), so a session from 20:00 on 31 March
+to 02:00 on 1 April belongs to the year it started in. Pay is at each session's rate for the
+whole session; hours booked are the sessions' lengths, hours delivered what GPs reported.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+
+from bot.clock import LONDON, london_date
+from bot.commands import BuildReport
+from bot.domain import GP_TYPES, SessionStatus
+from bot.engine import Engine, Turn
+from bot.ports import Reader
+from flows import roles
+
+# The NHS indicative maxima (£323.21 a session, £77.57 an hour) make a session 4 h 10 min;
+# contracted hours are counted at that length.
+CONTRACTED_SESSION_HOURS = 25 / 6
+
+
+def register(engine: Engine) -> None:
+    engine.on_command(BuildReport, build_report_command)
+
+
+def financial_year(day: date) -> int:
+    """The year a financial year starts in: 2026 for April 2026 to March 2027."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+@dataclass
+class PoolReport:
+    financial_year: str
+    period_start: str
+    period_end: str
+    live_date: str | None
+    gps_registered: int
+    gps_registered_by_type: dict[str, int]
+    gps_engaged: int
+    gps_engaged_by_type: dict[str, int]
+    contracted_sessions_per_week: int
+    contracted_hours_per_week: float
+    sessions_posted: int
+    sessions_filled: int
+    sessions_delivered: int
+    sessions_cancelled: int
+    sessions_expired: int
+    sessions_open: int
+    fill_rate: float | None
+    median_minutes_to_fill_urgent: float | None
+    median_minutes_to_fill_routine: float | None
+    hours_booked: float
+    pay_booked_pence: int
+    hours_delivered: float
+    pay_delivered_pence: int
+    running_costs_pence: int
+    setup_budget_pence: int
+    budget_left_pence: int
+    costs: list[dict[str, object]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+async def build_report_command(turn: Turn, command: BuildReport) -> PoolReport:
+    turn.by = command.by
+    roles.require_coordinator(await roles.actor(turn, command.by))
+    year = command.year if command.year is not None else financial_year(london_date(turn.now))
+    return await build_report(turn.uow, year, turn.policy.live_date, turn.policy.setup_budget_pence)
+
+
+async def build_report(reader: Reader, year: int, live_date: date | None, budget_pence: int) -> PoolReport:
+    start = datetime(year, 4, 1, tzinfo=LONDON)
+    end = datetime(year + 1, 4, 1, tzinfo=LONDON)
+    sessions = await reader.sessions_between(start, end)
+    booked = await reader.bookings_between(start, end)
+    registered = [m for m in await reader.members_registered_before(end) if m.is_gp]
+    engaged = {m.id: m for _, _, m in booked}
+    status = Counter(s.status for s in sessions)
+    taken = [s for s in sessions if s.status in (SessionStatus.FILLED, SessionStatus.DELIVERED)]
+    delivered = [s for s in sessions if s.status == SessionStatus.DELIVERED]
+    decided = len(sessions) - status[SessionStatus.CANCELLED]
+    costs = await reader.costs_between(start.date(), date(year + 1, 3, 31))
+    spent = sum(c.amount_pence for c in costs)
+    first_posted = await reader.first_session_posted()
+    live = live_date or (london_date(first_posted) if first_posted else None)
+    contracted = sum(m.contracted_sessions_per_week for m in registered)
+
+    def minutes_to_fill(urgent: bool) -> float | None:
+        waits = [
+            (s.filled_at - s.created_at).total_seconds() / 60
+            for s in taken
+            if s.urgent == urgent and s.filled_at and s.created_at
+        ]
+        return round(statistics.median(waits), 1) if waits else None
+
+    return PoolReport(
+        financial_year=f"{year}/{(year + 1) % 100:02d}",
+        period_start=start.date().isoformat(),
+        period_end=date(year + 1, 3, 31).isoformat(),
+        live_date=live.isoformat() if live else None,
+        gps_registered=len(registered),
+        gps_registered_by_type=_by_type(m.gp_type for m in registered),
+        gps_engaged=len(engaged),
+        gps_engaged_by_type=_by_type(m.gp_type for m in engaged.values()),
+        contracted_sessions_per_week=contracted,
+        contracted_hours_per_week=round(contracted * CONTRACTED_SESSION_HOURS, 1),
+        sessions_posted=len(sessions),
+        sessions_filled=len(taken),
+        sessions_delivered=len(delivered),
+        sessions_cancelled=status[SessionStatus.CANCELLED],
+        sessions_expired=status[SessionStatus.EXPIRED],
+        sessions_open=status[SessionStatus.OPEN],
+        fill_rate=round(len(taken) / decided, 3) if decided else None,
+        median_minutes_to_fill_urgent=minutes_to_fill(True),
+        median_minutes_to_fill_routine=minutes_to_fill(False),
+        hours_booked=round(sum(s.hours for s in taken), 2),
+        pay_booked_pence=sum(s.rate_pence for s in taken),
+        hours_delivered=round(sum(s.delivered_hours or 0 for s in delivered), 2),
+        pay_delivered_pence=sum(s.rate_pence for s in delivered),
+        running_costs_pence=spent,
+        setup_budget_pence=budget_pence,
+        budget_left_pence=budget_pence - spent,
+        costs=[{"date": c.day.isoformat(), "pence": c.amount_pence, "what": c.what} for c in costs],
+    )
+
+
+def _by_type(types: object) -> dict[str, int]:
+    counts = Counter(t or "not recorded" for t in types)  # type: ignore[attr-defined]
+    ordered = {t: counts[t] for t in GP_TYPES if counts[t]}
+    if counts["not recorded"]:
+        ordered["not recorded"] = counts["not recorded"]
+    return ordered
+
+
+def _pounds(pence: int) -> str:
+    return f"£{pence / 100:,.2f}"
+
+
+def as_text(report: PoolReport) -> str:
+    r = report
+
+    def per_type(counts: dict[str, int]) -> str:
+        return ", ".join(f"{t} {n}" for t, n in counts.items()) or "none"
+
+    def minutes(value: float | None) -> str:
+        if value is None:
+            return "n/a"
+        return f"{value:g} min" if value < 120 else f"{value / 60:.1f} h"
+
+    lines = [
+        f"Pool figures, financial year {r.financial_year} ({r.period_start} to {r.period_end})",
+        f"Live since:                 {r.live_date or 'not yet'}",
+        f"GPs registered:             {r.gps_registered} ({per_type(r.gps_registered_by_type)})",
+        f"GPs engaged (booked once+): {r.gps_engaged} ({per_type(r.gps_engaged_by_type)})",
+        f"Contracted:                 {r.contracted_sessions_per_week} sessions a week, "
+        f"about {r.contracted_hours_per_week:g} hours",
+        f"Sessions posted:            {r.sessions_posted}",
+        f"  filled {r.sessions_filled} (delivered {r.sessions_delivered}), cancelled {r.sessions_cancelled}, "
+        f"expired {r.sessions_expired}, still open {r.sessions_open}",
+        f"Fill rate:                  {'n/a' if r.fill_rate is None else f'{r.fill_rate:.0%}'}",
+        f"Median time to fill:        urgent {minutes(r.median_minutes_to_fill_urgent)}, "
+        f"routine {minutes(r.median_minutes_to_fill_routine)}",
+        f"Booked:                     {r.hours_booked:g} hours, GP pay {_pounds(r.pay_booked_pence)}",
+        f"Delivered:                  {r.hours_delivered:g} hours, GP pay {_pounds(r.pay_delivered_pence)}",
+        f"Running costs:              {_pounds(r.running_costs_pence)} of a {_pounds(r.setup_budget_pence)} "
+        f"set-up budget ({_pounds(r.budget_left_pence)} left)",
+    ]
+    return "\n".join(lines)
+
+
+def as_rows(report: PoolReport) -> list[list[str]]:
+    """The same figures as CSV rows: metric, value."""
+    rows = [["metric", "value"]]
+    for name, value in report.as_dict().items():
+        if name == "costs":
+            continue
+        if isinstance(value, dict):
+            rows.extend([f"{name}.{key}", str(count)] for key, count in value.items())
+        else:
+            rows.append([name, "" if value is None else str(value)])
+    return rows

@@ -1,0 +1,52 @@
+"""Who may do what. A refusal is polite and changes nothing.
+
+``None`` stands for the pool's admin (the API token, the CLI without --as): everything.
+Coordinators act on the whole pool; a practice manager (role ``practice:<ODS>``) on their own
+practice's sessions only; leads and mentors on peer support.
+"""
+
+from __future__ import annotations
+
+from bot.domain import Member
+from bot.engine import Turn
+from bot.errors import Refused
+
+ROLE_NAMES = ("gp", "coordinator", "lead", "mentor")
+
+
+def is_coordinator(member: Member | None) -> bool:
+    return member is None or member.is_coordinator
+
+
+def manages(member: Member | None, practice: str) -> bool:
+    return is_coordinator(member) or (member is not None and f"practice:{practice}" in member.roles)
+
+
+def managed_practices(member: Member) -> list[str]:
+    return sorted(role.split(":", 1)[1] for role in member.roles if role.startswith("practice:"))
+
+
+def valid_role(role: str) -> bool:
+    if role in ROLE_NAMES:
+        return True
+    kind, _, ods = role.partition(":")
+    return kind == "practice" and bool(ods)
+
+
+async def actor(turn: Turn, member_id: int | None) -> Member | None:
+    if member_id is None:
+        return None
+    member = await turn.uow.member(member_id)
+    if member is None:
+        raise Refused("That member is not in the pool.")
+    return member
+
+
+def require_coordinator(member: Member | None) -> None:
+    if not is_coordinator(member):
+        raise Refused("Sorry, only the pool's coordinators can do that.", field="role")
+
+
+def require_manages(member: Member | None, practice: str) -> None:
+    if not manages(member, practice):
+        raise Refused("Sorry, you can only do that for your own practice's sessions.", field="role")
