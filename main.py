@@ -197,7 +197,7 @@ async def run_demo(emit: Callable[[str], None]) -> None:
         policy = PoolPolicy(pool_name=data["name"], wave_size=3, wave_wait=timedelta(minutes=30))
         pool = await open_pool(settings, clock=clock, rng=random.Random(2026), policy=policy)
         try:
-            await play(pool, clock, data, emit)
+            await play(pool, clock, data, emit, reports.as_text)
         finally:
             await pool.store.close()
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.clock import LONDON, FakeClock
-from bot.commands import PostSession
+from bot.commands import AddCost, AnswerInbox, BookByHand, BuildReport, PostSession
 from bot.domain import CHECK_KINDS, Inbound, Member, Practice, Session
 from bot.phones import to_e164
 from bot.pool import Pool
@@ -43,6 +43,7 @@ async def seed_pool(pool: Pool, data: dict[str, Any], today: date) -> int:
                     phone=phone,
                     roles=frozenset(m.get("roles", ["gp"])),
                     gp_type=m.get("gp_type"),
+                    registration_number=m.get("registration_number"),
                     preferred_channel="sandbox",
                     localities=tuple(m.get("localities", ())),
                     practices=tuple(m.get("practices", ())),
@@ -142,8 +143,15 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
 
 
-async def play(pool: Pool, clock: FakeClock, data: dict[str, Any], emit: Callable[[str], None]) -> None:
-    """The scripted day. The pool must be open on an empty database with clock at DEMO_START."""
+async def play(
+    pool: Pool,
+    clock: FakeClock,
+    data: dict[str, Any],
+    emit: Callable[[str], None],
+    report_text: Callable[[Any], str],
+) -> None:
+    """The scripted day. The pool must be open on an empty database with clock at DEMO_START.
+    ``report_text`` shows the pool's figures (the report's own formatting, given at wiring)."""
     today = clock.now().astimezone(LONDON).date()
     tomorrow = today + timedelta(days=1)
     await seed_pool(pool, data, today)
@@ -224,8 +232,48 @@ async def play(pool: Pool, clock: FakeClock, data: dict[str, Any], emit: Callabl
     clock.advance(timedelta(minutes=10))
     await t.says("07700 900109", "BOOKINGS")
 
+    t.scene("A practice manager posts a session for their practice")
+    clock.set(_at(today, 10, 30))
+    tom = await reader.member_by_phone(to_e164("07700 900002"))
+    assert tom is not None
+    thursday = today + timedelta(days=3)
+    managed: Session = await pool.engine.execute(
+        PostSession(
+            "X10001", _at(thursday, 13, 30), _at(thursday, 17, 30), 32000, posted_by=tom.id, via="cli"
+        ),
+        actor=f"member:{tom.id}",
+    )
+    t.note(f"Tom Reilly posts session {managed.code}: Riverside Surgery, Thursday 13:30-17:30")
+    await t.show()
+
+    t.scene("A GP says when they are free, and hears about what fits at once")
+    clock.set(_at(today, 10, 40))
+    await t.says("07700 900115", "AVAILABLE thu pm")
+
+    t.scene("The coordinator books a GP by hand after a phone call")
+    clock.set(_at(today, 11, 0))
+    t.note(f"Priya Shah books Dr Sam Whitfield for {managed.code} by hand, after a phone call")
+    await pool.engine.execute(
+        BookByHand(managed.code, "07700 900119", by=priya.id), actor=f"member:{priya.id}"
+    )
+    await t.show()
+
+    t.scene("The coordinator answers the message the bot did not understand")
+    clock.set(_at(today, 11, 10))
+    [question] = await reader.inbox()
+    t.note(f"Priya Shah answers inbox message #{question.id} through the bot")
+    await pool.engine.execute(
+        AnswerInbox(question.id, "Yes, if the practice agrees: ask Tom Reilly on the day.", by=priya.id),
+        actor=f"member:{priya.id}",
+    )
+    await t.show()
+    await pool.engine.execute(
+        AddCost(today, 320_000, "Coordinator and admin time, November", by=priya.id),
+        actor=f"member:{priya.id}",
+    )
+
     t.scene("End of the morning")
-    for session in (routine, urgent):
+    for session in (routine, urgent, managed):
         view = await reader.session_view(session.id)
         assert view is not None
         who = f", booked by {view.booked.name}" if view.booked else ""
@@ -234,10 +282,11 @@ async def play(pool: Pool, clock: FakeClock, data: dict[str, Any], emit: Callabl
             f"{len(view.offers)} offers made."
         )
     items = await reader.inbox()
-    emit(f"Coordinators' inbox: {len(items)} message(s) to read.")
-    for item in items:
-        who = item.member.name if item.member else item.address
-        emit(f"  {item.received_at.astimezone(LONDON):%H:%M} {who}: {item.body}")
+    emit(f"Coordinators' inbox: {len(items)} message(s) still to read.")
+    emit("")
+    figures = await pool.engine.execute(BuildReport(by=priya.id), actor=f"member:{priya.id}")
+    for line in report_text(figures).splitlines():
+        emit(line)
 
 
 async def _codes(pool: Pool, session: Session) -> dict[str, str]:

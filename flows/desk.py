@@ -63,21 +63,19 @@ async def book_by_hand(turn: Turn, command: BookByHand) -> Booking:
     gp = await member_by_phone(turn, command.phone)
     if session.status != SessionStatus.OPEN:
         raise Refused(f"Session {session.code} is {session.status}, so it can't be booked.", field="session")
+    before = len(turn.outbound)  # the GP hears first, then the others
     outcome = await offers.book(turn, session, practice, gp, None, via="by hand")
     if isinstance(outcome, str):
         raise Refused(_why_not(gp, outcome), field="phone")
     if outcome is None:
         raise Refused(f"Session {session.code} has just been filled.", field="session")
     booking, first_time = outcome
-    turn.say(
-        Outbound(
-            text=render("booked_by_pool", session=session, practice=practice, code=booking.code),
-            member_id=gp.id,
-            kind="booked",
-        )
-    )
+    told = [render("booked_by_pool", session=session, practice=practice, code=booking.code)]
     if first_time and practice.info_pack:
-        turn.say(Outbound(text=render("info_pack", practice=practice), member_id=gp.id, kind="info_pack"))
+        told.append(render("info_pack", practice=practice))
+    for offset, text in enumerate(told):
+        kind = "booked" if offset == 0 else "info_pack"
+        turn.outbound.insert(before + offset, Outbound(text=text, member_id=gp.id, kind=kind))
     return booking
 
 

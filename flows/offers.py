@@ -270,6 +270,7 @@ async def accept(turn: Turn, offer: Offer) -> None:
     member = turn.member
     assert member is not None
     session, practice = await _context(turn, offer)
+    before = len(turn.outbound)  # the GP's own answer goes ahead of the notices to others
     outcome = await book(
         turn, session, practice, member, offer, via=turn.inbound.channel if turn.inbound else "api"
     )
@@ -298,11 +299,12 @@ async def accept(turn: Turn, offer: Offer) -> None:
     booking, first_time = outcome
     turn.reply(
         render("booked", session=session, practice=practice, code=booking.code),
+        at=before,
         kind="booked",
         topic=f"offer:{offer.id}",
     )
     if first_time and practice.info_pack:
-        turn.reply(render("info_pack", practice=practice), kind="info_pack")
+        turn.reply(render("info_pack", practice=practice), at=before + 1, kind="info_pack")
 
 
 async def book(

@@ -909,6 +909,7 @@ class SqliteUnitOfWork(SqliteQueries):
         if not rows:
             return []
         sent = to_db(now)
+        (before,) = await self._one("SELECT coalesce(max(id), 0) FROM offers")
         await self._many(
             "INSERT INTO offers (session_id, member_id, code, round, wave, channel, sent_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -918,9 +919,7 @@ class SqliteUnitOfWork(SqliteQueries):
             ],
         )
         created = await self._all(
-            f"SELECT {_OFFER_COLUMNS} FROM offers f WHERE f.session_id = ? AND f.round = ? "
-            "AND f.wave = ? ORDER BY f.id",
-            (session.id, session.round, wave),
+            f"SELECT {_OFFER_COLUMNS} FROM offers f WHERE f.id > ? ORDER BY f.id", (before,)
         )
         return [_offer(row) for row in created]
 
@@ -1112,9 +1111,19 @@ class SqliteStore:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = sqlite3.connect(path, isolation_level=None)
-        for pragma in _PRAGMAS:
-            writer.execute(pragma)
-        _migrate(writer)
+        deadline = time.monotonic() + cls.LOCK_WAIT_SECONDS
+        while True:
+            # Processes starting together on a new file contend for the switch to WAL and
+            # for the migrations; SQLite answers some of those at once with "locked".
+            try:
+                for pragma in _PRAGMAS:
+                    writer.execute(pragma)
+                _migrate(writer)
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.05)
         # From here on the writer never waits inside SQLite (that would block the loop); see _begin.
         writer.execute("PRAGMA busy_timeout = 0")
         reader = await aiosqlite.connect(path, isolation_level=None)
