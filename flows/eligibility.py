@@ -98,11 +98,14 @@ def offer_blocker(
     if blocker:
         return blocker
     member = facts.member
+    if facts.practice_preference == "block":
+        return "blocked"
     if member.practices and practice.ods_code not in member.practices:
         return "practice"
     if member.localities and practice.locality.lower() not in {loc.lower() for loc in member.localities}:
         return "locality"
-    if not days_fit(member.days, session):
+    # Saying AVAILABLE for that day overrides the days they usually work.
+    if not facts.available and not days_fit(member.days, session):
         return "days"
     if reach(member, channels_on) is None:
         return "unreachable"
@@ -127,12 +130,15 @@ def preferences_named(member: Member, session: Session, practice: Practice) -> i
 
 
 def rank(candidates: Iterable[GpFacts], session: Session, practice: Practice) -> list[GpFacts]:
-    """Best fit first: contracted GPs with sessions to fill that week, then those who have worked
-    at the practice, then those whose stated preferences it meets, then the least recently busy."""
+    """Best fit first: GPs the practice prefers; contracted GPs with sessions to fill that week
+    (an employing pool pays them anyway); GPs who said they are available then; those who have
+    worked at the practice; those whose stated preferences it meets; the least recently busy."""
     return sorted(
         candidates,
         key=lambda f: (
+            f.practice_preference != "prefer",
             contracted_gap(f, session) == 0,
+            not f.available,
             not f.worked_at_practice,
             -preferences_named(f.member, session, practice),
             f.recent_sessions,

@@ -1,0 +1,248 @@
+"""Running a pool: availability, booking by hand, cancelling, urgent re-broadcast, practices'
+preferences, GP settings by message, and the inbox answered through the bot."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from bot.commands import AnswerInbox, BookByHand, BroadcastUrgent, CancelSession, SetPracticePreference
+from bot.domain import CHECK_KINDS, OfferState, SessionStatus
+from bot.errors import Refused
+from bot.policy import PoolPolicy
+from flows.availability import parse_availability
+from tests.harness import Harness, at
+
+TODAY = date(2026, 12, 1)  # a Tuesday
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("tue pm", (date(2026, 12, 8), {"pm"})),
+        ("2026-12-03 all", (date(2026, 12, 3), {"am", "pm"})),
+        ("tomorrow morning", (date(2026, 12, 2), {"am"})),
+        ("fri", (date(2026, 12, 4), {"am", "pm"})),
+        ("3/12 afternoon", (date(2026, 12, 3), {"pm"})),
+        ("thursday all day", (date(2026, 12, 3), {"am", "pm"})),
+        ("Friday, am", (date(2026, 12, 4), {"am"})),
+        ("pm", None),
+        ("someday", None),
+    ],
+)
+def test_availability_as_gps_type_it(text: str, meant: tuple | None) -> None:
+    parsed = parse_availability(text, TODAY)
+    assert (parsed and (parsed[0], set(parsed[1]))) == (meant or None)
+
+
+async def test_available_offers_open_sessions_that_fit_at_once(tmp_path) -> None:
+    pool = await Harness.open(tmp_path, policy=PoolPolicy(wave_size=1))
+    try:
+        await pool.practice()
+        first, free = await pool.gps(2)
+        thursday_pm = await pool.post(start=at(date(2026, 12, 3), 13, 30))  # routine: only `first`
+        thursday_am = await pool.post(start=at(date(2026, 12, 3), 8, 30))
+        friday = await pool.post(start=at(date(2026, 12, 4), 13, 30))
+        assert free.id not in {m.id for _, m in (await pool.view(thursday_pm)).offers}
+        first_got = len(await pool.messages(first))
+
+        await pool.send(free, "AVAILABLE thu pm")
+
+        kinds = [m.kind for m in await pool.messages(free)]
+        assert kinds == ["available_noted", "offer"]
+        assert "1 open session fits" in (await pool.messages(free))[0].body
+        assert free.id in {m.id for _, m in (await pool.view(thursday_pm)).offers}
+        assert free.id not in {m.id for _, m in (await pool.view(thursday_am)).offers}
+        assert free.id not in {m.id for _, m in (await pool.view(friday)).offers}
+        assert len(await pool.messages(first)) == first_got, "nobody else hears anything"
+        people = await pool.pool.store.reader().available_members(date(2026, 12, 3), "pm")
+        assert [m.id for m in people] == [free.id]
+    finally:
+        await pool.close()
+
+
+async def test_a_later_session_that_fits_reaches_the_available_gp_first(tmp_path) -> None:
+    pool = await Harness.open(tmp_path, policy=PoolPolicy(wave_size=1))
+    try:
+        await pool.practice()
+        _, _, free = await pool.gps(3)
+        await pool.send(free, "available 2026-12-03 all")
+        later = await pool.post(start=at(date(2026, 12, 3), 9))
+        assert [m.id for _, m in (await pool.view(later)).offers] == [free.id]
+    finally:
+        await pool.close()
+
+
+async def test_available_without_a_day_asks_and_changes_nothing(pool: Harness) -> None:
+    gp = await pool.gp()
+    await pool.send(gp, "AVAILABLE")
+    assert (await pool.last(gp)).kind == "available_how"
+    await pool.send(gp, "available 1/1/2020 am")
+    assert "passed" in (await pool.last(gp)).body
+    assert await pool.pool.store.reader().available_members(date(2020, 1, 1), "am") == []
+
+
+async def test_booking_by_hand_goes_through_the_same_checks(pool: Harness) -> None:
+    coordinator = await pool.coordinator()
+    manager = await pool.member("Tom Reilly", roles=("practice:X10001",))
+    gp = await pool.gp("Dr Hand", registration_number="GMC 7000001")
+    holder = await pool.gp("Dr Holder")
+    morning = await pool.post(start=at(pool.tomorrow, 8, 30), urgent=True)
+    clash = await pool.post(start=at(pool.tomorrow, 10), urgent=True)
+
+    booking = await pool.pool.engine.execute(
+        BookByHand(morning.code, "07700 900003", coordinator.id), actor="test"
+    )
+    await pool.pool.settle()
+
+    assert (await pool.view(morning)).booked.id == gp.id
+    assert booking.code == await pool.offer_code(gp, morning), "their own offer is the one taken"
+    told = [m.kind for m in await pool.messages(gp)]
+    assert (
+        told[-2:] == ["booked", "info_pack"]
+        and "The pool has booked you" in (await pool.messages(gp))[-2].body
+    )
+    assert (await pool.last(holder)).kind == "offer_withdrawn"
+    practice_told = await pool.last(manager)
+    assert "Dr Hand (GMC 7000001), 07700 900003, is booked" in practice_told.body
+
+    with pytest.raises(Refused) as clashed:
+        await pool.pool.engine.execute(BookByHand(clash.code, gp.phone, coordinator.id), actor="test")
+    assert "already booked for a session at that time" in clashed.value.message
+    assert (await pool.view(clash)).booked is None
+
+    lapsed = await pool.gp(
+        "Dr Lapsed", checks={k: (date(2026, 12, 1) if k == "dbs" else None) for k in CHECK_KINDS}
+    )
+    with pytest.raises(Refused) as unchecked:
+        await pool.pool.engine.execute(BookByHand(clash.code, lapsed.phone, coordinator.id), actor="test")
+    assert "checks are not all valid" in unchecked.value.message
+    with pytest.raises(Refused):
+        await pool.pool.engine.execute(BookByHand(morning.code, holder.phone, coordinator.id), actor="test")
+
+
+async def test_cancel_tells_the_booked_gp_the_holders_and_the_practice(pool: Harness) -> None:
+    manager = await pool.member("Tom Reilly", roles=("practice:X10001",))
+    coordinator = await pool.coordinator()
+    booked, holder = await pool.gps(2)
+    session = await pool.post(urgent=True, posted_by=coordinator)
+    code = await pool.offer_code(holder, session)
+    await pool.send(booked, "yes")
+    other = await pool.post(start=at(pool.tomorrow, 14), urgent=True)
+
+    await pool.pool.engine.execute(
+        CancelSession(session.code, manager.id, "Partner back from leave"), actor="test"
+    )
+    await pool.pool.settle()
+
+    assert (await pool.view(session)).session.status == SessionStatus.CANCELLED
+    told = await pool.last(booked)
+    assert told.kind == "booking_cancelled" and "Partner back from leave" in told.body
+    assert "has been cancelled by Tom Reilly" in (await pool.last(coordinator)).body
+    assert (await pool.view(other)).session.status == SessionStatus.OPEN
+    await pool.send(holder, f"YES {code}")
+    assert (await pool.last(holder)).kind in ("session_cancelled", "already_filled")
+    with pytest.raises(Refused):
+        await pool.pool.engine.execute(CancelSession(session.code, None), actor="test")
+
+
+async def test_urgent_rebroadcast_reaches_everyone_eligible_once(tmp_path) -> None:
+    pool = await Harness.open(tmp_path, policy=PoolPolicy(wave_size=1))
+    try:
+        await pool.practice()
+        gps = await pool.gps(4)
+        session = await pool.post()
+        assert len((await pool.view(session)).offers) == 1
+        sent = await pool.pool.engine.execute(BroadcastUrgent(session.code), actor="test")
+        await pool.pool.settle()
+        assert sent == 3
+        view = await pool.view(session)
+        assert view.session.urgent and sorted(m.id for _, m in view.offers) == [g.id for g in gps]
+        assert [m.kind for m in await pool.messages(gps[0])] == ["offer"], (
+            "the first holder is not asked twice"
+        )
+        pending = await pool.pool.store.reader().due_timers(pool.clock.now() + timedelta(days=2))
+        assert "offer_wave" not in {t.kind for t in pending}, "no waves after an urgent broadcast"
+    finally:
+        await pool.close()
+
+
+async def test_a_practice_prefers_and_blocks(tmp_path) -> None:
+    pool = await Harness.open(tmp_path, policy=PoolPolicy(wave_size=1))
+    try:
+        await pool.practice()
+        first, preferred, blocked = await pool.gps(3)
+        await pool.pool.engine.execute(
+            SetPracticePreference("X10001", preferred.phone, "prefer"), actor="test"
+        )
+        session = await pool.post()
+        assert [m.id for _, m in (await pool.view(session)).offers] == [preferred.id]
+        urgent = await pool.post(start=at(pool.tomorrow, 14), urgent=True)
+        assert blocked.id in {m.id for _, m in (await pool.view(urgent)).offers}
+
+        await pool.pool.engine.execute(SetPracticePreference("X10001", blocked.phone, "block"), actor="test")
+        await pool.pool.settle()
+        held = {m.id: o.state for o, m in (await pool.view(urgent)).offers}
+        assert held[blocked.id] == OfferState.WITHDRAWN
+        later = await pool.post(start=at(date(2026, 12, 9), 9), urgent=True)
+        assert blocked.id not in {m.id for _, m in (await pool.view(later)).offers}
+        assert first.id in {m.id for _, m in (await pool.view(later)).offers}
+    finally:
+        await pool.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "reply", "check"),
+    [
+        ("CAP 2", "at most 2 sessions a week", lambda m: m.max_sessions_per_week == 2),
+        ("cap none", "no weekly limit", lambda m: m.max_sessions_per_week is None),
+        (
+            "DAYS mon tuesday-am fri-pm",
+            "mon, tue-am, fri-pm",
+            lambda m: m.days == ("mon", "tue-am", "fri-pm"),
+        ),
+        ("days any", "any day", lambda m: m.days == ()),
+        ("AREAS northside", "Northside", lambda m: m.localities == ("Northside",)),
+        ("NIGHTS ON", "urgent offers can come at night", lambda m: m.urgent_at_night),
+        ("nights off", "no offers at night", lambda m: not m.urgent_at_night),
+        ("CHANNEL text", "by text", lambda m: m.preferred_channel == "sms"),
+    ],
+)
+async def test_settings_by_message_are_confirmed(pool: Harness, text: str, reply: str, check) -> None:
+    gp = await pool.gp(max_sessions_per_week=4, days=("wed",), urgent_at_night=True)
+    await pool.send(gp, text)
+    answer = await pool.last(gp)
+    assert answer.kind == "setting_changed" and reply in answer.body
+    assert check(await pool.pool.store.reader().member(gp.id))
+
+
+@pytest.mark.parametrize(
+    "text", ["CAP lots", "DAYS someday", "AREAS Narnia", "NIGHTS maybe", "CHANNEL pigeon", "CHANNEL telegram"]
+)
+async def test_a_bad_setting_explains_and_changes_nothing(pool: Harness, text: str) -> None:
+    gp = await pool.gp(max_sessions_per_week=4, days=("wed",))
+    before = await pool.pool.store.reader().member(gp.id)
+    await pool.send(gp, text)
+    assert (await pool.last(gp)).kind == "setting_how"
+    assert await pool.pool.store.reader().member(gp.id) == before
+
+
+async def test_the_inbox_is_answered_through_the_bot(pool: Harness) -> None:
+    coordinator = await pool.coordinator()
+    gp = await pool.gp()
+    await pool.send(gp, "Is there parking?")
+    [item] = await pool.pool.store.reader().inbox()
+    assert item.member.id == gp.id and item.body == "Is there parking?"
+    await pool.pool.engine.execute(AnswerInbox(item.id, "Yes, bay 4.", coordinator.id), actor="test")
+    await pool.pool.settle()
+    answer = await pool.last(gp)
+    assert (
+        answer.kind == "inbox_answer"
+        and answer.body.startswith("Yes, bay 4.")
+        and coordinator.name in answer.body
+    )
+    assert await pool.pool.store.reader().inbox() == []
+    assert [i.id for i in await pool.pool.store.reader().inbox("done")] == [item.id]
+    with pytest.raises(Refused):
+        await pool.pool.engine.execute(AnswerInbox(item.id, "Again", coordinator.id), actor="test")
