@@ -140,3 +140,75 @@ async def test_health_and_openapi(client: httpx.AsyncClient) -> None:
         spec["paths"]
     )
     assert spec["paths"]["/api/sessions"]["post"]["responses"]["201"]
+
+
+async def test_the_coordinator_desk_over_the_api(pool: Harness, client: httpx.AsyncClient) -> None:
+    gp = await pool.gp("Dr Desk", phone="07700 900601")
+    await pool.gp("Dr Other", phone="07700 900602")
+    await pool.member("Tom Reilly", phone="07700 900603", roles=("practice:X10001",))
+    created = (await client.post("/api/sessions", json=session_body(pool, urgent=False), headers=AUTH)).json()
+    sid = created["id"]
+
+    listed = (await client.get("/api/sessions", headers=AUTH)).json()
+    assert [s["code"] for s in listed] == [created["code"]] and listed[0]["booked"] is None
+
+    booked = await client.post(f"/api/sessions/{sid}/book", json={"phone": "07700 900601"}, headers=AUTH)
+    assert booked.status_code == 200 and booked.json()["booked"]["name"] == "Dr Desk"
+    clash = await client.post(f"/api/sessions/{sid}/book", json={"phone": "07700 900602"}, headers=AUTH)
+    assert clash.status_code == 422
+
+    early = await client.post(f"/api/sessions/{sid}/delivered", json={"hours": 4}, headers=AUTH)
+    assert early.status_code == 422 and "not started" in early.json()["detail"][0]["problem"]
+    pool.clock.advance(86400 + 3600 * 6)
+    done = await client.post(f"/api/sessions/{sid}/delivered", json={"hours": 4}, headers=AUTH)
+    assert done.json()["status"] == "delivered"
+
+    report = (await client.get("/api/report", params={"year": 2026}, headers=AUTH)).json()
+    assert report["sessions_delivered"] == 1 and report["hours_delivered"] == 4
+    cost = await client.post(
+        "/api/costs", json={"date": "2026-12-01", "amount_pence": 5000, "what": "Texts"}, headers=AUTH
+    )
+    assert cost.status_code == 201
+    assert [m.kind for m in await pool.messages(gp)][-2:] == ["booked", "info_pack"]
+
+
+async def test_the_inbox_and_availability_over_the_api(pool: Harness, client: httpx.AsyncClient) -> None:
+    await pool.gp("Dr Asks", phone="07700 900611")
+    await pool.send("07700 900611", "Is there parking?")
+    await pool.send("07700 900611", "AVAILABLE 2026-12-03 pm")
+    [item] = (await client.get("/api/inbox", headers=AUTH)).json()
+    assert item["name"] == "Dr Asks" and item["text"] == "Is there parking?"
+    answered = await client.post(
+        f"/api/inbox/{item['id']}/answer", json={"text": "Yes, bay 4."}, headers=AUTH
+    )
+    assert answered.json() == {"status": "done"}
+    assert (await client.get("/api/inbox", headers=AUTH)).json() == []
+    again = await client.post(f"/api/inbox/{item['id']}/done", headers=AUTH)
+    assert again.status_code == 422
+    people = (
+        await client.get("/api/availability", params={"date": "2026-12-03", "half": "pm"}, headers=AUTH)
+    ).json()
+    assert people == [{"name": "Dr Asks", "phone": "+447700900611"}]
+
+
+async def test_acting_as_a_member_applies_their_role(pool: Harness, client: httpx.AsyncClient) -> None:
+    await pool.gp("Dr Gee", phone="07700 900621")
+    await pool.member("Tom Reilly", phone="07700 900622", roles=("practice:X10001",))
+    await pool.practice("X20001", "Hillview")
+    as_gp = {**AUTH, "X-Acting-As": "07700 900621"}
+    as_tom = {**AUTH, "X-Acting-As": "07700 900622"}
+
+    refused = await client.post("/api/sessions", json=session_body(pool), headers=as_gp)
+    assert refused.status_code == 403 and refused.json()["detail"][0]["problem"].startswith("Sorry")
+    assert (await client.get("/api/inbox", headers=as_gp)).status_code == 403
+    assert (await client.get("/api/report", headers=as_tom)).status_code == 403
+    other = await client.post("/api/sessions", json=session_body(pool, practice="X20001"), headers=as_tom)
+    assert other.status_code == 403
+    own = await client.post("/api/sessions", json=session_body(pool), headers=as_tom)
+    assert own.status_code == 201
+    block = await client.put(
+        f"/api/practices/X10001/preferences/{'07700900621'}", json={"kind": "block"}, headers=as_tom
+    )
+    assert block.json() == {"status": "block"}
+    nobody = {**AUTH, "X-Acting-As": "07700 900999"}
+    assert (await client.get("/api/inbox", headers=nobody)).status_code == 403

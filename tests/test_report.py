@@ -1,0 +1,85 @@
+"""The pool's figures on a known scripted history, across the financial year's edge."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from bot.clock import LONDON, FakeClock
+from bot.commands import AddCost, BuildReport, CancelSession, RecordDelivery
+from bot.policy import PoolPolicy
+from flows.report import as_rows, as_text, financial_year
+from tests.harness import Harness
+
+
+def test_financial_years_start_in_april() -> None:
+    assert financial_year(date(2027, 3, 31)) == 2026
+    assert financial_year(date(2027, 4, 1)) == 2027
+
+
+async def test_the_report_matches_a_scripted_history(tmp_path) -> None:
+    clock = FakeClock(datetime(2027, 3, 1, 9, 0, tzinfo=LONDON))
+    pool = await Harness.open(tmp_path, clock=clock, policy=PoolPolicy(live_date=date(2026, 10, 1)))
+    try:
+        await pool.practice()
+        locum = await pool.gp("Dr Locum", gp_type="locum")
+        fellow = await pool.gp("Dr Fellow", gp_type="fellow", contracted_sessions_per_week=2)
+        await pool.gp("Dr Idle", gp_type="locum")
+
+        def at(day: date, hour: int, minute: int = 0) -> datetime:
+            return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
+
+        # 1. Routine, filled after 30 minutes, delivered with 4 hours (FY 2026/27).
+        one = await pool.post(start=at(date(2027, 3, 10), 9), hours=4, rate_pence=32000)
+        await pool.advance(minutes=30)
+        await pool.send(locum, "yes")
+        # 2. Urgent, filled after 5 minutes; evening into the night of 31 March: still 2026/27,
+        #    delivered across midnight with 6 hours.
+        two = await pool.post(start=at(date(2027, 3, 31), 20), hours=6, urgent=True, rate_pence=45000)
+        await pool.advance(minutes=5)
+        await pool.send(fellow, f"yes {await pool.offer_code(fellow, two)}")
+        # 3. Cancelled (2026/27).
+        three = await pool.post(start=at(date(2027, 3, 20), 9), urgent=True)
+        await pool.pool.engine.execute(CancelSession(three.code), actor="test")
+        # 4. Starts 1 April 00:30: the next financial year, filled after 10 minutes.
+        four = await pool.post(start=at(date(2027, 4, 1), 0, 30), hours=4, urgent=True, rate_pence=50000)
+        await pool.advance(minutes=10)
+        await pool.send(locum, f"yes {await pool.offer_code(locum, four)}")
+        # 5. Expires unfilled (2026/27).
+        five = await pool.post(start=at(date(2027, 3, 2), 9), hours=3)
+        await pool.pool.engine.execute(AddCost(date(2027, 3, 1), 250_000, "Coordinator, March"), actor="test")
+        await pool.pool.engine.execute(AddCost(date(2027, 4, 1), 100_000, "Coordinator, April"), actor="test")
+
+        clock.set(at(date(2027, 4, 2), 12))
+        await pool.pool.settle()  # five expires at its start
+        for session, hours in ((one, 4), (two, 6)):
+            await pool.pool.engine.execute(RecordDelivery(session.code, hours), actor="test")
+        assert (await pool.view(five)).session.status == "expired"
+
+        ended = await pool.pool.engine.execute(BuildReport(2026), actor="test")
+        assert ended.financial_year == "2026/27" and ended.live_date == "2026-10-01"
+        assert ended.gps_registered == 3 and ended.gps_registered_by_type == {"locum": 2, "fellow": 1}
+        assert ended.gps_engaged == 2 and ended.gps_engaged_by_type == {"locum": 1, "fellow": 1}
+        assert ended.contracted_sessions_per_week == 2 and ended.contracted_hours_per_week == 8.3
+        assert (ended.sessions_posted, ended.sessions_filled, ended.sessions_delivered) == (4, 2, 2)
+        assert (ended.sessions_cancelled, ended.sessions_expired, ended.sessions_open) == (1, 1, 0)
+        assert ended.fill_rate == round(2 / 3, 3)
+        assert ended.median_minutes_to_fill_routine == 30 and ended.median_minutes_to_fill_urgent == 5
+        assert (ended.hours_booked, ended.pay_booked_pence) == (10, 77000)
+        assert (ended.hours_delivered, ended.pay_delivered_pence) == (10, 77000)
+        assert (ended.running_costs_pence, ended.budget_left_pence) == (250_000, 12_000_000 - 250_000)
+
+        begun = await pool.pool.engine.execute(BuildReport(2027), actor="test")
+        assert (begun.sessions_posted, begun.sessions_filled, begun.sessions_delivered) == (1, 1, 0)
+        assert begun.gps_engaged_by_type == {"locum": 1}
+        assert begun.median_minutes_to_fill_urgent == 10 and begun.hours_booked == 4
+        assert begun.running_costs_pence == 100_000
+
+        text = as_text(ended)
+        assert "financial year 2026/27" in text and "Fill rate:                  67%" in text
+        assert "£2,500.00 of a £120,000.00 set-up budget" in text
+        rows = dict(as_rows(ended)[1:])
+        assert rows["sessions_delivered"] == "2" and rows["gps_engaged_by_type.fellow"] == "1"
+        assert json.loads(json.dumps(ended.as_dict()))["hours_delivered"] == 10
+    finally:
+        await pool.close()
