@@ -395,15 +395,12 @@ def import_file(
 ) -> None:
     """Import a CSV file, all or nothing: every bad row is listed with its line number."""
     settings = _settings()
-    with file.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        problems = imports.check_header(kind.value, reader.fieldnames or [])
-        rows = []
-        if not problems:
-            for row in reader:
-                rows.append((reader.line_num, {k: v or "" for k, v in row.items() if k is not None}))
-    if problems:
-        for problem in problems:
+    try:
+        rows = imports.read_csv(kind.value, file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        _fail(f"{file} is not UTF-8 text: save it as 'CSV UTF-8' and import it again")
+    except imports.ImportRefused as refusal:
+        for problem in refusal.errors:
             typer.echo(str(problem), err=True)
         _fail(f"{file} was not imported")
     do = {
@@ -438,6 +435,8 @@ def import_file(
         _fail(refusal.message)
     counts = f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged"
     typer.echo(f"Imported {kind.value}: {counts}.")
+    for note in result.notes:
+        typer.echo(note)
 
 
 @cli.command()

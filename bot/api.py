@@ -97,7 +97,7 @@ class BookIn(BaseModel):
 
 
 class CancelIn(BaseModel):
-    reason: str = Field(default="", max_length=300, description="Told to the booked GP")
+    reason: str = Field(default="", max_length=120, description="Told to the booked GP")
 
 
 class DeliveredIn(BaseModel):
@@ -105,7 +105,7 @@ class DeliveredIn(BaseModel):
 
 
 class AnswerIn(BaseModel):
-    text: str = Field(min_length=1, max_length=600)
+    text: str = Field(min_length=1, max_length=250)
 
 
 class PreferenceIn(BaseModel):
@@ -239,7 +239,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
     @router.post("/sessions/{session_id}/book", response_model=SessionOut)
     async def book(session_id: int, body: BookIn, by: Member | None = acting_member) -> SessionOut:
         await run(BookByHand(await code_of(session_id), body.phone, by.id if by else None), by)
-        return await get_session(session_id)
+        return await get_session(session_id, by)
 
     @router.post("/sessions/{session_id}/cancel", response_model=SessionCreated)
     async def cancel(session_id: int, body: CancelIn, by: Member | None = acting_member) -> SessionCreated:
@@ -319,10 +319,14 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         return built.as_dict()
 
     @router.get("/sessions/{session_id}", response_model=SessionOut)
-    async def get_session(session_id: int) -> SessionOut:
+    async def get_session(session_id: int, by: Member | None = acting_member) -> SessionOut:
         view = await pool.store.reader().session_view(session_id)
         if view is None:
             raise HTTPException(status_code=404, detail="no such session")
+        if by is not None and not by.is_coordinator and f"practice:{view.session.practice}" not in by.roles:
+            raise HTTPException(
+                status_code=403, detail="only the pool's coordinators and the practice can see this"
+            )
         s = view.session
         return SessionOut(
             id=s.id,

@@ -41,6 +41,7 @@ _WEEKDAYS = {
     "thur": 3,
     "thurs": 3,
 }
+RECENTLY_PASSED_DAYS = 60
 _FILLER = re.compile(r"^(until|till|til|to|on|the|next)\s+")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _SLASHED = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?$")
@@ -64,9 +65,8 @@ def _parse(words: str, today: date) -> date | None:
         return today
     if words in ("tomorrow", "tmrw", "tmw"):
         return today + timedelta(days=1)
-    if words in _WEEKDAYS:
-        ahead = (_WEEKDAYS[words] - today.weekday()) % 7 or 7
-        return today + timedelta(days=ahead)
+    if words in _WEEKDAYS:  # the coming one: today if it is that day
+        return today + timedelta(days=(_WEEKDAYS[words] - today.weekday()) % 7)
     if m := _ISO.match(words):
         return date(int(m[1]), int(m[2]), int(m[3]))
     if m := _SLASHED.match(words):
@@ -83,4 +83,12 @@ def _with_year(day: int, month: int, year: str | None, today: date) -> date:
         full = int(year) + (2000 if len(year) == 2 else 0)
         return date(full, month, day)
     candidate = date(today.year, month, day)
-    return candidate if candidate >= today else date(today.year + 1, month, day)
+    if candidate >= today or (today - candidate).days <= RECENTLY_PASSED_DAYS:
+        return candidate  # "30/11" on 1 December means the day that just passed, not next year's
+    return date(today.year + 1, month, day)
+
+
+def day_name(word: str) -> str | None:
+    """'tuesday', 'tues', 'tue' → 'tue'; anything else None."""
+    index = _WEEKDAYS.get(word.lower())
+    return None if index is None else DAY_NAMES[index]

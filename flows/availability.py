@@ -42,6 +42,9 @@ def parse_availability(argument: str, today: date) -> tuple[date, frozenset[str]
 async def available(turn: Turn, argument: str) -> None:
     member = turn.member
     assert member is not None
+    if not member.is_gp:
+        turn.reply(render("available_how", not_gp=True), kind="available_how")
+        return
     today = london_date(turn.now)
     parsed = parse_availability(argument, today)
     if parsed is None or parsed[0] < today:

@@ -21,7 +21,11 @@ from bot.phones import to_e164
 from flows import offers, roles
 from flows.messages import render
 
-MAX_DELIVERED_HOURS = 24.0
+# A GP may stay late, but a session's delivered hours stay close to its length.
+OVERRUN_HOURS = 2.0
+# Free text that goes by SMS with a template around it must leave room in two segments.
+MAX_REASON = 120
+MAX_ANSWER = 250
 
 
 def register(engine: Engine) -> None:
@@ -96,6 +100,12 @@ async def cancel_session(turn: Turn, command: CancelSession) -> Session:
     by = await roles.actor(turn, command.by)
     session, practice = await session_and_practice(turn, command.code)
     roles.require_manages(by, session.practice)
+    if session.starts_at <= turn.now:
+        raise Refused(
+            f"Session {session.code} has already started, so it can't be cancelled.", field="session"
+        )
+    if len(command.reason) > MAX_REASON:
+        raise Refused(f"Keep the reason to {MAX_REASON} characters: it goes by text.", field="reason")
     uow = turn.uow
     booking = await uow.live_booking(session.id)
     cancelled = await uow.set_session_status(
@@ -153,10 +163,13 @@ async def record_delivery(turn: Turn, command: RecordDelivery) -> Session:
     by = await roles.actor(turn, command.by)
     session, _ = await session_and_practice(turn, command.code)
     roles.require_manages(by, session.practice)
-    if not 0 < command.hours <= MAX_DELIVERED_HOURS:
-        raise Refused(f"Hours worked must be more than 0 and at most {MAX_DELIVERED_HOURS:g}.", field="hours")
-    if session.starts_at > turn.now:
-        raise Refused(f"Session {session.code} has not started yet.", field="session")
+    longest = session.hours + OVERRUN_HOURS
+    if not 0 < command.hours <= longest:
+        raise Refused(
+            f"Hours worked must be more than 0 and at most {longest:g} for this session.", field="hours"
+        )
+    if session.ends_at > turn.now:
+        raise Refused(f"Session {session.code} has not ended yet.", field="session")
     if not await turn.uow.record_delivery(session.id, command.hours, turn.now):
         raise Refused(
             f"Session {session.code} is {session.status}: only a filled session is delivered.",
@@ -177,6 +190,8 @@ async def answer_inbox(turn: Turn, command: AnswerInbox) -> None:
     text = command.text.strip()
     if not text:
         raise Refused("The answer is empty.", field="text")
+    if len(text) > MAX_ANSWER:
+        raise Refused(f"Keep the answer to {MAX_ANSWER} characters: it may go by text.", field="text")
     item = await turn.uow.inbox_item(command.item_id)
     if item is None or item.state != "open":
         raise Refused(f"No open inbox message {command.item_id}.", field="item")

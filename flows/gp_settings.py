@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 
-from bot.domain import DAY_NAMES
+from bot.dates import day_name
 from bot.engine import Turn
 from bot.reach import reach
 from flows.messages import render
 
-CLEAR_WORDS = frozenset({"any", "anywhere", "all", "none", "no limit", "off", "clear"})
-DAY_ENTRY = re.compile(rf"^({'|'.join(DAY_NAMES)})(-(am|pm))?$")
+NO_LIMIT_WORDS = frozenset({"none", "no limit", "off", "clear", "any"})
+ANY_WORDS = frozenset({"any", "anywhere", "all", "clear"})  # not "none": DAYS NONE is not "any day"
 CHANNEL_WORDS = {"sms": "sms", "text": "sms", "texts": "sms", "slack": "slack", "telegram": "telegram"}
 MAX_CAP = 14
 
@@ -20,7 +20,7 @@ async def cap(turn: Turn, argument: str) -> None:
     member = turn.member
     assert member is not None
     value = argument.strip().lower()
-    if value in CLEAR_WORDS:
+    if value in NO_LIMIT_WORDS:
         limit = None
     elif value.isdigit() and 1 <= int(value) <= MAX_CAP:
         limit = int(value)
@@ -35,10 +35,11 @@ async def days(turn: Turn, argument: str) -> None:
     member = turn.member
     assert member is not None
     entries = [e for e in re.split(r"[\s,;]+", argument.strip().lower()) if e]
-    if entries and " ".join(entries) in CLEAR_WORDS:
+    shortened = [_short(e) for e in entries]
+    if entries and " ".join(entries) in ANY_WORDS:
         chosen: list[str] = []
-    elif entries and all(DAY_ENTRY.match(_short(e)) for e in entries):
-        chosen = list(dict.fromkeys(_short(e) for e in entries))
+    elif entries and all(shortened):
+        chosen = list(dict.fromkeys(s for s in shortened if s))
     else:
         turn.reply(render("setting_how", setting="days"), kind="setting_how")
         return
@@ -51,7 +52,7 @@ async def areas(turn: Turn, argument: str) -> None:
     assert member is not None
     known = sorted({p.locality for p in await turn.uow.practices() if p.locality})
     wanted = [a.strip() for a in re.split(r"[,;]+", argument) if a.strip()]
-    if wanted and " ".join(wanted).lower() in CLEAR_WORDS:
+    if wanted and " ".join(wanted).lower() in ANY_WORDS:
         chosen: list[str] = []
     else:
         by_lower = {k.lower(): k for k in known}
@@ -92,10 +93,13 @@ async def channel(turn: Turn, argument: str) -> None:
     await _confirm(turn, "channel", wanted=wanted)
 
 
-def _short(entry: str) -> str:
-    """'tuesday-am' → 'tue-am'."""
+def _short(entry: str) -> str | None:
+    """'tuesday-am' → 'tue-am'; None unless it names a day (and perhaps am or pm)."""
     name, _, half = entry.partition("-")
-    return name[:3] + (f"-{half}" if half else "")
+    day = day_name(name)
+    if day is None or half not in ("", "am", "pm"):
+        return None
+    return day + (f"-{half}" if half else "")
 
 
 async def _confirm(turn: Turn, setting: str, **values: object) -> None:

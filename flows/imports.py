@@ -8,9 +8,11 @@ code, checks by member and kind, sessions by practice and times).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from bot.clock import LONDON
@@ -71,6 +73,26 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
 
 
+def read_csv(kind: str, text: str) -> Rows:
+    """The rows of a CSV file's text, each with its line number. Refuses, naming the lines, a
+    header that is not this kind's or rows with more values than the header (an unquoted comma
+    would otherwise shift every value after it into the wrong column)."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+    _refuse_if(check_header(kind, reader.fieldnames))
+    rows: Rows = []
+    errors: list[RowError] = []
+    for row in reader:
+        extra = row.pop(None, None)  # type: ignore[call-overload]
+        if extra:
+            errors.append(
+                RowError(reader.line_num, f"{len(extra)} more value(s) than the header has columns")
+            )
+        rows.append((reader.line_num, {k: v or "" for k, v in row.items()}))
+    _refuse_if(errors)
+    return rows
+
+
 def check_header(kind: str, header: Iterable[str]) -> list[RowError]:
     columns = {
         "practices": PRACTICE_COLUMNS,
@@ -128,12 +150,13 @@ async def import_practices(turn: Turn, rows: Rows, progress: Progress | None = N
         if not row.get("name", "").strip():
             errors.append(RowError(line, "name is empty"))
         seen.setdefault(ods, line)
-        fields = {c: row.get(c, "").strip() for c in PRACTICE_COLUMNS}
-        parsed.append(Practice(**{**fields, "ods_code": ods}))
+        # Only the file's own columns: a file of codes and names leaves addresses alone.
+        parsed.append((ods, {c: row[c].strip() for c in PRACTICE_COLUMNS if c in row and c != "ods_code"}))
     _refuse_if(errors)
     result = ImportResult()
-    for practice in parsed:
-        existing = await turn.uow.practice(practice.ods_code)
+    for ods, fields in parsed:
+        existing = await turn.uow.practice(ods)
+        practice = replace(existing, **fields) if existing else Practice(ods_code=ods, **fields)
         if existing == practice:
             result.unchanged += 1
         else:
@@ -165,10 +188,17 @@ async def import_members(turn: Turn, rows: Rows, progress: Progress | None = Non
             continue
         phones[phone] = line
         parsed.append((line, phone, fields))
+    linked: dict[tuple[str, str], int] = {}
     for line, phone, fields in parsed:  # links to Slack and Telegram belong to one member each
         for column, channel in (("slack_user_id", "slack"), ("telegram_chat_id", "telegram")):
             value = fields.get(column)
+            if value and (column, str(value)) in linked:
+                errors.append(
+                    RowError(line, f"{column} {value} is also on line {linked[column, str(value)]}")
+                )
+                continue
             if value:
+                linked[column, str(value)] = line
                 holder = await turn.uow.member_by_address(channel, str(value))
                 if holder is not None and holder.phone != phone:
                     errors.append(RowError(line, f"{column} {value} already belongs to {holder.name}"))
@@ -336,9 +366,19 @@ async def import_sessions(turn: Turn, rows: Rows, progress: Progress | None = No
         slots.setdefault(key, line)
     _refuse_if(errors)
     result = ImportResult()
-    for _, command in planned:
-        if await turn.uow.session_by_slot(command.practice, command.starts_at, command.ends_at):
+    for line, command in planned:
+        existing = await turn.uow.session_by_slot(command.practice, command.starts_at, command.ends_at)
+        if existing is not None:
+            # Posted before (even if since cancelled): never posted twice, nor brought back.
             result.unchanged += 1
+            differs = (existing.rate_pence, existing.urgent, existing.notes) != (
+                command.rate_pence,
+                command.urgent,
+                command.notes,
+            )
+            if differs or existing.status == "cancelled":
+                state = f"already posted ({existing.status})"
+                result.notes.append(f"line {line}: session {existing.code} was {state}; left as it is")
         else:
             await offers.post_session(turn, command)
             result.added += 1

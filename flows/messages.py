@@ -36,6 +36,13 @@ def hours(session: Session) -> str:
     return f"{clock_time(session.starts_at)}-{clock_time(session.ends_at)}"
 
 
+def few(items: Any, shown: int = 4) -> str:
+    """'Northside, Southgate, Eastfield, Hill and 3 more': lists stay short on a phone."""
+    items = list(items)
+    head = ", ".join(str(item) for item in items[:shown])
+    return head if len(items) <= shown else f"{head} and {len(items) - shown} more"
+
+
 def when(session: Session) -> str:
     """'Tue 1 Dec, 08:30-12:30'."""
     return f"{day(session.starts_at)}, {hours(session)}"
@@ -50,7 +57,9 @@ _env = Environment(
     keep_trailing_newline=False,
     auto_reload=False,  # templates ship with the code; no file checks on every message
 )
-_env.filters.update(money=money, day=day, hours=hours, when=when, clock_time=clock_time, national=national)
+_env.filters.update(
+    money=money, day=day, hours=hours, when=when, clock_time=clock_time, national=national, few=few
+)
 
 
 def render(template: str, /, **values: Any) -> str:

@@ -84,7 +84,9 @@ async def build_report(reader: Reader, year: int, live_date: date | None, budget
     status = Counter(s.status for s in sessions)
     taken = [s for s in sessions if s.status in (SessionStatus.FILLED, SessionStatus.DELIVERED)]
     delivered = [s for s in sessions if s.status == SessionStatus.DELIVERED]
-    decided = len(sessions) - status[SessionStatus.CANCELLED]
+    # Sessions still open (and cancelled ones) are not yet filled or missed: the rate is over
+    # those whose outcome is known.
+    decided = len(taken) + status[SessionStatus.EXPIRED]
     costs = await reader.costs_between(start.date(), date(year + 1, 3, 31))
     spent = sum(c.amount_pence for c in costs)
     first_posted = await reader.first_session_posted()

@@ -650,7 +650,7 @@ class SqliteQueries:
     async def session_by_slot(self, practice: str, starts_at: datetime, ends_at: datetime) -> Session | None:
         row = await self._one(
             f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE s.practice = ? AND s.starts_at = ? "
-            "AND s.ends_at = ? AND s.status != 'cancelled'",
+            "AND s.ends_at = ? ORDER BY s.id DESC LIMIT 1",
             (practice, to_db(starts_at), to_db(ends_at)),
         )
         return _session(row) if row else None

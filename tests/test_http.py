@@ -158,7 +158,7 @@ async def test_the_coordinator_desk_over_the_api(pool: Harness, client: httpx.As
     assert clash.status_code == 422
 
     early = await client.post(f"/api/sessions/{sid}/delivered", json={"hours": 4}, headers=AUTH)
-    assert early.status_code == 422 and "not started" in early.json()["detail"][0]["problem"]
+    assert early.status_code == 422 and "not ended" in early.json()["detail"][0]["problem"]
     pool.clock.advance(86400 + 3600 * 6)
     done = await client.post(f"/api/sessions/{sid}/delivered", json={"hours": 4}, headers=AUTH)
     assert done.json()["status"] == "delivered"
@@ -212,3 +212,15 @@ async def test_acting_as_a_member_applies_their_role(pool: Harness, client: http
     assert block.json() == {"status": "block"}
     nobody = {**AUTH, "X-Acting-As": "07700 900999"}
     assert (await client.get("/api/inbox", headers=nobody)).status_code == 403
+
+
+async def test_a_session_is_seen_only_by_coordinators_and_its_practice(
+    pool: Harness, client: httpx.AsyncClient
+) -> None:
+    await pool.gp("Dr Gee", phone="07700 900631")
+    await pool.member("Hana Hill", phone="07700 900632", roles=("practice:X20001",))
+    await pool.member("Tom Reilly", phone="07700 900633", roles=("practice:X10001",))
+    sid = (await client.post("/api/sessions", json=session_body(pool), headers=AUTH)).json()["id"]
+    for phone, status in (("07700 900631", 403), ("07700 900632", 403), ("07700 900633", 200)):
+        seen = await client.get(f"/api/sessions/{sid}", headers={**AUTH, "X-Acting-As": phone})
+        assert seen.status_code == status, phone

@@ -14,11 +14,6 @@ from flows import exports, imports
 from tests.harness import Harness
 
 
-def rows_of(text: str) -> imports.Rows:
-    reader = csv.DictReader(io.StringIO(text.strip() + "\n"))
-    return [(reader.line_num, {k: v or "" for k, v in row.items()}) for row in reader]
-
-
 async def run(pool: Harness, kind: str, text: str) -> imports.ImportResult:
     do = {
         "practices": imports.import_practices,
@@ -26,7 +21,8 @@ async def run(pool: Harness, kind: str, text: str) -> imports.ImportResult:
         "checks": imports.import_checks,
         "sessions": imports.import_sessions,
     }[kind]
-    return await pool.pool.engine.run("test", lambda turn: do(turn, rows_of(text)))
+    rows = imports.read_csv(kind, text.strip() + "\n")
+    return await pool.pool.engine.run("test", lambda turn: do(turn, rows))
 
 
 async def refused(pool: Harness, kind: str, text: str) -> list[str]:
@@ -254,3 +250,45 @@ async def test_sessions_and_bookings_export(pool: Harness) -> None:
     assert booked["start"] == datetime(2026, 12, 2, 8, 30, tzinfo=LONDON).isoformat(timespec="minutes")
     header, rows = await exports.sessions(pool.pool.store.reader())
     assert dict(zip(header, rows[0], strict=True))["status"] == "filled"
+
+
+async def test_a_row_with_more_values_than_the_header_is_refused(pool: Harness) -> None:
+    shifted = "ods_code,name,pcn,locality,address,clinical_system,info_pack\nX20001,Hill,South,Southgate,1 High St, Leeds,EMIS,Pack\n"
+    assert await refused(pool, "practices", shifted) == [
+        "line 2: 1 more value(s) than the header has columns"
+    ]
+
+
+async def test_header_names_are_read_without_their_spaces(pool: Harness) -> None:
+    await run(pool, "members", "name,phone, roles\nDr Coord,07700 900340,coordinator\n")
+    assert (await pool.pool.store.reader().member_by_phone("+447700900340")).roles == {"coordinator"}
+
+
+async def test_a_partial_practices_file_leaves_other_columns_alone(pool: Harness) -> None:
+    result = await run(pool, "practices", "ods_code,name\nX10001,Riverside Surgery (Quay St)\n")
+    assert result.updated == 1
+    practice = await pool.pool.store.reader().practice("X10001")
+    assert (
+        practice.name == "Riverside Surgery (Quay St)"
+        and practice.locality == "Northside"
+        and practice.info_pack
+    )
+
+
+async def test_a_cancelled_session_is_not_brought_back_by_importing_again(pool: Harness) -> None:
+    from bot.commands import CancelSession
+
+    await pool.gp()
+    text = "practice,start,end,rate_pence\nX10001,2026-12-03T08:30,2026-12-03T12:30,32000\n"
+    await run(pool, "sessions", text)
+    [session] = await pool.pool.store.reader().open_sessions(pool.clock.now())
+    await pool.pool.engine.execute(CancelSession(session.code), actor="test")
+    again = await run(pool, "sessions", text)
+    assert (again.added, again.unchanged) == (0, 1)
+    assert again.notes == [f"line 2: session {session.code} was already posted (cancelled); left as it is"]
+    assert await pool.pool.store.reader().open_sessions(pool.clock.now()) == []
+
+
+async def test_the_same_slack_id_twice_in_a_file_is_a_bad_row(pool: Harness) -> None:
+    text = "name,phone,slack_user_id\nDr A,07700 900350,U9\nDr B,07700 900351,U9\n"
+    assert await refused(pool, "members", text) == ["line 3: slack_user_id U9 is also on line 2"]

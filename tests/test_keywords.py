@@ -26,7 +26,7 @@ TODAY = date(2026, 12, 1)  # a Tuesday
         ("dec 20", date(2026, 12, 20)),
         ("5 jan", date(2027, 1, 5)),
         ("friday", date(2026, 12, 4)),
-        ("until tuesday", date(2026, 12, 8)),
+        ("until tuesday", date(2026, 12, 1)),  # today is a Tuesday
         ("tomorrow", date(2026, 12, 2)),
         ("31/02", None),
         ("next blue moon", None),

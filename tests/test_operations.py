@@ -20,7 +20,7 @@ TODAY = date(2026, 12, 1)  # a Tuesday
 @pytest.mark.parametrize(
     ("text", "meant"),
     [
-        ("tue pm", (date(2026, 12, 8), {"pm"})),
+        ("tue pm", (date(2026, 12, 1), {"pm"})),  # today is a Tuesday
         ("2026-12-03 all", (date(2026, 12, 3), {"am", "pm"})),
         ("tomorrow morning", (date(2026, 12, 2), {"am"})),
         ("fri", (date(2026, 12, 4), {"am", "pm"})),
@@ -246,3 +246,55 @@ async def test_the_inbox_is_answered_through_the_bot(pool: Harness) -> None:
     assert [i.id for i in await pool.pool.store.reader().inbox("done")] == [item.id]
     with pytest.raises(Refused):
         await pool.pool.engine.execute(AnswerInbox(item.id, "Again", coordinator.id), actor="test")
+
+
+async def test_a_session_cannot_be_cancelled_once_started_nor_delivered_before_it_ends(pool: Harness) -> None:
+    from bot.commands import RecordDelivery
+
+    gp = await pool.gp()
+    session = await pool.post(start=at(pool.today, 9), hours=3, urgent=True)
+    await pool.send(gp, "yes")
+    await pool.advance(hours=2)
+    with pytest.raises(Refused) as started:
+        await pool.pool.engine.execute(CancelSession(session.code), actor="test")
+    assert "already started" in started.value.message
+    with pytest.raises(Refused) as early:
+        await pool.pool.engine.execute(RecordDelivery(session.code, 3), actor="test")
+    assert "not ended" in early.value.message
+    await pool.advance(hours=3)
+    with pytest.raises(Refused) as too_long:
+        await pool.pool.engine.execute(RecordDelivery(session.code, 24), actor="test")
+    assert "at most 5" in too_long.value.message
+    delivered = await pool.pool.engine.execute(RecordDelivery(session.code, 3.5), actor="test")
+    assert delivered.status == "delivered" and delivered.delivered_hours == 3.5
+
+
+async def test_free_text_sent_by_sms_is_kept_short(pool: Harness) -> None:
+    session = await pool.post(urgent=True)
+    with pytest.raises(Refused):
+        await pool.pool.engine.execute(CancelSession(session.code, None, "x" * 121), actor="test")
+    with pytest.raises(Refused):
+        await pool.pool.engine.execute(AnswerInbox(1, "y" * 251), actor="test")
+
+
+@pytest.mark.parametrize("text", ["DAYS none", "DAYS month", "DAYS mon-evening"])
+async def test_days_that_are_not_days_are_not_guessed(pool: Harness, text: str) -> None:
+    gp = await pool.gp(days=("wed",))
+    await pool.send(gp, text)
+    assert (await pool.last(gp)).kind == "setting_how"
+    assert (await pool.pool.store.reader().member(gp.id)).days == ("wed",)
+
+
+async def test_only_gps_say_available(pool: Harness) -> None:
+    coordinator = await pool.coordinator()
+    await pool.send(coordinator, "AVAILABLE thu pm")
+    assert "for GPs" in (await pool.last(coordinator)).body
+    assert await pool.pool.store.reader().available_members(date(2026, 12, 3), "pm") == []
+
+
+def test_a_day_just_past_is_not_next_year() -> None:
+    from bot.dates import parse_day
+
+    assert parse_day("30/11", TODAY) == date(2026, 11, 30)  # passed: the reply says so
+    assert parse_day("5 jan", TODAY) == date(2027, 1, 5)
+    assert parse_day("tuesday", TODAY) == TODAY  # today is a Tuesday

@@ -83,3 +83,12 @@ async def test_the_report_matches_a_scripted_history(tmp_path) -> None:
         assert json.loads(json.dumps(ended.as_dict()))["hours_delivered"] == 10
     finally:
         await pool.close()
+
+
+async def test_open_sessions_do_not_lower_the_fill_rate(pool: Harness) -> None:
+    gp = await pool.gp()
+    await pool.post(urgent=True)
+    await pool.send(gp, "yes")
+    await pool.post(start=datetime(2027, 1, 5, 9, tzinfo=LONDON))
+    figures = await pool.pool.engine.execute(BuildReport(2026), actor="test")
+    assert figures.sessions_open == 1 and figures.fill_rate == 1.0
