@@ -29,6 +29,7 @@ from rich.progress import Progress
 
 import flows
 from adapters.sandbox import SandboxChannel, sandbox_router
+from adapters.sms import TwilioSms, twilio_router
 from bot import money
 from bot.clock import LONDON, Clock, FakeClock, SystemClock, london_date, parse_when
 from bot.commands import (
@@ -87,6 +88,16 @@ def policy_from(settings: Settings) -> PoolPolicy:
 
 def build_channels(settings: Settings) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
+    if settings.twilio_on:
+        channels["sms"] = TwilioSms(
+            account_sid=settings.twilio_account_sid or "",
+            auth_token=settings.twilio_auth_token or "",
+            api_base=str(settings.twilio_api_base),
+            public_url=settings.public_url,
+            from_number=settings.twilio_from_number,
+            messaging_service_sid=settings.twilio_messaging_service_sid,
+            per_second=settings.pool_sms_per_second,
+        )
     if settings.sandbox_on:
         channels["sandbox"] = SandboxChannel()
     return channels
@@ -132,6 +143,9 @@ def build_app(pool: Pool, token: str, run_background: bool = False) -> FastAPI:
     sandbox = pool.channels.get("sandbox")
     if isinstance(sandbox, SandboxChannel):
         routers.append(sandbox_router(pool, auth, sandbox))
+    sms = pool.channels.get("sms")
+    if isinstance(sms, TwilioSms):
+        routers.append(twilio_router(pool, sms))
     return create_app(pool, token, routers, run_background=run_background)
 
 
@@ -199,7 +213,7 @@ async def run_demo(emit: Callable[[str], None]) -> None:
         try:
             await play(pool, clock, data, emit, reports.as_text)
         finally:
-            await pool.store.close()
+            await pool.close()
 
 
 @cli.command()
@@ -212,7 +226,7 @@ def seed() -> None:
         try:
             added = await seed_pool(pool, load_demo_pool(), london_date(pool.clock.now()))
         finally:
-            await pool.store.close()
+            await pool.close()
         typer.echo(
             f"Added {added} members to {settings.pool_database}. Try: python main.py chat --as 07700900101"
         )
@@ -257,7 +271,7 @@ def post_session(
             # The running server's dispatcher sends the offers, within the providers' limits.
             typer.echo(f"Posted session {session.code} (id {session.id}), status {session.status}.")
         finally:
-            await pool.store.close()
+            await pool.close()
 
     try:
         asyncio.run(run())
@@ -328,7 +342,7 @@ def chat(
                 )
                 await show()
         finally:
-            await pool.store.close()
+            await pool.close()
 
     asyncio.run(run())
 
@@ -379,7 +393,7 @@ def _desk(make: Callable[[int | None], object], show: Callable[[Any], str], as_:
             result = await pool.engine.execute(make(by), actor=f"member:{by}" if by else "cli")
             typer.echo(show(result))
         finally:
-            await pool.store.close()
+            await pool.close()
 
     try:
         asyncio.run(run())
@@ -423,7 +437,7 @@ def import_file(
 
                 return await pool.engine.run(f"member:{by}" if by else "cli", work)
         finally:
-            await pool.store.close()
+            await pool.close()
 
     try:
         result = asyncio.run(run())
@@ -453,7 +467,7 @@ def export(
             make = {"members": exports.members, "sessions": exports.sessions, "bookings": exports.bookings}
             return await make[kind.value](pool.store.reader())
         finally:
-            await pool.store.close()
+            await pool.close()
 
     header, rows = asyncio.run(run())
     handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
@@ -541,10 +555,32 @@ def available(
         try:
             people = await pool.store.reader().available_members(parsed, half)
         finally:
-            await pool.store.close()
+            await pool.close()
         typer.echo(f"Available {parsed:%a %-d %b} {half}: {len(people)}")
         for member in people:
             typer.echo(f"  {member.name}  {national(member.phone)}")
+
+    asyncio.run(run())
+
+
+@cli.command()
+def unreachable(days: Annotated[int, typer.Option(help="How far back to look")] = 7) -> None:
+    """Messages that could not be delivered lately: GPs the pool could not reach, and why."""
+    settings = _settings()
+
+    async def run() -> None:
+        pool = await open_pool(settings)
+        try:
+            failed = await pool.store.undelivered(pool.clock.now() - timedelta(days=days))
+        finally:
+            await pool.close()
+        if not failed:
+            typer.echo(f"Every message in the last {days} days was delivered or is on its way.")
+        for change, member, at in failed:
+            who = member.name if member else national(change.address)
+            code = f" (error {change.error_code})" if change.error_code else ""
+            when = at.astimezone(LONDON).strftime("%a %-d %b %H:%M")
+            typer.echo(f"{when}  {who} by {change.channel}: {change.kind} {change.status}{code}")
 
     asyncio.run(run())
 
@@ -563,7 +599,7 @@ def inbox_list(done: Annotated[bool, typer.Option(help="Show those already done"
         try:
             items = await pool.store.reader().inbox("done" if done else "open")
         finally:
-            await pool.store.close()
+            await pool.close()
         if not items:
             typer.echo("The inbox is empty.")
         for item in items:

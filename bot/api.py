@@ -149,6 +149,16 @@ class InboxMessage(BaseModel):
     received_at: datetime
 
 
+class Unreached(BaseModel):
+    name: str | None
+    channel: str
+    address: str
+    kind: str = Field(description="What the message was: offer, booked, ...")
+    status: str = Field(description="failed or undelivered")
+    error_code: str | None
+    at: datetime
+
+
 class Person(BaseModel):
     name: str
     phone: str
@@ -289,6 +299,26 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
     async def done(item_id: int, by: Member | None = acting_member) -> Done:
         await run(CloseInbox(item_id, by.id if by else None), by)
         return Done(status="done")
+
+    @router.get("/unreachable", response_model=list[Unreached], tags=["inbox"])
+    async def unreachable(
+        by: Member | None = acting_member, days: Annotated[int, Query(ge=1, le=90)] = 7
+    ) -> list[Unreached]:
+        """Messages that could not be delivered lately: GPs the pool could not reach."""
+        coordinators_only(by)
+        since = pool.clock.now() - timedelta(days=days)
+        return [
+            Unreached(
+                name=member.name if member else None,
+                channel=change.channel,
+                address=change.address,
+                kind=change.kind,
+                status=change.status,
+                error_code=change.error_code,
+                at=at,
+            )
+            for change, member, at in await pool.store.undelivered(since)
+        ]
 
     @router.get("/availability", response_model=list[Person])
     async def availability(

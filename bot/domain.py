@@ -199,6 +199,10 @@ class Inbound:
     external_id: str
     received_at: datetime
     choice: str | None = None  # the value of a button the person pressed
+    media_count: int = 0  # pictures and files attached (we take text only)
+    # What the provider or carrier already did with this message itself: "opt_out", "opt_in"
+    # (it blocked or unblocked the number and replied), "help" (it sent its own help text).
+    carrier_action: str | None = None
 
     @property
     def said(self) -> str:
@@ -254,3 +258,19 @@ class Cost:
     day: date
     amount_pence: int
     what: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryChange:
+    """A provider's delivery report that moved an outbound message on."""
+
+    message_id: int
+    member_id: int | None
+    channel: str
+    address: str
+    kind: str
+    topic: str | None
+    text: str | None
+    choices: tuple[Choice, ...]
+    status: str
+    error_code: str | None

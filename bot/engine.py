@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from bot.clock import Clock
-from bot.domain import AuditEntry, Inbound, Member, Outbound
+from bot.domain import AuditEntry, DeliveryChange, Inbound, Member, Outbound
 from bot.policy import PoolPolicy
 from bot.ports import QueuedMessage, Store, TimerRow, UnitOfWork
 from bot.reach import reach
@@ -97,6 +97,8 @@ class Engine:
         self.rng = rng or random.SystemRandom()
         self.on_commit = on_commit
         self.timer_handlers: dict[str, TimerHandler] = {}
+        # What a flow does when a provider reports a message undelivered (set at wiring).
+        self.on_undelivered: Callable[[Turn, DeliveryChange], Awaitable[None]] | None = None
         self.command_handlers: dict[type, Callable[[Turn, Any], Awaitable[Any]]] = {}
 
     def on_timer(self, kind: str, handler: TimerHandler) -> None:
@@ -143,6 +145,32 @@ class Engine:
             await self._queue(turn)
         self.on_commit()
         return result
+
+    async def report_delivery(
+        self,
+        channel: str,
+        provider_id: str,
+        status: str,
+        rank: int,
+        error_code: str | None,
+        opted_out: bool = False,
+    ) -> bool:
+        """A provider's delivery report (a status callback). False when it was seen before."""
+        async with self.store.unit_of_work() as uow:
+            turn = self._turn(uow, f"provider:{channel}")
+            first, change = await uow.record_delivery_report(
+                channel, provider_id, status, rank, error_code, turn.now
+            )
+            if not first or change is None:
+                return first
+            if opted_out and change.member_id is not None:
+                await uow.opt_out(change.member_id, channel, turn.now)
+                await turn.audit("opted_out", f"member:{change.member_id}", channel, reason=error_code or "")
+            if change.status in ("undelivered", "failed") and self.on_undelivered is not None:
+                await self.on_undelivered(turn, change)
+            await self._queue(turn)
+        self.on_commit()
+        return True
 
     async def run_timer(self, timer: TimerRow) -> bool:
         """Run a due timer exactly once: it is marked done in the same transaction as its work."""

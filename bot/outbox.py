@@ -145,7 +145,9 @@ class Dispatcher:
                         for later in queue[index + 1 :]
                     )
                     return
-                if len(self._pending) >= 200:
+                # A paced provider (SMS) reports delivery within seconds, often before a batch
+                # would be written: record each send at once so its reports find it.
+                if channel.limits.per_second or len(self._pending) >= 200:
                     await self._flush()
 
         await asyncio.gather(*(send_in_order(queue) for queue in per_address.values()))
@@ -160,8 +162,8 @@ class Dispatcher:
             result = RetryLater(f"{type(error).__name__}")
         attempt = message.attempts + 1
         match result:
-            case Sent(provider_id):
-                return DispatchOutcome(message.id, "sent", provider_id=provider_id)
+            case Sent(provider_id, segments):
+                return DispatchOutcome(message.id, "sent", provider_id=provider_id, segments=segments)
             case RetryLater(reason, after):
                 if after is not None:
                     self._pacers[name].pause(after)

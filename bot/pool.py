@@ -119,4 +119,12 @@ class Pool:
         self._tasks.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.dispatcher.drain(), drain_seconds)
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the store and the channels' HTTP clients."""
+        for channel in self.channels.values():
+            close = getattr(channel, "aclose", None)
+            if close is not None:
+                await close()
         await self.store.close()

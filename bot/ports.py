@@ -17,6 +17,7 @@ from bot.domain import (
     Booking,
     Choice,
     Cost,
+    DeliveryChange,
     GpFacts,
     Inbound,
     Member,
@@ -58,6 +59,7 @@ class OutboxMessage:
 @dataclass(frozen=True, slots=True)
 class Sent:
     provider_id: str
+    segments: int | None = None  # what an SMS was billed as
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,7 @@ class DispatchOutcome:
     error: str | None = None
     next_attempt_at: datetime | None = None
     opted_out_member: int | None = None
+    segments: int | None = None
     attempted: bool = True  # False: put back in the queue unsent, to keep a person's order
 
 
@@ -226,6 +229,7 @@ class Reader(Protocol):
     ) -> list[tuple[Booking, Session, Member]]: ...
     async def costs_between(self, first: date, last: date) -> list[Cost]: ...
     async def first_session_posted(self) -> datetime | None: ...
+    async def sms_segments_between(self, start: datetime, end: datetime) -> int: ...
     async def recent_outbound_to(self, channel: str, address: str, kind: str, since: datetime) -> int: ...
 
 
@@ -320,6 +324,13 @@ class Store(Protocol):
     async def record_dispatch(self, outcomes: Sequence[DispatchOutcome], now: datetime) -> None: ...
     async def requeue_in_flight(self) -> int: ...
     async def next_outbox_due(self) -> datetime | None: ...
+    async def record_delivery_report(
+        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime
+    ) -> tuple[bool, DeliveryChange | None]:
+        """Keep the report (False when it was seen before) and move the message on if it is
+        known and the report is newer news than what it has."""
+
+    async def undelivered(self, since: datetime) -> list[tuple[DeliveryChange, Member | None, datetime]]: ...
     async def retry_timer_later(self, timer_id: int, error: str, due_at: datetime, give_up: bool) -> None: ...
     async def purge_message_bodies(self, before: datetime) -> int: ...
     async def close(self) -> None: ...

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_api_base: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.twilio.com"))
+    # Messages a second from the pool's sender: Twilio's UK long-code default is 10.
+    pool_sms_per_second: float = Field(default=10.0, gt=0, le=1000)
 
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None

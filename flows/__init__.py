@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.engine import Engine
-from flows import desk, keywords, offers, report
+from flows import delivery, desk, keywords, offers, report
 
 
 def register(engine: Engine) -> None:
@@ -12,3 +12,4 @@ def register(engine: Engine) -> None:
     keywords.register(engine)
     desk.register(engine)
     report.register(engine)
+    delivery.register(engine)

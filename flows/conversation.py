@@ -36,6 +36,17 @@ class PoolConversation:
         if turn.member is None:
             await inbox.unknown_sender(turn)
             return
+        if inbound.media_count:
+            turn.reply(render("text_only"), kind="text_only")
+            if not inbound.said.strip():
+                return
+        if inbound.carrier_action == "opt_out":
+            await keywords.opt_out(turn, confirm=False)  # the carrier has confirmed it already
+            return
+        if inbound.carrier_action == "opt_in":
+            await keywords.opt_in(turn, confirm=False)
+            if replies.normalise(inbound.said) != "yes":
+                return  # START, UNSTOP: the carrier said welcome back
         parsed = replies.parse(inbound.said)
         if isinstance(parsed, replies.NotUnderstood | replies.Unclear) and self.safety.distressed(
             inbound.said

@@ -137,23 +137,25 @@ async def show_settings(turn: Turn) -> None:
     turn.reply(render("settings", member=member, channel=channel), kind="settings")
 
 
-async def opt_out(turn: Turn) -> None:
+async def opt_out(turn: Turn, confirm: bool = True) -> None:
     member, inbound = turn.member, turn.inbound
     assert member is not None and inbound is not None
     await turn.uow.opt_out(member.id, inbound.channel, turn.now)
     await turn.audit("opted_out", f"member:{member.id}")
-    turn.reply(render("opted_out", pool_name=turn.policy.pool_name), kind="opted_out")
+    if confirm:
+        turn.reply(render("opted_out", pool_name=turn.policy.pool_name), kind="opted_out")
     if reach(await _fresh(turn, member.id), turn.channels_on) is None:
         # No channel reaches them now: the offers they hold go to others.
         withdrawn = await turn.uow.withdraw_member_offers(member.id, turn.now)
         await offers.after_offers_closed(turn, (o.session_id for o in withdrawn))
 
 
-async def opt_in(turn: Turn) -> None:
+async def opt_in(turn: Turn, confirm: bool = True) -> None:
     member, inbound = turn.member, turn.inbound
     assert member is not None and inbound is not None
     changed = await turn.uow.opt_in(member.id, inbound.channel)
-    turn.reply(render("opted_in", changed=changed, pool_name=turn.policy.pool_name), kind="opted_in")
+    if confirm:
+        turn.reply(render("opted_in", changed=changed, pool_name=turn.policy.pool_name), kind="opted_in")
     if changed:
         await turn.audit("opted_in", f"member:{member.id}")
         await offers.offer_open_sessions_to(turn, await _fresh(turn, member.id))

@@ -58,6 +58,8 @@ class PoolReport:
     pay_booked_pence: int
     hours_delivered: float
     pay_delivered_pence: int
+    sms_segments: int
+    sms_segments_per_filled_session: float | None
     running_costs_pence: int
     setup_budget_pence: int
     budget_left_pence: int
@@ -92,6 +94,7 @@ async def build_report(reader: Reader, year: int, live_date: date | None, budget
     first_posted = await reader.first_session_posted()
     live = live_date or (london_date(first_posted) if first_posted else None)
     contracted = sum(m.contracted_sessions_per_week for m in registered)
+    texts = await reader.sms_segments_between(start, end)
 
     def minutes_to_fill(urgent: bool) -> float | None:
         waits = [
@@ -125,6 +128,8 @@ async def build_report(reader: Reader, year: int, live_date: date | None, budget
         pay_booked_pence=sum(s.rate_pence for s in taken),
         hours_delivered=round(sum(s.delivered_hours or 0 for s in delivered), 2),
         pay_delivered_pence=sum(s.rate_pence for s in delivered),
+        sms_segments=texts,
+        sms_segments_per_filled_session=round(texts / len(taken), 1) if taken else None,
         running_costs_pence=spent,
         setup_budget_pence=budget_pence,
         budget_left_pence=budget_pence - spent,
@@ -155,6 +160,11 @@ def as_text(report: PoolReport) -> str:
             return "n/a"
         return f"{value:g} min" if value < 120 else f"{value / 60:.1f} h"
 
+    per_fill = (
+        f", {r.sms_segments_per_filled_session:g} a filled session"
+        if r.sms_segments_per_filled_session
+        else ""
+    )
     lines = [
         f"Pool figures, financial year {r.financial_year} ({r.period_start} to {r.period_end})",
         f"Live since:                 {r.live_date or 'not yet'}",
@@ -170,6 +180,7 @@ def as_text(report: PoolReport) -> str:
         f"routine {minutes(r.median_minutes_to_fill_routine)}",
         f"Booked:                     {r.hours_booked:g} hours, GP pay {_pounds(r.pay_booked_pence)}",
         f"Delivered:                  {r.hours_delivered:g} hours, GP pay {_pounds(r.pay_delivered_pence)}",
+        f"SMS:                        {r.sms_segments} segments{per_fill}",
         f"Running costs:              {_pounds(r.running_costs_pence)} of a {_pounds(r.setup_budget_pence)} "
         f"set-up budget ({_pounds(r.budget_left_pence)} left)",
     ]

@@ -37,6 +37,7 @@ from bot.domain import (
     BookingState,
     Choice,
     Cost,
+    DeliveryChange,
     GpFacts,
     Inbound,
     Member,
@@ -177,6 +178,18 @@ def _booking(row: Sequence[Any], offset: int = 0) -> Booking:
         booked_at=from_db(r[5]),
         offer_id=r[6],
     )
+
+
+# How far along a message is; delivered, undelivered and failed are ends. Ours first ("queued"
+# and "sending" are ours before the provider has it), then the providers' own names.
+_REPORT_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
+
+
+def _change(r: Sequence[Any]) -> DeliveryChange:
+    return DeliveryChange(
+        message_id=r[0], member_id=r[1], channel=r[2], address=r[3], kind=r[4], topic=r[5], text=r[6],
+        choices=_choices_from_db(r[7]), status=r[8], error_code=r[9],
+    )  # fmt: skip
 
 
 def _choices_to_db(choices: Sequence[Choice]) -> str | None:
@@ -672,6 +685,15 @@ class SqliteQueries:
         )
         return [Cost(r[0], date.fromisoformat(r[1]), r[2], r[3]) for r in rows]
 
+    async def sms_segments_between(self, start: datetime, end: datetime) -> int:
+        """SMS segments the provider billed for texts sent in [start, end)."""
+        row = await self._one(
+            "SELECT coalesce(sum(segments), 0) FROM messages WHERE direction = 'out' AND channel = 'sms' "
+            "AND provider_id IS NOT NULL AND created_at >= ? AND created_at < ?",
+            (to_db(start), to_db(end)),
+        )
+        return row[0]
+
     async def first_session_posted(self) -> datetime | None:
         row = await self._one("SELECT min(created_at) FROM sessions")
         return opt_from_db(row[0])
@@ -710,6 +732,42 @@ class SqliteUnitOfWork(SqliteQueries):
             ),
         )
         return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    # -- delivery reports ------------------------------------------------------------------------
+
+    async def record_delivery_report(
+        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime
+    ) -> tuple[bool, DeliveryChange | None]:
+        cursor = await self._run(
+            "INSERT INTO delivery_reports (channel, provider_id, status, error_code, received_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (channel, provider_id, status, error_code, to_db(now)),
+        )
+        if cursor.rowcount != 1:
+            return False, None
+        return True, await self._advance(channel, provider_id, status, rank, error_code, now)
+
+    async def _advance(
+        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime
+    ) -> DeliveryChange | None:
+        """Move a message on to a later status; reports arriving out of order never move it back."""
+        row = await self._one(
+            "SELECT id, status FROM messages WHERE channel = ? AND provider_id = ? AND direction = 'out'",
+            (channel, provider_id),
+        )
+        if row is None or _REPORT_RANK.get(row[1], 0) >= rank:
+            return None
+        await self._run(
+            "UPDATE messages SET status = ?, error_code = coalesce(?, error_code), updated_at = ? "
+            "WHERE id = ?",
+            (status, error_code, to_db(now), row[0]),
+        )
+        changed = await self._one(
+            "SELECT id, member_id, channel, address, kind, topic, body, choices, status, error_code "
+            "FROM messages WHERE id = ?",
+            (row[0],),
+        )
+        return _change(changed)
 
     # -- running a pool -------------------------------------------------------------------------
 
@@ -1202,24 +1260,15 @@ class SqliteStore:
         async with self.unit_of_work() as uow:
             await uow._many(
                 "UPDATE messages SET status = ?, provider_id = coalesce(?, provider_id), "
-                "error = ?, attempts = attempts + ?, updated_at = ?, "
+                "error = ?, attempts = attempts + ?, updated_at = ?, segments = coalesce(?, segments), "
                 "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
                 "next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
                 [
-                    (
-                        o.status,
-                        o.provider_id,
-                        o.error,
-                        int(o.attempted),
-                        stamp,
-                        o.status,
-                        stamp,
-                        to_db(o.next_attempt_at) if o.next_attempt_at else None,
-                        o.message_id,
-                    )
+                    (o.status, o.provider_id, o.error, int(o.attempted), stamp, o.segments, o.status, stamp,
+                     to_db(o.next_attempt_at) if o.next_attempt_at else None, o.message_id)
                     for o in outcomes
                 ],
-            )
+            )  # fmt: skip
             for outcome in outcomes:
                 if outcome.opted_out_member is not None:
                     channel = await uow._one(
@@ -1227,15 +1276,39 @@ class SqliteStore:
                     )
                     await uow.opt_out(outcome.opted_out_member, channel[0], now)
                     await uow.audit(
-                        AuditEntry(
-                            "provider",
-                            "opted_out",
-                            f"member:{outcome.opted_out_member}",
-                            channel[0],
-                            {"reason": outcome.error or ""},
-                        ),
+                        AuditEntry("provider", "opted_out", f"member:{outcome.opted_out_member}",
+                                   channel[0], {"reason": outcome.error or ""}),
                         now,
+                    )  # fmt: skip
+            # Delivery reports that came before the send was written apply now.
+            sent_ids = [o.provider_id for o in outcomes if o.provider_id]
+            if sent_ids:
+                early = await uow._all_in(
+                    "SELECT r.channel, r.provider_id, r.status, r.error_code FROM delivery_reports r "
+                    "WHERE r.provider_id IN ({ids})",
+                    sent_ids,  # type: ignore[arg-type]
+                )
+                for channel, provider_id, status, error_code in early:
+                    await uow._advance(
+                        channel, provider_id, status, _REPORT_RANK.get(status, 0), error_code, now
                     )
+
+    async def record_delivery_report(
+        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime
+    ) -> tuple[bool, DeliveryChange | None]:
+        async with self.unit_of_work() as uow:
+            return await uow.record_delivery_report(channel, provider_id, status, rank, error_code, now)
+
+    async def undelivered(self, since: datetime) -> list[tuple[DeliveryChange, Member | None, datetime]]:
+        reader = self.reader()
+        rows = await reader._all(
+            "SELECT id, member_id, channel, address, kind, topic, body, choices, status, error_code, "
+            "coalesce(updated_at, created_at) FROM messages WHERE direction = 'out' "
+            "AND status IN ('failed', 'undelivered') AND created_at >= ? ORDER BY id",
+            (to_db(since),),
+        )
+        people = await reader.members(r[1] for r in rows if r[1] is not None)
+        return [(_change(r), people.get(r[1]), from_db(r[10])) for r in rows]
 
     async def requeue_in_flight(self) -> int:
         """After a crash, messages that were being sent go again (delivery is at least once)."""

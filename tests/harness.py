@@ -65,7 +65,7 @@ class Harness:
         return await Harness.open(self.database.parent, self.clock, self.pool.policy, channels)
 
     async def close(self) -> None:
-        await self.pool.store.close()
+        await self.pool.close()
 
     @property
     def today(self) -> date:

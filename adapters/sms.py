@@ -1,0 +1,203 @@
+"""SMS over Twilio: signed webhooks in, the Messages REST API out, delivery status callbacks.
+
+Receive: ``POST /twilio/sms`` checks ``X-Twilio-Signature`` with the twilio package's own
+RequestValidator against POOL_PUBLIC_URL + path (the URL Twilio was given, whatever Host the
+request arrives with behind a proxy or tunnel), parses the form into the core's Inbound, and
+answers empty TwiML: replies go through the outbox like every other message.
+
+Send: the Messages API through httpx (so tests fake it with respx), GSM-7 normalised text,
+with StatusCallback = POOL_PUBLIC_URL/twilio/status. 429 and 5xx and timeouts are transient;
+21610 means the person texted STOP to this number.
+
+Status: ``POST /twilio/status`` (signed) reports queued/sent/delivered/undelivered/failed with
+an ErrorCode; the core records it and decides what an undelivered offer needs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from urllib.parse import parse_qsl
+
+import httpx
+from fastapi import APIRouter, Request, Response
+from twilio.request_validator import RequestValidator
+
+from adapters.gsm import segments, to_gsm
+from bot.domain import Choice, Inbound
+from bot.phones import masked, to_e164
+from bot.pool import Pool
+from bot.ports import ChannelLimits, OptedOut, OutboxMessage, RetryLater, SendResult, Sent, Unreachable
+from bot.render import text_with_choices
+
+log = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# Twilio's own handling on a long code (single-word messages only, any case): it replies
+# itself and blocks or unblocks the number, then forwards the message to us.
+OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
+OPT_IN_WORDS = frozenset({"start", "unstop", "yes"})  # YES: with Advanced Opt-Out, or when blocked
+HELP_WORDS = frozenset({"help", "info"})
+OPTED_OUT_ERROR = "21610"
+# Twilio's status names, in the order a message moves through them; the last four end it.
+STATUS_RANK = {
+    "accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2,
+    "delivered": 3, "read": 3, "undelivered": 3, "failed": 3, "canceled": 3,
+}  # fmt: skip
+STATUS_NAME = {"accepted": "queued", "scheduled": "queued", "read": "delivered", "canceled": "failed"}
+
+
+def carrier_action(body: str) -> str | None:
+    """What Twilio itself did with this message: 'opt_out', 'opt_in', 'help' or None."""
+    word = body.strip().lower()
+    if word in OPT_OUT_WORDS:
+        return "opt_out"
+    if word in OPT_IN_WORDS:
+        return "opt_in"
+    if word in HELP_WORDS:
+        return "help"
+    return None
+
+
+class TwilioSms:
+    name = "sms"
+    edits_are_free = False  # every text costs money
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        api_base: str,
+        public_url: str,
+        from_number: str | None = None,
+        messaging_service_sid: str | None = None,
+        per_second: float = 10.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.public_url = public_url.rstrip("/")
+        self.from_number = from_number
+        self.messaging_service_sid = messaging_service_sid
+        self.limits = ChannelLimits(per_second=per_second, per_address_interval=0.0, max_in_flight=20)
+        self.validator = RequestValidator(auth_token)
+        self._messages_path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._client = client or httpx.AsyncClient(
+            base_url=api_base.rstrip("/"), auth=(account_sid, auth_token), timeout=httpx.Timeout(10.0)
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def render(self, text: str, choices: Sequence[Choice]) -> str:
+        return to_gsm(text_with_choices(text, choices))
+
+    async def send(self, message: OutboxMessage) -> SendResult:
+        body = self.render(message.text, message.choices)
+        form = {"To": message.address, "Body": body, "StatusCallback": f"{self.public_url}/twilio/status"}
+        if self.messaging_service_sid:
+            form["MessagingServiceSid"] = self.messaging_service_sid
+        else:
+            form["From"] = self.from_number or ""
+        try:
+            response = await self._client.post(
+                f"/2010-04-01/Accounts/{self.account_sid}/Messages.json", data=form
+            )
+        except httpx.TimeoutException:
+            return RetryLater("timeout")
+        except httpx.TransportError as error:
+            return RetryLater(type(error).__name__)
+        if response.status_code in (200, 201):
+            sent = response.json()
+            parts = sent.get("num_segments")
+            count = int(parts) if parts and str(parts).isdigit() else segments(body).count
+            return Sent(provider_id=sent["sid"], segments=count)
+        return _failure(response)
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    def signed(self, path: str, params: dict[str, str], signature: str) -> bool:
+        """Twilio signs the URL it was configured with; behind a proxy that is POOL_PUBLIC_URL."""
+        return bool(signature) and self.validator.validate(f"{self.public_url}{path}", params, signature)
+
+
+def _failure(response: httpx.Response) -> SendResult:
+    try:
+        detail = response.json()
+    except ValueError:
+        detail = {}
+    code = str(detail.get("code") or "")
+    reason = f"Twilio {response.status_code}" + (f" error {code}" if code else "")
+    if response.status_code == 429:
+        return RetryLater(reason, after=_retry_after(response))
+    if response.status_code >= 500:
+        return RetryLater(reason, after=_retry_after(response))
+    if code == OPTED_OUT_ERROR:
+        return OptedOut(reason)
+    return Unreachable(f"{reason}: {detail.get('message', 'refused')}"[:200])
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def twilio_router(pool: Pool, channel: TwilioSms) -> APIRouter:
+    router = APIRouter(prefix="/twilio", include_in_schema=False)
+
+    @router.post("/sms")
+    async def inbound(request: Request) -> Response:
+        params = await _form(request)
+        if not channel.signed("/twilio/sms", params, request.headers.get("X-Twilio-Signature", "")):
+            return Response("forbidden", status_code=403)
+        sid, sender = params.get("MessageSid", ""), params.get("From", "")
+        if not sid or not sender:
+            return Response("MessageSid and From are required", status_code=400)
+        try:
+            address = to_e164(sender)
+        except ValueError:
+            address = sender  # an unusual sender still gets a polite answer, unparsed
+        body = params.get("Body", "")
+        media = params.get("NumMedia", "0")
+        await pool.engine.receive(
+            Inbound(
+                channel="sms",
+                address=address,
+                text=body,
+                external_id=sid,
+                received_at=pool.clock.now(),
+                media_count=int(media) if media.isdigit() else 0,
+                carrier_action=carrier_action(body),
+            )
+        )
+        return Response(EMPTY_TWIML, media_type="application/xml")
+
+    @router.post("/status")
+    async def status(request: Request) -> Response:
+        params = await _form(request)
+        if not channel.signed("/twilio/status", params, request.headers.get("X-Twilio-Signature", "")):
+            return Response("forbidden", status_code=403)
+        sid, state = params.get("MessageSid", ""), params.get("MessageStatus", "").lower()
+        if not sid or state not in STATUS_RANK:
+            return Response("MessageSid and a known MessageStatus are required", status_code=400)
+        error = params.get("ErrorCode") or None
+        await pool.engine.report_delivery(
+            "sms",
+            sid,
+            STATUS_NAME.get(state, state),
+            STATUS_RANK[state],
+            error,
+            opted_out=error == OPTED_OUT_ERROR,
+        )
+        if error:
+            log.info("sms %s to %s: %s (error %s)", sid, masked(params.get("To", "")), state, error)
+        return Response(status_code=204)
+
+    return router
