@@ -39,7 +39,7 @@ class SessionIn(BaseModel):
     end: datetime = Field(description="ISO 8601; without an offset, London time")
     rate_pence: int = Field(ge=0, le=10_000_000, description="Pay for the whole session, in pence")
     urgent: bool = False
-    notes: str = Field(default="", max_length=500)
+    notes: str = Field(default="", max_length=100, description="Shown with the offer; it goes by text")
 
     @field_validator("start", "end")
     @classmethod
@@ -105,7 +105,7 @@ class DeliveredIn(BaseModel):
 
 
 class AnswerIn(BaseModel):
-    text: str = Field(min_length=1, max_length=250)
+    text: str = Field(min_length=1, max_length=200)
 
 
 class PreferenceIn(BaseModel):

@@ -195,8 +195,8 @@ class Engine:
         # the member, to choose the channel that reaches them.
         addressed = {o.member_id for o in turn.outbound if o.member_id is not None and o.address}
         unaddressed = {o.member_id for o in turn.outbound if o.member_id is not None and not o.address}
-        known = {turn.member.id: turn.member} if turn.member else {}
-        people = {**known, **await turn.uow.members(unaddressed - known.keys())} if unaddressed else known
+        # Read afresh: the turn may have changed them (an opt-in, a new channel).
+        people = await turn.uow.members(unaddressed) if unaddressed else {}
         opted_out = await turn.uow.opted_out(addressed) if addressed else set()
         rows: list[QueuedMessage] = []
         for out in turn.outbound:

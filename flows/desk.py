@@ -25,7 +25,7 @@ from flows.messages import render
 OVERRUN_HOURS = 2.0
 # Free text that goes by SMS with a template around it must leave room in two segments.
 MAX_REASON = 120
-MAX_ANSWER = 250
+MAX_ANSWER = 200
 
 
 def register(engine: Engine) -> None:

@@ -43,6 +43,12 @@ DAY_ENTRY = re.compile(rf"^({'|'.join(DAY_NAMES)})(-(am|pm))?$")
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0", ""}
 MAX_REPEAT_WEEKS = 52
+# Longest values that still let every text about them fit two SMS segments.
+MAX_PRACTICE_NAME = 48
+MAX_LOCALITY = 24
+MAX_ADDRESS = 80
+MAX_INFO_PACK = 230
+MAX_NAME = 40
 
 Rows = list[tuple[int, dict[str, str]]]  # (line number in the file, values by column)
 Progress = Callable[[int], None]
@@ -149,6 +155,10 @@ async def import_practices(turn: Turn, rows: Rows, progress: Progress | None = N
             errors.append(RowError(line, f"ODS code {ods} is also on line {seen[ods]}"))
         if not row.get("name", "").strip():
             errors.append(RowError(line, "name is empty"))
+        for column, limit in (("name", MAX_PRACTICE_NAME), ("locality", MAX_LOCALITY),
+                              ("address", MAX_ADDRESS), ("info_pack", MAX_INFO_PACK)):  # fmt: skip
+            if len(row.get(column, "").strip()) > limit:
+                errors.append(RowError(line, f"{column} is longer than {limit} characters (it goes by text)"))
         seen.setdefault(ods, line)
         # Only the file's own columns: a file of codes and names leaves addresses alone.
         parsed.append((ods, {c: row[c].strip() for c in PRACTICE_COLUMNS if c in row and c != "ods_code"}))
@@ -240,6 +250,8 @@ def _member_fields(row: dict[str, str], known_practices: set[str]) -> tuple[str,
     name = get("name")
     if not name:
         raise ValueError("name is empty")
+    if len(name) > MAX_NAME:
+        raise ValueError(f"name is longer than {MAX_NAME} characters (it goes by text)")
     try:
         phone = to_e164(get("phone"))
     except ValueError as error:
@@ -410,8 +422,8 @@ async def _session_commands(turn: Turn, row: dict[str, str], by: int | None) -> 
         raise ValueError(f"urgent '{get('urgent')}' is not true or false")
     repeat = _whole(get("repeat_weeks"), "repeat_weeks", 1, MAX_REPEAT_WEEKS) or 1
     notes = get("notes")
-    if len(notes) > 500:
-        raise ValueError("notes are longer than 500 characters")
+    if len(notes) > offers.MAX_NOTES:
+        raise ValueError(f"notes are longer than {offers.MAX_NOTES} characters (they go by text)")
     return [
         PostSession(
             practice=ods,

@@ -43,6 +43,11 @@ def few(items: Any, shown: int = 4) -> str:
     return head if len(items) <= shown else f"{head} and {len(items) - shown} more"
 
 
+def short(text: str, length: int) -> str:
+    """At most ``length`` characters, with '...' where it was cut."""
+    return text if len(text) <= length else text[: length - 3].rstrip() + "..."
+
+
 def when(session: Session) -> str:
     """'Tue 1 Dec, 08:30-12:30'."""
     return f"{day(session.starts_at)}, {hours(session)}"
@@ -58,7 +63,14 @@ _env = Environment(
     auto_reload=False,  # templates ship with the code; no file checks on every message
 )
 _env.filters.update(
-    money=money, day=day, hours=hours, when=when, clock_time=clock_time, national=national, few=few
+    money=money,
+    day=day,
+    hours=hours,
+    when=when,
+    clock_time=clock_time,
+    national=national,
+    few=few,
+    short=short,
 )
 
 
@@ -74,4 +86,8 @@ def render(template: str, /, **values: Any) -> str:
 
 
 def template_names() -> list[str]:
-    return sorted(name.removesuffix(".j2") for name in _env.list_templates(extensions=["j2"]))
+    return sorted(
+        name.removesuffix(".j2")
+        for name in _env.list_templates(extensions=["j2"])
+        if not name.startswith("_")
+    )

@@ -35,6 +35,7 @@ WAVE_TIMER = "offer_wave"
 START_TIMER = "session_start"
 SESSION_CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels: codes never spell words
 MAX_SESSION_HOURS = 14
+MAX_NOTES = 100  # an offer, notes and all, fits two SMS segments
 # A bare YES or NO with nothing open is read against the offer they last had, this recently.
 LATE_ANSWER_WINDOW = timedelta(hours=24)
 # A code is not given to the same member again this soon, so a late "YES 4821" meant for an
@@ -65,6 +66,8 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
         raise Refused("The session's start has already passed.", field="start")
     if (command.ends_at - command.starts_at).total_seconds() > MAX_SESSION_HOURS * 3600:
         raise Refused(f"A session can be at most {MAX_SESSION_HOURS} hours long.", field="end")
+    if len(command.notes) > MAX_NOTES:
+        raise Refused(f"Keep notes to {MAX_NOTES} characters: they go by text.", field="notes")
     session = await uow.add_session(
         code=await _new_session_code(turn),
         practice=practice.ods_code,

@@ -109,7 +109,8 @@ async def test_stop_opts_out_of_that_channel_and_start_opts_back_in(pool: Harnes
     assert len(await pool.messages(gp)) == before, "nothing at all reaches an opted-out member"
 
     await pool.send(gp, "START")
-    assert (await pool.last(gp)).kind == "opted_in"
+    kinds = [m.kind for m in await pool.messages(gp)][before:]
+    assert kinds == ["opted_in", "offer"], "welcome back, and the open session she missed"
     again = await pool.post(start=at(pool.tomorrow, 14), urgent=True)
     assert gp.id in {m.id for _, m in (await pool.view(again)).offers}
 
@@ -124,7 +125,7 @@ async def test_offers_and_bookings_list_with_their_codes(pool: Harness) -> None:
     await pool.send(gp, f"yes {await pool.offer_code(gp, morning)}")
     await pool.send(gp, "BOOKINGS")
     booked = (await pool.last(gp)).body
-    assert "Riverside Surgery, Wed 2 Dec, 08:30-12:30" in booked
+    assert f"{await pool.offer_code(gp, morning)} Wed 2 Dec 08:30 Riverside Surgery" in booked
 
 
 async def test_settings_shows_what_the_gp_set(pool: Harness) -> None:

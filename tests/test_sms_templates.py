@@ -1,0 +1,141 @@
+"""Every text fits in two GSM-7 SMS segments (306 characters), with the longest, most awkward
+data the imports and forms allow: curly quotes, en dashes and diaereses normalised to GSM-7."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from adapters.gsm import segments, to_gsm
+from adapters.sms import TwilioSms
+from bot.clock import LONDON
+from bot.domain import Booking, BookingState, Member, Offer, OfferState, Practice, Session, SessionStatus
+from flows import desk, imports, offers
+from flows.messages import render, template_names
+from flows.offers import answer_choices
+
+LONG = Practice(
+    ods_code="X10001",
+    name=("St Mary’s & St John’s Medical Centre – Ëast Northside Road")[: imports.MAX_PRACTICE_NAME],
+    locality="Northside & Hillview Wells"[: imports.MAX_LOCALITY],
+    address=(
+        "Unit 14–16, The Old Maltings, Church Lane, Northside-upon-Tyne, Ëastshire NS12 4CD, opposite the Co-op"
+    )[: imports.MAX_ADDRESS],
+    info_pack=("Park in bay 4 – the code for the barrier is at reception. " * 10)[: imports.MAX_INFO_PACK],
+)
+GP = Member(
+    id=1,
+    name="Dr Zoë Ábrahám-O’Neill-Montgomery-Smythe"[: imports.MAX_NAME],
+    phone="+447700900123",
+    registration_number="GMC 7012345",
+    max_sessions_per_week=14,
+    days=("mon", "tue-am", "tue-pm", "wed", "thu-am", "thu-pm", "fri", "sat-am", "sat-pm", "sun"),
+    localities=tuple(f"Locality number {n}" for n in range(9)),
+    paused_until=date(2026, 12, 20),
+    urgent_at_night=True,
+)
+START = datetime(2026, 12, 30, 8, 30, tzinfo=LONDON)
+SESSION = Session(
+    id=1, code="BCDF", practice="X10001", starts_at=START, ends_at=START + timedelta(hours=4, minutes=30),
+    rate_pence=1_234_567, urgent=True, notes="Duty doctor: visits first – then the ‘hot’ clinic till close, please."[
+        : offers.MAX_NOTES
+    ], status=SessionStatus.OPEN, posted_by=None,
+)  # fmt: skip
+OFFER = Offer(1, 1, 1, "4821", 1, 1, "sms", OfferState.OPEN, None, START, None)
+BOOKING = Booking(1, 1, 1, "4821", BookingState.BOOKED, START)
+MANY = [(OFFER, SESSION, LONG)] * 12
+COMMON = {"session": SESSION, "practice": LONG, "code": "4821", "gp": GP, "member": GP}
+
+SAMPLES: dict[str, dict] = {
+    "already_booked": COMMON,
+    "already_declined": {**COMMON, "still_open": True},
+    "already_filled": COMMON,
+    "available_how": {"past": True},
+    "available_noted": {"day": START.date(), "halves": {"am"}, "offered": 12},
+    "booked": COMMON,
+    "booked_by_pool": COMMON,
+    "booking_cancelled": {**COMMON, "reason": "r" * desk.MAX_REASON},
+    "bookings_list": {"bookings": [(BOOKING, SESSION, LONG)] * 12},
+    "cannot_book": {**COMMON, "reason": "checks", "cap": 14, "paused_until": date(2026, 12, 20)},
+    "clarify": {"offers": MANY, "reason": "several"},
+    "crisis": {
+        "signposting": [
+            "Call NHS 111 (option 2 for mental health) or Samaritans free on 116 123, any time.",
+            "NHS Practitioner Health, for doctors: 0300 0303 300.",
+        ],
+        "lead_name": GP.name,
+    },
+    "declined": COMMON,
+    "distress": {
+        "support": ["NHS Practitioner Health gives doctors free, confidential support: 0300 0303 300."]
+    },
+    "drop_too_late": COMMON,
+    "drop_unknown": COMMON,
+    "drop_which": {"bookings": [(BOOKING, SESSION, LONG)] * 12},
+    "dropped": COMMON,
+    "filled_elsewhere": COMMON,
+    "help": {},
+    "inbox_answer": {
+        "text": "a" * desk.MAX_ANSWER,
+        "by": GP.name,
+        "pool_name": "Riverside & Hillview GP Pool",
+    },
+    "info_pack": COMMON,
+    "no_open_offer": {},
+    "not_understood": {},
+    "offer": COMMON,
+    "offer_cancelled": COMMON,
+    "offer_expired": COMMON,
+    "offer_replaced": COMMON,
+    "offers_list": {"offers": MANY},
+    "opted_in": {"changed": True, "pool_name": "Riverside & Hillview GP Pool"},
+    "opted_out": {"pool_name": "Riverside & Hillview GP Pool"},
+    "pause_which_day": {"past": True},
+    "paused": {"until": date(2026, 12, 20)},
+    "poster_all_declined": COMMON,
+    "poster_dropped": COMMON,
+    "poster_expired": COMMON,
+    "poster_nobody": COMMON,
+    "practice_booked": COMMON,
+    "practice_cancelled": {**COMMON, "by": GP},
+    "refused": {"message": "Sorry, you can only do that for your own practice's sessions."},
+    "resumed": {"was_paused": True},
+    "session_cancelled": COMMON,
+    "setting_changed": {"setting": "areas", "areas": list(GP.localities)},
+    "setting_how": {"setting": "areas", "known": [f"Locality number {n}" for n in range(30)]},
+    "settings": {"member": GP, "channel": "text"},
+    "text_only": {},
+    "unknown_code": COMMON,
+    "unknown_sender": {"pool_name": "Riverside & Hillview GP Pool"},
+    "urgent_sent": {"code": "BCDF", "sent": 1000},
+}
+# The wellbeing lead must see a person's own words, however many texts that takes.
+LONGER_ON_PURPOSE = {"crisis_lead"}
+CHOICES = {"offer": answer_choices("4821")}  # (clarify has buttons only with one offer: see below)
+SMS = TwilioSms(
+    "AC1", "token", "https://api.twilio.test", "https://pool.example.org", from_number="+447700900999"
+)
+
+
+def test_every_template_has_a_sample() -> None:
+    assert set(SAMPLES) | LONGER_ON_PURPOSE == set(template_names())
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_every_template_fits_two_gsm7_segments(name: str) -> None:
+    text = SMS.render(render(name, **SAMPLES[name]), CHOICES.get(name, ()))
+    counted = segments(text)
+    assert counted.encoding == "GSM-7", f"{name}: {text!r}"
+    assert counted.count <= 2, f"{name} is {counted.units} characters:\n{text}"
+
+
+def test_awkward_data_is_normalised() -> None:
+    assert to_gsm("St Mary’s – Zoë “Hot” clinic…") == 'St Mary\'s - Zoe "Hot" clinic...'
+    assert segments(to_gsm("Zoë")).encoding == "GSM-7" and segments("Zoë").encoding == "UCS-2"
+    assert to_gsm("Café £320 € Ñ ß") == "Café £320 € Ñ ß", "what GSM-7 has is kept"
+
+
+def test_clarifying_one_offer_fits_with_its_reply_words() -> None:
+    text = SMS.render(render("clarify", offers=MANY[:1], reason="conditional"), answer_choices("4821"))
+    assert segments(text).count <= 2 and text.endswith("Reply YES 4821 or NO 4821.")
