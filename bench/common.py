@@ -24,9 +24,17 @@ def phone(i: int) -> str:
 
 
 async def pool_with_gps(
-    database: Path, gps: int, clock: Clock | None = None, channels: dict[str, Channel] | None = None
+    database: Path,
+    gps: int,
+    clock: Clock | None = None,
+    channels: dict[str, Channel] | None = None,
+    channel: str = "sandbox",
 ) -> Pool:
-    settings = load_settings({"POOL_DATABASE": str(database)})
+    """A pool of ``gps`` eligible GPs who are reached on ``channel`` (sandbox or sms; the
+    environment's Twilio settings apply)."""
+    import os
+
+    settings = load_settings({**os.environ, "POOL_DATABASE": str(database)})
     pool = await open_pool(
         settings,
         clock=clock or SystemClock(),
@@ -41,7 +49,7 @@ async def pool_with_gps(
         )
         for i in range(gps):
             member = await uow.add_member(
-                Member(id=0, name=f"Dr Bench {i}", phone=phone(i), preferred_channel="sandbox"), now
+                Member(id=0, name=f"Dr Bench {i}", phone=phone(i), preferred_channel=channel), now
             )
             for kind in CHECK_KINDS:
                 await uow.set_check(member.id, kind, None)
