@@ -85,11 +85,12 @@ def twilio_signature(url: str, params: dict[str, str], token: str = TWILIO_TOKEN
 
 class FakeTwilio:
     """Twilio's Messages API on respx: records exactly what Twilio would receive. ``script``
-    gives the responses of the first sends (status code, JSON body, headers); then 201s."""
+    gives the responses of the first sends (status code, JSON body, headers), or an httpx
+    exception to raise (a timeout); then 201s."""
 
     def __init__(self, router: respx.MockRouter) -> None:
         self.sent: list[dict[str, str]] = []
-        self.script: list[tuple[int, dict, dict]] = []
+        self.script: list[tuple[int, dict, dict] | httpx.HTTPError] = []
         self._ids = itertools.count(1)
         path = f"{TWILIO_BASE}/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
         self.route = router.post(path).mock(side_effect=self._answer)
@@ -101,7 +102,10 @@ class FakeTwilio:
         )
         form = dict(parse_qsl(request.content.decode()))
         if self.script:
-            status, body, headers = self.script.pop(0)
+            answer = self.script.pop(0)
+            if isinstance(answer, httpx.HTTPError):
+                raise answer
+            status, body, headers = answer
             return httpx.Response(status, json=body, headers=headers)
         sid = f"SM{next(self._ids):032d}"
         self.sent.append({**form, "sid": sid})

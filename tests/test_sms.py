@@ -3,6 +3,7 @@ with webhooks built and signed as Twilio builds and signs them."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,10 +12,14 @@ import httpx
 import pytest
 import respx
 
+from adapters.gsm import segments
 from bot.clock import FakeClock
+from bot.commands import BuildReport
 from bot.domain import OfferState
 from bot.outbox import RetryPolicy
+from bot.policy import PoolPolicy
 from config import load_settings
+from flows.report import financial_year
 from main import build_app, build_channels
 from tests.fakes import PUBLIC_URL, TWILIO_ENV, TWILIO_FROM, FakeTwilio, RecordingChannel, twilio_signature
 from tests.harness import START, Harness
@@ -53,20 +58,28 @@ class Sms:
         return [message["Body"] for message in self.twilio.to(phone)]
 
 
-@pytest.fixture
-async def sms(tmp_path: Path) -> AsyncIterator[Sms]:
+@contextlib.asynccontextmanager
+async def open_sms(folder: Path, policy: PoolPolicy | None = None) -> AsyncIterator[Sms]:
     with respx.mock(assert_all_called=False) as router:
         twilio = FakeTwilio(router)
-        pool = await Harness.open(tmp_path, **TWILIO_ENV)
+        pool = await Harness.open(folder, policy=policy, **TWILIO_ENV)
         await pool.practice(
             name="St Mary’s Medical Centre – Northside", address="1 Church Lane, Northside NS2 4CD"
         )
         # Behind a proxy or tunnel, requests reach us on another host than POOL_PUBLIC_URL's.
         app = build_app(pool.pool, "token")
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://10.0.0.5:8000") as http:
-            yield Sms(pool, twilio, http)
-        await pool.close()
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://10.0.0.5:8000") as http:
+                yield Sms(pool, twilio, http)
+        finally:
+            await pool.close()
+
+
+@pytest.fixture
+async def sms(tmp_path: Path) -> AsyncIterator[Sms]:
+    async with open_sms(tmp_path) as opened:
+        yield opened
 
 
 async def gp(sms: Sms, name: str = "Dr Zoë O’Neill", **fields) -> object:
@@ -240,6 +253,15 @@ async def test_a_429_with_retry_after_is_waited_for_then_sent(sms: Sms) -> None:
     assert len(sms.twilio.to(zoe.phone)) == 1
 
 
+async def test_a_timeout_is_retried_with_backoff_then_sent_once(sms: Sms) -> None:
+    zoe = await gp(sms)
+    sms.twilio.script = [httpx.ReadTimeout("Twilio took too long")]
+    await sms.pool.post(urgent=True)
+    assert sms.twilio.to(zoe.phone) == [] and sms.twilio.route.call_count == 1
+    await sms.pool.advance(seconds=RetryPolicy().first_delay)
+    assert len(sms.twilio.to(zoe.phone)) == 1 and sms.twilio.route.call_count == 2
+
+
 async def test_five_hundreds_then_failure_visible_to_the_coordinator(sms: Sms) -> None:
     zoe = await gp(sms)
     sms.pool.pool.dispatcher.retry = RetryPolicy(max_attempts=3)
@@ -313,3 +335,29 @@ async def test_an_undelivered_offer_falls_back_to_the_members_other_channel(tmp_
             assert offers[only_sms.id] == OfferState.OPEN
         finally:
             await pool.close()
+
+
+@pytest.mark.parametrize("filled_sms", [False, True])
+async def test_filled_notice_by_sms_only_when_the_pool_pays_for_it(tmp_path: Path, filled_sms: bool) -> None:
+    async with open_sms(tmp_path, PoolPolicy(pool_name="Test Pool", filled_sms=filled_sms)) as sms:
+        taker, holder, late = [await gp(sms, f"Dr {n}") for n in "ABC"]
+        session = await sms.pool.post(urgent=True)
+        await sms.inbound(taker.phone, f"YES {await sms.pool.offer_code(taker, session)}")
+        notices = [body for body in sms.bodies(holder.phone) if "filled" in body]
+        assert len(notices) == (1 if filled_sms else 0)
+        await sms.inbound(late.phone, f"YES {await sms.pool.offer_code(late, session)}")
+        assert "filled" in sms.bodies(late.phone)[-1], "told at once either way"
+
+
+async def test_the_report_counts_sms_segments_per_filled_session(sms: Sms) -> None:
+    # Dr B holds both offers too: the texts to her count towards the filled sessions' cost.
+    a, _ = await gp(sms, "Dr A"), await gp(sms, "Dr B")
+    first = await sms.pool.post(urgent=True)
+    second = await sms.pool.post(start=first.starts_at + timedelta(hours=5), urgent=True, notes="x" * 90)
+    for session in (first, second):
+        await sms.inbound(a.phone, f"YES {await sms.pool.offer_code(a, session)}")
+    billed = sum(segments(m["Body"]).count for m in sms.twilio.sent)
+    assert billed > len(sms.twilio.sent), "the long offers went as two segments each"
+    report = await sms.pool.pool.engine.execute(BuildReport(financial_year(sms.pool.today)), actor="test")
+    assert report.sms_segments == billed
+    assert report.sms_segments_per_filled_session == round(billed / 2, 1)
