@@ -214,7 +214,7 @@ class Outbound:
     """Something to say to a member (or, for unknown senders, to a bare address).
 
     ``topic`` ties messages about the same thing together (``offer:12``) so a chat channel
-    can edit the original message instead of sending a new one.
+    can edit the original message instead of sending a new one (``supersedes``).
     """
 
     text: str
@@ -226,6 +226,11 @@ class Outbound:
     topic: str | None = None
     kind: str = "reply"
     urgent: bool = False
+    # Facts a chat channel lays out as fields (the text says them too, for SMS).
+    details: tuple[tuple[str, str], ...] = ()
+    # The topic's new state: a chat channel shows it in place of the topic's first message
+    # (the offer with buttons), as the answer to a button press or a notice nobody asked for.
+    supersedes: bool = False
 
 
 @dataclass(frozen=True, slots=True)

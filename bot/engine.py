@@ -46,6 +46,11 @@ class Turn:
         """Who this turn acts for: they hear the outcome as their answer, not as a notice."""
         return self.member.id if self.member else self.by
 
+    @property
+    def pressed(self) -> bool:
+        """The inbound is a button press: its answer can show in place of the message."""
+        return self.inbound is not None and self.inbound.choice is not None
+
     def say(self, outbound: Outbound) -> None:
         self.outbound.append(outbound)
 
@@ -245,4 +250,6 @@ def _route(
         not_before=out.not_before,
         status=status,
         error=error,
+        details=out.details,
+        supersedes=out.supersedes,
     )

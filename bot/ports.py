@@ -54,6 +54,10 @@ class OutboxMessage:
     topic: str | None
     kind: str
     attempts: int
+    details: tuple[tuple[str, str], ...] = ()
+    # The provider's id of the message this one replaces (its topic's first message, with
+    # the choices), when it supersedes one that was sent on this channel.
+    replaces: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +132,8 @@ class QueuedMessage:
     not_before: datetime | None
     status: str = "queued"
     error: str | None = None
+    details: tuple[tuple[str, str], ...] = ()
+    supersedes: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
-from flows import eligibility, roles
+from flows import eligibility, messages, roles
 from flows.messages import render
 
 WAVE_TIMER = "offer_wave"
@@ -136,11 +136,13 @@ async def _offer_to(
         rows.append((member.id, code, found[0] if found else None))
     offers = await turn.uow.add_offers(session, wave, rows, turn.now)
     text = render("offer", session=session, practice=practice)
+    details = session_details(session, practice)
     for offer in offers:
         turn.say(
             Outbound(
                 text=text,
                 member_id=offer.member_id,
+                details=details,
                 choices=answer_choices(offer.code),
                 topic=f"offer:{offer.id}",
                 kind="offer",
@@ -202,6 +204,24 @@ async def on_session_start(turn: Turn, timer: TimerRow) -> None:
     assert practice is not None
     await tell_practice(turn, session, render("poster_expired", session=session, practice=practice))
     await turn.audit("session_expired", f"session:{session.id}", None)
+
+
+def session_details(
+    session: Session, practice: Practice, address: bool = False
+) -> tuple[tuple[str, str], ...]:
+    """The session's facts as a chat channel lays them out (the texts say them too)."""
+    facts = [
+        ("Practice", practice.name + (f", {practice.locality}" if practice.locality else "")),
+        ("When", messages.when(session)),
+        ("Rate", messages.money(session.rate_pence)),
+    ]
+    if address and practice.address:
+        facts.append(("Address", practice.address))
+    if practice.clinical_system:
+        facts.append(("System", practice.clinical_system))
+    if session.notes:
+        facts.append(("Notes", session.notes))
+    return tuple(facts)
 
 
 def answer_choices(code: str) -> tuple[Choice, ...]:
@@ -297,6 +317,7 @@ async def accept(turn: Turn, offer: Offer) -> None:
             render("already_filled", session=session, practice=practice),
             kind="already_filled",
             topic=f"offer:{offer.id}",
+            supersedes=turn.pressed,
         )
         return
     booking, first_time = outcome
@@ -305,6 +326,8 @@ async def accept(turn: Turn, offer: Offer) -> None:
         at=before,
         kind="booked",
         topic=f"offer:{offer.id}",
+        supersedes=turn.pressed,
+        details=session_details(session, practice, address=True),
     )
     if first_time and practice.info_pack:
         turn.reply(render("info_pack", practice=practice), at=before + 1, kind="info_pack")
@@ -382,6 +405,7 @@ async def withdraw_others(turn: Turn, session: Session, practice: Practice, temp
                 address=address,
                 kind="offer_withdrawn",
                 topic=f"offer:{offer.id}",
+                supersedes=True,
             )
         )
 
@@ -390,7 +414,10 @@ async def decline(turn: Turn, offer: Offer) -> None:
     session, practice = await _context(turn, offer)
     await turn.uow.answer_offer(offer.id, OfferState.DECLINED, "no", turn.now)
     turn.reply(
-        render("declined", session=session, practice=practice), kind="declined", topic=f"offer:{offer.id}"
+        render("declined", session=session, practice=practice),
+        kind="declined",
+        topic=f"offer:{offer.id}",
+        supersedes=turn.pressed,
     )
     await turn.audit("offer_declined", f"session:{session.id}", offer=offer.id)
     await after_offers_closed(turn, [session.id])
@@ -401,10 +428,12 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
     reply gave the offer's code (a bare "yes" never reopens an offer they turned down)."""
     session, practice = await _context(turn, offer)
     context = {"session": session, "practice": practice, "code": offer.code}
+    # A button pressed on a stale offer: the answer replaces it, so its buttons go.
+    in_place = {"topic": f"offer:{offer.id}", "supersedes": turn.pressed}
     if offer.state == OfferState.ACCEPTED:
         booking = await turn.uow.live_booking(session.id)
         if booking is not None and booking.member_id == offer.member_id:
-            turn.reply(render("already_booked", **context), kind="already_booked")
+            turn.reply(render("already_booked", **context), kind="already_booked", **in_place)
             return
     if offer.state == OfferState.DECLINED:
         still_open = (
@@ -421,18 +450,19 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
         turn.reply(
             render("already_declined", still_open=still_open and value == "yes", **context),
             kind="already_declined",
+            **in_place,
         )
         return
     if session.status == SessionStatus.CANCELLED:
-        turn.reply(render("session_cancelled", **context), kind="session_cancelled")
+        turn.reply(render("session_cancelled", **context), kind="session_cancelled", **in_place)
     elif session.status == SessionStatus.OPEN and offer.round != session.round:
-        turn.reply(render("offer_replaced", **context), kind="offer_replaced")
+        turn.reply(render("offer_replaced", **context), kind="offer_replaced", **in_place)
     elif session.status in (SessionStatus.OPEN, SessionStatus.EXPIRED) or offer.state == OfferState.EXPIRED:
-        turn.reply(render("offer_expired", **context), kind="offer_expired")
+        turn.reply(render("offer_expired", **context), kind="offer_expired", **in_place)
     else:
         if value == "yes" and offer.answer is None:
             await turn.uow.record_late_answer(offer.id, "yes", turn.now)
-        turn.reply(render("already_filled", **context), kind="already_filled")
+        turn.reply(render("already_filled", **context), kind="already_filled", **in_place)
 
 
 # -- giving a booking up ----------------------------------------------------------------------

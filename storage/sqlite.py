@@ -1082,8 +1082,8 @@ class SqliteUnitOfWork(SqliteQueries):
         created = to_db(now)
         await self._many(
             "INSERT INTO messages (direction, member_id, channel, address, body, choices, "
-            "topic, kind, status, not_before, next_attempt_at, error, created_at) "
-            "VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "topic, kind, status, not_before, next_attempt_at, error, created_at, details, supersedes) "
+            "VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     m.member_id,
@@ -1098,6 +1098,8 @@ class SqliteUnitOfWork(SqliteQueries):
                     to_db(m.not_before) if m.not_before else created,
                     m.error,
                     created,
+                    json.dumps(m.details) if m.details else None,
+                    int(m.supersedes),
                 )
                 for m in messages
             ],
@@ -1232,9 +1234,20 @@ class SqliteStore:
                 "UPDATE messages SET status = 'sending', updated_at = ? WHERE id IN ("
                 "  SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= ? "
                 "  ORDER BY next_attempt_at, id LIMIT ?) "
-                "RETURNING id, channel, address, body, choices, member_id, topic, kind, attempts",
+                "RETURNING id, channel, address, body, choices, member_id, topic, kind, attempts, "
+                "details, supersedes",
                 (to_db(now), to_db(now), limit),
             )
+            replaces = {}
+            for r in rows:
+                if r[10] and r[6]:
+                    first = await uow._one(
+                        "SELECT provider_id FROM messages WHERE channel = ? AND address = ? AND topic = ? "
+                        "AND direction = 'out' AND choices IS NOT NULL AND provider_id IS NOT NULL "
+                        "ORDER BY id LIMIT 1",
+                        (r[1], r[2], r[6]),
+                    )
+                    replaces[r[0]] = first[0] if first else None
         return sorted(
             (
                 OutboxMessage(
@@ -1247,6 +1260,8 @@ class SqliteStore:
                     topic=r[6],
                     kind=r[7],
                     attempts=r[8],
+                    details=tuple(tuple(pair) for pair in json.loads(r[9])) if r[9] else (),
+                    replaces=replaces.get(r[0]),
                 )
                 for r in rows
             ),
@@ -1331,7 +1346,7 @@ class SqliteStore:
     async def purge_message_bodies(self, before: datetime) -> int:
         async with self.unit_of_work() as uow:
             cursor = await uow._run(
-                "UPDATE messages SET body = NULL, choices = NULL "
+                "UPDATE messages SET body = NULL, choices = NULL, details = NULL "
                 "WHERE body IS NOT NULL AND created_at < ? AND status != 'queued'",
                 (to_db(before),),
             )
