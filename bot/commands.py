@@ -87,3 +87,32 @@ class BuildReport:
 
     year: int | None = None
     by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSlackLookups:
+    """What users.lookupByEmail answered for members not yet linked: (member id, Slack user
+    id or None). Found users are linked once; everyone looked up is not asked about again
+    for a day."""
+
+    found: tuple[tuple[int, str | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberOverview:
+    """A member's upcoming bookings and open offers, as cards (a chat app's home page)."""
+
+    member_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeskStatus:
+    """Today's and upcoming sessions with their fill state and who has not answered."""
+
+    by: int | None = None
+    days: int = 7
+
+
+@dataclass(frozen=True, slots=True)
+class ListInbox:
+    by: int | None = None

@@ -234,6 +234,21 @@ class Outbound:
 
 
 @dataclass(frozen=True, slots=True)
+class Card:
+    """One thing shown on a member's overview (a booking, an offer): text, facts, buttons."""
+
+    text: str
+    details: tuple[tuple[str, str], ...] = ()
+    choices: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    bookings: tuple[Card, ...]
+    offers: tuple[Card, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     actor: str
     action: str

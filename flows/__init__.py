@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.engine import Engine
-from flows import delivery, desk, keywords, offers, report
+from flows import delivery, desk, keywords, linking, offers, overview, report
 
 
 def register(engine: Engine) -> None:
@@ -13,3 +13,5 @@ def register(engine: Engine) -> None:
     desk.register(engine)
     report.register(engine)
     delivery.register(engine)
+    linking.register(engine)
+    overview.register(engine)

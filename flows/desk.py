@@ -4,6 +4,9 @@ a refusal raises ``Refused`` and changes nothing (the turn's transaction is roll
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from bot.clock import LONDON, london_date
 from bot.commands import (
     AddCost,
     AnswerInbox,
@@ -11,6 +14,8 @@ from bot.commands import (
     BroadcastUrgent,
     CancelSession,
     CloseInbox,
+    DeskStatus,
+    ListInbox,
     RecordDelivery,
     SetPracticePreference,
 )
@@ -18,6 +23,7 @@ from bot.domain import Booking, Cost, Member, OfferState, Outbound, Practice, Se
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.phones import to_e164
+from bot.ports import InboxItem
 from flows import offers, roles
 from flows.messages import render
 
@@ -37,6 +43,8 @@ def register(engine: Engine) -> None:
     engine.on_command(CloseInbox, close_inbox)
     engine.on_command(SetPracticePreference, set_practice_preference)
     engine.on_command(AddCost, add_cost)
+    engine.on_command(DeskStatus, desk_status)
+    engine.on_command(ListInbox, list_inbox)
 
 
 async def session_and_practice(turn: Turn, code: str) -> tuple[Session, Practice]:
@@ -256,3 +264,32 @@ async def add_cost(turn: Turn, command: AddCost) -> Cost:
     cost = await turn.uow.add_cost(command.day, command.amount_pence, command.what.strip(), turn.now)
     await turn.audit("cost_added", f"cost:{cost.id}", None, pence=command.amount_pence)
     return cost
+
+
+async def desk_status(turn: Turn, command: DeskStatus) -> str:
+    """Sessions from today for ``days`` days: fill state and who has not answered. A
+    practice manager sees their own practices'."""
+    turn.by = command.by
+    by = await roles.actor(turn, command.by)
+    if not roles.is_coordinator(by) and not (by and roles.managed_practices(by)):
+        roles.require_coordinator(by)
+    today = london_date(turn.now)
+    start = datetime(today.year, today.month, today.day, tzinfo=LONDON)
+    found = await turn.uow.sessions_between(start, start + timedelta(days=command.days))
+    rows = []
+    for session in found:
+        if not roles.manages(by, session.practice) or session.status == SessionStatus.CANCELLED:
+            continue
+        view = await turn.uow.session_view(session.id)
+        assert view is not None
+        this_round = [(o, m) for o, m in view.offers if o.round == session.round]
+        waiting = [m.name for o, m in this_round if o.state == OfferState.OPEN]
+        declined = sum(1 for o, _ in this_round if o.state == OfferState.DECLINED)
+        rows.append({"view": view, "waiting": waiting, "declined": declined})
+    return render("desk_status", rows=rows, days=command.days)
+
+
+async def list_inbox(turn: Turn, command: ListInbox) -> list[InboxItem]:
+    turn.by = command.by
+    roles.require_coordinator(await roles.actor(turn, command.by))
+    return await turn.uow.inbox("open")

@@ -9,7 +9,7 @@ everyone told. A later acceptor hears, kindly, that it has gone.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.commands import PostSession
 from bot.domain import (
@@ -31,8 +31,14 @@ from bot.reach import reach
 from flows import eligibility, messages, roles
 from flows.messages import render
 
+CHAT_CHANNELS = ("slack", "telegram")
 WAVE_TIMER = "offer_wave"
 START_TIMER = "session_start"
+NEARING_TIMER = "session_nearing"
+# The poster hears a day before the start if the session is still open (or, for a session
+# posted later than that, halfway to its start, if that leaves at least half an hour).
+NEARING_NOTICE = timedelta(hours=24)
+NEARING_MINIMUM = timedelta(minutes=30)
 SESSION_CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels: codes never spell words
 MAX_SESSION_HOURS = 14
 MAX_NOTES = 100  # an offer, notes and all, fits two SMS segments
@@ -47,6 +53,7 @@ def register(engine: Engine) -> None:
     engine.on_command(PostSession, post_session)
     engine.on_timer(WAVE_TIMER, on_wave_timer)
     engine.on_timer(START_TIMER, on_session_start)
+    engine.on_timer(NEARING_TIMER, on_session_nearing)
 
 
 # -- posting and waves ------------------------------------------------------------------------
@@ -82,8 +89,60 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
     )
     await turn.audit("session_posted", f"session:{session.id}", command.via, urgent=session.urgent)
     await turn.uow.add_timer(START_TIMER, str(session.id), session.starts_at, {}, turn.now)
-    await send_wave(turn, session, practice, wave=1)
+    nearing = nearing_alert_at(session, turn.now)
+    if nearing is not None:
+        await turn.uow.add_timer(NEARING_TIMER, str(session.id), nearing, {}, turn.now)
+    offered = await send_wave(turn, session, practice, wave=1)
+    address = poster.address_on(command.via) if poster else None
+    if address and command.via in CHAT_CHANNELS:
+        # Posted from a chat app: the poster sees it went (the API and CLI answer directly).
+        turn.say(
+            Outbound(
+                text=render("session_posted", session=session, practice=practice, offered=offered),
+                member_id=poster.id if poster else None,
+                channel=command.via,
+                address=address,
+                kind="poster_update",
+                topic=f"session:{session.id}",
+            )
+        )
     return session
+
+
+def nearing_alert_at(session: Session, now: datetime) -> datetime | None:
+    ahead = session.starts_at - now
+    if ahead > NEARING_NOTICE + NEARING_MINIMUM:
+        return session.starts_at - NEARING_NOTICE
+    if ahead / 2 >= NEARING_MINIMUM:
+        return now + ahead / 2
+    return None
+
+
+async def on_session_nearing(turn: Turn, timer: TimerRow) -> None:
+    """Still open as the start nears: the poster (and the practice) hear, with one tap to
+    offer it to everyone eligible."""
+    session = await turn.uow.session(int(timer.subject))
+    if session is None or session.status != SessionStatus.OPEN or session.starts_at <= turn.now:
+        return
+    practice = await turn.uow.practice(session.practice)
+    assert practice is not None
+    waiting = sum(
+        1
+        for o in await turn.uow.offers_for_session(session.id)
+        if o.state == OfferState.OPEN and o.round == session.round
+    )
+    text = render("poster_still_open", session=session, practice=practice, waiting=waiting)
+    choices = () if session.urgent else (Choice("Offer to everyone", f"URGENT {session.code}"),)
+    for member_id in await _practice_and_poster(turn, session):
+        turn.say(
+            Outbound(
+                text=text,
+                member_id=member_id,
+                choices=choices,
+                kind="poster_update",
+                topic=f"session:{session.id}",
+            )
+        )
 
 
 async def _new_session_code(turn: Turn) -> str:
@@ -250,12 +309,16 @@ async def _open_offers_in_round(turn: Turn, session: Session) -> list[Offer]:
 async def tell_practice(turn: Turn, session: Session, text: str) -> None:
     """The practice's managers hear, and so does the poster (or the coordinators), once each,
     whoever posted it. The member whose own action this is hears in their reply instead."""
+    await _tell(turn, session, text, await _practice_and_poster(turn, session))
+
+
+async def _practice_and_poster(turn: Turn, session: Session) -> list[int]:
     managers = [m.id for m in await turn.uow.members_with_role(f"practice:{session.practice}")]
     if session.posted_by is not None:
         others = [session.posted_by]
     else:
         others = [m.id for m in await turn.uow.members_with_role("coordinator")]
-    await _tell(turn, session, text, list(dict.fromkeys([*managers, *others])))
+    return list(dict.fromkeys([*managers, *others]))
 
 
 async def _tell(turn: Turn, session: Session, text: str, recipients: Sequence[int]) -> None:

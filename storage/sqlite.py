@@ -271,6 +271,16 @@ class SqliteQueries:
         )
         return [_member(row) for row in rows]
 
+    async def members_to_look_up_in_slack(self, looked_before: datetime, limit: int) -> list[Member]:
+        """Members with an email and no Slack link, not looked up since ``looked_before``."""
+        rows = await self._all(
+            f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE m.email IS NOT NULL AND m.email != '' "
+            "AND m.slack_user_id IS NULL AND (m.slack_looked_up_at IS NULL OR m.slack_looked_up_at < ?) "
+            "ORDER BY m.slack_looked_up_at IS NOT NULL, m.id LIMIT ?",
+            (to_db(looked_before), limit),
+        )
+        return [_member(row) for row in rows]
+
     async def practice(self, ods_code: str) -> Practice | None:
         row = await self._one(
             f"SELECT {_PRACTICE_COLUMNS} FROM practices p WHERE p.ods_code = ?", (ods_code,)
@@ -790,6 +800,19 @@ class SqliteUnitOfWork(SqliteQueries):
         }
     )
 
+    async def record_slack_lookup(self, member_id: int, user_id: str | None, now: datetime) -> bool:
+        """Remember a users.lookupByEmail answer; link the member when the Slack user is not
+        linked to someone else already. True when linked."""
+        await self._run("UPDATE members SET slack_looked_up_at = ? WHERE id = ?", (to_db(now), member_id))
+        if user_id is None:
+            return False
+        cursor = await self._run(
+            "UPDATE members SET slack_user_id = ? WHERE id = ? AND slack_user_id IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM members o WHERE o.slack_user_id = ?)",
+            (user_id, member_id, user_id),
+        )
+        return cursor.rowcount == 1
+
     async def update_member(self, member_id: int, **fields: Any) -> Member:
         """Change some of a member's fields (lists as sequences, roles as a set)."""
         unknown = set(fields) - self._MEMBER_FIELDS
@@ -805,6 +828,8 @@ class SqliteUnitOfWork(SqliteQueries):
                 value = int(bool(value))
             columns.append(f"{name} = ?")
             values.append(value)
+        if "email" in fields:
+            columns.append("slack_looked_up_at = NULL")  # a new address is worth a new look
         if columns:
             await self._run(f"UPDATE members SET {', '.join(columns)} WHERE id = ?", (*values, member_id))
         updated = await self.member(member_id)

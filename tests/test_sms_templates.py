@@ -10,7 +10,17 @@ import pytest
 from adapters.gsm import segments, to_gsm
 from adapters.sms import TwilioSms
 from bot.clock import LONDON
-from bot.domain import Booking, BookingState, Member, Offer, OfferState, Practice, Session, SessionStatus
+from bot.domain import (
+    Booking,
+    BookingState,
+    Choice,
+    Member,
+    Offer,
+    OfferState,
+    Practice,
+    Session,
+    SessionStatus,
+)
 from flows import desk, imports, offers
 from flows.messages import render, template_names
 from flows.offers import answer_choices
@@ -57,6 +67,8 @@ SAMPLES: dict[str, dict] = {
     "booked_by_pool": COMMON,
     "booking_cancelled": {**COMMON, "reason": "r" * desk.MAX_REASON},
     "bookings_list": {"bookings": [(BOOKING, SESSION, LONG)] * 12},
+    "card_booking": COMMON,
+    "poster_still_open": {**COMMON, "waiting": 1000},
     "cannot_book": {**COMMON, "reason": "checks", "cap": 14, "paused_until": date(2026, 12, 20)},
     "clarify": {"offers": MANY, "reason": "several"},
     "crisis": {
@@ -112,14 +124,19 @@ SAMPLES: dict[str, dict] = {
 }
 # The wellbeing lead must see a person's own words, however many texts that takes.
 LONGER_ON_PURPOSE = {"crisis_lead"}
-CHOICES = {"offer": answer_choices("4821")}  # (clarify has buttons only with one offer: see below)
+# Shown only on chat channels (Slack's /pool status, Telegram), never sent as a text.
+CHAT_ONLY = {"desk_status", "session_posted"}
+CHOICES = {
+    "offer": answer_choices("4821"),
+    "poster_still_open": (Choice("Offer to everyone", "URGENT BCDF"),),
+}  # (clarify has buttons only with one offer: see below)
 SMS = TwilioSms(
     "AC1", "token", "https://api.twilio.test", "https://pool.example.org", from_number="+447700900999"
 )
 
 
 def test_every_template_has_a_sample() -> None:
-    assert set(SAMPLES) | LONGER_ON_PURPOSE == set(template_names())
+    assert set(SAMPLES) | LONGER_ON_PURPOSE | CHAT_ONLY == set(template_names())
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
