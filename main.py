@@ -83,6 +83,7 @@ def policy_from(settings: Settings) -> PoolPolicy:
         message_retention=timedelta(days=settings.pool_message_retention_days),
         live_date=settings.pool_live_date,
         setup_budget_pence=settings.pool_setup_budget_pence,
+        default_rate_pence=settings.pool_default_rate_pence,
     )
 
 

@@ -116,3 +116,13 @@ class DeskStatus:
 @dataclass(frozen=True, slots=True)
 class ListInbox:
     by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeskChat:
+    """A coordinator's or practice manager's command typed in a chat app (Slack's /pool,
+    Telegram): "urgent ABCD", "cancel ABCD <reason>", "book ABCD <phone or name>", "status",
+    "help". Answers with the text to show them."""
+
+    by: int
+    text: str

@@ -16,3 +16,4 @@ class PoolPolicy:
     message_retention: timedelta = timedelta(days=90)
     live_date: date | None = None  # when the pool went live (default: its first session)
     setup_budget_pence: int = 12_000_000  # up to £120k a system, for running the pool
+    default_rate_pence: int = 32_000  # what a new session's form starts with

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_api_base: AnyHttpUrl = Field(default=AnyHttpUrl("https://slack.com/api/"))
+    # Slack messages a second overall (Slack allows about one a second in each conversation,
+    # with a workspace-wide limit it does not publish; 429s are waited out either way).
+    pool_slack_per_second: float = Field(default=10.0, gt=0, le=1000)
+    # The rate a new session's form starts with (whole session, pence).
+    pool_default_rate_pence: int = Field(default=32_000, ge=0)
 
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None

@@ -25,4 +25,7 @@ async def unknown_sender(turn: Turn) -> None:
         inbound.channel, inbound.address, "unknown_sender", turn.now - UNKNOWN_SENDER_QUIET
     )
     if not replied:
-        turn.reply(render("unknown_sender", pool_name=turn.policy.pool_name), kind="unknown_sender")
+        turn.reply(
+            render("unknown_sender", pool_name=turn.policy.pool_name, channel=inbound.channel),
+            kind="unknown_sender",
+        )

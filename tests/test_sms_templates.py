@@ -119,13 +119,20 @@ SAMPLES: dict[str, dict] = {
     "settings": {"member": GP, "channel": "text"},
     "text_only": {},
     "unknown_code": COMMON,
-    "unknown_sender": {"pool_name": "Riverside & Hillview GP Pool"},
+    "unknown_sender": {"pool_name": "Riverside & Hillview GP Pool", "channel": "sms"},
     "urgent_sent": {"code": "BCDF", "sent": 1000},
 }
 # The wellbeing lead must see a person's own words, however many texts that takes.
 LONGER_ON_PURPOSE = {"crisis_lead"}
 # Shown only on chat channels (Slack's /pool status, Telegram), never sent as a text.
-CHAT_ONLY = {"desk_status", "session_posted"}
+CHAT_ONLY = {
+    "desk_status",
+    "session_posted",
+    "desk_not_allowed",
+    "desk_cancelled",
+    "desk_booked",
+    "desk_help",
+}
 CHOICES = {
     "offer": answer_choices("4821"),
     "poster_still_open": (Choice("Offer to everyone", "URGENT BCDF"),),
