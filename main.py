@@ -29,6 +29,7 @@ from rich.progress import Progress
 
 import flows
 from adapters.sandbox import SandboxChannel, sandbox_router
+from adapters.slack import SlackChannel, SlackDesk, slack_router
 from adapters.sms import TwilioSms, twilio_router
 from bot import money
 from bot.clock import LONDON, Clock, FakeClock, SystemClock, london_date, parse_when
@@ -99,6 +100,12 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
             messaging_service_sid=settings.twilio_messaging_service_sid,
             per_second=settings.pool_sms_per_second,
         )
+    if settings.slack_on:
+        channels["slack"] = SlackChannel(
+            token=settings.slack_bot_token or "",
+            api_base=str(settings.slack_api_base),
+            per_second=settings.pool_slack_per_second,
+        )
     if settings.sandbox_on:
         channels["sandbox"] = SandboxChannel()
     return channels
@@ -137,7 +144,9 @@ async def open_pool(
     return Pool(store, engine, dispatcher, timers, clock, channels, policy, settings.pool_poll_seconds)
 
 
-def build_app(pool: Pool, token: str, run_background: bool = False) -> FastAPI:
+def build_app(
+    pool: Pool, token: str, run_background: bool = False, settings: Settings | None = None
+) -> FastAPI:
     """The HTTP app with the webhooks of every channel that is on."""
     auth = bearer_auth(token)
     routers = []
@@ -147,7 +156,15 @@ def build_app(pool: Pool, token: str, run_background: bool = False) -> FastAPI:
     sms = pool.channels.get("sms")
     if isinstance(sms, TwilioSms):
         routers.append(twilio_router(pool, sms))
-    return create_app(pool, token, routers, run_background=run_background)
+    slack = pool.channels.get("slack")
+    desk = None
+    if isinstance(slack, SlackChannel):
+        secret = (settings or load_settings()).slack_signing_secret or ""
+        desk = SlackDesk(pool, slack, secret)
+        routers.append(slack_router(desk))
+    app = create_app(pool, token, routers, run_background=run_background)
+    app.state.slack_desk = desk
+    return app
 
 
 def _settings() -> Settings:
@@ -182,7 +199,7 @@ def serve(
 
     async def run() -> None:
         pool = await open_pool(settings)
-        app = build_app(pool, token.value, run_background=True)
+        app = build_app(pool, token.value, run_background=True, settings=settings)
         typer.echo(f"Pool bot on http://{host}:{port}  (database {settings.pool_database})")
         typer.echo(f"Channels on: {', '.join(pool.channels) or 'none'}. API docs: http://{host}:{port}/docs")
         if token.generated:

@@ -15,3 +15,9 @@ def pence(text: str) -> int:
     if amount != amount.quantize(Decimal("0.01")) or not amount.is_finite():
         raise ValueError(f"'{text}' has fractions of a penny")
     return int(amount * 100)
+
+
+def pounds(pence: int) -> str:
+    """'320' or '320.50', as a form shows an amount for editing."""
+    whole, rest = divmod(pence, 100)
+    return f"{whole}" if rest == 0 else f"{whole}.{rest:02d}"

@@ -122,3 +122,137 @@ class FakeTwilio:
 
     def to(self, phone: str) -> list[dict[str, str]]:
         return [message for message in self.sent if message["To"] == phone]
+
+
+# -- Slack ----------------------------------------------------------------------------------------
+
+import json  # noqa: E402
+import time  # noqa: E402
+
+from aiohttp import web  # noqa: E402
+
+SLACK_SECRET = "slack-signing-secret-for-tests"
+SLACK_TOKEN = "xoxb-test-token"
+SLACK_TEAM = "T0POOL"
+
+
+def slack_signature(body: bytes, timestamp: int, secret: str = SLACK_SECRET) -> str:
+    """As Slack documents it: v0=hex(HMAC-SHA256(secret, 'v0:{timestamp}:{body}')). Written
+    out here, independently of slack-bolt's verifier."""
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class FakeSlack:
+    """Slack's Web API on a loopback port (slack-sdk's AsyncWebClient runs on aiohttp, so
+    respx cannot see it), answering as Slack does and recording every call; response_url
+    posts land here too. ``script[method]`` gives the first answers of a method
+    (status, body, headers); then the usual success."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict]] = []
+        self.responses: list[dict] = []
+        self.posted: list[dict] = []  # chat.postMessage: {"args", "channel", "ts"}
+        self.script: dict[str, list[tuple[int, dict, dict]]] = {}
+        self.emails: dict[str, str] = {}  # what users.lookupByEmail finds
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._method)
+        app.router.add_get("/api/{method}", self._method)
+        app.router.add_post("/response/{n}", self._response)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.url}/api/"
+
+    async def _args(self, request: web.Request) -> dict:
+        args = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(dict(await request.post()))
+        return args
+
+    async def _method(self, request: web.Request) -> web.Response:
+        assert request.headers.get("Authorization") == f"Bearer {SLACK_TOKEN}"
+        method = request.match_info["method"]
+        args = await self._args(request)
+        self.calls.append((method, args))
+        scripted = self.script.get(method)
+        if scripted:
+            status, body, headers = scripted.pop(0)
+            return web.json_response(body, status=status, headers=headers)
+        return web.json_response(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict) -> dict:
+        match method:
+            case "auth.test":
+                return {"ok": True, "url": "https://pool.slack.com/", "team": "Pool", "user": "poolbot",
+                        "team_id": SLACK_TEAM, "user_id": "U0BOT", "bot_id": "B0BOT"}  # fmt: skip
+            case "chat.postMessage":
+                channel = args["channel"]
+                dm = "D" + channel[1:] if channel.startswith(("U", "W")) else channel
+                ts = f"{1_800_000_000 + next(self._ts)}.000100"
+                self.posted.append({"args": args, "channel": dm, "ts": ts})
+                return {"ok": True, "channel": dm, "ts": ts,
+                        "message": {"type": "message", "text": args.get("text"), "ts": ts, "bot_id": "B0BOT"}}  # fmt: skip
+            case "chat.update":
+                return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text")}
+            case "views.open" | "views.publish":
+                return {"ok": True, "view": {"id": "V0VIEW", **(args.get("view") or {})}}
+            case "users.lookupByEmail":
+                user = self.emails.get(args.get("email", ""))
+                if user is None:
+                    return {"ok": False, "error": "users_not_found"}
+                return {
+                    "ok": True,
+                    "user": {"id": user, "team_id": SLACK_TEAM, "profile": {"email": args["email"]}},
+                }
+            case "conversations.open":
+                return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U0"))[1:]}}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _response(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        return web.Response(text="ok")
+
+    # -- reading what was sent ---------------------------------------------------------------
+
+    def called(self, method: str) -> list[dict]:
+        return [args for name, args in self.calls if name == method]
+
+    def posted_to(self, user: str) -> list[dict]:
+        return [args for args in self.called("chat.postMessage") if args["channel"] == user]
+
+    def updates_of(self, channel: str, ts: str) -> list[dict]:
+        return [a for a in self.called("chat.update") if a["channel"] == channel and a["ts"] == ts]
+
+    def message(self, user: str, n: int = -1) -> dict:
+        """The n-th message posted to ``user``: what was sent, and the DM channel and ts that
+        Slack gave it."""
+        return [p for p in self.posted if p["args"]["channel"] == user][n]
+
+
+def slack_now() -> int:
+    """Slack stamps requests with the real time, and Bolt checks them against it."""
+    return int(time.time())
+
+
+def slack_json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
