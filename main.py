@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -644,6 +645,45 @@ def inbox_done(
 ) -> None:
     """Mark a message done without answering it."""
     _desk(lambda by: CloseInbox(item, by), lambda _: f"#{item} is done.", as_)
+
+
+slack_cli = typer.Typer(help="Setting up the Slack app.", no_args_is_help=True)
+cli.add_typer(slack_cli, name="slack")
+
+
+@slack_cli.command("manifest")
+def slack_manifest() -> None:
+    """Print the Slack app manifest with POOL_PUBLIC_URL filled in, to create the app from."""
+    settings = _settings()
+    text = (resources.files("config") / "slack_manifest.yaml").read_text(encoding="utf-8")
+    typer.echo(text.replace("{public_url}", settings.public_url))
+
+
+@slack_cli.command("link")
+def slack_link() -> None:
+    """Link members to Slack users by email now (users.lookupByEmail), rather than as each
+    one first writes. About 40 a run: Slack allows some 50 lookups a minute."""
+    settings = _settings()
+    if not settings.slack_on:
+        typer.echo("error: Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.", err=True)
+        raise typer.Exit(2)
+
+    async def run() -> tuple[int, int]:
+        pool = await open_pool(settings)
+        try:
+            desk = SlackDesk(pool, pool.channels["slack"], settings.slack_signing_secret or "")  # type: ignore[arg-type]
+            linked = await desk.link_by_email()
+            left = await pool.store.reader().members_to_look_up_in_slack(
+                pool.clock.now() - timedelta(days=1), 10_000
+            )
+            return linked, len(left)
+        finally:
+            await pool.close()
+
+    linked, left = asyncio.run(run())
+    typer.echo(f"Linked {linked} member{'s' if linked != 1 else ''} to Slack.")
+    if left:
+        typer.echo(f"{left} still to look up: run this again in a minute.")
 
 
 cost_cli = typer.Typer(help="The pool's running costs, against its set-up budget.", no_args_is_help=True)

@@ -475,3 +475,42 @@ async def test_an_error_that_will_not_change_fails_the_message_with_its_reason(s
         slack.pool.clock.now() - timedelta(days=1)
     )
     assert member.slack_user_id == "U0GONE" and change.status == "failed"
+
+
+def test_the_manifest_points_every_url_at_the_public_url() -> None:
+    from typer.testing import CliRunner
+
+    from main import cli
+
+    result = CliRunner().invoke(
+        cli, ["slack", "manifest"], env={"POOL_PUBLIC_URL": "https://pool.nhs.example", "POOL_SANDBOX": "on"}
+    )
+    assert result.exit_code == 0, result.output
+    urls = [
+        line.split('"')[1]
+        for line in result.output.splitlines()
+        if line.strip().startswith(("url:", "request_url:"))
+    ]
+    assert urls == ["https://pool.nhs.example/slack/events"] * 3
+    for scope in ("chat:write", "commands", "im:history", "users:read.email"):
+        assert f"- {scope}" in result.output
+    assert "app_home_opened" in result.output and "message.im" in result.output
+
+
+async def test_the_poster_hears_when_the_session_is_still_open_as_its_start_nears(slack: Slack) -> None:
+    sam = await coordinator(slack)
+    await gp_on_slack(slack, "U0ZOE")
+    session = await slack.pool.post(start=slack.pool.clock.now() + timedelta(days=3), posted_by=sam)
+    await slack.settle()
+    await slack.pool.advance(days=2, hours=-0.5)
+    await slack.settle()
+    assert not any("Still open" in m["text"] for m in slack.fake.posted_to("U0COORD"))
+    await slack.pool.advance(hours=1)
+    await slack.settle()
+    alert = slack.fake.message("U0COORD")
+    assert (
+        alert["args"]["text"].startswith("Still open: St Mary’s Surgery")
+        and session.code in alert["args"]["text"]
+    )
+    await slack.click("U0COORD", alert, "Offer to everyone")
+    assert f"{session.code} is now urgent" in slack.fake.posted_to("U0COORD")[-1]["text"]
