@@ -30,8 +30,8 @@ async def pool_with_gps(
     channels: dict[str, Channel] | None = None,
     channel: str = "sandbox",
 ) -> Pool:
-    """A pool of ``gps`` eligible GPs who are reached on ``channel`` (sandbox or sms; the
-    environment's Twilio settings apply)."""
+    """A pool of ``gps`` eligible GPs who are reached on ``channel`` (sandbox, sms or slack;
+    the environment's provider settings apply). On Slack, GP i is user ``slack_user(i)``."""
     import os
 
     settings = load_settings({**os.environ, "POOL_DATABASE": str(database)})
@@ -49,11 +49,22 @@ async def pool_with_gps(
         )
         for i in range(gps):
             member = await uow.add_member(
-                Member(id=0, name=f"Dr Bench {i}", phone=phone(i), preferred_channel=channel), now
+                Member(
+                    id=0,
+                    name=f"Dr Bench {i}",
+                    phone=phone(i),
+                    preferred_channel=channel,
+                    slack_user_id=slack_user(i) if channel == "slack" else None,
+                ),
+                now,
             )
             for kind in CHECK_KINDS:
                 await uow.set_check(member.id, kind, None)
     return pool
+
+
+def slack_user(i: int) -> str:
+    return f"U{i:08d}"
 
 
 def session_start(day_offset: int, afternoon: bool = False) -> datetime:

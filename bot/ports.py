@@ -159,6 +159,16 @@ class SessionView:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferTally:
+    """How a session's current round stands: offers not yet answered, declined, and the
+    names of the first few still waiting."""
+
+    waiting: int
+    declined: int
+    first_waiting: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SentMessage:
     id: int
     channel: str
@@ -197,6 +207,7 @@ class Reader(Protocol):
     async def session(self, session_id: int) -> Session | None: ...
     async def session_by_code(self, code: str) -> Session | None: ...
     async def session_view(self, session_id: int) -> SessionView | None: ...
+    async def offer_tally(self, session: Session, named: int) -> OfferTally: ...
     async def sessions_between(self, start: datetime, end: datetime) -> list[Session]: ...
     async def offer(self, offer_id: int) -> Offer | None: ...
     async def offers_for_session(self, session_id: int) -> list[Offer]: ...

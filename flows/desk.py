@@ -32,6 +32,7 @@ OVERRUN_HOURS = 2.0
 # Free text that goes by SMS with a template around it must leave room in two segments.
 MAX_REASON = 120
 MAX_ANSWER = 200
+STATUS_NAMES = 4  # who has not answered, by name, before "and N more"
 
 
 def register(engine: Engine) -> None:
@@ -276,16 +277,23 @@ async def desk_status(turn: Turn, command: DeskStatus) -> str:
     today = london_date(turn.now)
     start = datetime(today.year, today.month, today.day, tzinfo=LONDON)
     found = await turn.uow.sessions_between(start, start + timedelta(days=command.days))
+    booked = {
+        s.id: m for _, s, m in await turn.uow.bookings_between(start, start + timedelta(days=command.days))
+    }
+    places = {p.ods_code: p for p in await turn.uow.practices()}
     rows = []
     for session in found:
         if not roles.manages(by, session.practice) or session.status == SessionStatus.CANCELLED:
             continue
-        view = await turn.uow.session_view(session.id)
-        assert view is not None
-        this_round = [(o, m) for o, m in view.offers if o.round == session.round]
-        waiting = [m.name for o, m in this_round if o.state == OfferState.OPEN]
-        declined = sum(1 for o, _ in this_round if o.state == OfferState.DECLINED)
-        rows.append({"view": view, "waiting": waiting, "declined": declined})
+        tally = await turn.uow.offer_tally(session, named=STATUS_NAMES)
+        rows.append(
+            {
+                "session": session,
+                "practice": places[session.practice],
+                "booked": booked.get(session.id),
+                "tally": tally,
+            }
+        )
     return render("desk_status", rows=rows, days=command.days)
 
 

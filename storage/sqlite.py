@@ -51,6 +51,7 @@ from bot.domain import (
 from bot.ports import (
     DispatchOutcome,
     InboxItem,
+    OfferTally,
     OutboxMessage,
     QueuedMessage,
     SentMessage,
@@ -304,6 +305,20 @@ class SqliteQueries:
             (to_db(start), to_db(end)),
         )
         return [_session(row) for row in rows]
+
+    async def offer_tally(self, session: Session, named: int) -> OfferTally:
+        """This round's offers of a session counted, with the first ``named`` still waiting."""
+        row = await self._one(
+            "SELECT coalesce(sum(state = 'open'), 0), coalesce(sum(state = 'declined'), 0) FROM offers "
+            "WHERE session_id = ? AND round = ?",
+            (session.id, session.round),
+        )
+        names = await self._all(
+            "SELECT m.name FROM offers f JOIN members m ON m.id = f.member_id "
+            "WHERE f.session_id = ? AND f.round = ? AND f.state = 'open' ORDER BY f.id LIMIT ?",
+            (session.id, session.round, named),
+        )
+        return OfferTally(waiting=row[0], declined=row[1], first_waiting=tuple(r[0] for r in names))
 
     async def session_view(self, session_id: int) -> SessionView | None:
         row = await self._one(
