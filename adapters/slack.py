@@ -131,6 +131,18 @@ class SlackChannel:
             await self.client.session.close()
 
 
+def _bolt_logger() -> logging.Logger:
+    """Bolt's loggers take their settings from this one. Bolt logs a refused request's body
+    at INFO (a GP's message is private), and warns that our client outranks the
+    SLACK_BOT_TOKEN it reads itself (the client is how SLACK_API_BASE applies)."""
+    bolt = logging.getLogger(f"{__name__}.bolt")
+    if bolt.level == logging.NOTSET:
+        bolt.setLevel(logging.WARNING)
+    if not bolt.filters:
+        bolt.addFilter(lambda record: "`token` will be unused" not in record.getMessage())
+    return bolt
+
+
 def _failure(error: SlackApiError) -> SendResult:
     status = error.response.status_code
     code = str(error.response.get("error") or "")
@@ -153,6 +165,7 @@ class SlackDesk:
         self.app = AsyncApp(
             client=channel.client,
             signing_secret=signing_secret,
+            logger=_bolt_logger(),
             # The listeners acknowledge first and hand the rest to channel.later themselves.
             process_before_response=True,
         )

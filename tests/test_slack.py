@@ -514,3 +514,24 @@ async def test_the_poster_hears_when_the_session_is_still_open_as_its_start_near
     )
     await slack.click("U0COORD", alert, "Offer to everyone")
     assert f"{session.code} is now urgent" in slack.fake.posted_to("U0COORD")[-1]["text"]
+
+
+async def test_slacks_url_check_is_answered_with_its_challenge(slack: Slack) -> None:
+    body = slack_json({"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"}).encode()  # fmt: skip
+    answer = await slack.post(body, "application/json")
+    assert answer.status_code == 200
+    assert answer.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+async def test_a_refused_request_does_not_put_what_was_said_in_the_logs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")  # as `serve` logs, set before the app is built
+    body = slack_json({"type": "event_callback", "event_id": "Ev0LOG", "team_id": SLACK_TEAM,
+                       "event": {"type": "message", "user": "U0ZOE", "text": "I feel awful today",
+                                 "channel_type": "im", "ts": "1.2"}}).encode()  # fmt: skip
+    async with open_slack(tmp_path) as slack:
+        refused = await slack.post(body, "application/json", signature="v0=forged")
+    assert refused.status_code == 401
+    assert "I feel awful today" not in caplog.text
