@@ -126,3 +126,14 @@ class DeskChat:
 
     by: int
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueLinkCode:
+    """A one-time link for a member to connect a chat app (Telegram): returns the link;
+    ``send``: also send it to them on the channel that reaches them now."""
+
+    phone: str
+    bot_username: str
+    send: bool = False
+    by: int | None = None

@@ -203,6 +203,8 @@ class Inbound:
     # What the provider or carrier already did with this message itself: "opt_out", "opt_in"
     # (it blocked or unblocked the number and replied), "help" (it sent its own help text).
     carrier_action: str | None = None
+    # A chat app's own account command: "link" (the text is the one-time code) or "unlink".
+    chat_action: str | None = None
 
     @property
     def said(self) -> str:

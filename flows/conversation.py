@@ -13,7 +13,7 @@ from bot import replies
 from bot.domain import Question
 from bot.engine import Turn
 from bot.router import Ambiguous, Matched, NoOpenQuestion, route
-from flows import inbox, keywords, offers
+from flows import inbox, keywords, linking, offers
 from flows.messages import render
 from flows.safety import SafetyScreen
 
@@ -33,8 +33,18 @@ class PoolConversation:
         if self.safety.matches(inbound.said):
             await self.safety.respond(turn)
             return
+        if inbound.chat_action == "link":
+            await linking.link_chat(turn, inbound.text)
+            return
         if turn.member is None:
+            asked = replies.parse(inbound.said)
+            if isinstance(asked, replies.Keyword) and asked.name == "HELP":
+                turn.reply(render("help_unlinked", channel=inbound.channel), kind="help")
+                return
             await inbox.unknown_sender(turn)
+            return
+        if inbound.chat_action == "unlink":
+            await linking.unlink_chat(turn)
             return
         if inbound.media_count:
             turn.reply(render("text_only"), kind="text_only")

@@ -113,7 +113,7 @@ async def resume(turn: Turn) -> None:
     await turn.uow.cancel_timers(PAUSE_END_TIMER, str(member.id))
     await turn.audit("member_resumed", f"member:{member.id}")
     turn.reply(render("resumed", was_paused=was_paused), kind="resumed")
-    await offers.offer_open_sessions_to(turn, await _fresh(turn, member.id))
+    await offers.offer_open_sessions_to(turn, await fresh(turn, member.id))
 
 
 async def on_pause_end(turn: Turn, timer: TimerRow) -> None:
@@ -123,7 +123,7 @@ async def on_pause_end(turn: Turn, timer: TimerRow) -> None:
         await offers.offer_open_sessions_to(turn, member)
 
 
-async def _fresh(turn: Turn, member_id: int) -> Member:
+async def fresh(turn: Turn, member_id: int) -> Member:
     member = await turn.uow.member(member_id)
     assert member is not None
     return member
@@ -144,7 +144,7 @@ async def opt_out(turn: Turn, confirm: bool = True) -> None:
     await turn.audit("opted_out", f"member:{member.id}")
     if confirm:
         turn.reply(render("opted_out", pool_name=turn.policy.pool_name), kind="opted_out")
-    if reach(await _fresh(turn, member.id), turn.channels_on) is None:
+    if reach(await fresh(turn, member.id), turn.channels_on) is None:
         # No channel reaches them now: the offers they hold go to others.
         withdrawn = await turn.uow.withdraw_member_offers(member.id, turn.now)
         await offers.after_offers_closed(turn, (o.session_id for o in withdrawn))
@@ -158,4 +158,4 @@ async def opt_in(turn: Turn, confirm: bool = True) -> None:
         turn.reply(render("opted_in", changed=changed, pool_name=turn.policy.pool_name), kind="opted_in")
     if changed:
         await turn.audit("opted_in", f"member:{member.id}")
-        await offers.offer_open_sessions_to(turn, await _fresh(turn, member.id))
+        await offers.offer_open_sessions_to(turn, await fresh(turn, member.id))

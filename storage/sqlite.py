@@ -828,6 +828,39 @@ class SqliteUnitOfWork(SqliteQueries):
         )
         return cursor.rowcount == 1
 
+    async def add_link_code(
+        self, member_id: int, channel: str, code_hash: str, now: datetime, expires_at: datetime
+    ) -> None:
+        await self._run(
+            "INSERT INTO link_codes (code_hash, member_id, channel, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (code_hash, member_id, channel, to_db(now), to_db(expires_at)),
+        )
+
+    async def use_link_code(self, code_hash: str, channel: str, now: datetime) -> int | str:
+        """The member a code links, marking it used; or why not: 'unknown', 'used', 'expired'."""
+        row = await self._one(
+            "SELECT id, member_id, expires_at, used_at FROM link_codes WHERE code_hash = ? AND channel = ?",
+            (code_hash, channel),
+        )
+        if row is None:
+            return "unknown"
+        if row[3] is not None:
+            return "used"
+        if from_db(row[2]) <= now:
+            return "expired"
+        await self._run("UPDATE link_codes SET used_at = ? WHERE id = ?", (to_db(now), row[0]))
+        return row[1]
+
+    async def link_telegram(self, member_id: int, chat_id: str | None) -> None:
+        """Link (or, with None, unlink) a member's Telegram chat; a chat belongs to one member."""
+        if chat_id is not None:
+            await self._run(
+                "UPDATE members SET telegram_chat_id = NULL WHERE telegram_chat_id = ? AND id != ?",
+                (chat_id, member_id),
+            )
+        await self._run("UPDATE members SET telegram_chat_id = ? WHERE id = ?", (chat_id, member_id))
+
     async def update_member(self, member_id: int, **fields: Any) -> Member:
         """Change some of a member's fields (lists as sequences, roles as a set)."""
         unknown = set(fields) - self._MEMBER_FIELDS

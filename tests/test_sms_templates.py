@@ -68,6 +68,11 @@ SAMPLES: dict[str, dict] = {
     "booking_cancelled": {**COMMON, "reason": "r" * desk.MAX_REASON},
     "bookings_list": {"bookings": [(BOOKING, SESSION, LONG)] * 12},
     "card_booking": COMMON,
+    "telegram_link": {
+        "link": "https://t.me/GPPoolBot?start=" + "A" * 22,
+        "days": 7,
+        "pool_name": "Riverside & Hillview GP Pool",
+    },
     "poster_still_open": {**COMMON, "waiting": 1000},
     "cannot_book": {**COMMON, "reason": "checks", "cap": 14, "paused_until": date(2026, 12, 20)},
     "clarify": {"offers": MANY, "reason": "several"},
@@ -126,6 +131,10 @@ SAMPLES: dict[str, dict] = {
 LONGER_ON_PURPOSE = {"crisis_lead"}
 # Shown only on chat channels (Slack's /pool status, Telegram), never sent as a text.
 CHAT_ONLY = {
+    "link_refused",
+    "linked",
+    "unlinked",
+    "help_unlinked",
     "desk_status",
     "session_posted",
     "desk_not_allowed",
