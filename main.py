@@ -163,6 +163,7 @@ def build_app(
         secret = (settings or load_settings()).slack_signing_secret or ""
         desk = SlackDesk(pool, slack, secret)
         routers.append(slack_router(desk))
+        pool.every(60, desk.link_by_email)  # members who have not written yet become reachable
     app = create_app(pool, token, routers, run_background=run_background)
     app.state.slack_desk = desk
     return app

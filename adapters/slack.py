@@ -175,16 +175,31 @@ class SlackDesk:
     # -- who is writing -------------------------------------------------------------------
 
     async def member_for(self, user_id: str) -> Member | None:
-        """The member linked to this Slack user; unknown users trigger one round of email
-        lookups for members not yet linked, then are matched again."""
+        """The member linked to this Slack user; a user new to us is looked up once by the
+        email on their Slack profile (users.info) and linked when a member has it."""
         reader = self.pool.store.reader()
         member = await reader.member_by_address("slack", user_id)
-        if member is None and await self.link_by_email():
-            member = await reader.member_by_address("slack", user_id)
-        return member
+        if member is not None:
+            return member
+        await self.channel._session()
+        try:
+            profile = (await self.channel.client.users_info(user=user_id))["user"].get("profile", {})
+        except SlackApiError as error:
+            log.warning("users.info: %s", error.response.get("error"))
+            return None
+        email = profile.get("email")
+        found = await reader.member_by_email(email) if email else None
+        if found is None or found.slack_user_id is not None:
+            return None
+        linked = await self.pool.engine.execute(
+            RecordSlackLookups(((found.id, user_id),)), actor="slack:linking"
+        )
+        return await reader.member(found.id) if linked else None
 
     async def link_by_email(self, limit: int = LOOKUPS_AT_ONCE) -> int:
-        """Look members' emails up in Slack (once; again a day after a miss). How many linked."""
+        """Look members' emails up in Slack (once; again a day after a miss), so those who
+        have not written yet can be reached there too. Run every minute by ``serve``, and by
+        ``slack link``. How many were linked."""
         await self.channel._session()
         now = self.pool.clock.now()
         pending = await self.pool.store.reader().members_to_look_up_in_slack(now - LOOK_AGAIN_AFTER, limit)
@@ -327,7 +342,7 @@ class SlackDesk:
                 items = await self.pool.engine.execute(ListInbox(by=member.id), actor=f"member:{member.id}")
                 await respond(text="The inbox", blocks=blocks.inbox_blocks(items), response_type="ephemeral")
                 return
-            text = await self._mentions_as_phones(command.get("text", ""))
+            text = blocks.unescape(await self._mentions_as_phones(command.get("text", "")))
             answer = await self.pool.engine.execute(DeskChat(member.id, text), actor=f"member:{member.id}")
         except Refused as refusal:
             answer = refusal.message
@@ -335,10 +350,9 @@ class SlackDesk:
 
     async def _mentions_as_phones(self, text: str) -> str:
         """'book ABCD @Zoë' arrives as '<@U123|zoe>': the desk knows members by phone."""
-        reader = self.pool.store.reader()
         for user_id in MENTION.findall(text):
-            member = await reader.member_by_address("slack", user_id)
-            text = MENTION.sub(member.phone if member else user_id, text, count=1)
+            member = await self.member_for(user_id)
+            text = MENTION.sub(member.phone if member else "someone not in the pool", text, count=1)
         return text
 
     async def _open_post_form(self, member: Member, trigger_id: str) -> None:
@@ -368,6 +382,8 @@ class SlackDesk:
             end = _at(day, values["end"])
         except (KeyError, TypeError, ValueError):
             return {"date": "Choose a date, a start and an end."}
+        if end <= start:  # 18:30 to 08:00: an overnight session ends the next morning
+            end = _at(day + timedelta(days=1), values["end"])
         try:
             await self.pool.engine.execute(
                 PostSession(

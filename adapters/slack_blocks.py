@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from bot.clock import LONDON
 from bot.domain import Card, Choice, Overview, Practice
 from bot.ports import InboxItem
 
@@ -165,12 +166,22 @@ def _input(block_id: str, label: str, element: dict[str, Any], optional: bool = 
 
 
 def post_session_modal(practices: Sequence[Practice], rate: str, today: date) -> dict[str, Any]:
-    options = [
-        {"text": _plain(f"{p.name} ({p.ods_code})"), "value": p.ods_code} for p in practices[:MAX_OPTIONS]
-    ]
-    practice: dict[str, Any] = {"type": "static_select", "options": options}
-    if len(options) == 1:
-        practice["initial_option"] = options[0]
+    def option(p: Practice) -> dict[str, Any]:
+        return {"text": _plain(f"{p.name} ({p.ods_code})"), "value": p.ods_code}
+
+    practice: dict[str, Any] = {"type": "static_select"}
+    if len(practices) <= MAX_OPTIONS:
+        practice["options"] = [option(p) for p in practices]
+        if len(practices) == 1:
+            practice["initial_option"] = option(practices[0])
+    else:  # a large pool: grouped by PCN (Slack takes 100 groups of 100)
+        by_pcn: dict[str, list[Practice]] = {}
+        for p in practices:
+            by_pcn.setdefault(p.pcn or "Other practices", []).append(p)
+        practice["option_groups"] = [
+            {"label": _plain(pcn), "options": [option(p) for p in group[:MAX_OPTIONS]]}
+            for pcn, group in sorted(by_pcn.items())[:MAX_OPTIONS]
+        ]
     return {
         "type": "modal",
         "callback_id": POST_CALLBACK,
@@ -181,7 +192,11 @@ def post_session_modal(practices: Sequence[Practice], rate: str, today: date) ->
             _input("practice", "Practice", practice),
             _input("date", "Date", {"type": "datepicker", "initial_date": today.isoformat()}),
             _input("start", "Start", {"type": "timepicker", "initial_time": "08:30"}),
-            _input("end", "End", {"type": "timepicker", "initial_time": "12:30"}),
+            _input(
+                "end",
+                "End (before the start: the next morning)",
+                {"type": "timepicker", "initial_time": "12:30"},
+            ),
             _input("rate", "Rate for the session (£)", {"type": "plain_text_input", "initial_value": rate}),
             _input(
                 "urgent",
@@ -238,7 +253,7 @@ def inbox_blocks(items: Sequence[InboxItem]) -> list[Block]:
     for item in items[:SHOWN_IN_INBOX]:
         who = item.member.name if item.member else "Someone not in the pool"
         said = item.body if item.body is not None else "(deleted after the retention period)"
-        when = f"{item.received_at:%d %b %H:%M}"
+        when = f"{item.received_at.astimezone(LONDON):%d %b %H:%M}"
         blocks.append(_section(f"{who} ({item.channel}, {when}):\n{said}"))
         blocks.append(
             {

@@ -12,7 +12,9 @@ def pence(text: str) -> int:
         amount = Decimal(cleaned)
     except InvalidOperation:
         raise ValueError(f"'{text}' is not an amount of money") from None
-    if amount != amount.quantize(Decimal("0.01")) or not amount.is_finite():
+    if not amount.is_finite():
+        raise ValueError(f"'{text}' is not an amount of money")
+    if amount != amount.quantize(Decimal("0.01")):
         raise ValueError(f"'{text}' has fractions of a penny")
     return int(amount * 100)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
@@ -40,6 +40,7 @@ class Pool:
     poll_seconds: float = 5.0
 
     def __post_init__(self) -> None:
+        self._jobs: list[tuple[float, Callable[[], Awaitable[object]]]] = []
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: AsyncIOScheduler | None = None
@@ -59,6 +60,10 @@ class Pool:
         await self.timers.run_due()
         self.dispatcher.wake()
         await self._schedule_next_timer()
+
+    def every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+        """Run ``job`` every ``seconds`` while the pool is started (an adapter's upkeep)."""
+        self._jobs.append((seconds, job))
 
     async def housekeeping(self) -> None:
         purged = await self.store.purge_message_bodies(self.clock.now() - self.policy.message_retention)
@@ -89,6 +94,15 @@ class Pool:
             misfire_grace_time=None,
             next_run_time=self.clock.now(),
         )
+        for n, (seconds, job) in enumerate(self._jobs):
+            scheduler.add_job(
+                job,
+                IntervalTrigger(seconds=seconds),
+                id=f"job-{n}",
+                coalesce=True,
+                max_instances=1,
+                next_run_time=self.clock.now(),
+            )
         scheduler.start()
         self._scheduler = scheduler
 

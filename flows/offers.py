@@ -41,6 +41,7 @@ NEARING_NOTICE = timedelta(hours=24)
 NEARING_MINIMUM = timedelta(minutes=30)
 SESSION_CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels: codes never spell words
 MAX_SESSION_HOURS = 14
+MAX_RATE_PENCE = 10_000_000  # £100,000 for a session: anything above is a typing slip
 MAX_NOTES = 100  # an offer, notes and all, fits two SMS segments
 # A bare YES or NO with nothing open is read against the offer they last had, this recently.
 LATE_ANSWER_WINDOW = timedelta(hours=24)
@@ -73,6 +74,8 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
         raise Refused("The session's start has already passed.", field="start")
     if (command.ends_at - command.starts_at).total_seconds() > MAX_SESSION_HOURS * 3600:
         raise Refused(f"A session can be at most {MAX_SESSION_HOURS} hours long.", field="end")
+    if not 0 <= command.rate_pence <= MAX_RATE_PENCE:
+        raise Refused(f"The rate must be between £0 and {messages.money(MAX_RATE_PENCE)}.", field="rate")
     if len(command.notes) > MAX_NOTES:
         raise Refused(f"Keep notes to {MAX_NOTES} characters: they go by text.", field="notes")
     session = await uow.add_session(
@@ -496,7 +499,8 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
     if offer.state == OfferState.ACCEPTED:
         booking = await turn.uow.live_booking(session.id)
         if booking is not None and booking.member_id == offer.member_id:
-            turn.reply(render("already_booked", **context), kind="already_booked", **in_place)
+            # Not in place: the booked message keeps the address and details.
+            turn.reply(render("already_booked", **context), kind="already_booked")
             return
     if offer.state == OfferState.DECLINED:
         still_open = (

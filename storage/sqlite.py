@@ -252,6 +252,13 @@ class SqliteQueries:
         row = await self._one(f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE m.phone = ?", (phone,))
         return _member(row) if row else None
 
+    async def member_by_email(self, email: str) -> Member | None:
+        """The one member with this email (case aside), or None when none or several have it."""
+        rows = await self._all(
+            f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE lower(m.email) = lower(?) LIMIT 2", (email,)
+        )
+        return _member(rows[0]) if len(rows) == 1 else None
+
     async def member_by_address(self, channel: str, address: str) -> Member | None:
         column = {
             "sms": "phone",

@@ -154,7 +154,7 @@ class FakeSlack:
         self.responses: list[dict] = []
         self.posted: list[dict] = []  # chat.postMessage: {"args", "channel", "ts"}
         self.script: dict[str, list[tuple[int, dict, dict]]] = {}
-        self.emails: dict[str, str] = {}  # what users.lookupByEmail finds
+        self.emails: dict[str, str] = {}  # email -> user id: users.lookupByEmail and users.info
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -223,6 +223,13 @@ class FakeSlack:
                 return {
                     "ok": True,
                     "user": {"id": user, "team_id": SLACK_TEAM, "profile": {"email": args["email"]}},
+                }
+            case "users.info":
+                email = next((e for e, u in self.emails.items() if u == args.get("user")), None)
+                profile = {"real_name": "Someone", **({"email": email} if email else {})}
+                return {
+                    "ok": True,
+                    "user": {"id": args.get("user"), "team_id": SLACK_TEAM, "profile": profile},
                 }
             case "conversations.open":
                 return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U0"))[1:]}}

@@ -302,19 +302,34 @@ async def test_someone_not_in_the_pool_is_told_to_ask_their_coordinator_and_noth
     assert slack.fake.called("views.open") == []
 
 
-async def test_members_are_linked_by_email_once(slack: Slack) -> None:
+async def test_a_member_who_writes_is_linked_by_the_email_on_their_slack_profile(slack: Slack) -> None:
+    # Fifty unlinked members with emails ahead of her: she is found directly, not by a sweep.
+    for n in range(50):
+        await slack.pool.gp(f"Dr Other {n}", email=f"other{n}@example.nhs.uk")
+    zoe = await slack.pool.gp("Dr Zoë", email="Zoe@Example.nhs.uk", preferred_channel="slack")
+    slack.fake.emails["zoe@example.nhs.uk"] = "U0ZOE"
+    await slack.dm("U0ZOE", "OFFERS")
+    assert (await slack.pool.pool.store.reader().member(zoe.id)).slack_user_id == "U0ZOE"
+    assert "open offers" in slack.fake.posted_to("U0ZOE")[-1]["text"]
+    await slack.dm("U0ZOE", "BOOKINGS")
+    assert len(slack.fake.called("users.info")) == 1, "once linked, never asked again"
+
+
+async def test_members_who_have_not_written_are_linked_by_email_once(slack: Slack) -> None:
     zoe = await slack.pool.gp("Dr Zoë", email="zoe@example.nhs.uk", preferred_channel="slack")
     await slack.pool.gp("Dr Other", email="other@example.nhs.uk")
     slack.fake.emails["zoe@example.nhs.uk"] = "U0ZOE"
-    await slack.dm("U0ZOE", "OFFERS")
-    linked = await slack.pool.pool.store.reader().member(zoe.id)
-    assert linked.slack_user_id == "U0ZOE"
-    assert "open offers" in slack.fake.posted_to("U0ZOE")[-1]["text"]
-    lookups = len(slack.fake.called("users.lookupByEmail"))
-    assert lookups == 2
-    await slack.dm("U0ZOE", "BOOKINGS")
-    await slack.dm("U0NOBODY", "hi")
-    assert len(slack.fake.called("users.lookupByEmail")) == lookups, "each email is looked up once"
+    assert await slack.desk.link_by_email() == 1
+    assert (await slack.pool.pool.store.reader().member(zoe.id)).slack_user_id == "U0ZOE"
+    await slack.pool.post(urgent=True)
+    await slack.settle()
+    assert slack.fake.message("U0ZOE")["args"]["text"].startswith("URGENT"), "her offers now come on Slack"
+    assert len(slack.fake.called("users.lookupByEmail")) == 2
+    assert await slack.desk.link_by_email() == 0
+    assert len(slack.fake.called("users.lookupByEmail")) == 2, "each email is looked up once a day at most"
+    await slack.pool.advance(days=1, minutes=1)
+    await slack.desk.link_by_email()
+    assert len(slack.fake.called("users.lookupByEmail")) == 3, "the miss is tried again a day later"
 
 
 # -- coordinators ------------------------------------------------------------------------------------
@@ -379,18 +394,42 @@ async def test_modal_validation_errors_are_shown_in_the_modal(slack: Slack) -> N
     answer = await slack.submit("U0COORD", view, values)
     assert answer.json() == {
         "response_action": "errors",
-        "errors": {"end": "The session must end after it starts."},
+        "errors": {"end": "A session can be at most 14 hours long."},
     }
     values["end"] = {"type": "timepicker", "selected_time": "17:30"}
     values["rate"] = {"type": "plain_text_input", "value": "three hundred"}
     answer = await slack.submit("U0COORD", view, values)
     assert answer.json()["errors"] == {"rate": "Give the rate in pounds, like 320 or 320.50."}
+    for bad in ("-320", "Infinity"):
+        values["rate"] = {"type": "plain_text_input", "value": bad}
+        answer = await slack.submit("U0COORD", view, values)
+        assert answer.status_code == 200 and list(answer.json()["errors"]) == ["rate"]
     assert (
         await slack.pool.pool.store.reader().sessions_between(
             slack.pool.clock.now(), slack.pool.clock.now() + timedelta(days=30)
         )
         == []
     ), "nothing was posted"
+
+
+async def test_an_overnight_session_ends_the_next_morning(slack: Slack) -> None:
+    await coordinator(slack)
+    await slack.command("U0COORD", "post")
+    view = slack.fake.called("views.open")[0]["view"]
+    values = {
+        "practice": {"type": "static_select", "selected_option": {"value": "X10001"}},
+        "date": {"type": "datepicker", "selected_date": slack.pool.tomorrow.isoformat()},
+        "start": {"type": "timepicker", "selected_time": "18:30"},
+        "end": {"type": "timepicker", "selected_time": "08:00"},
+        "rate": {"type": "plain_text_input", "value": "500"},
+        "urgent": {"type": "checkboxes", "selected_options": []},
+        "notes": {"type": "plain_text_input", "value": None},
+    }
+    assert (await slack.submit("U0COORD", view, values)).content in (b"", b"{}")
+    [session] = await slack.pool.pool.store.reader().sessions_between(
+        slack.pool.clock.now(), slack.pool.clock.now() + timedelta(days=3)
+    )
+    assert session.hours == 13.5 and session.ends_at.date() > session.starts_at.date()
 
 
 async def test_a_gp_running_pool_post_is_refused_politely(slack: Slack) -> None:
@@ -535,3 +574,25 @@ async def test_a_refused_request_does_not_put_what_was_said_in_the_logs(
         refused = await slack.post(body, "application/json", signature="v0=forged")
     assert refused.status_code == 401
     assert "I feel awful today" not in caplog.text
+
+
+async def test_desk_text_arrives_as_typed_not_as_slacks_escapes(slack: Slack) -> None:
+    await coordinator(slack)
+    zoe = await gp_on_slack(slack, "U0ZOE", "Dr Zoë Smith")
+    session = await slack.pool.post()
+    await slack.command("U0COORD", f"book {session.code} <@U0ZOE|zoe>")
+    assert (await slack.pool.view(session)).booked.id == zoe.id
+    await slack.command("U0COORD", f"cancel {session.code} A&amp;E cover &lt;urgent&gt;")
+    assert "A&E cover <urgent>" in slack.fake.posted_to("U0ZOE")[-1]["text"]
+
+
+async def test_pressing_accept_again_keeps_the_booked_message_and_its_address(slack: Slack) -> None:
+    await gp_on_slack(slack, "U0ZOE")
+    await slack.pool.post(urgent=True)
+    await slack.settle()
+    offer = slack.fake.message("U0ZOE")
+    await slack.click("U0ZOE", offer, "Accept")
+    await slack.click("U0ZOE", offer, "Accept")  # a double tap, before the edit showed
+    [update] = slack.fake.updates_of(offer["channel"], offer["ts"])
+    assert update["text"].startswith("Booked:") and "1 Church Lane" in texts(update["blocks"])
+    assert "already booked" in slack.fake.posted_to("U0ZOE")[-1]["text"]
