@@ -32,6 +32,7 @@ import flows
 from adapters.sandbox import SandboxChannel, sandbox_router
 from adapters.slack import SlackChannel, SlackDesk, slack_router
 from adapters.sms import TwilioSms, twilio_router
+from adapters.telegram import TelegramChannel, TelegramWebhook, set_webhook, telegram_router
 from bot import money
 from bot.clock import LONDON, Clock, FakeClock, SystemClock, london_date, parse_when
 from bot.commands import (
@@ -42,6 +43,7 @@ from bot.commands import (
     BuildReport,
     CancelSession,
     CloseInbox,
+    IssueLinkCode,
     PostSession,
     RecordDelivery,
     SetPracticePreference,
@@ -107,6 +109,10 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
             api_base=str(settings.slack_api_base),
             per_second=settings.pool_slack_per_second,
         )
+    if settings.telegram_on:
+        channels["telegram"] = TelegramChannel(
+            token=settings.telegram_bot_token or "", api_base=str(settings.telegram_api_base)
+        )
     if settings.sandbox_on:
         channels["sandbox"] = SandboxChannel()
     return channels
@@ -164,6 +170,10 @@ def build_app(
         desk = SlackDesk(pool, slack, secret)
         routers.append(slack_router(desk))
         pool.every(60, desk.link_by_email)  # members who have not written yet become reachable
+    telegram = pool.channels.get("telegram")
+    if isinstance(telegram, TelegramChannel):
+        secret = (settings or load_settings()).telegram_webhook_secret or ""
+        routers.append(telegram_router(TelegramWebhook(pool, telegram, secret)))
     app = create_app(pool, token, routers, run_background=run_background)
     app.state.slack_desk = desk
     return app
@@ -177,8 +187,34 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _logging() -> None:
+class _Redact(logging.Filter):
+    """Provider secrets never reach the logs: a Telegram request URL carries the bot token."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "<redacted>")
+            record.msg, record.args = message, None
+        return True
+
+
+def _logging(settings: Settings | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings is not None:
+        redact = _Redact(
+            [
+                settings.telegram_bot_token or "",
+                settings.slack_bot_token or "",
+                settings.twilio_auth_token or "",
+            ]
+        )
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(redact)
     # httpx logs request URLs at INFO, and a Telegram URL carries the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -196,7 +232,7 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    _logging()
+    _logging(settings)
     token = admin_token(settings)
 
     async def run() -> None:
@@ -685,6 +721,68 @@ def slack_link() -> None:
     typer.echo(f"Linked {linked} member{'s' if linked != 1 else ''} to Slack.")
     if left:
         typer.echo(f"{left} still to look up: run this again in a minute.")
+
+
+telegram_cli = typer.Typer(
+    help="Setting up the Telegram bot and linking members to it.", no_args_is_help=True
+)
+cli.add_typer(telegram_cli, name="telegram")
+
+
+def _telegram_channel(pool: Pool) -> TelegramChannel:
+    channel = pool.channels.get("telegram")
+    if not isinstance(channel, TelegramChannel):
+        typer.echo("error: Telegram is off: set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET.", err=True)
+        raise typer.Exit(2)
+    return channel
+
+
+@telegram_cli.command("set-webhook")
+def telegram_set_webhook() -> None:
+    """Register POOL_PUBLIC_URL/telegram/webhook with Telegram, with the secret, and set the
+    bot's command menu."""
+    settings = _settings()
+    _logging(settings)
+
+    async def run() -> str:
+        pool = await open_pool(settings)
+        try:
+            channel = _telegram_channel(pool)
+            return await set_webhook(channel, settings.public_url, settings.telegram_webhook_secret or "")
+        finally:
+            await pool.close()
+
+    typer.echo(f"Telegram will post updates to {asyncio.run(run())}; the command menu is set.")
+
+
+@telegram_cli.command("link")
+def telegram_link(
+    phone: Annotated[str, typer.Argument(help="The member's phone number")],
+    send: Annotated[bool, typer.Option(help="Also send it to them on the channel that reaches them")] = False,
+    as_: AsOption = None,
+) -> None:
+    """A one-time link (7 days) that connects a member's Telegram to the pool."""
+    settings = _settings()
+
+    async def run() -> str:
+        pool = await open_pool(settings)
+        try:
+            bot = await _telegram_channel(pool).ready()
+            by = await _actor(pool, as_)
+            return await pool.engine.execute(
+                IssueLinkCode(phone, bot.username, send=send, by=by), actor=f"member:{by}" if by else "cli"
+            )
+        finally:
+            await pool.close()
+
+    try:
+        link = asyncio.run(run())
+    except Refused as refusal:
+        typer.echo(f"error: {refusal.message}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(link)
+    if send:
+        typer.echo("Sent to them too (it goes when `serve` next sends).")
 
 
 cost_cli = typer.Typer(help="The pool's running costs, against its set-up budget.", no_args_is_help=True)

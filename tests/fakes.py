@@ -263,3 +263,78 @@ def slack_now() -> int:
 
 def slack_json(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+# -- Telegram -------------------------------------------------------------------------------------
+
+import re  # noqa: E402
+
+TELEGRAM_TOKEN = "123456789:AAH-test-token-for-the-pool-bot_xyz"
+TELEGRAM_BASE = "https://api.telegram.test"
+TELEGRAM_SECRET = "telegram-webhook-secret-for-tests"
+TELEGRAM_BOT = "GPPoolBot"
+TELEGRAM_ENV = {
+    "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+    "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+    "TELEGRAM_API_BASE": TELEGRAM_BASE,
+}
+
+
+class FakeTelegram:
+    """The Bot API on respx (PTB sends through httpx): answers as Telegram does and records
+    every call with its parameters (PTB form-encodes them, JSON for the non-strings).
+    ``script[method]`` gives the first answers of a method (status, body)."""
+
+    def __init__(self, router: respx.MockRouter) -> None:
+        self.calls: list[tuple[str, dict]] = []
+        self.script: dict[str, list[tuple[int, dict]]] = {}
+        self.delivered: list[dict] = []  # sendMessage that succeeded: {"params", "message_id", "chat"}
+        self._ids = itertools.count(1000)
+        pattern = rf"^{re.escape(TELEGRAM_BASE)}/bot{re.escape(TELEGRAM_TOKEN)}/(?P<method>\w+)$"
+        router.post(url__regex=pattern).mock(side_effect=self._answer)
+
+    def _answer(self, request: httpx.Request, method: str) -> httpx.Response:
+        params = dict(parse_qsl(request.content.decode()))
+        for key in ("reply_markup", "commands", "allowed_updates"):
+            if key in params:
+                params[key] = json.loads(params[key])
+        self.calls.append((method, params))
+        scripted = self.script.get(method)
+        if scripted:
+            status, body = scripted.pop(0)
+            return httpx.Response(status, json=body)
+        return httpx.Response(200, json={"ok": True, "result": self._result(method, params)})
+
+    def _result(self, method: str, params: dict) -> object:
+        match method:
+            case "getMe":
+                return {"id": 123456789, "is_bot": True, "first_name": "GP Pool", "username": TELEGRAM_BOT,
+                        "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
+            case "sendMessage" | "editMessageText":
+                message_id = int(params["message_id"]) if "message_id" in params else next(self._ids)
+                chat = int(params["chat_id"])
+                result = {"message_id": message_id, "date": 1_800_000_000, "text": params["text"],
+                          "chat": {"id": chat, "type": "private", "first_name": "GP"},
+                          "from": {"id": 123456789, "is_bot": True, "first_name": "GP Pool", "username": TELEGRAM_BOT}}  # fmt: skip
+                if "reply_markup" in params:
+                    result["reply_markup"] = params["reply_markup"]
+                if method == "sendMessage":
+                    self.delivered.append({"params": params, "message_id": message_id, "chat": chat})
+                return result
+        return True
+
+    def called(self, method: str) -> list[dict]:
+        return [params for name, params in self.calls if name == method]
+
+    def sent_to(self, chat: int | str) -> list[dict]:
+        return [p for p in self.called("sendMessage") if str(p["chat_id"]) == str(chat)]
+
+    def edits_of(self, chat: int | str, message_id: int) -> list[dict]:
+        return [
+            p for p in self.called("editMessageText")
+            if str(p["chat_id"]) == str(chat) and int(p["message_id"]) == message_id
+        ]  # fmt: skip
+
+    def last_to(self, chat: int | str) -> dict:
+        """The last message delivered to ``chat``: its parameters and message_id."""
+        return [d for d in self.delivered if str(d["chat"]) == str(chat)][-1]
