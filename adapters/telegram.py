@@ -31,9 +31,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.commands import AnswerInbox, CloseInbox, DeskChat, ListInbox
-from bot.domain import Choice, Inbound, Outbound
-from bot.errors import Refused
+from bot.domain import Choice, Inbound
 from bot.pool import Pool
 from bot.ports import ChannelLimits, OptedOut, OutboxMessage, RetryLater, SendResult, Sent, Unreachable
 from bot.render import text_with_choices
@@ -43,7 +41,7 @@ log = logging.getLogger(__name__)
 MAX_CALLBACK_BYTES = 64
 # Chat commands that are the pool's keywords: /pause 20/12 is read as "PAUSE 20/12".
 KEYWORD_COMMANDS = ("offers", "bookings", "available", "pause", "resume", "settings", "help")
-DESK_COMMANDS = ("urgent", "status", "cancel", "book")
+DESK_COMMANDS = ("urgent", "status", "cancel", "book", "inbox", "answer", "done")
 MENU = [
     BotCommand("offers", "Your open offers"),
     BotCommand("bookings", "Your upcoming bookings"),
@@ -154,9 +152,12 @@ class TelegramWebhook:
         elif update.message is not None and update.message.chat.type == "private":
             await self._message(update)
         elif update.message is not None and (update.message.text or "").startswith("/start"):
-            await bot.send_message(
-                update.message.chat_id, "Please open your link in a private chat with me, not in a group."
-            )
+            try:  # outside the outbox: nobody in a group is a member to queue it for
+                await bot.send_message(
+                    update.message.chat_id, "Please open your link in a private chat with me, not in a group."
+                )
+            except TelegramError as error:  # removed from the group, or not allowed to post
+                log.info("group reply: %s", error.message)
         # Anything else (groups, channels, edits, members joining) is not for the pool.
 
     async def _message(self, update: Update) -> None:
@@ -177,8 +178,8 @@ class TelegramWebhook:
         if name == "stop":
             await self._receive(chat, "", external, chat_action="unlink")
             return
-        if name in DESK_COMMANDS or name in ("inbox", "answer", "done"):
-            await self._desk(chat, name, argument.strip(), external)
+        if name in DESK_COMMANDS:
+            await self._receive(chat, f"{name} {argument}".strip(), external, chat_action="desk")
             return
         if name in KEYWORD_COMMANDS:
             text = f"{name.upper()} {argument}".strip()
@@ -189,6 +190,9 @@ class TelegramWebhook:
         assert query is not None
         chat = str(query.message.chat.id) if query.message is not None else str(query.from_user.id)
         reader = self.pool.store.reader()
+        if await reader.member_by_address("telegram", chat) is None:
+            await self._toast(query.id, "This chat isn't linked to the pool")
+            return
         before = await reader.messages_to("telegram", chat, 0, self.pool.clock.now())
         fresh = await self._receive(chat, query.data or "", f"update:{update.update_id}", choice=True)
         after = await reader.messages_to(
@@ -199,8 +203,11 @@ class TelegramWebhook:
             if not fresh
             else next((TOASTS[m.kind] for m in reversed(after) if m.kind in TOASTS), "Done")
         )
+        await self._toast(query.id, toast)
+
+    async def _toast(self, query_id: str, text: str) -> None:
         try:
-            await self.channel.bot.answer_callback_query(query.id, text=toast)
+            await self.channel.bot.answer_callback_query(query_id, text=text)
         except TelegramError as error:  # too late to answer: the button stops spinning anyway
             log.info("answerCallbackQuery: %s", error.message)
 
@@ -220,62 +227,6 @@ class TelegramWebhook:
                 chat_action=chat_action,
             )
         )
-
-    async def _desk(self, chat: str, name: str, argument: str, external_id: str) -> None:
-        """Coordinators' commands: answered in the chat, only for the person who asked."""
-        reader = self.pool.store.reader()
-        member = await reader.member_by_address("telegram", chat)
-        if member is None:
-            await self._receive(chat, f"/{name}", external_id)  # an unlinked chat: how to link
-            return
-        if name == "urgent":
-            # The pool's own keyword, so the same update twice has one effect.
-            await self._receive(chat, f"URGENT {argument}", external_id)
-            return
-        actor = f"member:{member.id}"
-        try:
-            if name == "inbox":
-                items = await self.pool.engine.execute(ListInbox(by=member.id), actor=actor)
-                answer = inbox_text(items)
-            elif name in ("answer", "done"):
-                number, _, text = argument.partition(" ")
-                if not number.lstrip("#").isdigit():
-                    raise Refused(
-                        f"Give the message's number: /{name} 12{' your answer' if name == 'answer' else ''}"
-                    )
-                item = int(number.lstrip("#"))
-                if name == "answer":
-                    await self.pool.engine.execute(AnswerInbox(item, text.strip(), by=member.id), actor=actor)
-                    answer = f"Answered #{item}."
-                else:
-                    await self.pool.engine.execute(CloseInbox(item, by=member.id), actor=actor)
-                    answer = f"#{item} is done."
-            else:
-                answer = await self.pool.engine.execute(
-                    DeskChat(member.id, f"{name} {argument}"), actor=actor
-                )
-        except Refused as refusal:
-            answer = refusal.message
-
-        async def tell(turn: Any) -> None:
-            turn.say(
-                Outbound(text=answer, member_id=member.id, channel="telegram", address=chat, kind="desk")
-            )
-
-        await self.pool.engine.run(actor, tell)
-
-
-def inbox_text(items: Sequence[Any]) -> str:
-    if not items:
-        return "The inbox is empty: every message has been dealt with."
-    lines = [f"{len(items)} message{'s' if len(items) != 1 else ''} to deal with:"]
-    for item in items[:10]:
-        who = item.member.name if item.member else "Someone not in the pool"
-        lines.append(f"#{item.id} {who} ({item.channel}): {item.body or '(deleted)'}")
-    if len(items) > 10:
-        lines.append(f"...and {len(items) - 10} more.")
-    lines.append("Answer with /answer 12 your text, or /done 12.")
-    return "\n".join(lines)
 
 
 def telegram_router(webhook: TelegramWebhook) -> APIRouter:

@@ -55,6 +55,7 @@ async def pool_with_gps(
                     phone=phone(i),
                     preferred_channel=channel,
                     slack_user_id=slack_user(i) if channel == "slack" else None,
+                    telegram_chat_id=str(100_000 + i) if channel == "telegram" else None,
                 ),
                 now,
             )

@@ -13,7 +13,7 @@ from bot import replies
 from bot.domain import Question
 from bot.engine import Turn
 from bot.router import Ambiguous, Matched, NoOpenQuestion, route
-from flows import inbox, keywords, linking, offers
+from flows import desk_chat, inbox, keywords, linking, offers
 from flows.messages import render
 from flows.safety import SafetyScreen
 
@@ -21,6 +21,9 @@ Answerer = Callable[[Turn, Question, str], Awaitable[None]]
 
 # Which kinds of open question take a yes or a no, and who answers them.
 ANSWERERS: dict[str, Answerer] = {"offer": offers.answer}
+# Chat apps: a message there proves the bot can reach the person (unlike SMS, whose opt-in is
+# the carrier's START).
+CHAT_APPS = ("telegram", "slack")
 
 
 class PoolConversation:
@@ -43,8 +46,16 @@ class PoolConversation:
                 return
             await inbox.unknown_sender(turn)
             return
+        if inbound.channel in CHAT_APPS and await turn.uow.lift_provider_opt_out(
+            turn.member.id, inbound.channel
+        ):
+            # They blocked the bot once (a 403); writing to it again shows they unblocked it.
+            await turn.audit("unblocked", f"member:{turn.member.id}")
         if inbound.chat_action == "unlink":
             await linking.unlink_chat(turn)
+            return
+        if inbound.chat_action == "desk":
+            turn.reply(await desk_chat.answer(turn, turn.member, inbound.text), kind="desk")
             return
         if inbound.media_count:
             turn.reply(render("text_only"), kind="text_only")

@@ -4,7 +4,17 @@ nothing. Slack's /pool and Telegram's coordinator commands both come through her
 
 from __future__ import annotations
 
-from bot.commands import BookByHand, BroadcastUrgent, CancelSession, DeskChat, DeskStatus
+from bot.commands import (
+    AnswerInbox,
+    BookByHand,
+    BroadcastUrgent,
+    CancelSession,
+    CloseInbox,
+    DeskChat,
+    DeskStatus,
+    ListInbox,
+)
+from bot.domain import Member
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.phones import to_e164
@@ -14,6 +24,16 @@ from flows.messages import render
 
 def register(engine: Engine) -> None:
     engine.on_command(DeskChat, desk_chat)
+
+
+async def answer(turn: Turn, member: Member, text: str) -> str:
+    """A desk command typed in a chat (Telegram's /status, /inbox...), answered in the same
+    turn as the message itself, so a redelivered message has one effect; a refusal is the
+    answer and changes nothing."""
+    try:
+        return await desk_chat(turn, DeskChat(member.id, text))
+    except Refused as refusal:
+        return refusal.message
 
 
 async def desk_chat(turn: Turn, command: DeskChat) -> str:
@@ -40,6 +60,19 @@ async def desk_chat(turn: Turn, command: DeskChat) -> str:
             return render("desk_booked", code=code.upper(), gp=gp)
         case "status":
             return await desk.desk_status(turn, DeskStatus(by=by.id))
+        case "inbox":
+            return render("desk_inbox", items=await desk.list_inbox(turn, ListInbox(by=by.id)))
+        case "answer" | "done" as what:
+            number, _, text = rest.partition(" ")
+            if not number.lstrip("#").isdigit():
+                example = "answer 12 your answer" if what == "answer" else "done 12"
+                raise Refused(f"Give the message's number: {example}", field="item")
+            item = int(number.lstrip("#"))
+            if what == "answer":
+                await desk.answer_inbox(turn, AnswerInbox(item, text.strip(), by=by.id))
+                return f"Answered #{item}."
+            await desk.close_inbox(turn, CloseInbox(item, by=by.id))
+            return f"#{item} is done."
         case _:
             return render("desk_help", coordinator=by.is_coordinator)
 

@@ -1,5 +1,5 @@
 """Messages the bot did not understand go to the coordinators' inbox, with a short help text
-back, never silence. Unknown senders get one polite reply a day."""
+back, never silence. Unknown senders get one polite reply a day (and, by text, the inbox)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ async def not_understood(turn: Turn) -> None:
 async def unknown_sender(turn: Turn) -> None:
     inbound = turn.inbound
     assert inbound is not None and turn.message_id is not None
-    await turn.uow.add_to_inbox(turn.message_id, None, turn.now)
+    if inbound.channel in ("sms", "sandbox"):
+        # Often a GP with a new phone: the coordinators see it. On a chat app anyone who finds
+        # the bot could write, so there they get the polite answer and nothing else.
+        await turn.uow.add_to_inbox(turn.message_id, None, turn.now)
     replied = await turn.uow.recent_outbound_to(
         inbound.channel, inbound.address, "unknown_sender", turn.now - UNKNOWN_SENDER_QUIET
     )

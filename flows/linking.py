@@ -61,18 +61,32 @@ async def link_chat(turn: Turn, code: str) -> None:
     """``/start <code>`` in a private chat: link this chat to the code's member."""
     inbound = turn.inbound
     assert inbound is not None
-    found = await turn.uow.use_link_code(code_hash(code.strip()), inbound.channel, turn.now)
-    if isinstance(found, str):
-        turn.reply(render("link_refused", reason=found), kind="link_refused")
+    hashed = code_hash(code.strip())
+    member_id, problem = await turn.uow.link_code(hashed, inbound.channel, turn.now)
+    owner = turn.member  # whoever this chat is linked to already
+    if owner is not None and owner.id == member_id:
+        turn.reply(render("already_linked", member=owner), kind="linked")  # the link, opened again
         return
-    await turn.uow.link_telegram(found, inbound.address)
-    await turn.uow.opt_in(found, inbound.channel)  # linking again undoes a block or an unlink
-    member = await turn.uow.member(found)
+    if owner is not None:
+        # Not silently taken from someone else; a good code stays usable.
+        reason = "chat_taken" if problem is None else problem
+        turn.reply(render("link_refused", reason=reason), kind="link_refused")
+        return
+    if (
+        problem is not None
+        or member_id is None
+        or not await turn.uow.use_link_code(hashed, inbound.channel, turn.now)
+    ):
+        turn.reply(render("link_refused", reason=problem or "used"), kind="link_refused")
+        return
+    await turn.uow.link_telegram(member_id, inbound.address)
+    await turn.uow.opt_in(member_id, inbound.channel)  # linking again undoes a block or an unlink
+    member = await turn.uow.member(member_id)
     assert member is not None
     turn.member = member
     await turn.audit("linked", f"member:{member.id}", inbound.channel, by="code")
     turn.reply(render("linked", member=member, pool_name=turn.policy.pool_name), kind="linked")
-    if member.preferred_channel != inbound.channel and member.is_gp:
+    if member.is_gp:  # open sessions they fit reach them now (eligibility skips those they hold)
         await offers.offer_open_sessions_to(turn, member)
 
 

@@ -844,20 +844,28 @@ class SqliteUnitOfWork(SqliteQueries):
             (code_hash, member_id, channel, to_db(now), to_db(expires_at)),
         )
 
-    async def use_link_code(self, code_hash: str, channel: str, now: datetime) -> int | str:
-        """The member a code links, marking it used; or why not: 'unknown', 'used', 'expired'."""
+    async def link_code(self, code_hash: str, channel: str, now: datetime) -> tuple[int | None, str | None]:
+        """(the member a code links, why it cannot be used now: None, 'used' or 'expired');
+        (None, 'unknown') for a code never issued."""
         row = await self._one(
-            "SELECT id, member_id, expires_at, used_at FROM link_codes WHERE code_hash = ? AND channel = ?",
+            "SELECT member_id, expires_at, used_at FROM link_codes WHERE code_hash = ? AND channel = ?",
             (code_hash, channel),
         )
         if row is None:
-            return "unknown"
-        if row[3] is not None:
-            return "used"
-        if from_db(row[2]) <= now:
-            return "expired"
-        await self._run("UPDATE link_codes SET used_at = ? WHERE id = ?", (to_db(now), row[0]))
-        return row[1]
+            return None, "unknown"
+        if row[2] is not None:
+            return row[0], "used"
+        if from_db(row[1]) <= now:
+            return row[0], "expired"
+        return row[0], None
+
+    async def use_link_code(self, code_hash: str, channel: str, now: datetime) -> bool:
+        """Mark a code used; False when it already was (single use, under the writer's lock)."""
+        cursor = await self._run(
+            "UPDATE link_codes SET used_at = ? WHERE code_hash = ? AND channel = ? AND used_at IS NULL",
+            (to_db(now), code_hash, channel),
+        )
+        return cursor.rowcount == 1
 
     async def link_telegram(self, member_id: int, chat_id: str | None) -> None:
         """Link (or, with None, unlink) a member's Telegram chat; a chat belongs to one member."""
@@ -1145,12 +1153,20 @@ class SqliteUnitOfWork(SqliteQueries):
     async def set_paused_until(self, member_id: int, until: date | None) -> None:
         await self._run("UPDATE members SET paused_until = ? WHERE id = ?", (date_to_db(until), member_id))
 
-    async def opt_out(self, member_id: int, channel: str, now: datetime) -> None:
+    async def opt_out(self, member_id: int, channel: str, now: datetime, by_provider: bool = False) -> None:
         await self._run(
-            "INSERT INTO opt_outs (member_id, channel, at) VALUES (?, ?, ?) "
+            "INSERT INTO opt_outs (member_id, channel, at, by_provider) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (member_id, channel) DO NOTHING",
-            (member_id, channel, to_db(now)),
+            (member_id, channel, to_db(now), int(by_provider)),
         )
+
+    async def lift_provider_opt_out(self, member_id: int, channel: str) -> bool:
+        """Undo an opt-out the provider recorded (not one the person asked for)."""
+        cursor = await self._run(
+            "DELETE FROM opt_outs WHERE member_id = ? AND channel = ? AND by_provider = 1",
+            (member_id, channel),
+        )
+        return cursor.rowcount == 1
 
     async def opt_in(self, member_id: int, channel: str) -> bool:
         cursor = await self._run(
@@ -1369,7 +1385,7 @@ class SqliteStore:
                     channel = await uow._one(
                         "SELECT channel FROM messages WHERE id = ?", (outcome.message_id,)
                     )
-                    await uow.opt_out(outcome.opted_out_member, channel[0], now)
+                    await uow.opt_out(outcome.opted_out_member, channel[0], now, by_provider=True)
                     await uow.audit(
                         AuditEntry("provider", "opted_out", f"member:{outcome.opted_out_member}",
                                    channel[0], {"reason": outcome.error or ""}),

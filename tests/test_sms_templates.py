@@ -132,6 +132,8 @@ LONGER_ON_PURPOSE = {"crisis_lead"}
 # Shown only on chat channels (Slack's /pool status, Telegram), never sent as a text.
 CHAT_ONLY = {
     "link_refused",
+    "desk_inbox",
+    "already_linked",
     "linked",
     "unlinked",
     "help_unlinked",

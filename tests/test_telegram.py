@@ -85,12 +85,12 @@ class Telegram:
 
 
 @contextlib.asynccontextmanager
-async def open_telegram(folder: Path) -> AsyncIterator[Telegram]:
+async def open_telegram(folder: Path, **env: str) -> AsyncIterator[Telegram]:
     with respx.mock(assert_all_called=False) as router:
         fake = FakeTelegram(router)
-        pool = await Harness.open(folder, **TELEGRAM_ENV)
+        pool = await Harness.open(folder, **TELEGRAM_ENV, **env)
         await pool.practice(name="St Mary’s Surgery", address="1 Church Lane, Northside NS2 4CD")
-        settings = load_settings({"POOL_DATABASE": str(pool.database), **TELEGRAM_ENV})
+        settings = load_settings({"POOL_DATABASE": str(pool.database), **TELEGRAM_ENV, **env})
         app = build_app(pool.pool, "token", settings=settings)
         try:
             async with httpx.AsyncClient(
@@ -340,3 +340,106 @@ def test_the_bot_token_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) 
     )
     assert _Redact([TELEGRAM_TOKEN]).filter(record)
     assert TELEGRAM_TOKEN not in record.getMessage() and "/bot<redacted>/sendMessage" in record.getMessage()
+
+
+# -- found in review -------------------------------------------------------------------------------
+
+
+async def test_a_gp_who_unblocks_the_bot_and_books_hears_about_it(tg: Telegram) -> None:
+    zoe = await linked_gp(tg, ZOE_CHAT)
+    first = await tg.pool.post(urgent=True)
+    offer = tg.fake.last_to(ZOE_CHAT)
+    tg.fake.script["sendMessage"] = [
+        (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})
+    ]
+    await tg.pool.post(start=first.starts_at + timedelta(days=1), urgent=True)
+    assert "telegram" in (await tg.pool.pool.store.reader().member(zoe.id)).opted_out
+
+    await tg.deliver(tg.press(ZOE_CHAT, offer, "Accept"))  # unblocked, she taps the older offer
+
+    assert (await tg.pool.view(first)).booked.id == zoe.id
+    assert tg.fake.edits_of(ZOE_CHAT, offer["message_id"])[-1]["text"].startswith("Booked:")
+    assert "telegram" not in (await tg.pool.pool.store.reader().member(zoe.id)).opted_out
+
+
+async def test_a_stop_typed_by_the_gp_is_not_undone_by_their_next_message(tg: Telegram) -> None:
+    zoe = await linked_gp(tg, ZOE_CHAT)
+    await tg.say(ZOE_CHAT, "STOP")
+    await tg.say(ZOE_CHAT, "thanks")
+    assert "telegram" in (await tg.pool.pool.store.reader().member(zoe.id)).opted_out
+
+
+async def test_linking_in_a_pool_with_no_texts_brings_the_open_sessions(tmp_path: Path) -> None:
+    async with open_telegram(tmp_path, POOL_SANDBOX="off") as tg:
+        session = await tg.pool.post(urgent=True)  # posted before anyone could be reached
+        zoe = await tg.pool.gp("Dr Zoë", preferred_channel="telegram")
+        await tg.link(zoe, ZOE_CHAT)
+        assert tg.fake.last_to(ZOE_CHAT)["params"]["text"].startswith("URGENT")
+        assert zoe.id in {m.id for _, m in (await tg.pool.view(session)).offers}
+
+
+async def test_a_button_in_a_chat_that_is_no_longer_linked_says_so(tg: Telegram) -> None:
+    await linked_gp(tg, ZOE_CHAT)
+    session = await tg.pool.post(urgent=True)
+    offer = tg.fake.last_to(ZOE_CHAT)
+    await tg.say(ZOE_CHAT, "/stop")
+    await tg.deliver(tg.press(ZOE_CHAT, offer, "Accept"))
+    assert tg.fake.called("answerCallbackQuery")[-1]["text"] == "This chat isn't linked to the pool"
+    assert (await tg.pool.view(session)).booked is None
+    assert await tg.pool.pool.store.reader().inbox("open") == []
+
+
+async def test_strangers_get_a_polite_answer_and_nothing_reaches_the_inbox(tg: Telegram) -> None:
+    for chat in (901, 902, 903):
+        await tg.say(chat, "hello, anyone there?")
+        assert "isn't linked" in tg.fake.sent_to(chat)[-1]["text"]
+    assert await tg.pool.pool.store.reader().inbox("open") == []
+
+
+async def test_a_group_that_will_not_take_our_reply_is_not_redelivered_forever(tg: Telegram) -> None:
+    tg.fake.script["sendMessage"] = [
+        (
+            403,
+            {"ok": False, "error_code": 403, "description": "Forbidden: bot was kicked from the group chat"},
+        )
+    ]
+    assert (await tg.say(-100555, "/start abc", chat_type="group")).status_code == 200
+
+
+async def test_a_redelivered_desk_command_has_one_effect(tg: Telegram) -> None:
+    sam = await tg.pool.member("Sam Coordinator", roles=("coordinator",), preferred_channel="telegram")
+    await tg.link(sam, 444)
+    session = await tg.pool.post()
+    cancel = tg.text(444, f"/cancel {session.code} Practice closed")
+    await tg.deliver(cancel)
+    await tg.deliver(cancel)
+    replies = [m["text"] for m in tg.fake.sent_to(444)]
+    assert replies[-1].startswith(f"Cancelled {session.code}") and not any(
+        "can't be cancelled" in r for r in replies
+    )
+    inbox = tg.text(444, "/inbox")
+    await tg.deliver(inbox)
+    await tg.deliver(inbox)
+    assert sum("inbox is empty" in m["text"] for m in tg.fake.sent_to(444)) == 1
+
+
+async def test_opening_your_own_link_again_says_you_are_linked(tg: Telegram) -> None:
+    zoe = await tg.pool.gp("Dr Zoë", preferred_channel="telegram")
+    link = await tg.pool.pool.engine.execute(IssueLinkCode(zoe.phone, TELEGRAM_BOT), actor="test")
+    await tg.say(ZOE_CHAT, f"/start {link.split('start=')[1]}")
+    await tg.say(ZOE_CHAT, f"/start {link.split('start=')[1]}")
+    assert tg.fake.sent_to(ZOE_CHAT)[-1]["text"].startswith("You're already linked")
+
+
+async def test_a_chat_linked_to_someone_is_not_silently_taken_by_another_code(tg: Telegram) -> None:
+    ali = await linked_gp(tg, 556, "Dr Ali")
+    zoe = await tg.pool.gp("Dr Zoë")
+    code = (await tg.pool.pool.engine.execute(IssueLinkCode(zoe.phone, TELEGRAM_BOT), actor="test")).split(
+        "start="
+    )[1]
+    await tg.say(556, f"/start {code}")
+    assert "already linked to someone else" in tg.fake.sent_to(556)[-1]["text"]
+    reader = tg.pool.pool.store.reader()
+    assert (await reader.member(ali.id)).telegram_chat_id == "556"
+    await tg.say(ZOE_CHAT, f"/start {code}")
+    assert (await reader.member(zoe.id)).telegram_chat_id == str(ZOE_CHAT), "the code was not used up"
