@@ -88,6 +88,15 @@ def policy_from(settings: Settings) -> PoolPolicy:
         live_date=settings.pool_live_date,
         setup_budget_pence=settings.pool_setup_budget_pence,
         default_rate_pence=settings.pool_default_rate_pence,
+        offer_open=timedelta(hours=settings.pool_offer_hours),
+        urgent_close=timedelta(minutes=settings.pool_urgent_close_minutes),
+        escalate_first=timedelta(hours=settings.escalate_hours[0]),
+        escalate_second=timedelta(hours=settings.escalate_hours[1]),
+        escalation_contacts=tuple(
+            to_e164(phone) for phone in (settings.pool_escalation_contacts or "").split(",") if phone.strip()
+        ),
+        quiet_start=settings.quiet_hours[0] if settings.quiet_hours else None,
+        quiet_end=settings.quiet_hours[1] if settings.quiet_hours else None,
     )
 
 

@@ -40,7 +40,8 @@ async def pool_with_gps(
         clock=clock or SystemClock(),
         rng=random.Random(1),
         channels=channels,
-        policy=PoolPolicy(pool_name="Bench Pool"),
+        # Benchmarks run on the real clock at any hour: no quiet hours holding messages back.
+        policy=PoolPolicy(pool_name="Bench Pool", quiet_start=None, quiet_end=None),
     )
     now = pool.clock.now()
     async with pool.store.unit_of_work() as uow:

@@ -174,7 +174,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "pool.db"
         fake = None
-        env = {**os.environ, "POOL_DATABASE": str(database), "POOL_ADMIN_TOKEN": TOKEN}
+        env = {
+            **os.environ,
+            "POOL_DATABASE": str(database),
+            "POOL_ADMIN_TOKEN": TOKEN,
+            "POOL_QUIET_HOURS": "off",
+        }
         if args.via == "sms":  # Twilio's API faked on localhost, at Twilio's real rate limit
             fake_port = free_port()
             fake = subprocess.Popen([sys.executable, str(ROOT / "bench" / "fake_twilio.py"), str(fake_port)])

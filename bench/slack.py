@@ -173,7 +173,8 @@ def main() -> None:
         os.environ.update(slack_env)
         pairs = asyncio.run(prepare(database, args.gps, args.sessions))
         fake = subprocess.Popen([sys.executable, str(ROOT / "bench" / "fake_slack.py"), str(fake_port)])
-        env = {**os.environ, **slack_env, "POOL_DATABASE": str(database), "POOL_ADMIN_TOKEN": TOKEN}
+        env = {**os.environ, **slack_env, "POOL_DATABASE": str(database), "POOL_ADMIN_TOKEN": TOKEN,
+               "POOL_QUIET_HOURS": "off"}  # fmt: skip
         server = subprocess.Popen(
             [sys.executable, "main.py", "serve", "--port", str(port)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -81,6 +81,7 @@ class Member:
     paused_until: date | None = None
     urgent_at_night: bool = False
     opted_out: frozenset[str] = frozenset()
+    quiet_hours: str | None = None  # their own, like '22:00-07:00' or 'off'; None: the pool's
 
     @property
     def is_gp(self) -> bool:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from bot.calendar import quiet_until, quiet_window
 from bot.clock import Clock
 from bot.domain import AuditEntry, DeliveryChange, Inbound, Member, Outbound
 from bot.policy import PoolPolicy
@@ -199,18 +200,48 @@ class Engine:
         # A message with its address already chosen needs only the opt-outs; one without needs
         # the member, to choose the channel that reaches them.
         addressed = {o.member_id for o in turn.outbound if o.member_id is not None and o.address}
-        unaddressed = {o.member_id for o in turn.outbound if o.member_id is not None and not o.address}
+        # Everyone who is not simply being answered: their channel or their quiet hours count.
+        wanted = {o.member_id for o in turn.outbound if o.member_id is not None and not _answers(turn, o)}
         # Read afresh: the turn may have changed them (an opt-in, a new channel).
-        people = await turn.uow.members(unaddressed) if unaddressed else {}
+        people = await turn.uow.members(wanted) if wanted else {}
         opted_out = await turn.uow.opted_out(addressed) if addressed else set()
         rows: list[QueuedMessage] = []
         for out in turn.outbound:
             person = people.get(out.member_id) if out.member_id is not None else None
+            if person is not None and not _answers(turn, out):
+                out = self._after_quiet_hours(out, person, turn.now)
             row = _route(out, person, opted_out, self.channels_on)
             if row is not None:
                 rows.append(row)
         await turn.uow.enqueue(rows, turn.now)
 
+    def _after_quiet_hours(self, out: Outbound, person: Member, now: datetime) -> Outbound:
+        """Nothing routine goes inside the person's quiet hours: it waits for their end (the
+        outbox sends in order). Urgent offers go at once to those who said NIGHTS ON."""
+        if out.kind in _NEVER_HELD or (out.urgent and person.urgent_at_night):
+            return out
+        start, end = self.policy.quiet_start, self.policy.quiet_end
+        if person.quiet_hours:
+            start, end = quiet_window(person.quiet_hours)
+        moment = max(now, out.not_before) if out.not_before else now
+        until = quiet_until(moment, start, end)
+        return out if until is None else replace(out, not_before=until)
+
+
+def _answers(turn: Turn, out: Outbound) -> bool:
+    """The message answers what the person has just said, on the channel they said it on:
+    they are awake, so it goes now."""
+    inbound = turn.inbound
+    return (
+        inbound is not None
+        and out.member_id == (turn.member.id if turn.member else None)
+        and out.channel == inbound.channel
+        and out.address == inbound.address
+    )
+
+
+# Never held for quiet hours: crisis help, and the wellbeing lead hearing about it.
+_NEVER_HELD = frozenset({"crisis", "crisis_lead"})
 
 # Replies that go even on a channel the person opted out of: the confirmation of the opt-out
 # itself, and crisis signposting (a person in crisis who once said STOP still gets help).

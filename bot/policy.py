@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,3 +17,14 @@ class PoolPolicy:
     live_date: date | None = None  # when the pool went live (default: its first session)
     setup_budget_pence: int = 12_000_000  # up to £120k a system, for running the pool
     default_rate_pence: int = 32_000  # what a new session's form starts with
+    offer_open: timedelta = timedelta(hours=2)  # a routine offer stays open this long
+    urgent_close: timedelta = timedelta(minutes=30)  # urgent offers close this long before the start
+    # The escalation plan, frozen when a session is posted: still open this long before the
+    # start, the poster is alerted (one tap to offer it to everyone); closer still, the next
+    # named coordinator.
+    escalate_first: timedelta = timedelta(hours=24)
+    escalate_second: timedelta = timedelta(hours=4)
+    escalation_contacts: tuple[str, ...] = ()  # coordinators' phones, in order (default: all)
+    # Nothing routine is sent inside quiet hours (London time); it waits for their end.
+    quiet_start: time | None = time(21, 0)  # None: no quiet hours
+    quiet_end: time | None = time(7, 30)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.calendar import quiet_window
 
 
 class ConfigError(Exception):
@@ -59,12 +61,53 @@ class Settings(BaseSettings):
     # Slack messages a second overall (Slack allows about one a second in each conversation,
     # with a workspace-wide limit it does not publish; 429s are waited out either way).
     pool_slack_per_second: float = Field(default=10.0, gt=0, le=1000)
+    # Offers: a routine offer stays open this many hours; urgent offers close this many
+    # minutes before the start.
+    pool_offer_hours: float = Field(default=2.0, gt=0, le=24 * 7)
+    pool_urgent_close_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # Escalation: still unfilled this many hours before the start, the poster is alerted; at
+    # the second, the next named coordinator (POOL_ESCALATION_CONTACTS, phones in order;
+    # default every coordinator).
+    pool_escalate_hours: str = "24,4"
+    pool_escalation_contacts: str | None = None
+    # Quiet hours, London time: nothing routine is sent inside them.
+    pool_quiet_hours: str = "21:00-07:30"
     # The rate a new session's form starts with (whole session, pence).
     pool_default_rate_pence: int = Field(default=32_000, ge=0)
 
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_api_base: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.telegram.org"))
+
+    @field_validator("pool_escalate_hours")
+    @classmethod
+    def _two_steps(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(",")]
+        try:
+            first, second = (float(p) for p in parts)
+        except ValueError:
+            raise ValueError("give two numbers of hours before the start, like 24,4") from None
+        if not first > second > 0:
+            raise ValueError("the first step comes before the second: like 24,4") from None
+        return value
+
+    @field_validator("pool_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if value.strip().lower() != "off":
+            quiet_window(value)
+        return value
+
+    @property
+    def escalate_hours(self) -> tuple[float, float]:
+        first, second = (float(p) for p in self.pool_escalate_hours.split(","))
+        return first, second
+
+    @property
+    def quiet_hours(self) -> tuple[time, time] | None:
+        if self.pool_quiet_hours.strip().lower() == "off":
+            return None
+        return quiet_window(self.pool_quiet_hours)
 
     @field_validator("*", mode="before")
     @classmethod

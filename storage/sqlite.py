@@ -65,7 +65,8 @@ _MEMBER_COLUMNS = """
     m.preferred_channel, m.slack_user_id, m.telegram_chat_id, m.localities, m.practices,
     m.days, m.max_sessions_per_week, m.contracted_sessions_per_week, m.paused_until,
     m.urgent_at_night,
-    (SELECT group_concat(o.channel, ';') FROM opt_outs o WHERE o.member_id = m.id) AS opted_out
+    (SELECT group_concat(o.channel, ';') FROM opt_outs o WHERE o.member_id = m.id) AS opted_out,
+    m.quiet_hours
 """
 _SESSION_COLUMNS = """
     s.id, s.code, s.practice, s.starts_at, s.ends_at, s.rate_pence, s.urgent, s.notes,
@@ -91,7 +92,7 @@ def _join(parts: Iterable[str]) -> str:
 
 
 def _member(row: Sequence[Any], offset: int = 0) -> Member:
-    r = row[offset : offset + 18]
+    r = row[offset : offset + 19]
     return Member(
         id=r[0],
         name=r[1],
@@ -111,10 +112,11 @@ def _member(row: Sequence[Any], offset: int = 0) -> Member:
         paused_until=date_from_db(r[15]),
         urgent_at_night=bool(r[16]),
         opted_out=frozenset(_split(r[17])),
+        quiet_hours=r[18],
     )
 
 
-_MEMBER_WIDTH = 18
+_MEMBER_WIDTH = 19
 
 
 def _session(row: Sequence[Any], offset: int = 0) -> Session:
@@ -819,6 +821,7 @@ class SqliteUnitOfWork(SqliteQueries):
             "max_sessions_per_week",
             "contracted_sessions_per_week",
             "urgent_at_night",
+            "quiet_hours",
         }
     )
 

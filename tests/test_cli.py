@@ -19,6 +19,8 @@ def run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProc
         k: v for k, v in os.environ.items() if not k.startswith(("POOL_", "TWILIO_", "SLACK_", "TELEGRAM_"))
     }
     env["POOL_DATABASE"] = str(tmp_path / "pool.db")
+    # These run on the real clock: quiet hours would hold offers depending on the time of day.
+    env["POOL_QUIET_HOURS"] = "off"
     return subprocess.run(
         [sys.executable, "main.py", *args],
         cwd=ROOT,
