@@ -104,6 +104,7 @@ ARGUMENT_KEYWORDS = {
     "areas": "AREAS",
     "nights": "NIGHTS",
     "channel": "CHANNEL",
+    "quiet": "QUIET",
 }
 SESSION_CODE = re.compile(r"^[bcdfghjklmnpqrstvwxz]{4}$")  # as flows/offers.py makes them
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from bot.calendar import quiet_window
 from bot.dates import day_name
 from bot.engine import Turn
 from bot.reach import reach
@@ -74,6 +75,26 @@ async def nights(turn: Turn, argument: str) -> None:
     on = value in ("on", "yes")
     await turn.uow.update_member(member.id, urgent_at_night=on)
     await _confirm(turn, "nights", on=on)
+
+
+async def quiet(turn: Turn, argument: str) -> None:
+    """QUIET 22:00-07:00, QUIET OFF, or QUIET POOL for the pool's own hours."""
+    member = turn.member
+    assert member is not None
+    value = argument.strip().lower().replace(" to ", "-").replace(" ", "")
+    if value in ("pool", "default", "normal"):
+        hours = None
+    elif value in ("off", "none", "no"):
+        hours = "off"
+    else:
+        try:
+            start, end = quiet_window(value)
+        except ValueError:
+            turn.reply(render("setting_how", setting="quiet"), kind="setting_how")
+            return
+        hours = f"{start:%H:%M}-{end:%H:%M}"
+    await turn.uow.update_member(member.id, quiet_hours=hours)
+    await _confirm(turn, "quiet", hours=hours, pool=turn.policy)
 
 
 async def channel(turn: Turn, argument: str) -> None:

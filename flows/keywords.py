@@ -66,6 +66,8 @@ async def handle(turn: Turn, keyword: Keyword) -> bool:
             await gp_settings.nights(turn, keyword.argument)
         case "CHANNEL":
             await gp_settings.channel(turn, keyword.argument)
+        case "QUIET":
+            await gp_settings.quiet(turn, keyword.argument)
         case "URGENT":
             await urgent(turn, keyword.argument)
         case _:
