@@ -309,6 +309,7 @@ class UnitOfWork(Reader, Protocol):
     async def answer_offer(self, offer_id: int, state: str, answer: str | None, now: datetime) -> bool:
         """Close an open offer; False when it was no longer open."""
 
+    async def expire_offers(self, session_id: int, round_: int, wave: int | None, now: datetime) -> int: ...
     async def withdraw_open_offers(
         self, session_id: int, now: datetime
     ) -> list[tuple[Offer, str | None]]: ...

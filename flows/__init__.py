@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.engine import Engine
-from flows import delivery, desk, desk_chat, keywords, linking, offers, overview, report
+from flows import delivery, desk, desk_chat, escalation, keywords, linking, offers, overview, report
 
 
 def register(engine: Engine) -> None:
@@ -11,6 +11,7 @@ def register(engine: Engine) -> None:
     offers.register(engine)
     keywords.register(engine)
     desk.register(engine)
+    escalation.register(engine)
     desk_chat.register(engine)
     report.register(engine)
     delivery.register(engine)

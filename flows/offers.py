@@ -9,7 +9,7 @@ everyone told. A later acceptor hears, kindly, that it has gone.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.commands import PostSession
 from bot.domain import (
@@ -28,17 +28,13 @@ from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
-from flows import eligibility, messages, roles
+from flows import eligibility, escalation, messages, roles
 from flows.messages import render
 
 CHAT_CHANNELS = ("slack", "telegram")
 WAVE_TIMER = "offer_wave"
 START_TIMER = "session_start"
-NEARING_TIMER = "session_nearing"
-# The poster hears a day before the start if the session is still open (or, for a session
-# posted later than that, halfway to its start, if that leaves at least half an hour).
-NEARING_NOTICE = timedelta(hours=24)
-NEARING_MINIMUM = timedelta(minutes=30)
+EXPIRY_TIMER = "offer_expiry"
 SESSION_CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels: codes never spell words
 MAX_SESSION_HOURS = 14
 MAX_RATE_PENCE = 10_000_000  # £100,000 for a session: anything above is a typing slip
@@ -54,7 +50,7 @@ def register(engine: Engine) -> None:
     engine.on_command(PostSession, post_session)
     engine.on_timer(WAVE_TIMER, on_wave_timer)
     engine.on_timer(START_TIMER, on_session_start)
-    engine.on_timer(NEARING_TIMER, on_session_nearing)
+    engine.on_timer(EXPIRY_TIMER, on_offers_expiry)
 
 
 # -- posting and waves ------------------------------------------------------------------------
@@ -92,9 +88,7 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
     )
     await turn.audit("session_posted", f"session:{session.id}", command.via, urgent=session.urgent)
     await turn.uow.add_timer(START_TIMER, str(session.id), session.starts_at, {}, turn.now)
-    nearing = nearing_alert_at(session, turn.now)
-    if nearing is not None:
-        await turn.uow.add_timer(NEARING_TIMER, str(session.id), nearing, {}, turn.now)
+    await escalation.plan(turn, session, poster)
     offered = await send_wave(turn, session, practice, wave=1)
     address = poster.address_on(command.via) if poster else None
     if address and command.via in CHAT_CHANNELS:
@@ -112,40 +106,16 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
     return session
 
 
-def nearing_alert_at(session: Session, now: datetime) -> datetime | None:
-    ahead = session.starts_at - now
-    if ahead > NEARING_NOTICE + NEARING_MINIMUM:
-        return session.starts_at - NEARING_NOTICE
-    if ahead / 2 >= NEARING_MINIMUM:
-        return now + ahead / 2
-    return None
-
-
-async def on_session_nearing(turn: Turn, timer: TimerRow) -> None:
-    """Still open as the start nears: the poster (and the practice) hear, with one tap to
-    offer it to everyone eligible."""
+async def on_offers_expiry(turn: Turn, timer: TimerRow) -> None:
+    """A wave's offers close after their time (urgent ones shortly before the start): nobody is
+    told anything new, but they no longer book; the next wave may go."""
     session = await turn.uow.session(int(timer.subject))
-    if session is None or session.status != SessionStatus.OPEN or session.starts_at <= turn.now:
+    if session is None or session.status != SessionStatus.OPEN or session.round != timer.payload.get("round"):
         return
-    practice = await turn.uow.practice(session.practice)
-    assert practice is not None
-    waiting = sum(
-        1
-        for o in await turn.uow.offers_for_session(session.id)
-        if o.state == OfferState.OPEN and o.round == session.round
-    )
-    text = render("poster_still_open", session=session, practice=practice, waiting=waiting)
-    choices = () if session.urgent else (Choice("Offer to everyone", f"URGENT {session.code}"),)
-    for member_id in await _practice_and_poster(turn, session):
-        turn.say(
-            Outbound(
-                text=text,
-                member_id=member_id,
-                choices=choices,
-                kind="poster_update",
-                topic=f"session:{session.id}",
-            )
-        )
+    expired = await turn.uow.expire_offers(session.id, session.round, timer.payload.get("wave"), turn.now)
+    if expired:
+        await turn.audit("offers_expired", f"session:{session.id}", None, count=expired)
+        await after_offers_closed(turn, [session.id])
 
 
 async def _new_session_code(turn: Turn) -> str:
@@ -197,6 +167,17 @@ async def _offer_to(
         code = new_offer_code(turn, taken.get(member.id, set()))
         rows.append((member.id, code, found[0] if found else None))
     offers = await turn.uow.add_offers(session, wave, rows, turn.now)
+    closes = (
+        session.starts_at - turn.policy.urgent_close if session.urgent else turn.now + turn.policy.offer_open
+    )
+    if closes < session.starts_at:
+        await turn.uow.add_timer(
+            EXPIRY_TIMER,
+            str(session.id),
+            max(closes, turn.now),
+            {"round": session.round, "wave": wave},
+            turn.now,
+        )
     text = render("offer", session=session, practice=practice)
     details = session_details(session, practice)
     for offer in offers:
@@ -312,16 +293,7 @@ async def _open_offers_in_round(turn: Turn, session: Session) -> list[Offer]:
 async def tell_practice(turn: Turn, session: Session, text: str) -> None:
     """The practice's managers hear, and so does the poster (or the coordinators), once each,
     whoever posted it. The member whose own action this is hears in their reply instead."""
-    await _tell(turn, session, text, await _practice_and_poster(turn, session))
-
-
-async def _practice_and_poster(turn: Turn, session: Session) -> list[int]:
-    managers = [m.id for m in await turn.uow.members_with_role(f"practice:{session.practice}")]
-    if session.posted_by is not None:
-        others = [session.posted_by]
-    else:
-        others = [m.id for m in await turn.uow.members_with_role("coordinator")]
-    return list(dict.fromkeys([*managers, *others]))
+    await _tell(turn, session, text, await escalation.practice_and_poster(turn, session))
 
 
 async def _tell(turn: Turn, session: Session, text: str, recipients: Sequence[int]) -> None:

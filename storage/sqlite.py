@@ -1103,6 +1103,15 @@ class SqliteUnitOfWork(SqliteQueries):
         )
         return [_offer(row) for row in rows]
 
+    async def expire_offers(self, session_id: int, round_: int, wave: int | None, now: datetime) -> int:
+        """Close a wave's (or, with None, a round's) open offers as expired; how many."""
+        cursor = await self._run(
+            "UPDATE offers SET state = 'expired', answered_at = ? WHERE session_id = ? AND round = ? "
+            "AND state = 'open' AND (? IS NULL OR wave = ?)",
+            (to_db(now), session_id, round_, wave, wave),
+        )
+        return cursor.rowcount
+
     async def withdraw_open_offers(self, session_id: int, now: datetime) -> list[tuple[Offer, str | None]]:
         """Close a session's open offers; each with the address its holder has on its channel."""
         rows = await self._all(

@@ -74,6 +74,7 @@ SAMPLES: dict[str, dict] = {
         "pool_name": "Riverside & Hillview GP Pool",
     },
     "poster_still_open": {**COMMON, "waiting": 1000},
+    "escalation_alert": {**COMMON, "waiting": 1000, "offered": 1000, "poster": GP},
     "cannot_book": {**COMMON, "reason": "checks", "cap": 14, "paused_until": date(2026, 12, 20)},
     "clarify": {"offers": MANY, "reason": "several"},
     "crisis": {
@@ -145,6 +146,7 @@ CHAT_ONLY = {
     "desk_help",
 }
 CHOICES = {
+    "escalation_alert": (Choice("Offer to everyone", "URGENT BCDF"),),
     "offer": answer_choices("4821"),
     "poster_still_open": (Choice("Offer to everyone", "URGENT BCDF"),),
 }  # (clarify has buttons only with one offer: see below)
