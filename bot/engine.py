@@ -221,6 +221,8 @@ class Engine:
         if out.kind in _NEVER_HELD or (out.urgent and person.urgent_at_night):
             return out
         start, end = self.policy.quiet_start, self.policy.quiet_end
+        if person.quiet_hours == "off":
+            return out
         if person.quiet_hours:
             start, end = quiet_window(person.quiet_hours)
         moment = max(now, out.not_before) if out.not_before else now
@@ -240,8 +242,9 @@ def _answers(turn: Turn, out: Outbound) -> bool:
     )
 
 
-# Never held for quiet hours: crisis help, and the wellbeing lead hearing about it.
-_NEVER_HELD = frozenset({"crisis", "crisis_lead"})
+# Never held for quiet hours: crisis help, the wellbeing lead hearing about it, and an
+# escalation (the on-call model: a session about to go uncovered is not routine).
+_NEVER_HELD = frozenset({"crisis", "crisis_lead", "escalation"})
 
 # Replies that go even on a channel the person opted out of: the confirmation of the opt-out
 # itself, and crisis signposting (a person in crisis who once said STOP still gets help).

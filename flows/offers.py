@@ -115,7 +115,7 @@ async def on_offers_expiry(turn: Turn, timer: TimerRow) -> None:
     expired = await turn.uow.expire_offers(session.id, session.round, timer.payload.get("wave"), turn.now)
     if expired:
         await turn.audit("offers_expired", f"session:{session.id}", None, count=expired)
-        await after_offers_closed(turn, [session.id])
+        await after_offers_closed(turn, [session.id], expired=True)
 
 
 async def _new_session_code(turn: Turn) -> str:
@@ -132,7 +132,9 @@ def new_offer_code(turn: Turn, taken: set[str]) -> str:
             return code
 
 
-async def send_wave(turn: Turn, session: Session, practice: Practice, wave: int) -> int:
+async def send_wave(
+    turn: Turn, session: Session, practice: Practice, wave: int, announce_empty: bool = True
+) -> int:
     """Offer the session to the next wave (urgent: everyone eligible at once); how many."""
     if session.starts_at <= turn.now:
         return 0  # too late to offer; the start timer closes it
@@ -150,7 +152,7 @@ async def send_wave(turn: Turn, session: Session, practice: Practice, wave: int)
         )
     elif not chosen and wave == 1:
         await tell_practice(turn, session, render("poster_nobody", session=session, practice=practice))
-    elif not chosen and not await _open_offers_in_round(turn, session):
+    elif not chosen and announce_empty and not await _open_offers_in_round(turn, session):
         await tell_practice(turn, session, render("poster_all_declined", session=session, practice=practice))
     return len(chosen)
 
@@ -218,9 +220,10 @@ async def offer_open_sessions_to(
     return count
 
 
-async def after_offers_closed(turn: Turn, session_ids: Iterable[int]) -> None:
-    """Offers were declined or withdrawn: a session nobody holds any more need not wait for
-    its next wave's timer."""
+async def after_offers_closed(turn: Turn, session_ids: Iterable[int], expired: bool = False) -> None:
+    """Offers were declined, withdrawn or ``expired``: a session nobody holds any more need not
+    wait for its next wave's timer. (After an expiry nobody is told that everyone declined:
+    they did not; the escalation plan alerts the poster.)"""
     for session_id in sorted(set(session_ids)):
         session = await turn.uow.session(session_id)
         if session is None or session.status != SessionStatus.OPEN or session.starts_at <= turn.now:
@@ -231,7 +234,7 @@ async def after_offers_closed(turn: Turn, session_ids: Iterable[int]) -> None:
         assert practice is not None
         await turn.uow.cancel_timers(WAVE_TIMER, str(session.id))
         waves = [o.wave for o in await turn.uow.offers_for_session(session.id) if o.round == session.round]
-        await send_wave(turn, session, practice, wave=max(waves, default=0) + 1)
+        await send_wave(turn, session, practice, wave=max(waves, default=0) + 1, announce_empty=not expired)
 
 
 async def on_session_start(turn: Turn, timer: TimerRow) -> None:
