@@ -183,6 +183,19 @@ class Question:
 
 
 @dataclass(frozen=True, slots=True)
+class Prompt:
+    """A question put to a member that is not an offer ("did the session go ahead?")."""
+
+    id: int
+    kind: str
+    member_id: int
+    ref_id: int
+    code: str
+    state: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Choice:
     """A possible answer: a button on chat channels, a reply word on SMS."""
 

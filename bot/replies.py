@@ -155,7 +155,21 @@ class NotUnderstood:
     pass
 
 
-Parsed = Keyword | Answer | Unclear | Acknowledgement | NotUnderstood
+@dataclass(frozen=True, slots=True)
+class Hours:
+    """Hours worked, as a GP types them: '4', '4.5 hrs', '4h30', '4 hours 30 mins', '4:30'."""
+
+    hours: float
+    code: str | None = None
+
+
+Parsed = Keyword | Answer | Unclear | Acknowledgement | NotUnderstood | Hours
+
+# 1 or 2 digits of hours (4-digit numbers are codes), then perhaps minutes.
+HOURS = re.compile(
+    r"^(?:i\s+(?:did|worked)\s+)?(?P<h>\d{1,2}(?:\.\d{1,2})?)\s*(?:h|hr|hrs|hour|hours)?"
+    r"(?:\s*(?:and\s*)?(?::|\s)?\s*(?P<m>\d{1,2})\s*(?:m|min|mins|minutes)?)?$"
+)
 
 
 def normalise(text: str) -> str:
@@ -182,6 +196,9 @@ def parse(text: str) -> Parsed:
     if len(codes) > 1:
         return Unclear(None, "several_codes")
     code = codes[0] if codes else None
+    hours = _hours(" ".join(without_codes.split()))
+    if hours is not None:
+        return Hours(hours, code)
     has_other_digits = bool(OTHER_NUMBER.search(without_codes))
 
     if stripped in THUMBS or stripped in {"ok", "okay", "k", "kk"}:
@@ -208,6 +225,16 @@ def parse(text: str) -> Parsed:
     if code and not phrase:
         return Unclear(code, "code_only")
     return NotUnderstood()
+
+
+def _hours(text: str) -> float | None:
+    match = HOURS.match(text)
+    if match is None:
+        return None
+    minutes = int(match["m"]) if match["m"] else 0
+    if minutes >= 60 or (minutes and "." in match["h"]):
+        return None
+    return round(float(match["h"]) + minutes / 60, 2)
 
 
 def _keyword(stripped: str) -> Keyword | None:

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from bot.engine import Engine
-from flows import delivery, desk, desk_chat, escalation, keywords, linking, offers, overview, report
+from flows import (
+    delivery,
+    desk,
+    desk_chat,
+    escalation,
+    keywords,
+    linking,
+    offers,
+    overview,
+    reminders,
+    report,
+)
 
 
 def register(engine: Engine) -> None:
@@ -17,3 +28,4 @@ def register(engine: Engine) -> None:
     delivery.register(engine)
     linking.register(engine)
     overview.register(engine)
+    reminders.register(engine)

@@ -13,14 +13,16 @@ from bot import replies
 from bot.domain import Question
 from bot.engine import Turn
 from bot.router import Ambiguous, Matched, NoOpenQuestion, route
-from flows import desk_chat, inbox, keywords, linking, offers
+from flows import desk_chat, inbox, keywords, linking, offers, reminders
 from flows.messages import render
 from flows.safety import SafetyScreen
 
 Answerer = Callable[[Turn, Question, str], Awaitable[None]]
 
 # Which kinds of open question take a yes or a no, and who answers them.
-ANSWERERS: dict[str, Answerer] = {"offer": offers.answer}
+ANSWERERS: dict[str, Answerer] = {"offer": offers.answer, "hours": reminders.answer}
+# Which kinds of open question take a number of hours.
+HOURS_TAKERS = frozenset({"hours"})
 # Chat apps: a message there proves the bot can reach the person (unlike SMS, whose opt-in is
 # the carrier's START).
 CHAT_APPS = ("telegram", "slack")
@@ -80,6 +82,8 @@ class PoolConversation:
                     await inbox.not_understood(turn)
             case replies.Answer(value, code):
                 await self.answer(turn, value, code)
+            case replies.Hours(hours, code):
+                await self.hours(turn, hours, code)
             case replies.Unclear(code, reason):
                 await self.unclear(turn, code, reason)
             case replies.Acknowledgement():
@@ -94,8 +98,14 @@ class PoolConversation:
         match found:
             case Matched(question):
                 await ANSWERERS[question.kind](turn, question, value)
+            case Ambiguous(questions) if any(q.kind != "offer" for q in questions):
+                await clarify_which(turn, questions, value)
             case Ambiguous():
                 await offers.clarify(turn, "several")
+            case NoOpenQuestion(None) if value == "yes" and await _only_hours_open(turn):
+                # "Yes" to "did it go ahead?": the hours are what is needed.
+                [question] = [q for q in await turn.uow.open_questions(turn.member.id) if q.kind == "hours"]
+                await reminders.answer(turn, question, "yes")
             case NoOpenQuestion(None):
                 recent = await turn.uow.latest_answered_offer(
                     turn.member.id, turn.now - offers.LATE_ANSWER_WINDOW
@@ -111,6 +121,17 @@ class PoolConversation:
                 else:
                     turn.reply(render("unknown_code", code=given), kind="unknown_code")
 
+    async def hours(self, turn: Turn, hours: float, code: str | None) -> None:
+        assert turn.member is not None
+        questions = await turn.uow.open_questions(turn.member.id, code)
+        match route(questions, code, accepts=lambda q: q.kind in HOURS_TAKERS):
+            case Matched(question):
+                await reminders.answer_hours(turn, question, hours)
+            case Ambiguous(several):
+                await clarify_which(turn, several, f"{hours:g}")
+            case _:
+                await inbox.not_understood(turn)
+
     async def unclear(self, turn: Turn, code: str | None, reason: str) -> None:
         assert turn.member is not None
         only = [code] if code else None
@@ -120,3 +141,25 @@ class PoolConversation:
             await turn.audit("acknowledged", f"member:{turn.member.id}")
             return
         await inbox.not_understood(turn)
+
+
+async def _only_hours_open(turn: Turn) -> bool:
+    assert turn.member is not None
+    kinds = [q.kind for q in await turn.uow.open_questions(turn.member.id)]
+    return kinds.count("hours") == 1 and "offer" not in kinds
+
+
+async def clarify_which(turn: Turn, questions: tuple[Question, ...], said: str) -> None:
+    """Several open questions could take this answer: list them with their codes, change
+    nothing."""
+    described = []
+    for question in questions:
+        if question.kind == "offer":
+            offer = await turn.uow.offer(question.ref_id)
+            session = await turn.uow.session(offer.session_id) if offer else None
+        else:
+            prompt = await turn.uow.prompt(question.ref_id)
+            session = await turn.uow.session(prompt.ref_id) if prompt else None
+        practice = await turn.uow.practice(session.practice) if session else None
+        described.append((question, session, practice))
+    turn.reply(render("clarify_which", described=described, said=said.upper()), kind="clarify")

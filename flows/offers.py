@@ -28,7 +28,7 @@ from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
-from flows import eligibility, escalation, messages, roles
+from flows import eligibility, escalation, messages, reminders, roles
 from flows.messages import render
 
 CHAT_CHANNELS = ("slack", "telegram")
@@ -419,6 +419,7 @@ async def book(
         via=via,
         now=turn.now,
     )
+    await reminders.schedule(turn, session, booking)
     await uow.cancel_timers(WAVE_TIMER, str(session.id))
     await withdraw_others(turn, session, practice, "filled_elsewhere")
     await tell_practice(

@@ -44,6 +44,7 @@ from bot.domain import (
     Offer,
     OfferState,
     Practice,
+    Prompt,
     Question,
     Session,
     SessionStatus,
@@ -379,18 +380,23 @@ class SqliteQueries:
         return _offer(row) if row else None
 
     async def open_questions(self, member_id: int, code: str | None = None) -> list[Question]:
-        """The member's open questions, oldest first; only the one with ``code`` when given."""
-        if code is None:
-            rows = await self._all(
-                "SELECT code, id FROM offers WHERE member_id = ? AND state = 'open' ORDER BY id",
-                (member_id,),
-            )
-        else:
-            rows = await self._all(
-                "SELECT code, id FROM offers WHERE member_id = ? AND state = 'open' AND code = ?",
-                (member_id, code),
-            )
-        return [Question("offer", code, ref, member_id) for code, ref in rows]
+        """The member's open questions (offers, then prompts such as "did it go ahead?"),
+        oldest first; only the one with ``code`` when given."""
+        rows = await self._all(
+            "SELECT 'offer', code, id FROM offers WHERE member_id = ? AND state = 'open' "
+            "AND (? IS NULL OR code = ?) "
+            "UNION ALL SELECT kind, code, id FROM prompts WHERE member_id = ? AND state = 'open' "
+            "AND (? IS NULL OR code = ?) ORDER BY 1 DESC, 3",
+            (member_id, code, code, member_id, code, code),
+        )
+        return [Question(kind, found, ref, member_id) for kind, found, ref in rows]
+
+    async def prompt(self, prompt_id: int) -> Prompt | None:
+        row = await self._one(
+            "SELECT id, kind, member_id, ref_id, code, state, created_at FROM prompts WHERE id = ?",
+            (prompt_id,),
+        )
+        return Prompt(row[0], row[1], row[2], row[3], row[4], row[5], from_db(row[6])) if row else None
 
     async def open_offers(self, member_id: int) -> list[tuple[Offer, Session, Practice]]:
         rows = await self._all(
@@ -437,7 +443,8 @@ class SqliteQueries:
         rows = await self._all_in(
             "SELECT member_id, code FROM offers WHERE member_id IN ({ids}) "
             f"AND (state = 'open' OR sent_at >= '{to_db(since)}') "
-            "UNION SELECT member_id, code FROM bookings WHERE state = 'booked' AND member_id IN ({ids})",
+            "UNION SELECT member_id, code FROM bookings WHERE state = 'booked' AND member_id IN ({ids}) "
+            "UNION SELECT member_id, code FROM prompts WHERE state = 'open' AND member_id IN ({ids})",
             member_ids,
         )
         for member_id, code in rows:
@@ -835,6 +842,21 @@ class SqliteUnitOfWork(SqliteQueries):
             "UPDATE members SET slack_user_id = ? WHERE id = ? AND slack_user_id IS NULL "
             "AND NOT EXISTS (SELECT 1 FROM members o WHERE o.slack_user_id = ?)",
             (user_id, member_id, user_id),
+        )
+        return cursor.rowcount == 1
+
+    async def add_prompt(self, kind: str, member_id: int, ref_id: int, code: str, now: datetime) -> int:
+        cursor = await self._run(
+            "INSERT INTO prompts (kind, member_id, ref_id, code, created_at) VALUES (?, ?, ?, ?, ?)",
+            (kind, member_id, ref_id, code, to_db(now)),
+        )
+        return int(cursor.lastrowid)
+
+    async def close_prompt(self, prompt_id: int, state: str, now: datetime) -> bool:
+        """Answer or close an open prompt; False when it was no longer open."""
+        cursor = await self._run(
+            "UPDATE prompts SET state = ?, answered_at = ? WHERE id = ? AND state = 'open'",
+            (state, to_db(now), prompt_id),
         )
         return cursor.rowcount == 1
 

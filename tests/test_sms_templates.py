@@ -18,6 +18,7 @@ from bot.domain import (
     Offer,
     OfferState,
     Practice,
+    Question,
     Session,
     SessionStatus,
 )
@@ -68,6 +69,15 @@ SAMPLES: dict[str, dict] = {
     "booking_cancelled": {**COMMON, "reason": "r" * desk.MAX_REASON},
     "bookings_list": {"bookings": [(BOOKING, SESSION, LONG)] * 12},
     "card_booking": COMMON,
+    "booking_reminder": COMMON,
+    "hours_prompt": COMMON,
+    "hours_nudge": COMMON,
+    "hours_how": {**COMMON, "longest": 6.5},
+    "hours_noted": {**COMMON, "hours": 4.5},
+    "hours_none_noted": COMMON,
+    "hours_not_delivered": COMMON,
+    "hours_handover": COMMON,
+    "clarify_which": {"described": [(Question("offer", "4821", 1, 1), SESSION, LONG)] * 4, "said": "NO"},
     "telegram_link": {
         "link": "https://t.me/GPPoolBot?start=" + "A" * 22,
         "days": 7,
@@ -146,6 +156,8 @@ CHAT_ONLY = {
     "desk_help",
 }
 CHOICES = {
+    "hours_prompt": (Choice("4.5 hours", "4.5 4821"), Choice("It didn't go ahead", "NO 4821")),
+    "hours_nudge": (Choice("4.5 hours", "4.5 4821"), Choice("It didn't go ahead", "NO 4821")),
     "escalation_alert": (Choice("Offer to everyone", "URGENT BCDF"),),
     "offer": answer_choices("4821"),
     "poster_still_open": (Choice("Offer to everyone", "URGENT BCDF"),),
