@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
+import pytest
+
 from bot.calendar import at_london, is_working_day, next_working_day, quiet_until
-from bot.clock import LONDON
+from bot.clock import LONDON, FakeClock
 from bot.domain import OfferState
 from bot.policy import PoolPolicy
 from tests.harness import Harness, at
@@ -126,3 +128,128 @@ def test_the_calendar_knows_bank_holidays_and_the_clock_changes() -> None:
     assert at_london(date(2027, 10, 31), time(18)).hour == 18
     night = at_london(date(2027, 3, 27), time(23))
     assert quiet_until(night, time(21), time(7, 30)) == at_london(date(2027, 3, 28), time(7, 30))
+
+
+# -- reminders and hours ----------------------------------------------------------------------------
+
+
+async def booked(pool: Harness, start, gp=None):
+    gp = gp or await pool.gp()
+    session = await pool.post(start=start, urgent=True)
+    await pool.send(gp, f"YES {await pool.offer_code(gp, session)}")
+    return gp, session
+
+
+async def test_the_evening_before_a_booking_the_gp_is_reminded_with_the_address(pool: Harness) -> None:
+    gp, _ = await booked(pool, at(pool.today + timedelta(days=2), 9, 0))
+    pool.clock.set(at(pool.today + timedelta(days=1), 17, 59))
+    await pool.pool.settle()
+    assert (await pool.last(gp)).kind != "reminder"
+    pool.clock.set(at(pool.today, 18, 0))
+    await pool.pool.settle()
+    reminder = await pool.last(gp)
+    assert reminder.kind == "reminder" and "1 Quay St" in reminder.body and "Park in bay 4" in reminder.body
+
+
+@pytest.mark.parametrize(
+    ("session_day", "utc_hour"),
+    [(date(2027, 3, 29), 17), (date(2027, 3, 28), 18), (date(2027, 11, 1), 18), (date(2027, 10, 31), 17)],
+)
+async def test_the_reminder_stays_at_six_in_the_evening_across_the_clock_changes(
+    tmp_path, session_day: date, utc_hour: int
+) -> None:
+    # The clocks go forward on Sunday 28 March 2027 and back on Sunday 31 October 2027.
+    pool = await Harness.open(tmp_path, clock=FakeClock(at(session_day - timedelta(days=5), 10, 0)))
+    try:
+        await pool.practice()
+        gp, _ = await booked(pool, at(session_day, 9, 0))
+        evening = at(session_day - timedelta(days=1), 18, 0)
+        pool.clock.set(evening - timedelta(minutes=1))
+        await pool.pool.settle()
+        assert "reminder" not in [m.kind for m in await pool.messages(gp)]
+        pool.clock.set(evening)
+        await pool.pool.settle()
+        [reminder] = [m for m in await pool.messages(gp) if m.kind == "reminder"]
+        assert reminder.sent_at.astimezone(LONDON).time() == time(18, 0)
+        assert reminder.sent_at.hour == utc_hour
+    finally:
+        await pool.close()
+
+
+@pytest.mark.parametrize(
+    ("typed", "hours"), [("4", 4.0), ("4.5 hrs", 4.5), ("4h30", 4.5), ("3 hours 45 mins", 3.75)]
+)
+async def test_the_hours_a_gp_types_record_the_session_delivered(
+    pool: Harness, typed: str, hours: float
+) -> None:
+    gp, session = await booked(pool, at(pool.today, 13, 0))
+    pool.clock.set(session.ends_at)
+    await pool.pool.settle()
+    prompt = await pool.last(gp)
+    assert prompt.kind == "hours_prompt" and "go ahead" in prompt.body
+    await pool.send(gp, typed)
+    assert (await pool.view(session)).session.delivered_hours == hours
+    assert (await pool.last(gp)).kind == "hours_noted"
+
+
+async def test_no_means_it_did_not_go_ahead_and_the_practice_hears(pool: Harness) -> None:
+    poster = await pool.coordinator()
+    gp = await pool.gp()
+    session = await pool.post(start=at(pool.today, 13, 0), urgent=True, posted_by=poster)
+    await pool.send(gp, f"YES {await pool.offer_code(gp, session)}")
+    pool.clock.set(session.ends_at)
+    await pool.pool.settle()
+    await pool.send(gp, "no")
+    assert (await pool.view(session)).session.delivered_hours is None
+    assert "didn't go ahead" in (await pool.last(poster)).body
+
+
+async def test_more_hours_than_the_session_could_take_are_questioned(pool: Harness) -> None:
+    gp, session = await booked(pool, at(pool.today, 13, 0))
+    pool.clock.set(session.ends_at)
+    await pool.pool.settle()
+    await pool.send(gp, "40")
+    assert (await pool.last(gp)).kind == "hours_how"
+    assert (await pool.view(session)).session.delivered_hours is None
+
+
+async def test_an_unanswered_question_gets_one_reminder_then_goes_to_the_coordinators(pool: Harness) -> None:
+    poster = await pool.coordinator()
+    gp = await pool.gp()
+    # Thursday 24 December: the next working days are Tuesday 29 and Wednesday 30 December.
+    pool.clock.set(at(date(2026, 12, 22), 9, 0))
+    session = await pool.post(start=at(date(2026, 12, 24), 9, 0), urgent=True, posted_by=poster)
+    await pool.send(gp, f"YES {await pool.offer_code(gp, session)}")
+    pool.clock.set(session.ends_at)
+    await pool.pool.settle()
+    assert (await pool.last(gp)).kind == "hours_prompt"
+    pool.clock.set(at(date(2026, 12, 29), 9, 59))
+    await pool.pool.settle()
+    assert [m.kind for m in await pool.messages(gp)].count("hours_nudge") == 0
+    pool.clock.set(at(date(2026, 12, 29), 10, 0))
+    await pool.pool.settle()
+    assert (await pool.last(gp)).kind == "hours_nudge"
+    pool.clock.set(at(date(2026, 12, 30), 10, 0))
+    await pool.pool.settle()
+    assert "Please record it" in (await pool.last(poster)).body
+    assert [m.kind for m in await pool.messages(gp)].count("hours_nudge") == 1
+    await pool.send(gp, "4")
+    assert (await pool.view(session)).session.delivered_hours is None, "the question is the coordinators' now"
+
+
+async def test_a_bare_answer_that_fits_two_open_questions_is_asked_about(pool: Harness) -> None:
+    gp = await pool.gp()
+    first = await pool.post(start=at(pool.today, 9, 0), urgent=True)
+    await pool.send(gp, f"YES {await pool.offer_code(gp, first)}")
+    second = await pool.post(start=at(pool.today, 14, 0), urgent=True)
+    await pool.send(gp, f"YES {await pool.offer_code(gp, second)}")
+    pool.clock.set(second.ends_at)
+    await pool.pool.settle()
+    await pool.send(gp, "4")
+    asked = await pool.last(gp)
+    assert asked.kind == "clarify" and asked.body.count("4 ") >= 2
+    assert (await pool.view(first)).session.delivered_hours is None
+    third = await pool.post(start=at(pool.today + timedelta(days=2), 9, 0), urgent=True)
+    await pool.send(gp, "no")
+    assert (await pool.last(gp)).kind == "clarify", "a bare NO could be the offer or a session"
+    assert (await pool.view(third)).offers[0][0].state == OfferState.OPEN
