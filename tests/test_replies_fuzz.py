@@ -25,7 +25,12 @@ def test_parse_never_raises(text: str) -> None:
     parsed = replies.parse(text)
     assert isinstance(
         parsed,
-        replies.Keyword | replies.Answer | replies.Unclear | replies.Acknowledgement | replies.NotUnderstood,
+        replies.Keyword
+        | replies.Answer
+        | replies.Unclear
+        | replies.Acknowledgement
+        | replies.NotUnderstood
+        | replies.Hours,
     )
     if isinstance(parsed, replies.Answer):
         assert parsed.value in ("yes", "no")
