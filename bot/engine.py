@@ -106,9 +106,29 @@ class Engine:
         # What a flow does when a provider reports a message undelivered (set at wiring).
         self.on_undelivered: Callable[[Turn, DeliveryChange], Awaitable[None]] | None = None
         self.command_handlers: dict[type, Callable[[Turn, Any], Awaitable[Any]]] = {}
+        # Recurring work (a daily sweep): kind -> when the first run is due, given now. Each
+        # run writes its own next row; ensure_standing() writes one if none is pending.
+        self.standing: dict[str, Callable[[datetime], datetime]] = {}
 
     def on_timer(self, kind: str, handler: TimerHandler) -> None:
         self.timer_handlers[kind] = handler
+
+    def on_standing(
+        self, kind: str, handler: TimerHandler, first_due: Callable[[datetime], datetime]
+    ) -> None:
+        self.timer_handlers[kind] = handler
+        self.standing[kind] = first_due
+
+    async def ensure_standing(self) -> None:
+        """Every recurring job has its next run in the store (at start: the store is the
+        source of truth, so one that fell due while stopped simply runs now)."""
+        if not self.standing:
+            return
+        async with self.store.unit_of_work() as uow:
+            now = self.clock.now()
+            for kind, first_due in self.standing.items():
+                if not await uow.has_pending_timer(kind):
+                    await uow.add_timer(kind, "pool", first_due(now), {}, now)
 
     def on_command(self, command: type, handler: Callable[[Turn, Any], Awaitable[Any]]) -> None:
         self.command_handlers[command] = handler

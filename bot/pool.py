@@ -50,6 +50,7 @@ class Pool:
         requeued = await self.store.requeue_in_flight()
         if requeued:
             log.warning("%d messages were in flight at the last stop; sending them again", requeued)
+        await self.engine.ensure_standing()
 
     async def settle(self) -> None:
         """Run due timers and send due messages until nothing more is due now (tests, demo)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.engine import Engine
 from flows import (
+    checks,
     delivery,
     desk,
     desk_chat,
@@ -20,6 +21,7 @@ from flows import (
 def register(engine: Engine) -> None:
     """Give the engine the flows' commands and timer handlers."""
     offers.register(engine)
+    checks.register(engine)
     keywords.register(engine)
     desk.register(engine)
     escalation.register(engine)

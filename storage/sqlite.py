@@ -701,6 +701,20 @@ class SqliteQueries:
         rows = await self._all("SELECT kind, expires FROM checks WHERE member_id = ?", (member_id,))
         return {kind: date_from_db(expires) for kind, expires in rows}
 
+    async def checks_expiring(self, last_day: date) -> list[tuple[Member, str, date]]:
+        """GPs' checks that expire on or before ``last_day`` (lapsed ones included)."""
+        rows = await self._all(
+            f"SELECT {_MEMBER_COLUMNS}, c.kind, c.expires FROM checks c JOIN members m ON m.id = c.member_id "
+            "WHERE c.expires IS NOT NULL AND c.expires <= ? "
+            "AND instr(';' || m.roles || ';', ';gp;') > 0 ORDER BY c.expires, m.name",
+            (date_to_db(last_day),),
+        )
+        return [(_member(r), r[_MEMBER_WIDTH], date_from_db(r[_MEMBER_WIDTH + 1])) for r in rows]
+
+    async def has_pending_timer(self, kind: str) -> bool:
+        row = await self._one("SELECT 1 FROM timers WHERE kind = ? AND state = 'pending' LIMIT 1", (kind,))
+        return row is not None
+
     async def session_by_slot(self, practice: str, starts_at: datetime, ends_at: datetime) -> Session | None:
         row = await self._one(
             f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE s.practice = ? AND s.starts_at = ? "
@@ -1009,6 +1023,17 @@ class SqliteUnitOfWork(SqliteQueries):
         created = await self.member(cursor.lastrowid)
         assert created is not None
         return created
+
+    async def note_check_reminder(
+        self, member_id: int, kind: str, expires: date, days: int, now: datetime
+    ) -> bool:
+        """Remember a check reminder; False when that one was sent before."""
+        cursor = await self._run(
+            "INSERT INTO check_reminders (member_id, kind, expires, days, sent_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (member_id, kind, date_to_db(expires), days, to_db(now)),
+        )
+        return cursor.rowcount == 1
 
     async def set_check(self, member_id: int, kind: str, expires: date | None) -> None:
         await self._run(

@@ -8,9 +8,13 @@ import pytest
 
 from bot.calendar import at_london, is_working_day, next_working_day, quiet_until
 from bot.clock import LONDON, FakeClock
-from bot.domain import OfferState
+from bot.domain import CHECK_KINDS, OfferState
 from bot.policy import PoolPolicy
-from tests.harness import Harness, at
+from tests.harness import START, Harness, at
+
+
+def london_day(moment):
+    return moment.astimezone(LONDON).date()
 
 
 async def test_quiet_hours_hold_a_routine_offer_until_half_past_seven(pool: Harness) -> None:
@@ -253,3 +257,78 @@ async def test_a_bare_answer_that_fits_two_open_questions_is_asked_about(pool: H
     await pool.send(gp, "no")
     assert (await pool.last(gp)).kind == "clarify", "a bare NO could be the offer or a session"
     assert (await pool.view(third)).offers[0][0].state == OfferState.OPEN
+
+
+# -- checks over time --------------------------------------------------------------------------------
+
+
+async def test_a_gp_is_reminded_30_and_7_days_before_a_check_expires_and_no_more(pool: Harness) -> None:
+    expires = pool.today + timedelta(days=40)
+    gp = await pool.gp(checks={**dict.fromkeys(CHECK_KINDS), "dbs": expires})
+    coordinator = await pool.coordinator()
+    for day in range(45):
+        pool.clock.set(at(START.date() + timedelta(days=day), 9, 0))
+        await pool.pool.settle()
+    reminders = [m for m in await pool.messages(gp) if m.kind == "check_reminder"]
+    assert [london_day(m.sent_at) for m in reminders] == [
+        expires - timedelta(days=30),
+        expires - timedelta(days=7),
+    ]
+    assert "DBS check" in reminders[0].body
+    digests = [m for m in await pool.messages(coordinator) if m.kind == "checks_digest"]
+    # Weekly, on the first working day: Monday 28 December 2026 is a bank holiday.
+    assert [london_day(m.sent_at) for m in digests] == [
+        date(2026, 12, 14),
+        date(2026, 12, 21),
+        date(2026, 12, 29),
+        date(2027, 1, 4),
+        date(2027, 1, 11),
+    ]
+    assert "1 lapsed" in digests[-1].body
+
+
+async def test_after_days_down_the_sweep_catches_up_once(pool: Harness) -> None:
+    gp = await pool.gp(checks={**dict.fromkeys(CHECK_KINDS), "gmc": pool.today + timedelta(days=20)})
+    await pool.close()
+    pool.clock.set(at(pool.today + timedelta(days=5), 12, 0))  # the 30-day mark passed while down
+    reopened = await Harness.open(pool.database.parent, clock=pool.clock)
+    try:
+        await reopened.pool.settle()
+        await reopened.pool.settle()
+        assert [m.kind for m in await reopened.messages(gp)].count("check_reminder") == 1
+    finally:
+        await reopened.close()
+
+
+async def test_a_lapsed_check_stops_offers_for_sessions_from_that_date(pool: Harness) -> None:
+    lapses = pool.today + timedelta(days=3)
+    gp = await pool.gp(checks={**dict.fromkeys(CHECK_KINDS), "indemnity": lapses})
+    before = await pool.post(start=at(lapses - timedelta(days=1), 9, 0), urgent=True)
+    after = await pool.post(start=at(lapses, 9, 0), urgent=True)
+    assert gp.id in {m.id for _, m in (await pool.view(before)).offers}
+    assert gp.id not in {m.id for _, m in (await pool.view(after)).offers}
+
+
+# -- restarts -------------------------------------------------------------------------------------------
+
+
+async def test_a_restart_in_the_middle_of_a_cascade_loses_and_repeats_nothing(tmp_path) -> None:
+    policy = PoolPolicy(pool_name="Test Pool", wave_size=1, wave_wait=timedelta(minutes=30))
+    pool = await Harness.open(tmp_path, policy=policy)
+    await pool.practice()
+    gps = await pool.gps(4)
+    session = await pool.post(start=at(pool.today + timedelta(days=3), 9, 0))
+    await pool.advance(minutes=30)
+    await pool.close()  # stopped after the second wave
+    pool.clock.advance(timedelta(minutes=50))  # the third wave fell due while down
+    restarted = await Harness.open(tmp_path, clock=pool.clock, policy=policy)
+    try:
+        await restarted.pool.settle()
+        await restarted.advance(minutes=30)
+        await restarted.advance(minutes=30)
+        offered = [m.id for _, m in (await restarted.view(session)).offers]
+        assert offered == [g.id for g in gps], "each GP offered once, in order"
+        for gp in gps:
+            assert [m.kind for m in await restarted.messages(gp)].count("offer") == 1
+    finally:
+        await restarted.close()

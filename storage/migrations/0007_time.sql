@@ -14,3 +14,13 @@ CREATE TABLE prompts (
     answered_at TEXT
 );
 CREATE INDEX prompts_open ON prompts(member_id) WHERE state = 'open';
+
+-- Check expiry reminders already sent: (member, check, its expiry, 30 or 7 days before).
+CREATE TABLE check_reminders (
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    kind      TEXT NOT NULL,
+    expires   TEXT NOT NULL,
+    days      INTEGER NOT NULL,
+    sent_at   TEXT NOT NULL,
+    PRIMARY KEY (member_id, kind, expires, days)
+);
