@@ -53,7 +53,10 @@ async def daily_sweep(turn: Turn, timer: TimerRow) -> None:
             turn.say(
                 Outbound(
                     text=render(
-                        "check_reminder", check=CHECK_NAMES.get(kind, kind), expires=expires, days=days
+                        "check_reminder",
+                        check=CHECK_NAMES.get(kind, kind),
+                        expires=expires,
+                        left=(expires - today).days,
                     ),
                     member_id=member.id,
                     kind="check_reminder",

@@ -102,9 +102,10 @@ async def on_escalate(turn: Turn, timer: TimerRow) -> None:
                 text=text,
                 member_id=member_id,
                 choices=choices,
-                kind="escalation",
+                # The poster's alert waits for quiet hours' end like anything routine; the next
+                # coordinator's, close to the start, does not (the on-call step).
+                kind="escalation" if step > 1 else "escalation_notice",
                 topic=f"session:{session.id}",
-                urgent=True,  # the start is near: it does not wait for quiet hours' end
             )
         )
     await turn.audit("escalated", f"session:{session.id}", None, step=step)

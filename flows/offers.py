@@ -138,6 +138,8 @@ async def send_wave(
     """Offer the session to the next wave (urgent: everyone eligible at once); how many."""
     if session.starts_at <= turn.now:
         return 0  # too late to offer; the start timer closes it
+    if session.urgent and session.starts_at - turn.policy.urgent_close <= turn.now:
+        return 0  # urgent offers have closed: too close to the start
     facts = await turn.uow.gp_facts(session, turn.now)
     ranked = eligibility.next_wave(facts, session, practice, turn.now, turn.channels_on)
     chosen = ranked if session.urgent else ranked[: turn.policy.wave_size]

@@ -521,7 +521,8 @@ class SqliteQueries:
         for member_id, round_, state in await self._all(
             "SELECT member_id, round, state FROM offers WHERE session_id = ?", (session.id,)
         ):
-            if round_ == session.round:
+            # An urgent session reaches again those whose earlier (routine) offer ran out.
+            if round_ == session.round and not (session.urgent and state == OfferState.EXPIRED):
                 offered.add(member_id)
             if state == OfferState.DECLINED:
                 turned_down.add(member_id)

@@ -7,6 +7,7 @@ slept) and the random codes are seeded.
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -157,7 +158,9 @@ class Harness:
     def inbound(self, who: Member | str, text: str, external_id: str | None = None) -> Inbound:
         phone = who.phone if isinstance(who, Member) else to_e164(who)
         self._ids += 1
-        return Inbound("sandbox", phone, text, external_id or f"test-{self._ids}", self.clock.now())
+        # Unique across reopenings of the same database, as a provider's ids are.
+        unique = external_id or f"test-{self._ids}-{uuid.uuid4().hex[:8]}"
+        return Inbound("sandbox", phone, text, unique, self.clock.now())
 
     async def send(self, who: Member | str, text: str, external_id: str | None = None) -> bool:
         first = await self.pool.engine.receive(self.inbound(who, text, external_id))

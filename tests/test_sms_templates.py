@@ -70,7 +70,7 @@ SAMPLES: dict[str, dict] = {
     "bookings_list": {"bookings": [(BOOKING, SESSION, LONG)] * 12},
     "card_booking": COMMON,
     "booking_reminder": COMMON,
-    "check_reminder": {"check": "occupational health", "expires": START.date(), "days": 30},
+    "check_reminder": {"check": "occupational health", "expires": START.date(), "left": 30},
     "checks_digest": {
         "lapsed": [(GP, "occupational health", START.date())] * 3,
         "expiring": [(GP, "employment history", START.date() + timedelta(days=9))] * 40,
