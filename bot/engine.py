@@ -220,31 +220,42 @@ class Engine:
         # A message with its address already chosen needs only the opt-outs; one without needs
         # the member, to choose the channel that reaches them.
         addressed = {o.member_id for o in turn.outbound if o.member_id is not None and o.address}
-        # Everyone who is not simply being answered: their channel or their quiet hours count.
-        wanted = {o.member_id for o in turn.outbound if o.member_id is not None and not _answers(turn, o)}
+        unaddressed = {o.member_id for o in turn.outbound if o.member_id is not None and not o.address}
         # Read afresh: the turn may have changed them (an opt-in, a new channel).
-        people = await turn.uow.members(wanted) if wanted else {}
+        people = await turn.uow.members(unaddressed) if unaddressed else {}
         opted_out = await turn.uow.opted_out(addressed) if addressed else set()
+        # Quiet hours matter for everyone not simply being answered. Outside the pool's quiet
+        # hours only members with their own need reading (a light query: a broadcast's
+        # thousand "filled" notices must not load a thousand members).
+        holdable = [o for o in turn.outbound if o.member_id is not None and not _answers(turn, o)]
+        pool_quiet = quiet_until(turn.now, self.policy.quiet_start, self.policy.quiet_end) is not None or any(
+            o.not_before for o in holdable
+        )
+        quiet = (
+            await turn.uow.quiet_preferences({o.member_id for o in holdable}, only_own=not pool_quiet)
+            if holdable
+            else {}
+        )
         rows: list[QueuedMessage] = []
         for out in turn.outbound:
             person = people.get(out.member_id) if out.member_id is not None else None
-            if person is not None and not _answers(turn, out):
-                out = self._after_quiet_hours(out, person, turn.now)
+            if out.member_id in quiet and not _answers(turn, out):
+                out = self._after_quiet_hours(out, *quiet[out.member_id], turn.now)
             row = _route(out, person, opted_out, self.channels_on)
             if row is not None:
                 rows.append(row)
         await turn.uow.enqueue(rows, turn.now)
 
-    def _after_quiet_hours(self, out: Outbound, person: Member, now: datetime) -> Outbound:
+    def _after_quiet_hours(
+        self, out: Outbound, own_hours: str | None, urgent_at_night: bool, now: datetime
+    ) -> Outbound:
         """Nothing routine goes inside the person's quiet hours: it waits for their end (the
         outbox sends in order). Urgent offers go at once to those who said NIGHTS ON."""
-        if out.kind in _NEVER_HELD or (out.urgent and person.urgent_at_night):
+        if out.kind in _NEVER_HELD or (out.urgent and urgent_at_night) or own_hours == "off":
             return out
         start, end = self.policy.quiet_start, self.policy.quiet_end
-        if person.quiet_hours == "off":
-            return out
-        if person.quiet_hours:
-            start, end = quiet_window(person.quiet_hours)
+        if own_hours:
+            start, end = quiet_window(own_hours)
         moment = max(now, out.not_before) if out.not_before else now
         until = quiet_until(moment, start, end)
         return out if until is None else replace(out, not_before=until)

@@ -255,6 +255,18 @@ class SqliteQueries:
         row = await self._one(f"SELECT {_MEMBER_COLUMNS} FROM members m WHERE m.phone = ?", (phone,))
         return _member(row) if row else None
 
+    async def quiet_preferences(
+        self, member_ids: Iterable[int], only_own: bool = False
+    ) -> dict[int, tuple[str | None, bool]]:
+        """{member: (their own quiet hours or None, NIGHTS ON)}; ``only_own``: just those who
+        set their own quiet hours."""
+        rows = await self._all_in(
+            "SELECT id, quiet_hours, urgent_at_night FROM members WHERE id IN ({ids})"
+            + (" AND quiet_hours IS NOT NULL" if only_own else ""),
+            member_ids,
+        )
+        return {r[0]: (r[1], bool(r[2])) for r in rows}
+
     async def member_by_email(self, email: str) -> Member | None:
         """The one member with this email (case aside), or None when none or several have it."""
         rows = await self._all(
