@@ -17,6 +17,7 @@ from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.calendar import quiet_window
+from bot.phones import to_e164
 
 
 class ConfigError(Exception):
@@ -89,6 +90,17 @@ class Settings(BaseSettings):
             raise ValueError("give two numbers of hours before the start, like 24,4") from None
         if not first > second > 0:
             raise ValueError("the first step comes before the second: like 24,4") from None
+        return value
+
+    @field_validator("pool_escalation_contacts")
+    @classmethod
+    def _phones(cls, value: str | None) -> str | None:
+        for phone in (value or "").split(","):
+            if phone.strip():
+                try:
+                    to_e164(phone)
+                except ValueError as error:
+                    raise ValueError(f"{phone.strip()} is {error}") from None
         return value
 
     @field_validator("pool_quiet_hours")

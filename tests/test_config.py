@@ -93,3 +93,15 @@ def test_the_cli_prints_one_line_and_exits_2_on_a_bad_setting(tmp_path: Path) ->
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: Slack is partly configured: set SLACK_SIGNING_SECRET")
+
+
+def test_time_settings_are_checked_with_a_clear_line() -> None:
+    for variable, value in (
+        ("POOL_QUIET_HOURS", "late"),
+        ("POOL_ESCALATE_HOURS", "4,24"),
+        ("POOL_ESCALATION_CONTACTS", "07700 900001, 12"),
+    ):
+        with pytest.raises(ConfigError) as raised:
+            load_settings({variable: value})
+        assert str(raised.value).startswith(variable), str(raised.value)
+    assert load_settings({"POOL_QUIET_HOURS": "off"}).quiet_hours is None
