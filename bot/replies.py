@@ -228,12 +228,23 @@ def parse(text: str) -> Parsed:
 
 
 def _hours(text: str) -> float | None:
+    """Hours as typed, or None when it is not clearly hours. '4.5' and '4.25' are decimals;
+    '4.30', '4.15' and '4.45' are hours and minutes, as people write times in the UK; other
+    two-digit decimals ('4.20') are not guessed. Minutes after a space need a unit or to be a
+    quarter ('4 30'), so '1 2' is not read as hours."""
     match = HOURS.match(text)
     if match is None:
         return None
+    whole, _, fraction = match["h"].partition(".")
     minutes = int(match["m"]) if match["m"] else 0
-    if minutes >= 60 or (minutes and "." in match["h"]):
+    if minutes >= 60 or (minutes and fraction):
         return None
+    if match["m"] and not re.search(r"[hm:]", text) and minutes not in (15, 30, 45):
+        return None
+    if len(fraction) == 2 and fraction not in ("25", "50", "75"):
+        if fraction not in ("15", "30", "45"):
+            return None
+        return round(int(whole) + int(fraction) / 60, 2)
     return round(float(match["h"]) + minutes / 60, 2)
 
 

@@ -1,10 +1,11 @@
 """Onboarding checks over time: a GP is reminded 30 and 7 days before a check expires, and
 the coordinators get a weekly digest of checks expiring and lapsed.
 
-One daily sweep (09:00 London) does both; what it has sent is remembered, so a sweep after
-days of downtime catches up without repeating itself. A lapsed check makes a GP ineligible
-for sessions from that date on (flows/eligibility.py reads the expiry against each
-session's date).
+A daily sweep (09:00 London) sends the reminders, remembering what it sent, so a sweep after
+days of downtime catches up without repeating itself; the digest is its own weekly timer
+(09:00 on the week's first working day), so one that fell due while down goes at the start.
+A lapsed check makes a GP ineligible for sessions from that date on (flows/eligibility.py
+reads the expiry against each session's date).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.ports import TimerRow
 from flows.messages import render
 
 SWEEP_TIMER = "checks_daily"
+DIGEST_TIMER = "checks_digest"
 SWEEP_AT = time(9, 0)
 REMIND_DAYS = (30, 7)
 CHECK_NAMES = {
@@ -35,6 +37,26 @@ CHECK_NAMES = {
 
 def register(engine: Engine) -> None:
     engine.on_standing(SWEEP_TIMER, daily_sweep, next_sweep)
+    engine.on_standing(DIGEST_TIMER, weekly_digest, next_digest)
+
+
+def next_digest(now: datetime) -> datetime:
+    """09:00 on the first working day of this week if still ahead, else of next week. (A
+    digest that fell due while the server was down goes once at the next start.)"""
+    today = london_date(now)
+    monday = today - timedelta(days=today.weekday())
+    for week_start in (monday, monday + timedelta(days=7)):
+        week = [week_start + timedelta(days=n) for n in range(7)]
+        first = next((day for day in week if is_working_day(day)), week_start)
+        due = at_london(first, SWEEP_AT)
+        if due > now:
+            return due
+    return at_london(monday + timedelta(days=14), SWEEP_AT)
+
+
+async def weekly_digest(turn: Turn, timer: TimerRow) -> None:
+    await _digest(turn, london_date(turn.now))
+    await turn.uow.add_timer(DIGEST_TIMER, "pool", next_digest(turn.now), {}, turn.now)
 
 
 def next_sweep(now: datetime) -> datetime:
@@ -62,13 +84,6 @@ async def daily_sweep(turn: Turn, timer: TimerRow) -> None:
                     kind="check_reminder",
                 )
             )
-    # The digest goes on the first working day of the week.
-    monday = today - timedelta(days=today.weekday())
-    first_working = next(
-        monday + timedelta(days=n) for n in range(7) if is_working_day(monday + timedelta(days=n))
-    )
-    if today == first_working:
-        await _digest(turn, today)
     await turn.uow.add_timer(SWEEP_TIMER, "pool", next_sweep(turn.now), {}, turn.now)
 
 

@@ -184,6 +184,7 @@ async def record_delivery(turn: Turn, command: RecordDelivery) -> Session:
             f"Session {session.code} is {session.status}: only a filled session is delivered.",
             field="session",
         )
+    await turn.uow.close_prompts_about("hours", session.id, turn.now)  # nobody asks the GP now
     await turn.audit("session_delivered", f"session:{session.id}", None, hours=command.hours)
     updated = await turn.uow.session(session.id)
     assert updated is not None

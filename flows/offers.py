@@ -9,8 +9,9 @@ everyone told. A later acceptor hears, kindly, that it has gone.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from bot.calendar import quiet_until
 from bot.commands import PostSession
 from bot.domain import (
     Booking,
@@ -112,7 +113,12 @@ async def on_offers_expiry(turn: Turn, timer: TimerRow) -> None:
     session = await turn.uow.session(int(timer.subject))
     if session is None or session.status != SessionStatus.OPEN or session.round != timer.payload.get("round"):
         return
-    expired = await turn.uow.expire_offers(session.id, session.round, timer.payload.get("wave"), turn.now)
+    # Only the offers this timer was written for (made up to then): a late offer to someone
+    # who has just become eligible keeps its own full time.
+    made = datetime.fromisoformat(timer.payload["made"]) if "made" in timer.payload else turn.now
+    expired = await turn.uow.expire_offers(
+        session.id, session.round, timer.payload.get("wave"), made, turn.now
+    )
     if expired:
         await turn.audit("offers_expired", f"session:{session.id}", None, count=expired)
         await after_offers_closed(turn, [session.id], expired=True)
@@ -148,7 +154,7 @@ async def send_wave(
         await turn.uow.add_timer(
             WAVE_TIMER,
             str(session.id),
-            turn.now + turn.policy.wave_wait,
+            readable_from(turn) + turn.policy.wave_wait,
             {"round": session.round, "wave": wave + 1},
             turn.now,
         )
@@ -171,17 +177,13 @@ async def _offer_to(
         code = new_offer_code(turn, taken.get(member.id, set()))
         rows.append((member.id, code, found[0] if found else None))
     offers = await turn.uow.add_offers(session, wave, rows, turn.now)
-    closes = (
-        session.starts_at - turn.policy.urgent_close if session.urgent else turn.now + turn.policy.offer_open
-    )
+    if session.urgent:
+        closes = session.starts_at - turn.policy.urgent_close
+    else:  # open for its time from when it can be read: after quiet hours, for one made at night
+        closes = readable_from(turn) + turn.policy.offer_open
     if closes < session.starts_at:
-        await turn.uow.add_timer(
-            EXPIRY_TIMER,
-            str(session.id),
-            max(closes, turn.now),
-            {"round": session.round, "wave": wave},
-            turn.now,
-        )
+        which = {"round": session.round, "wave": wave, "made": turn.now.isoformat()}
+        await turn.uow.add_timer(EXPIRY_TIMER, str(session.id), max(closes, turn.now), which, turn.now)
     text = render("offer", session=session, practice=practice)
     details = session_details(session, practice)
     for offer in offers:
@@ -252,6 +254,11 @@ async def on_session_start(turn: Turn, timer: TimerRow) -> None:
     assert practice is not None
     await tell_practice(turn, session, render("poster_expired", session=session, practice=practice))
     await turn.audit("session_expired", f"session:{session.id}", None)
+
+
+def readable_from(turn: Turn) -> datetime:
+    """When offers made now can be read: now, or the end of the pool's quiet hours."""
+    return quiet_until(turn.now, turn.policy.quiet_start, turn.policy.quiet_end) or turn.now
 
 
 def session_details(

@@ -28,6 +28,7 @@ HOURS_HANDOVER_TIMER = "hours_handover"
 EVENING_BEFORE = time(18, 0)
 WORKING_MORNING = time(10, 0)
 OVERRUN_HOURS = 2.0  # a GP may stay late, but the hours stay close to the session's length
+CODE_REUSE_AFTER = timedelta(days=30)  # as for offers: a late answer to an old code is not misread
 
 
 def register(engine: Engine) -> None:
@@ -79,7 +80,7 @@ async def on_hours_prompt(turn: Turn, timer: TimerRow) -> None:
     if found is None:
         return
     session, practice, booking = found
-    taken = await turn.uow.codes_in_use([booking.member_id], turn.now)
+    taken = await turn.uow.codes_in_use([booking.member_id], turn.now - CODE_REUSE_AFTER)
     code = _new_code(turn, taken.get(booking.member_id, set()))
     prompt_id = await turn.uow.add_prompt("hours", booking.member_id, session.id, code, turn.now)
     _ask(turn, session, practice, booking.member_id, code, "hours_prompt")
@@ -113,7 +114,7 @@ def _ask(turn: Turn, session: Session, practice: Practice, member_id: int, code:
 async def on_hours_nudge(turn: Turn, timer: TimerRow) -> None:
     prompt = await turn.uow.prompt(timer.payload["prompt"])
     session = await turn.uow.session(int(timer.subject))
-    if prompt is None or prompt.state != "open" or session is None:
+    if prompt is None or prompt.state != "open" or session is None or session.status != SessionStatus.FILLED:
         return
     practice = await turn.uow.practice(session.practice)
     assert practice is not None
@@ -126,7 +127,7 @@ async def on_hours_handover(turn: Turn, timer: TimerRow) -> None:
     """Still no answer: the question passes to the coordinators (and the practice)."""
     prompt = await turn.uow.prompt(timer.payload["prompt"])
     session = await turn.uow.session(int(timer.subject))
-    if prompt is None or prompt.state != "open" or session is None:
+    if prompt is None or prompt.state != "open" or session is None or session.status != SessionStatus.FILLED:
         return
     await turn.uow.close_prompt(prompt.id, "closed", turn.now)
     practice = await turn.uow.practice(session.practice)

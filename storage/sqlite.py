@@ -456,7 +456,8 @@ class SqliteQueries:
             "SELECT member_id, code FROM offers WHERE member_id IN ({ids}) "
             f"AND (state = 'open' OR sent_at >= '{to_db(since)}') "
             "UNION SELECT member_id, code FROM bookings WHERE state = 'booked' AND member_id IN ({ids}) "
-            "UNION SELECT member_id, code FROM prompts WHERE state = 'open' AND member_id IN ({ids})",
+            "UNION SELECT member_id, code FROM prompts WHERE member_id IN ({ids}) "
+            f"AND (state = 'open' OR created_at >= '{to_db(since)}')",
             member_ids,
         )
         for member_id, code in rows:
@@ -879,6 +880,14 @@ class SqliteUnitOfWork(SqliteQueries):
         )
         return int(cursor.lastrowid)
 
+    async def close_prompts_about(self, kind: str, ref_id: int, now: datetime) -> int:
+        cursor = await self._run(
+            "UPDATE prompts SET state = 'closed', answered_at = ? "
+            "WHERE kind = ? AND ref_id = ? AND state = 'open'",
+            (to_db(now), kind, ref_id),
+        )
+        return cursor.rowcount
+
     async def close_prompt(self, prompt_id: int, state: str, now: datetime) -> bool:
         """Answer or close an open prompt; False when it was no longer open."""
         cursor = await self._run(
@@ -1163,12 +1172,15 @@ class SqliteUnitOfWork(SqliteQueries):
         )
         return [_offer(row) for row in rows]
 
-    async def expire_offers(self, session_id: int, round_: int, wave: int | None, now: datetime) -> int:
-        """Close a wave's (or, with None, a round's) open offers as expired; how many."""
+    async def expire_offers(
+        self, session_id: int, round_: int, wave: int | None, made_by: datetime, now: datetime
+    ) -> int:
+        """Close a wave's (or, with None, a round's) open offers made by ``made_by`` as
+        expired; how many."""
         cursor = await self._run(
             "UPDATE offers SET state = 'expired', answered_at = ? WHERE session_id = ? AND round = ? "
-            "AND state = 'open' AND (? IS NULL OR wave = ?)",
-            (to_db(now), session_id, round_, wave, wave),
+            "AND state = 'open' AND (? IS NULL OR wave = ?) AND sent_at <= ?",
+            (to_db(now), session_id, round_, wave, wave, to_db(made_by)),
         )
         return cursor.rowcount
 

@@ -8,6 +8,7 @@ import pytest
 
 from bot.calendar import at_london, is_working_day, next_working_day, quiet_until
 from bot.clock import LONDON, FakeClock
+from bot.commands import RecordDelivery
 from bot.domain import CHECK_KINDS, OfferState
 from bot.policy import PoolPolicy
 from tests.harness import START, Harness, at
@@ -332,3 +333,75 @@ async def test_a_restart_in_the_middle_of_a_cascade_loses_and_repeats_nothing(tm
             assert [m.kind for m in await restarted.messages(gp)].count("offer") == 1
     finally:
         await restarted.close()
+
+
+# -- found in review -------------------------------------------------------------------------------
+
+
+async def test_an_offer_made_at_night_is_still_open_when_the_gp_can_read_it(pool: Harness) -> None:
+    gps = await pool.gps(12)
+    pool.clock.set(at(pool.today, 22, 0))
+    session = await pool.post(start=at(pool.today + timedelta(days=2), 13, 0))
+    pool.clock.set(at(pool.today + timedelta(days=1), 7, 30))
+    await pool.pool.settle()
+    first = gps[0]
+    assert [m.kind for m in await pool.messages(first)] == ["offer"]
+    assert {o.state for o, _ in (await pool.view(session)).offers} == {OfferState.OPEN}, (
+        "no wave ran overnight"
+    )
+    await pool.advance(minutes=20)
+    await pool.send(first, f"YES {await pool.offer_code(first, session)}")
+    assert (await pool.view(session)).booked.id == first.id
+
+
+async def test_a_late_offer_gets_its_own_full_time(pool: Harness) -> None:
+    early, late = await pool.gp(), await pool.gp()
+    await pool.send(late, "PAUSE tomorrow")
+    session = await pool.post(start=at(pool.today + timedelta(days=3), 9, 0))
+    await pool.advance(hours=1, minutes=50)
+    await pool.send(late, "RESUME")  # open sessions reach them now, in the latest wave
+    await pool.advance(minutes=10)  # the first offers' time is up
+    states = {m.id: o.state for o, m in (await pool.view(session)).offers}
+    assert states == {early.id: OfferState.EXPIRED, late.id: OfferState.OPEN}
+    await pool.advance(hours=1, minutes=50)
+    assert {m.id: o.state for o, m in (await pool.view(session)).offers}[late.id] == OfferState.EXPIRED
+
+
+async def test_once_a_coordinator_records_the_hours_nobody_asks_again(pool: Harness) -> None:
+    poster = await pool.coordinator()
+    gp = await pool.gp()
+    session = await pool.post(start=at(pool.today, 13, 0), urgent=True, posted_by=poster)
+    await pool.send(gp, f"YES {await pool.offer_code(gp, session)}")
+    pool.clock.set(session.ends_at)
+    await pool.pool.settle()
+    await pool.pool.engine.execute(RecordDelivery(session.code, 4), actor="test")
+    for day in (2, 3, 4):
+        pool.clock.set(
+            at(pool.today + timedelta(days=1), 10, 0) if day == 2 else pool.clock.now() + timedelta(days=1)
+        )
+        await pool.pool.settle()
+    assert "hours_nudge" not in [m.kind for m in await pool.messages(gp)]
+    assert not any("Please record it" in (m.body or "") for m in await pool.messages(poster))
+
+
+async def test_a_digest_due_while_the_server_was_down_goes_at_the_next_start(pool: Harness) -> None:
+    coordinator = await pool.coordinator()
+    await pool.gp(checks={**dict.fromkeys(CHECK_KINDS), "dbs": date(2026, 12, 20)})
+    pool.clock.set(at(date(2026, 12, 6), 12, 0))  # Sunday
+    await pool.pool.settle()
+    await pool.close()
+    pool.clock.set(at(date(2026, 12, 8), 11, 0))  # down all Monday 7 December
+    reopened = await Harness.open(pool.database.parent, clock=pool.clock)
+    try:
+        await reopened.pool.settle()
+        digests = [m for m in await reopened.messages(coordinator) if m.kind == "checks_digest"]
+        assert [london_day(m.sent_at) for m in digests][-1] == date(2026, 12, 8)
+    finally:
+        await reopened.close()
+
+
+def test_hours_are_read_as_people_write_them_and_nothing_is_guessed() -> None:
+    from bot.replies import Hours, parse
+
+    assert parse("4.30") == Hours(4.5) and parse("3.45") == Hours(3.75) and parse("4.25") == Hours(4.25)
+    assert not isinstance(parse("4.20"), Hours) and not isinstance(parse("1 2"), Hours)
