@@ -94,6 +94,8 @@ BARE_KEYWORDS = {
     "resume": "RESUME",
     "settings": "SETTINGS",
     "my settings": "SETTINGS",
+    "checkins": "CHECKINS",
+    "my checkins": "CHECKINS",
 }
 ARGUMENT_KEYWORDS = {
     "drop": "DROP",
@@ -105,6 +107,8 @@ ARGUMENT_KEYWORDS = {
     "nights": "NIGHTS",
     "channel": "CHANNEL",
     "quiet": "QUIET",
+    "checkin": "CHECKIN",
+    "forget": "FORGET",
 }
 SESSION_CODE = re.compile(r"^[bcdfghjklmnpqrstvwxz]{4}$")  # as flows/offers.py makes them
 

@@ -15,6 +15,7 @@ from flows import (
     overview,
     reminders,
     report,
+    wellbeing,
 )
 
 
@@ -28,6 +29,7 @@ def register(engine: Engine) -> None:
     desk_chat.register(engine)
     report.register(engine)
     delivery.register(engine)
+    wellbeing.register(engine)
     linking.register(engine)
     overview.register(engine)
     reminders.register(engine)

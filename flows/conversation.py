@@ -13,16 +13,23 @@ from bot import replies
 from bot.domain import Question
 from bot.engine import Turn
 from bot.router import Ambiguous, Matched, NoOpenQuestion, route
-from flows import desk_chat, inbox, keywords, linking, offers, reminders
+from flows import desk_chat, inbox, keywords, linking, offers, reminders, wellbeing
 from flows.messages import render
 from flows.safety import SafetyScreen
 
 Answerer = Callable[[Turn, Question, str], Awaitable[None]]
 
 # Which kinds of open question take a yes or a no, and who answers them.
-ANSWERERS: dict[str, Answerer] = {"offer": offers.answer, "hours": reminders.answer}
-# Which kinds of open question take a number of hours.
-HOURS_TAKERS = frozenset({"hours"})
+ANSWERERS: dict[str, Answerer] = {
+    "offer": offers.answer,
+    "hours": reminders.answer,
+    "lead": wellbeing.answer_lead,
+}
+# Which kinds of open question take a number: hours worked, a check-in's 1 to 5.
+NUMBER_TAKERS: dict[str, Callable[[Turn, Question, float], Awaitable[None]]] = {
+    "hours": reminders.answer_hours,
+    "checkin": wellbeing.answer_score,
+}
 # Chat apps: a message there proves the bot can reach the person (unlike SMS, whose opt-in is
 # the carrier's START).
 CHAT_APPS = ("telegram", "slack")
@@ -89,7 +96,8 @@ class PoolConversation:
             case replies.Acknowledgement():
                 await turn.audit("acknowledged", f"member:{turn.member.id}")
             case _:
-                await inbox.not_understood(turn)
+                if not await wellbeing.take_comment(turn):
+                    await inbox.not_understood(turn)
 
     async def answer(self, turn: Turn, value: str, code: str | None) -> None:
         assert turn.member is not None
@@ -124,13 +132,14 @@ class PoolConversation:
     async def hours(self, turn: Turn, hours: float, code: str | None) -> None:
         assert turn.member is not None
         questions = await turn.uow.open_questions(turn.member.id, code)
-        match route(questions, code, accepts=lambda q: q.kind in HOURS_TAKERS):
+        match route(questions, code, accepts=lambda q: q.kind in NUMBER_TAKERS):
             case Matched(question):
-                await reminders.answer_hours(turn, question, hours)
+                await NUMBER_TAKERS[question.kind](turn, question, hours)
             case Ambiguous(several):
                 await clarify_which(turn, several, f"{hours:g}")
             case _:
-                await inbox.not_understood(turn)
+                if not await wellbeing.take_comment(turn):
+                    await inbox.not_understood(turn)
 
     async def unclear(self, turn: Turn, code: str | None, reason: str) -> None:
         assert turn.member is not None
@@ -140,7 +149,8 @@ class PoolConversation:
         if reason == "maybe_acknowledgement":
             await turn.audit("acknowledged", f"member:{turn.member.id}")
             return
-        await inbox.not_understood(turn)
+        if not await wellbeing.take_comment(turn):
+            await inbox.not_understood(turn)
 
 
 async def _only_hours_open(turn: Turn) -> bool:

@@ -14,7 +14,7 @@ from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
 from bot.replies import Keyword
-from flows import availability, desk, gp_settings, offers
+from flows import availability, desk, gp_settings, offers, wellbeing
 from flows.messages import render
 
 PAUSE_END_TIMER = "pause_end"
@@ -70,6 +70,13 @@ async def handle(turn: Turn, keyword: Keyword) -> bool:
             await gp_settings.quiet(turn, keyword.argument)
         case "URGENT":
             await urgent(turn, keyword.argument)
+        case "CHECKIN":
+            await wellbeing.set_cadence(turn, keyword.argument)
+        case "CHECKINS":
+            await wellbeing.show_trend(turn)
+        case "FORGET":
+            if not await wellbeing.forget(turn, keyword.argument):
+                return False
         case _:
             return False
     return True

@@ -873,6 +873,94 @@ class SqliteUnitOfWork(SqliteQueries):
         )
         return cursor.rowcount == 1
 
+    # -- wellbeing (answers belong to the GP: nothing here is for a coordinator's screen) --
+
+    async def wellbeing_plan(self, member_id: int) -> dict[str, Any] | None:
+        row = await self._one(
+            "SELECT cadence, weekday, at_time, consented_at FROM wellbeing_plans "
+            "WHERE member_id = ? AND stopped_at IS NULL",
+            (member_id,),
+        )
+        if row is None:
+            return None
+        return {"cadence": row[0], "weekday": row[1], "at_time": row[2], "consented_at": from_db(row[3])}
+
+    async def set_wellbeing_plan(
+        self, member_id: int, cadence: str, weekday: int, at_time: str, now: datetime
+    ) -> None:
+        await self._run(
+            "INSERT INTO wellbeing_plans (member_id, consented_at, cadence, weekday, at_time) "
+            "VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (member_id) DO UPDATE SET cadence = excluded.cadence, weekday = excluded.weekday, "
+            "at_time = excluded.at_time, stopped_at = NULL, consented_at = CASE WHEN stopped_at IS NULL "
+            "THEN consented_at ELSE excluded.consented_at END",
+            (member_id, to_db(now), cadence, weekday, at_time),
+        )
+
+    async def stop_wellbeing_plan(self, member_id: int, now: datetime) -> bool:
+        cursor = await self._run(
+            "UPDATE wellbeing_plans SET stopped_at = ? WHERE member_id = ? AND stopped_at IS NULL",
+            (to_db(now), member_id),
+        )
+        return cursor.rowcount == 1
+
+    async def add_checkin(self, member_id: int, now: datetime) -> int:
+        cursor = await self._run(
+            "INSERT INTO checkins (member_id, asked_at) VALUES (?, ?)", (member_id, to_db(now))
+        )
+        return int(cursor.lastrowid)
+
+    async def answer_checkin(self, checkin_id: int, score: int, now: datetime) -> None:
+        await self._run(
+            "UPDATE checkins SET score = ?, answered_at = ? WHERE id = ?", (score, to_db(now), checkin_id)
+        )
+
+    async def comment_on_checkin(self, checkin_id: int, comment: str) -> None:
+        await self._run("UPDATE checkins SET comment = ? WHERE id = ?", (comment, checkin_id))
+
+    async def set_lead_consent(self, checkin_id: int, consent: str) -> None:
+        await self._run("UPDATE checkins SET lead_consent = ? WHERE id = ?", (consent, checkin_id))
+
+    async def checkin(self, checkin_id: int) -> dict[str, Any] | None:
+        row = await self._one(
+            "SELECT id, member_id, asked_at, score, answered_at, comment, lead_consent "
+            "FROM checkins WHERE id = ?",
+            (checkin_id,),
+        )
+        if row is None:
+            return None
+        keys = ("id", "member_id", "asked_at", "score", "answered_at", "comment", "lead_consent")
+        found = dict(zip(keys, row, strict=True))
+        found["asked_at"] = from_db(found["asked_at"])
+        found["answered_at"] = opt_from_db(found["answered_at"])
+        return found
+
+    async def checkin_history(self, member_id: int, limit: int) -> list[tuple[datetime, int]]:
+        """The member's own answers, newest first: (when, score)."""
+        rows = await self._all(
+            "SELECT answered_at, score FROM checkins WHERE member_id = ? AND score IS NOT NULL "
+            "ORDER BY id DESC LIMIT ?",
+            (member_id, limit),
+        )
+        return [(from_db(r[0]), r[1]) for r in rows]
+
+    async def latest_answered_checkin(self, member_id: int, since: datetime) -> int | None:
+        row = await self._one(
+            "SELECT id FROM checkins WHERE member_id = ? AND answered_at >= ? AND comment IS NULL "
+            "ORDER BY id DESC LIMIT 1",
+            (member_id, to_db(since)),
+        )
+        return row[0] if row else None
+
+    async def forget_checkins(self, member_id: int) -> int:
+        cursor = await self._run("DELETE FROM checkins WHERE member_id = ?", (member_id,))
+        await self._run(
+            "UPDATE prompts SET state = 'closed' WHERE member_id = ? AND kind IN ('checkin', 'lead') "
+            "AND state = 'open'",
+            (member_id,),
+        )
+        return cursor.rowcount
+
     async def add_prompt(self, kind: str, member_id: int, ref_id: int, code: str, now: datetime) -> int:
         cursor = await self._run(
             "INSERT INTO prompts (kind, member_id, ref_id, code, created_at) VALUES (?, ?, ?, ?, ?)",

@@ -22,7 +22,7 @@ from bot.domain import (
     Session,
     SessionStatus,
 )
-from flows import desk, imports, offers
+from flows import desk, imports, offers, wellbeing
 from flows.messages import render, template_names
 from flows.offers import answer_choices
 
@@ -70,6 +70,19 @@ SAMPLES: dict[str, dict] = {
     "bookings_list": {"bookings": [(BOOKING, SESSION, LONG)] * 12},
     "card_booking": COMMON,
     "booking_reminder": COMMON,
+    "checkin_invitation": {"channel": "slack"},
+    "checkin_set": {"plan": {"cadence": "fortnightly", "weekday": 2, "at_time": "09:00"}, "first": START},
+    "checkin_stopped": {},
+    "checkin_question": {},
+    "checkin_how": {"code": "4821"},
+    "checkin_thanks": {"score": 4},
+    "checkin_low": {"signposting": wellbeing.signposting(), "has_lead": True},
+    "checkin_lead_no": {},
+    "checkin_lead_yes": {"lead": GP},
+    "checkin_comment_noted": {},
+    "checkin_trend": {"history": [(START, 3)] * 6, "plan": {"cadence": "fortnightly", "at_time": "09:00"}},
+    "checkin_forget_sure": {},
+    "checkin_forgotten": {"gone": 12},
     "check_reminder": {"check": "occupational health", "expires": START.date(), "left": 30},
     "checks_digest": {
         "lapsed": [(GP, "occupational health", START.date())] * 3,
@@ -144,7 +157,7 @@ SAMPLES: dict[str, dict] = {
     "urgent_sent": {"code": "BCDF", "sent": 1000},
 }
 # The wellbeing lead must see a person's own words, however many texts that takes.
-LONGER_ON_PURPOSE = {"crisis_lead"}
+LONGER_ON_PURPOSE = {"crisis_lead", "checkin_lead_told"}
 # Shown only on chat channels (Slack's /pool status, Telegram), never sent as a text.
 CHAT_ONLY = {
     "link_refused",
@@ -161,6 +174,8 @@ CHAT_ONLY = {
     "desk_help",
 }
 CHOICES = {
+    "checkin_question": tuple(Choice(str(n), f"{n} 4821") for n in range(1, 6)),
+    "checkin_low": (Choice("Yes, please", "YES 4821"), Choice("No, thanks", "NO 4821")),
     "hours_prompt": (Choice("4.5 hours", "4.5 4821"), Choice("It didn't go ahead", "NO 4821")),
     "hours_nudge": (Choice("4.5 hours", "4.5 4821"), Choice("It didn't go ahead", "NO 4821")),
     "escalation_alert": (Choice("Offer to everyone", "URGENT BCDF"),),

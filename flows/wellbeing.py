@@ -1,0 +1,215 @@
+"""Wellbeing check-ins that GPs choose, on their terms.
+
+Nobody is asked until they say yes (CHECKIN WEEKLY MON 09:00, or FORTNIGHTLY / MONTHLY); the
+invitation says who can see what, and consent is recorded with its date. A check-in asks for
+1 (really struggling) to 5 (going well), then invites an optional comment. A 1 or 2, or two
+below their usual (the median of their last three), gets signposting and the question
+whether the pool's wellbeing lead may contact them; only a yes tells the lead. Answers are
+the GP's own: CHECKINS shows their trend, FORGET CHECKINS deletes them. Skipped while paused,
+on bank holidays and on days they are booked morning and evening.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tomllib
+from datetime import datetime, time, timedelta
+from functools import cache
+from importlib import resources
+
+from bot.calendar import at_london, is_bank_holiday
+from bot.clock import london_date
+from bot.dates import day_name
+from bot.domain import Choice, Outbound, Question
+from bot.engine import Engine, Turn
+from bot.ports import TimerRow
+from flows.messages import render
+
+CHECKIN_TIMER = "checkin"
+CADENCES = {"weekly": 7, "fortnightly": 14, "monthly": 28}
+DAY_NUMBERS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+COMMENT_WINDOW = timedelta(hours=2)  # a message soon after an answer is its comment
+
+
+@cache
+def signposting() -> tuple[str, ...]:
+    text = (resources.files("config") / "wellbeing.toml").read_text(encoding="utf-8")
+    return tuple(tomllib.loads(text)["signposting"])
+
+
+def register(engine: Engine) -> None:
+    engine.on_timer(CHECKIN_TIMER, on_checkin_due)
+
+
+def _parse_plan(argument: str) -> tuple[str, int, str] | None:
+    words = argument.lower().replace(",", " ").split()
+    cadence = next((w for w in words if w in CADENCES), None)
+    day = next((DAY_NUMBERS[d] for w in words if (d := day_name(w)) in DAY_NUMBERS), None)
+    at = next((w for w in words if ":" in w or w.endswith(("am", "pm"))), None)
+    if cadence is None or day is None or at is None:
+        return None
+    try:
+        if at.endswith(("am", "pm")):
+            hour = int(at[:-2].split(":")[0]) % 12 + (12 if at.endswith("pm") else 0)
+            minute = int(at[:-2].split(":")[1]) if ":" in at else 0
+            wall = time(hour, minute)
+        else:
+            wall = time.fromisoformat(at)
+    except ValueError:
+        return None
+    return cadence, day, f"{wall:%H:%M}"
+
+
+def next_due(plan: dict, after: datetime, first: bool = False) -> datetime:
+    """The next check-in: the plan's weekday and London time, a cadence after the last one
+    (the first one at the next such day)."""
+    wall = time.fromisoformat(plan["at_time"])
+    day = london_date(after)
+    while day.weekday() != plan["weekday"] or at_london(day, wall) <= after:
+        day += timedelta(days=1)
+    if not first:
+        day += timedelta(days=CADENCES[plan["cadence"]] - 7)
+    return at_london(day, wall)
+
+
+async def set_cadence(turn: Turn, argument: str) -> None:
+    member = turn.member
+    assert member is not None and turn.inbound is not None
+    if argument.strip().lower() in ("stop", "off", "no"):
+        if await turn.uow.stop_wellbeing_plan(member.id, turn.now):
+            await turn.uow.cancel_timers(CHECKIN_TIMER, str(member.id))
+            await turn.audit("checkins_stopped", f"member:{member.id}")
+        turn.reply(render("checkin_stopped"), kind="checkin_setting")
+        return
+    plan = _parse_plan(argument)
+    if plan is None:
+        turn.reply(render("checkin_invitation", channel=turn.inbound.channel), kind="checkin_invitation")
+        return
+    cadence, weekday, at_time = plan
+    await turn.uow.set_wellbeing_plan(member.id, cadence, weekday, at_time, turn.now)
+    await turn.uow.cancel_timers(CHECKIN_TIMER, str(member.id))
+    saved = await turn.uow.wellbeing_plan(member.id)
+    assert saved is not None
+    due = next_due(saved, turn.now, first=True)
+    await turn.uow.add_timer(CHECKIN_TIMER, str(member.id), due, {}, turn.now)
+    await turn.audit("checkins_consented", f"member:{member.id}", cadence=cadence)
+    turn.reply(render("checkin_set", plan=saved, first=due), kind="checkin_setting")
+
+
+async def on_checkin_due(turn: Turn, timer: TimerRow) -> None:
+    member = await turn.uow.member(int(timer.subject))
+    plan = await turn.uow.wellbeing_plan(int(timer.subject))
+    if member is None or plan is None:
+        return
+    await turn.uow.add_timer(CHECKIN_TIMER, timer.subject, next_due(plan, turn.now), {}, turn.now)
+    today = london_date(turn.now)
+    if (member.paused_until and member.paused_until >= today) or is_bank_holiday(today):
+        return
+    booked = [s for _, s, _ in await turn.uow.upcoming_bookings(member.id, turn.now - timedelta(hours=12))]
+    if any(london_date(s.starts_at) == today for s in booked if s.halves == {"am", "pm"}):
+        return  # booked morning to evening: not today
+    checkin_id = await turn.uow.add_checkin(member.id, turn.now)
+    taken = await turn.uow.codes_in_use([member.id], turn.now - timedelta(days=30))
+    used = taken.get(member.id, set())
+    code = next(c for c in (str(turn.rng.randrange(1000, 10000)) for _ in range(1000)) if c not in used)
+    await turn.uow.add_prompt("checkin", member.id, checkin_id, code, turn.now)
+    turn.say(
+        Outbound(
+            text=render("checkin_question"),
+            member_id=member.id,
+            choices=tuple(Choice(str(n), f"{n} {code}") for n in range(1, 6)),
+            kind="checkin",
+        )
+    )
+
+
+async def answer_score(turn: Turn, question: Question, number: float) -> None:
+    """A 1 to 5: thanks and room for a comment; a low one, or two below their usual, gets
+    signposting and the question about the wellbeing lead."""
+    member = turn.member
+    assert member is not None
+    prompt = await turn.uow.prompt(question.ref_id)
+    assert prompt is not None
+    if number != int(number) or not 1 <= number <= 5:
+        turn.reply(render("checkin_how", code=prompt.code), kind="checkin_how")
+        return
+    score = int(number)
+    usual = [s for _, s in await turn.uow.checkin_history(member.id, 3)]
+    await turn.uow.close_prompt(prompt.id, "answered", turn.now)
+    await turn.uow.answer_checkin(prompt.ref_id, score, turn.now)
+    await turn.audit("checkin_answered", f"member:{member.id}")  # not the score: it is theirs
+    low = score <= 2 or (len(usual) == 3 and statistics.median(usual) - score >= 2)
+    if not low:
+        turn.reply(render("checkin_thanks", score=score), kind="checkin_thanks")
+        return
+    code = prompt.code  # the same code answers the lead question
+    await turn.uow.add_prompt("lead", member.id, prompt.ref_id, code, turn.now)
+    turn.reply(
+        render("checkin_low", signposting=signposting(), has_lead=bool(turn.policy.wellbeing_lead_phone)),
+        choices=(Choice("Yes, please", f"YES {code}"), Choice("No, thanks", f"NO {code}"))
+        if turn.policy.wellbeing_lead_phone
+        else (),
+        kind="checkin_low",
+    )
+
+
+async def answer_lead(turn: Turn, question: Question, value: str) -> None:
+    """Yes or no to "Would you like the pool's wellbeing lead to contact you?"."""
+    member = turn.member
+    assert member is not None
+    prompt = await turn.uow.prompt(question.ref_id)
+    assert prompt is not None
+    await turn.uow.close_prompt(prompt.id, "answered", turn.now)
+    await turn.uow.set_lead_consent(prompt.ref_id, value)
+    lead = await turn.uow.member_by_phone(turn.policy.wellbeing_lead_phone or "")
+    if value != "yes" or lead is None:
+        turn.reply(render("checkin_lead_no"), kind="checkin_lead")
+        return
+    checkin = await turn.uow.checkin(prompt.ref_id)
+    assert checkin is not None
+    turn.say(
+        Outbound(
+            text=render("checkin_lead_told", gp=member, checkin=checkin),
+            member_id=lead.id,
+            kind="checkin_lead_told",
+        )
+    )
+    await turn.audit("wellbeing_lead_told", f"member:{member.id}", by="consent")
+    turn.reply(render("checkin_lead_yes", lead=lead), kind="checkin_lead")
+
+
+async def take_comment(turn: Turn) -> bool:
+    """A message soon after a check-in answer is its comment (never the coordinators' inbox).
+    False when there is no check-in it could belong to."""
+    member, inbound = turn.member, turn.inbound
+    assert member is not None and inbound is not None
+    checkin_id = await turn.uow.latest_answered_checkin(member.id, turn.now - COMMENT_WINDOW)
+    if checkin_id is None:
+        return False
+    await turn.uow.comment_on_checkin(checkin_id, inbound.said.strip()[:1000])
+    turn.reply(render("checkin_comment_noted"), kind="checkin_comment")
+    return True
+
+
+async def show_trend(turn: Turn) -> None:
+    member = turn.member
+    assert member is not None
+    history = list(reversed(await turn.uow.checkin_history(member.id, 6)))
+    plan = await turn.uow.wellbeing_plan(member.id)
+    turn.reply(render("checkin_trend", history=history, plan=plan), kind="checkin_trend")
+
+
+async def forget(turn: Turn, argument: str) -> bool:
+    """FORGET CHECKINS asks to be sure; FORGET CHECKINS CONFIRM deletes them."""
+    member = turn.member
+    assert member is not None
+    words = argument.lower().split()
+    if not words or words[0] not in ("checkins", "checkin", "check-ins"):
+        return False
+    if words[1:2] != ["confirm"]:
+        turn.reply(render("checkin_forget_sure"), kind="checkin_forget")
+        return True
+    gone = await turn.uow.forget_checkins(member.id)
+    await turn.audit("checkins_forgotten", f"member:{member.id}", count=gone)
+    turn.reply(render("checkin_forgotten", gone=gone), kind="checkin_forget")
+    return True
