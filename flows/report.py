@@ -64,6 +64,9 @@ class PoolReport:
     setup_budget_pence: int
     budget_left_pence: int
     costs: list[dict[str, object]] = field(default_factory=list)
+    # Wellbeing check-ins by month (London), only for months with at least
+    # WELLBEING_THRESHOLD people answering: never anything about one person.
+    wellbeing: list[dict[str, object]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -134,6 +137,7 @@ async def build_report(reader: Reader, year: int, live_date: date | None, budget
         setup_budget_pence=budget_pence,
         budget_left_pence=budget_pence - spent,
         costs=[{"date": c.day.isoformat(), "pence": c.amount_pence, "what": c.what} for c in costs],
+        wellbeing=await wellbeing_months(reader, start, end),
     )
 
 
@@ -147,6 +151,38 @@ def _by_type(types: object) -> dict[str, int]:
 
 def _pounds(pence: int) -> str:
     return f"£{pence / 100:,.2f}"
+
+
+WELLBEING_THRESHOLD = 5
+
+
+async def wellbeing_months(reader: Reader, start: datetime, end: datetime) -> list[dict[str, object]]:
+    """Monthly aggregates of check-ins; a month with fewer than five people answering shows
+    only that it is withheld."""
+    months: dict[str, list[tuple[int, int, str | None, bool]]] = {}
+    for answered, member_id, score, consent, offered in await reader.checkin_answers_between(start, end):
+        months.setdefault(f"{answered.astimezone(LONDON):%Y-%m}", []).append(
+            (member_id, score, consent, offered)
+        )
+    result = []
+    for month, answers in sorted(months.items()):
+        people = {a[0] for a in answers}
+        if len(people) < WELLBEING_THRESHOLD:
+            result.append({"month": month, "withheld": f"fewer than {WELLBEING_THRESHOLD} people answered"})
+            continue
+        scores = [a[1] for a in answers]
+        result.append(
+            {
+                "month": month,
+                "people_answering": len(people),
+                "answers": len(scores),
+                "scores": {str(n): scores.count(n) for n in range(1, 6)},
+                "mean_score": round(statistics.mean(scores), 1),
+                "follow_ups_offered": sum(1 for a in answers if a[3]),
+                "follow_ups_accepted": sum(1 for a in answers if a[2] == "yes"),
+            }
+        )
+    return result
 
 
 def as_text(report: PoolReport) -> str:
@@ -184,6 +220,17 @@ def as_text(report: PoolReport) -> str:
         f"Running costs:              {_pounds(r.running_costs_pence)} of a {_pounds(r.setup_budget_pence)} "
         f"set-up budget ({_pounds(r.budget_left_pence)} left)",
     ]
+    for month in r.wellbeing:
+        if "withheld" in month:
+            lines.append(f"Check-ins {month['month']}:       withheld ({month['withheld']})")
+        else:
+            spread = " ".join(f"{k}:{v}" for k, v in month["scores"].items())  # type: ignore[union-attr]
+            lines.append(
+                f"Check-ins {month['month']}:       {month['people_answering']} people, "
+                f"{month['answers']} answers, "
+                f"scores {spread}, mean {month['mean_score']}, follow-ups {month['follow_ups_offered']} "
+                f"offered / {month['follow_ups_accepted']} accepted"
+            )
     return "\n".join(lines)
 
 
@@ -191,7 +238,7 @@ def as_rows(report: PoolReport) -> list[list[str]]:
     """The same figures as CSV rows: metric, value."""
     rows = [["metric", "value"]]
     for name, value in report.as_dict().items():
-        if name == "costs":
+        if name in ("costs", "wellbeing"):
             continue
         if isinstance(value, dict):
             rows.extend([f"{name}.{key}", str(count)] for key, count in value.items())

@@ -26,6 +26,9 @@ from bot.ports import TimerRow
 from flows.messages import render
 
 CHECKIN_TIMER = "checkin"
+REMINDER_TIMER = "checkin_reminder"
+REMIND_AFTER = timedelta(hours=24)  # at most one reminder, a day later
+STILL_WANT_AFTER = 3  # unanswered in a row before asking, once, whether they still want them
 CADENCES = {"weekly": 7, "fortnightly": 14, "monthly": 28}
 DAY_NUMBERS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 COMMENT_WINDOW = timedelta(hours=2)  # a message soon after an answer is its comment
@@ -39,6 +42,7 @@ def signposting() -> tuple[str, ...]:
 
 def register(engine: Engine) -> None:
     engine.on_timer(CHECKIN_TIMER, on_checkin_due)
+    engine.on_timer(REMINDER_TIMER, on_reminder_due)
 
 
 def _parse_plan(argument: str) -> tuple[str, int, str] | None:
@@ -75,6 +79,9 @@ def next_due(plan: dict, after: datetime, first: bool = False) -> datetime:
 async def set_cadence(turn: Turn, argument: str) -> None:
     member = turn.member
     assert member is not None and turn.inbound is not None
+    if argument.strip().lower() in ("keep", "yes"):
+        turn.reply(render("checkin_kept"), kind="checkin_setting")
+        return
     if argument.strip().lower() in ("stop", "off", "no"):
         if await turn.uow.stop_wellbeing_plan(member.id, turn.now):
             await turn.uow.cancel_timers(CHECKIN_TIMER, str(member.id))
@@ -108,6 +115,25 @@ async def on_checkin_due(turn: Turn, timer: TimerRow) -> None:
     booked = [s for _, s, _ in await turn.uow.upcoming_bookings(member.id, turn.now - timedelta(hours=12))]
     if any(london_date(s.starts_at) == today for s in booked if s.halves == {"am", "pm"}):
         return  # booked morning to evening: not today
+    # Last time's question, unanswered, closes: a late number answers this one.
+    for question in await turn.uow.open_questions(member.id):
+        if question.kind in ("checkin", "lead"):
+            await turn.uow.close_prompt(question.ref_id, "closed", turn.now)
+    recent = await turn.uow.recent_checkin_scores(member.id, STILL_WANT_AFTER + 1)
+    streak = recent[:STILL_WANT_AFTER] == [None] * STILL_WANT_AFTER
+    if streak and (len(recent) == STILL_WANT_AFTER or recent[STILL_WANT_AFTER] is not None):
+        # Three unanswered in a row: this time, ask once whether they still want them (the
+        # ask takes the check-in's place, so the streak is four and it is not asked again).
+        await turn.uow.add_checkin(member.id, turn.now)
+        turn.say(
+            Outbound(
+                text=render("checkin_still_want"),
+                member_id=member.id,
+                choices=(Choice("Keep them", "CHECKIN KEEP"), Choice("Stop them", "CHECKIN STOP")),
+                kind="checkin_still_want",
+            )
+        )
+        return
     checkin_id = await turn.uow.add_checkin(member.id, turn.now)
     taken = await turn.uow.codes_in_use([member.id], turn.now - timedelta(days=30))
     used = taken.get(member.id, set())
@@ -119,6 +145,30 @@ async def on_checkin_due(turn: Turn, timer: TimerRow) -> None:
             member_id=member.id,
             choices=tuple(Choice(str(n), f"{n} {code}") for n in range(1, 6)),
             kind="checkin",
+        )
+    )
+    reminder = turn.now + REMIND_AFTER
+    if reminder < next_due(plan, turn.now):
+        await turn.uow.add_timer(REMINDER_TIMER, timer.subject, reminder, {"checkin": checkin_id}, turn.now)
+
+
+async def on_reminder_due(turn: Turn, timer: TimerRow) -> None:
+    """The one reminder, if the check-in is still unanswered (and check-ins still wanted)."""
+    if await turn.uow.wellbeing_plan(int(timer.subject)) is None:
+        return  # they stopped check-ins meanwhile
+    prompt = None
+    for question in await turn.uow.open_questions(int(timer.subject)):
+        found = await turn.uow.prompt(question.ref_id) if question.kind == "checkin" else None
+        if found is not None and found.ref_id == timer.payload.get("checkin"):
+            prompt = found
+    if prompt is None:
+        return  # answered meanwhile
+    turn.say(
+        Outbound(
+            text=render("checkin_reminder"),
+            member_id=int(timer.subject),
+            choices=tuple(Choice(str(n), f"{n} {prompt.code}") for n in range(1, 6)),
+            kind="checkin_reminder",
         )
     )
 

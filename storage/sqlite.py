@@ -267,6 +267,18 @@ class SqliteQueries:
         )
         return {r[0]: (r[1], bool(r[2])) for r in rows}
 
+    async def checkin_answers_between(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, int, int, str | None, bool]]:
+        """For aggregates only: (answered, member, score, lead consent, follow-up offered)."""
+        rows = await self._all(
+            "SELECT c.answered_at, c.member_id, c.score, c.lead_consent, "
+            "EXISTS (SELECT 1 FROM prompts p WHERE p.kind = 'lead' AND p.ref_id = c.id) "
+            "FROM checkins c WHERE c.score IS NOT NULL AND c.answered_at >= ? AND c.answered_at < ?",
+            (to_db(start), to_db(end)),
+        )
+        return [(from_db(r[0]), r[1], r[2], r[3], bool(r[4])) for r in rows]
+
     async def member_by_email(self, email: str) -> Member | None:
         """The one member with this email (case aside), or None when none or several have it."""
         rows = await self._all(
@@ -951,6 +963,13 @@ class SqliteUnitOfWork(SqliteQueries):
             (member_id, to_db(since)),
         )
         return row[0] if row else None
+
+    async def recent_checkin_scores(self, member_id: int, limit: int) -> list[int | None]:
+        """The member's last check-ins, newest first: their score, or None if unanswered."""
+        rows = await self._all(
+            "SELECT score FROM checkins WHERE member_id = ? ORDER BY id DESC LIMIT ?", (member_id, limit)
+        )
+        return [r[0] for r in rows]
 
     async def forget_checkins(self, member_id: int) -> int:
         cursor = await self._run("DELETE FROM checkins WHERE member_id = ?", (member_id,))

@@ -83,6 +83,9 @@ SAMPLES: dict[str, dict] = {
     "checkin_trend": {"history": [(START, 3)] * 6, "plan": {"cadence": "fortnightly", "at_time": "09:00"}},
     "checkin_forget_sure": {},
     "checkin_forgotten": {"gone": 12},
+    "checkin_reminder": {},
+    "checkin_still_want": {},
+    "checkin_kept": {},
     "check_reminder": {"check": "occupational health", "expires": START.date(), "left": 30},
     "checks_digest": {
         "lapsed": [(GP, "occupational health", START.date())] * 3,
@@ -174,6 +177,8 @@ CHAT_ONLY = {
     "desk_help",
 }
 CHOICES = {
+    "checkin_reminder": tuple(Choice(str(n), f"{n} 4821") for n in range(1, 6)),
+    "checkin_still_want": (Choice("Keep them", "CHECKIN KEEP"), Choice("Stop them", "CHECKIN STOP")),
     "checkin_question": tuple(Choice(str(n), f"{n} 4821") for n in range(1, 6)),
     "checkin_low": (Choice("Yes, please", "YES 4821"), Choice("No, thanks", "NO 4821")),
     "hours_prompt": (Choice("4.5 hours", "4.5 4821"), Choice("It didn't go ahead", "NO 4821")),

@@ -201,3 +201,69 @@ async def test_no_coordinator_facing_output_carries_a_score_or_a_comment(pool: H
     assert "Zebra-striped" not in outputs
     inbox = await reader.inbox("open")
     assert all("Zebra" not in (item.body or "") for item in inbox)
+
+
+async def test_one_reminder_then_after_three_unanswered_ask_once_if_they_still_want_them(
+    pool: Harness,
+) -> None:
+    gp = await pool.gp()
+    await pool.send(gp, "CHECKIN WEEKLY TUE 09:00")
+    for week in range(6):
+        tuesday = date(2026, 12, 8) + timedelta(days=7 * week)
+        await on(pool, tuesday, 9, 0)
+        await on(pool, tuesday + timedelta(days=1), 9, 0)
+    sent = kinds(await pool.messages(gp))
+    assert sent.count("checkin_reminder") == sent.count("checkin"), "one reminder for each, no more"
+    assert sent.count("checkin_still_want") == 1
+    assert sent.index("checkin_still_want") > [i for i, k in enumerate(sent) if k == "checkin"][2]
+    await pool.send(gp, "CHECKIN STOP")
+    before = len(await pool.messages(gp))
+    await on(pool, date(2027, 1, 26), 9, 0)
+    assert len(await pool.messages(gp)) == before, "stopped means stopped"
+
+
+async def test_check_in_words_of_despair_get_crisis_help_and_near_misses_do_not(pool: Harness) -> None:
+    await pool.member("Dr Helen Marsh", phone=LEAD, roles=("lead",))
+    gp = await pool.gp()
+    for text in ("some days I just want to disappear", "honestly I cant see any way out"):
+        await pool.send(gp, text)
+        assert (await pool.last(gp)).kind == "crisis", text
+    for near_miss in (
+        "dying to get home tonight",
+        "this rota is killing me",
+        "I'll disappear off to Spain in May",
+    ):
+        await pool.send(gp, near_miss)
+        assert (await pool.last(gp)).kind != "crisis", near_miss
+
+
+async def test_the_report_shows_months_only_over_five_people(pool: Harness) -> None:
+    gps = await pool.gps(5)
+    for gp in gps:
+        await pool.send(gp, "CHECKIN MONTHLY MON 09:00")
+    await on(pool, date(2026, 12, 7), 9, 0)
+    for gp, score in zip(gps[:4], "3454", strict=True):
+        await pool.send(gp, score)
+    report = await pool.pool.engine.execute(BuildReport(), actor="test")
+    assert report.wellbeing == [{"month": "2026-12", "withheld": "fewer than 5 people answered"}]
+    await pool.send(gps[4], "1")
+    await pool.send(gps[4], "yes")
+    report = await pool.pool.engine.execute(BuildReport(), actor="test")
+    [december] = report.wellbeing
+    assert december["people_answering"] == 5 and december["scores"] == {
+        "1": 1,
+        "2": 0,
+        "3": 1,
+        "4": 2,
+        "5": 1,
+    }
+    assert december["follow_ups_offered"] == 1 and december["follow_ups_accepted"] == 1
+    assert set(december) == {
+        "month",
+        "people_answering",
+        "answers",
+        "scores",
+        "mean_score",
+        "follow_ups_offered",
+        "follow_ups_accepted",
+    }
