@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,6 +15,7 @@ import pytest
 import respx
 
 from adapters.telegram import TelegramChannel, set_webhook
+from bot.clock import LONDON
 from bot.commands import IssueLinkCode
 from bot.domain import Member
 from config import load_settings
@@ -443,3 +444,25 @@ async def test_a_chat_linked_to_someone_is_not_silently_taken_by_another_code(tg
     assert (await reader.member(ali.id)).telegram_chat_id == "556"
     await tg.say(ZOE_CHAT, f"/start {code}")
     assert (await reader.member(zoe.id)).telegram_chat_id == str(ZOE_CHAT), "the code was not used up"
+
+
+async def test_a_check_in_by_button_gets_the_low_score_follow_up(tmp_path: Path) -> None:
+    async with open_telegram(tmp_path) as tg:
+        zoe = await linked_gp(tg, ZOE_CHAT)
+        await tg.say(ZOE_CHAT, "/start")  # (help) then set a cadence by typing, as on any channel
+        await tg.say(ZOE_CHAT, "CHECKIN WEEKLY WED 12:00")
+        assert "Done: check-ins weekly on Wednesdays at 12:00" in tg.fake.sent_to(ZOE_CHAT)[-1]["text"]
+        tg.pool.clock.set(datetime(2026, 12, 2, 12, 0, tzinfo=LONDON))
+        await tg.pool.pool.settle()
+        question = tg.fake.last_to(ZOE_CHAT)
+        assert [b["text"] for b in question["params"]["reply_markup"]["inline_keyboard"][0]] == [
+            "1",
+            "2",
+            "3",
+            "4",
+            "5",
+        ]
+        await tg.deliver(tg.press(ZOE_CHAT, question, "2"))
+        assert "Practitioner Health" in tg.fake.sent_to(ZOE_CHAT)[-1]["text"]
+        async with tg.pool.pool.store.unit_of_work() as uow:
+            assert [score for _, score in await uow.checkin_history(zoe.id, 5)] == [2]

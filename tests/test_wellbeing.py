@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, time, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.clock import LONDON, FakeClock
 from bot.commands import BuildReport
 from bot.policy import PoolPolicy
 from flows import exports
+from main import build_app
 from tests.harness import Harness, at
 
 LEAD = "+447700900999"
@@ -201,6 +203,18 @@ async def test_no_coordinator_facing_output_carries_a_score_or_a_comment(pool: H
     assert "Zebra-striped" not in outputs
     inbox = await reader.inbox("open")
     assert all("Zebra" not in (item.body or "") for item in inbox)
+    app = build_app(pool.pool, "token")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pool") as http:
+        for path in (
+            "/api/report",
+            "/api/inbox",
+            "/api/sessions",
+            "/api/unreachable",
+            "/api/inbox?state=done",
+        ):
+            answer = await http.get(path, headers={"Authorization": "Bearer token"})
+            assert answer.status_code == 200, path
+            assert "Zebra" not in answer.text and '"score"' not in answer.text, path
 
 
 async def test_one_reminder_then_after_three_unanswered_ask_once_if_they_still_want_them(
