@@ -164,6 +164,9 @@ async def wellbeing_months(reader: Reader, start: datetime, end: datetime) -> li
         months.setdefault(f"{answered.astimezone(LONDON):%Y-%m}", []).append(
             (member_id, score, consent, offered)
         )
+    asked: dict[str, set[int]] = {}
+    for when, member_id in await reader.checkins_asked_between(start, end):
+        asked.setdefault(f"{when.astimezone(LONDON):%Y-%m}", set()).add(member_id)
     result = []
     for month, answers in sorted(months.items()):
         people = {a[0] for a in answers}
@@ -175,6 +178,7 @@ async def wellbeing_months(reader: Reader, start: datetime, end: datetime) -> li
             {
                 "month": month,
                 "people_answering": len(people),
+                "participation": round(len(people) / max(len(asked.get(month, people) | people), 1), 2),
                 "answers": len(scores),
                 "scores": {str(n): scores.count(n) for n in range(1, 6)},
                 "mean_score": round(statistics.mean(scores), 1),
@@ -226,7 +230,8 @@ def as_text(report: PoolReport) -> str:
         else:
             spread = " ".join(f"{k}:{v}" for k, v in month["scores"].items())  # type: ignore[union-attr]
             lines.append(
-                f"Check-ins {month['month']}:       {month['people_answering']} people, "
+                f"Check-ins {month['month']}:       {month['people_answering']} people "
+                f"({month['participation']:.0%} of those asked), "
                 f"{month['answers']} answers, "
                 f"scores {spread}, mean {month['mean_score']}, follow-ups {month['follow_ups_offered']} "
                 f"offered / {month['follow_ups_accepted']} accepted"

@@ -279,6 +279,14 @@ class SqliteQueries:
         )
         return [(from_db(r[0]), r[1], r[2], r[3], bool(r[4])) for r in rows]
 
+    async def checkins_asked_between(self, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+        """For aggregates only: (asked, member) of every check-in asked."""
+        rows = await self._all(
+            "SELECT asked_at, member_id FROM checkins WHERE asked_at >= ? AND asked_at < ?",
+            (to_db(start), to_db(end)),
+        )
+        return [(from_db(r[0]), r[1]) for r in rows]
+
     async def member_by_email(self, email: str) -> Member | None:
         """The one member with this email (case aside), or None when none or several have it."""
         rows = await self._all(

@@ -272,7 +272,9 @@ async def test_the_report_shows_months_only_over_five_people(pool: Harness) -> N
         "5": 1,
     }
     assert december["follow_ups_offered"] == 1 and december["follow_ups_accepted"] == 1
+    assert december["participation"] == 1.0
     assert set(december) == {
+        "participation",
         "month",
         "people_answering",
         "answers",
