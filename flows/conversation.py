@@ -110,10 +110,6 @@ class PoolConversation:
                 await clarify_which(turn, questions, value)
             case Ambiguous():
                 await offers.clarify(turn, "several")
-            case NoOpenQuestion(None) if value == "yes" and await _only_hours_open(turn):
-                # "Yes" to "did it go ahead?": the hours are what is needed.
-                [question] = [q for q in await turn.uow.open_questions(turn.member.id) if q.kind == "hours"]
-                await reminders.answer(turn, question, "yes")
             case NoOpenQuestion(None):
                 recent = await turn.uow.latest_answered_offer(
                     turn.member.id, turn.now - offers.LATE_ANSWER_WINDOW
@@ -153,21 +149,16 @@ class PoolConversation:
             await inbox.not_understood(turn)
 
 
-async def _only_hours_open(turn: Turn) -> bool:
-    assert turn.member is not None
-    kinds = [q.kind for q in await turn.uow.open_questions(turn.member.id)]
-    return kinds.count("hours") == 1 and "offer" not in kinds
-
-
 async def clarify_which(turn: Turn, questions: tuple[Question, ...], said: str) -> None:
     """Several open questions could take this answer: list them with their codes, change
     nothing."""
     described = []
     for question in questions:
+        session = None
         if question.kind == "offer":
             offer = await turn.uow.offer(question.ref_id)
             session = await turn.uow.session(offer.session_id) if offer else None
-        else:
+        elif question.kind == "hours":
             prompt = await turn.uow.prompt(question.ref_id)
             session = await turn.uow.session(prompt.ref_id) if prompt else None
         practice = await turn.uow.practice(session.practice) if session else None

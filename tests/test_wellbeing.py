@@ -283,3 +283,17 @@ async def test_the_report_shows_months_only_over_five_people(pool: Harness) -> N
         "follow_ups_offered",
         "follow_ups_accepted",
     }
+
+
+async def test_a_bare_yes_with_an_offer_and_the_lead_question_open_is_asked_about(pool: Harness) -> None:
+    lead = await pool.member("Dr Helen Marsh", phone=LEAD, roles=("lead",))
+    gp = await pool.gp()
+    await pool.send(gp, "CHECKIN WEEKLY MON 09:00")
+    await on(pool, date(2026, 12, 7), 9, 0)
+    await pool.send(gp, "1")
+    session = await pool.post(start=at(date(2026, 12, 9), 9, 0), urgent=True)
+    await pool.send(gp, "yes")
+    asked = await pool.last(gp)
+    assert asked.kind == "clarify" and "wellbeing lead" in asked.body and "the offer at" in asked.body
+    assert not [m for m in await pool.messages(lead) if m.kind == "checkin_lead_told"], "no consent taken"
+    assert (await pool.view(session)).booked is None
