@@ -24,6 +24,7 @@ ANSWERERS: dict[str, Answerer] = {
     "offer": offers.answer,
     "hours": reminders.answer,
     "lead": wellbeing.answer_lead,
+    "still_want": wellbeing.answer_still_want,
 }
 # Which kinds of open question take a number: hours worked, a check-in's 1 to 5.
 NUMBER_TAKERS: dict[str, Callable[[Turn, Question, float], Awaitable[None]]] = {
@@ -81,11 +82,14 @@ class PoolConversation:
         if isinstance(parsed, replies.NotUnderstood | replies.Unclear) and self.safety.distressed(
             inbound.said
         ):
+            # Said just after a check-in, it is also that check-in's comment (and, like any
+            # comment, kept out of the message log).
+            await wellbeing.take_comment(turn, acknowledge=False)
             await self.safety.respond_to_distress(turn)
             return
         match parsed:
             case replies.Keyword():
-                if not await keywords.handle(turn, parsed):
+                if not await keywords.handle(turn, parsed) and not await wellbeing.take_comment(turn):
                     await inbox.not_understood(turn)
             case replies.Answer(value, code):
                 await self.answer(turn, value, code)
@@ -101,6 +105,8 @@ class PoolConversation:
 
     async def answer(self, turn: Turn, value: str, code: str | None) -> None:
         assert turn.member is not None
+        if code is None and await wellbeing.bare_answer_after_checkin(turn, value):
+            return
         questions = await turn.uow.open_questions(turn.member.id, code)
         found = route(questions, code, accepts=lambda q: q.kind in ANSWERERS)
         match found:
@@ -133,6 +139,8 @@ class PoolConversation:
                 await NUMBER_TAKERS[question.kind](turn, question, hours)
             case Ambiguous(several):
                 await clarify_which(turn, several, f"{hours:g}")
+            case NoOpenQuestion(given) if given and await wellbeing.late_score(turn, given):
+                pass  # a score for a closed check-in: answered, and kept out of the inbox
             case _:
                 if not await wellbeing.take_comment(turn):
                     await inbox.not_understood(turn)

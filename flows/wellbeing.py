@@ -27,6 +27,8 @@ from flows.messages import render
 
 CHECKIN_TIMER = "checkin"
 REMINDER_TIMER = "checkin_reminder"
+LEAD_CLOSE_TIMER = "checkin_lead_close"
+LEAD_WINDOW = timedelta(hours=2)
 REMIND_AFTER = timedelta(hours=24)  # at most one reminder, a day later
 STILL_WANT_AFTER = 3  # unanswered in a row before asking, once, whether they still want them
 CADENCES = {"weekly": 7, "fortnightly": 14, "monthly": 28}
@@ -43,6 +45,12 @@ def signposting() -> tuple[str, ...]:
 def register(engine: Engine) -> None:
     engine.on_timer(CHECKIN_TIMER, on_checkin_due)
     engine.on_timer(REMINDER_TIMER, on_reminder_due)
+    engine.on_timer(LEAD_CLOSE_TIMER, on_lead_close)
+
+
+async def on_lead_close(turn: Turn, timer: TimerRow) -> None:
+    """Unanswered, the question about the lead lapses: nobody is told (silence is a no)."""
+    await turn.uow.close_prompt(int(timer.subject), "closed", turn.now)
 
 
 def _parse_plan(argument: str) -> tuple[str, int, str] | None:
@@ -97,7 +105,11 @@ async def set_cadence(turn: Turn, argument: str) -> None:
     await turn.uow.cancel_timers(CHECKIN_TIMER, str(member.id))
     saved = await turn.uow.wellbeing_plan(member.id)
     assert saved is not None
-    due = next_due(saved, turn.now, first=True)
+    last = await turn.uow.last_checkin_asked(member.id)
+    # Changing the plan keeps the rhythm: never a second check-in too soon after the last.
+    due = next_due(
+        saved, max(turn.now, last + timedelta(days=CADENCES[cadence] - 1)) if last else turn.now, True
+    )
     await turn.uow.add_timer(CHECKIN_TIMER, str(member.id), due, {}, turn.now)
     await turn.audit("checkins_consented", f"member:{member.id}", cadence=cadence)
     turn.reply(render("checkin_set", plan=saved, first=due), kind="checkin_setting")
@@ -124,20 +136,20 @@ async def on_checkin_due(turn: Turn, timer: TimerRow) -> None:
     if streak and (len(recent) == STILL_WANT_AFTER or recent[STILL_WANT_AFTER] is not None):
         # Three unanswered in a row: this time, ask once whether they still want them (the
         # ask takes the check-in's place, so the streak is four and it is not asked again).
-        await turn.uow.add_checkin(member.id, turn.now)
+        checkin_id = await turn.uow.add_checkin(member.id, turn.now)
+        code = await _code(turn, member.id)
+        await turn.uow.add_prompt("still_want", member.id, checkin_id, code, turn.now)
         turn.say(
             Outbound(
                 text=render("checkin_still_want"),
                 member_id=member.id,
-                choices=(Choice("Keep them", "CHECKIN KEEP"), Choice("Stop them", "CHECKIN STOP")),
+                choices=(Choice("Keep them", f"YES {code}"), Choice("Stop them", f"NO {code}")),
                 kind="checkin_still_want",
             )
         )
         return
     checkin_id = await turn.uow.add_checkin(member.id, turn.now)
-    taken = await turn.uow.codes_in_use([member.id], turn.now - timedelta(days=30))
-    used = taken.get(member.id, set())
-    code = next(c for c in (str(turn.rng.randrange(1000, 10000)) for _ in range(1000)) if c not in used)
+    code = await _code(turn, member.id)
     await turn.uow.add_prompt("checkin", member.id, checkin_id, code, turn.now)
     turn.say(
         Outbound(
@@ -152,10 +164,28 @@ async def on_checkin_due(turn: Turn, timer: TimerRow) -> None:
         await turn.uow.add_timer(REMINDER_TIMER, timer.subject, reminder, {"checkin": checkin_id}, turn.now)
 
 
+async def _code(turn: Turn, member_id: int) -> str:
+    taken = await turn.uow.codes_in_use([member_id], turn.now - timedelta(days=30))
+    used = taken.get(member_id, set())
+    return next(c for c in (str(turn.rng.randrange(1000, 10000)) for _ in range(1000)) if c not in used)
+
+
+async def answer_still_want(turn: Turn, question: Question, value: str) -> None:
+    await turn.uow.close_prompt(question.ref_id, "answered", turn.now)
+    if value == "yes":
+        turn.reply(render("checkin_kept"), kind="checkin_setting")
+    else:
+        await set_cadence(turn, "stop")
+
+
 async def on_reminder_due(turn: Turn, timer: TimerRow) -> None:
     """The one reminder, if the check-in is still unanswered (and check-ins still wanted)."""
-    if await turn.uow.wellbeing_plan(int(timer.subject)) is None:
+    member = await turn.uow.member(int(timer.subject))
+    if member is None or await turn.uow.wellbeing_plan(member.id) is None:
         return  # they stopped check-ins meanwhile
+    today = london_date(turn.now)
+    if (member.paused_until and member.paused_until >= today) or is_bank_holiday(today):
+        return
     prompt = None
     for question in await turn.uow.open_questions(int(timer.subject)):
         found = await turn.uow.prompt(question.ref_id) if question.kind == "checkin" else None
@@ -187,18 +217,24 @@ async def answer_score(turn: Turn, question: Question, number: float) -> None:
     usual = [s for _, s in await turn.uow.checkin_history(member.id, 3)]
     await turn.uow.close_prompt(prompt.id, "answered", turn.now)
     await turn.uow.answer_checkin(prompt.ref_id, score, turn.now)
+    if turn.message_id is not None:
+        await turn.uow.forget_message_body(turn.message_id)
     await turn.audit("checkin_answered", f"member:{member.id}")  # not the score: it is theirs
     low = score <= 2 or (len(usual) == 3 and statistics.median(usual) - score >= 2)
     if not low:
         turn.reply(render("checkin_thanks", score=score), kind="checkin_thanks")
         return
-    code = prompt.code  # the same code answers the lead question
-    await turn.uow.add_prompt("lead", member.id, prompt.ref_id, code, turn.now)
+    lead = await turn.uow.member_by_phone(turn.policy.wellbeing_lead_phone or "")
+    choices: tuple[Choice, ...] = ()
+    if lead is not None:
+        code = prompt.code  # the same code answers the lead question
+        lead_prompt = await turn.uow.add_prompt("lead", member.id, prompt.ref_id, code, turn.now)
+        # Asked now, answered now: a bare YES days later is more likely meant for an offer.
+        await turn.uow.add_timer(LEAD_CLOSE_TIMER, str(lead_prompt), turn.now + LEAD_WINDOW, {}, turn.now)
+        choices = (Choice("Yes, please", f"YES {code}"), Choice("No, thanks", f"NO {code}"))
     turn.reply(
-        render("checkin_low", signposting=signposting(), has_lead=bool(turn.policy.wellbeing_lead_phone)),
-        choices=(Choice("Yes, please", f"YES {code}"), Choice("No, thanks", f"NO {code}"))
-        if turn.policy.wellbeing_lead_phone
-        else (),
+        render("checkin_low", signposting=signposting(), has_lead=lead is not None),
+        choices=choices,
         kind="checkin_low",
     )
 
@@ -222,13 +258,14 @@ async def answer_lead(turn: Turn, question: Question, value: str) -> None:
             text=render("checkin_lead_told", gp=member, checkin=checkin),
             member_id=lead.id,
             kind="checkin_lead_told",
+            topic=f"checkin:{checkin['id']}",
         )
     )
     await turn.audit("wellbeing_lead_told", f"member:{member.id}", by="consent")
     turn.reply(render("checkin_lead_yes", lead=lead), kind="checkin_lead")
 
 
-async def take_comment(turn: Turn) -> bool:
+async def take_comment(turn: Turn, acknowledge: bool = True) -> bool:
     """A message soon after a check-in answer is its comment (never the coordinators' inbox).
     False when there is no check-in it could belong to."""
     member, inbound = turn.member, turn.inbound
@@ -237,7 +274,10 @@ async def take_comment(turn: Turn) -> bool:
     if checkin_id is None:
         return False
     await turn.uow.comment_on_checkin(checkin_id, inbound.said.strip()[:1000])
-    turn.reply(render("checkin_comment_noted"), kind="checkin_comment")
+    if turn.message_id is not None:
+        await turn.uow.forget_message_body(turn.message_id)
+    if acknowledge:
+        turn.reply(render("checkin_comment_noted"), kind="checkin_comment")
     return True
 
 
@@ -262,4 +302,43 @@ async def forget(turn: Turn, argument: str) -> bool:
     gone = await turn.uow.forget_checkins(member.id)
     await turn.audit("checkins_forgotten", f"member:{member.id}", count=gone)
     turn.reply(render("checkin_forgotten", gone=gone), kind="checkin_forget")
+    return True
+
+
+async def late_score(turn: Turn, code: str) -> bool:
+    """A number with the code of a check-in that has closed: say so; never the inbox."""
+    assert turn.member is not None
+    prompt = await turn.uow.prompt_by_code(turn.member.id, code)
+    if prompt is None or prompt.kind not in ("checkin", "lead", "still_want"):
+        return False
+    if turn.message_id is not None:
+        await turn.uow.forget_message_body(turn.message_id)
+    turn.reply(render("checkin_closed"), kind="checkin_closed")
+    return True
+
+
+async def bare_answer_after_checkin(turn: Turn, value: str) -> bool:
+    """A bare yes or no just after "Anything you'd like to add?": with an offer open it could
+    mean either, so ask; with none, it is "nothing to add". False when no comment is invited."""
+    member = turn.member
+    assert member is not None
+    checkin_id = await turn.uow.latest_answered_checkin(member.id, turn.now - COMMENT_WINDOW)
+    if checkin_id is None or (await turn.uow.checkin(checkin_id) or {}).get("comment") == "":
+        return False  # none invited, or they already said there was nothing to add
+    questions = [q for q in await turn.uow.open_questions(member.id) if q.kind != "checkin"]
+    if any(q.kind == "lead" for q in questions):
+        return False  # the lead question is the one just asked: it takes the yes or no
+    answered = (await turn.uow.checkin(checkin_id) or {}).get("answered_at")
+    newer = [
+        o for q in questions if q.kind == "offer" and (o := await turn.uow.offer(q.ref_id)) is not None
+        and o.sent_at is not None and answered is not None and o.sent_at >= answered
+    ]  # fmt: skip
+    if newer:
+        return False  # an offer came after the check-in: the yes or no is most likely for it
+    if questions:
+        offers = [q for q in questions if q.kind == "offer"]
+        turn.reply(render("checkin_or_offer", value=value.upper(), offers=offers), kind="clarify")
+        return True
+    await turn.uow.comment_on_checkin(checkin_id, "")
+    turn.reply(render("checkin_nothing_to_add"), kind="checkin_comment")
     return True

@@ -966,7 +966,7 @@ class SqliteUnitOfWork(SqliteQueries):
 
     async def latest_answered_checkin(self, member_id: int, since: datetime) -> int | None:
         row = await self._one(
-            "SELECT id FROM checkins WHERE member_id = ? AND answered_at >= ? AND comment IS NULL "
+            "SELECT id FROM checkins WHERE member_id = ? AND answered_at >= ? AND coalesce(comment, '') = '' "
             "ORDER BY id DESC LIMIT 1",
             (member_id, to_db(since)),
         )
@@ -979,7 +979,30 @@ class SqliteUnitOfWork(SqliteQueries):
         )
         return [r[0] for r in rows]
 
+    async def last_checkin_asked(self, member_id: int) -> datetime | None:
+        row = await self._one("SELECT max(asked_at) FROM checkins WHERE member_id = ?", (member_id,))
+        return opt_from_db(row[0])
+
+    async def prompt_by_code(self, member_id: int, code: str) -> Prompt | None:
+        row = await self._one(
+            "SELECT id, kind, member_id, ref_id, code, state, created_at FROM prompts "
+            "WHERE member_id = ? AND code = ? ORDER BY id DESC LIMIT 1",
+            (member_id, code),
+        )
+        return Prompt(row[0], row[1], row[2], row[3], row[4], row[5], from_db(row[6])) if row else None
+
+    async def forget_message_body(self, message_id: int) -> None:
+        """What a GP said in a check-in lives in the check-ins table only (and goes with it)."""
+        await self._run("UPDATE messages SET body = NULL WHERE id = ?", (message_id,))
+
     async def forget_checkins(self, member_id: int) -> int:
+        # The texts about their check-ins go too, the lead's copy included (its topic).
+        await self._run(
+            "UPDATE messages SET body = NULL, choices = NULL, details = NULL WHERE direction = 'out' AND "
+            "((member_id = ? AND kind LIKE 'checkin%') OR topic IN "
+            "(SELECT 'checkin:' || id FROM checkins WHERE member_id = ?))",
+            (member_id, member_id),
+        )
         cursor = await self._run("DELETE FROM checkins WHERE member_id = ?", (member_id,))
         await self._run(
             "UPDATE prompts SET state = 'closed' WHERE member_id = ? AND kind IN ('checkin', 'lead') "

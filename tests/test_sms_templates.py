@@ -86,6 +86,9 @@ SAMPLES: dict[str, dict] = {
     "checkin_reminder": {},
     "checkin_still_want": {},
     "checkin_kept": {},
+    "checkin_closed": {},
+    "checkin_or_offer": {"value": "NO", "offers": [Question("offer", "4821", 1, 1)]},
+    "checkin_nothing_to_add": {},
     "check_reminder": {"check": "occupational health", "expires": START.date(), "left": 30},
     "checks_digest": {
         "lapsed": [(GP, "occupational health", START.date())] * 3,
@@ -178,7 +181,7 @@ CHAT_ONLY = {
 }
 CHOICES = {
     "checkin_reminder": tuple(Choice(str(n), f"{n} 4821") for n in range(1, 6)),
-    "checkin_still_want": (Choice("Keep them", "CHECKIN KEEP"), Choice("Stop them", "CHECKIN STOP")),
+    "checkin_still_want": (Choice("Keep them", "YES 4821"), Choice("Stop them", "NO 4821")),
     "checkin_question": tuple(Choice(str(n), f"{n} 4821") for n in range(1, 6)),
     "checkin_low": (Choice("Yes, please", "YES 4821"), Choice("No, thanks", "NO 4821")),
     "hours_prompt": (Choice("4.5 hours", "4.5 4821"), Choice("It didn't go ahead", "NO 4821")),

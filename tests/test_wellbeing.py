@@ -252,6 +252,7 @@ async def test_check_in_words_of_despair_get_crisis_help_and_near_misses_do_not(
 
 
 async def test_the_report_shows_months_only_over_five_people(pool: Harness) -> None:
+    await pool.member("Dr Helen Marsh", phone=LEAD, roles=("lead",))
     gps = await pool.gps(5)
     for gp in gps:
         await pool.send(gp, "CHECKIN MONTHLY MON 09:00")
