@@ -14,20 +14,12 @@ from bot.clock import LONDON
 from bot.policy import PoolPolicy
 from tests.harness import Harness, at
 from tests.test_wellbeing import LEAD, answer_a_check_in, kinds, on
-
-
-@pytest.fixture
-async def pool(tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = await Harness.open(
-        tmp_path, policy=PoolPolicy(pool_name="Test Pool", wellbeing_lead_phone=LEAD)
-    )
-    await harness.practice()
-    yield harness
-    await harness.close()
+from tests.test_wellbeing import pool as pool  # the same pool, with a wellbeing lead named
 
 
 @pytest.fixture
 async def nolead(tmp_path: Path) -> AsyncIterator[Harness]:
+    """A pool with no wellbeing lead."""
     harness = await Harness.open(tmp_path, policy=PoolPolicy(pool_name="Test Pool"))
     await harness.practice()
     yield harness
