@@ -717,8 +717,9 @@ def slack_link() -> None:
     async def run() -> tuple[int, int]:
         pool = await open_pool(settings)
         try:
-            desk = SlackDesk(pool, pool.channels["slack"], settings.slack_signing_secret or "")  # type: ignore[arg-type]
-            linked = await desk.link_by_email()
+            channel = pool.channels["slack"]
+            assert isinstance(channel, SlackChannel)
+            linked = await SlackDesk(pool, channel, settings.slack_signing_secret or "").link_by_email()
             left = await pool.store.reader().members_to_look_up_in_slack(
                 pool.clock.now() - timedelta(days=1), 10_000
             )

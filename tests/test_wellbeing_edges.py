@@ -148,8 +148,7 @@ async def test_clarify_names_the_check_in_not_a_session(pool: Harness) -> None:
     await on(pool, date(2026, 12, 7), 9, 0)
     await pool.send(gp, "4")
     body = (await pool.last(gp)).body
-    print(body)
-    assert body.count("Riverside") <= 1, body
+    assert body.count("Riverside") == 1 and "for your check-in" in body, body
 
 
 async def test_forget_checkins_leaves_no_comment_behind(pool: Harness) -> None:
