@@ -40,7 +40,9 @@ log = logging.getLogger(__name__)
 
 MAX_CALLBACK_BYTES = 64
 # Chat commands that are the pool's keywords: /pause 20/12 is read as "PAUSE 20/12".
-KEYWORD_COMMANDS = ("offers", "bookings", "available", "pause", "resume", "settings", "help")
+KEYWORD_COMMANDS = (
+    "offers", "bookings", "available", "pause", "resume", "settings", "help", "checkin", "checkins",
+)  # fmt: skip
 DESK_COMMANDS = ("urgent", "status", "cancel", "book", "inbox", "answer", "done")
 MENU = [
     BotCommand("offers", "Your open offers"),
@@ -49,6 +51,8 @@ MENU = [
     BotCommand("pause", "No offers until a date: /pause 20/12"),
     BotCommand("resume", "Offers again"),
     BotCommand("settings", "Your settings"),
+    BotCommand("checkin", "Wellbeing check-ins: /checkin weekly mon 09:00"),
+    BotCommand("checkins", "Your own check-in answers"),
     BotCommand("help", "What you can send"),
     BotCommand("stop", "Unlink this chat from the pool"),
 ]

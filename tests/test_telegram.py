@@ -324,7 +324,9 @@ async def test_set_webhook_registers_the_public_url_with_the_secret_and_the_menu
     assert url == hook["url"] == "https://pool.nhs.example/telegram/webhook"
     assert hook["secret_token"] == TELEGRAM_SECRET
     commands = [c["command"] for c in tg.fake.called("setMyCommands")[0]["commands"]]
-    assert commands == ["offers", "bookings", "available", "pause", "resume", "settings", "help", "stop"]
+    assert commands == [
+        "offers", "bookings", "available", "pause", "resume", "settings", "checkin", "checkins", "help", "stop",
+    ]  # fmt: skip
 
 
 def test_the_bot_token_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
@@ -450,7 +452,7 @@ async def test_a_check_in_by_button_gets_the_low_score_follow_up(tmp_path: Path)
     async with open_telegram(tmp_path) as tg:
         zoe = await linked_gp(tg, ZOE_CHAT)
         await tg.say(ZOE_CHAT, "/start")  # (help) then set a cadence by typing, as on any channel
-        await tg.say(ZOE_CHAT, "CHECKIN WEEKLY WED 12:00")
+        await tg.say(ZOE_CHAT, "/checkin weekly wed 12:00")
         assert "Done: check-ins weekly on Wednesdays at 12:00" in tg.fake.sent_to(ZOE_CHAT)[-1]["text"]
         tg.pool.clock.set(datetime(2026, 12, 2, 12, 0, tzinfo=LONDON))
         await tg.pool.pool.settle()
