@@ -37,7 +37,9 @@ from bot import money
 from bot.clock import LONDON, Clock, FakeClock, SystemClock, london_date, parse_when
 from bot.commands import (
     AddCost,
+    AddMentor,
     AnswerInbox,
+    ApproveMatches,
     BookByHand,
     BroadcastUrgent,
     BuildReport,
@@ -45,6 +47,7 @@ from bot.commands import (
     CloseInbox,
     IssueLinkCode,
     PostSession,
+    ProposeMatches,
     RecordDelivery,
     SetPracticePreference,
 )
@@ -793,6 +796,57 @@ def telegram_link(
     typer.echo(link)
     if send:
         typer.echo("Sent to them too (it goes when `serve` next sends).")
+
+
+mentoring_cli = typer.Typer(help="Mentors, matching runs and approvals.", no_args_is_help=True)
+cli.add_typer(mentoring_cli, name="mentoring")
+
+
+@mentoring_cli.command("add-mentor")
+def mentoring_add_mentor(
+    phone: Annotated[str, typer.Argument(help="The mentor's phone")],
+    capacity: Annotated[int, typer.Option(help="Mentees at once")] = 1,
+    hours: Annotated[float, typer.Option(help="Hours per four weeks for each mentee")] = 1.0,
+    interests: Annotated[str, typer.Option(help="';'-separated, e.g. 'teaching;minor surgery'")] = "",
+    localities: Annotated[str, typer.Option(help="';'-separated")] = "",
+    trained: Annotated[bool, typer.Option(help="Has done mentor training")] = False,
+    as_: AsOption = None,
+) -> None:
+    """Put a member on the mentor register (or change their entry)."""
+    split = [part.strip() for part in interests.split(";") if part.strip()]
+    places = [part.strip() for part in localities.split(";") if part.strip()]
+    _desk(
+        lambda by: AddMentor(phone, capacity, hours, tuple(split), tuple(places), trained, by),
+        lambda member: f"{member.name} is on the mentor register (up to {capacity} mentees).",
+        as_,
+    )
+
+
+@mentoring_cli.command("match")
+def mentoring_match(as_: AsOption = None) -> None:
+    """Propose pairs for the waiting mentees; nobody is told until they are approved."""
+
+    def show(proposals: list) -> str:
+        if not proposals:
+            return "Nobody to pair: no one waiting, or no mentor with room."
+        return "\n".join(
+            f"#{number}  {mentee} with {mentor}: {p.why}" for number, p, mentee, mentor in proposals
+        )
+
+    _desk(lambda by: ProposeMatches(by), show, as_)
+
+
+@mentoring_cli.command("approve")
+def mentoring_approve(
+    numbers: Annotated[list[int] | None, typer.Argument(help="Proposals to approve; none: all")] = None,
+    as_: AsOption = None,
+) -> None:
+    """Approve proposals (all, or by number): both sides are introduced."""
+    _desk(
+        lambda by: ApproveMatches(tuple(numbers or ()), by),
+        lambda n: f"Approved {n}; both sides introduced." if n else "Nothing to approve.",
+        as_,
+    )
 
 
 cost_cli = typer.Typer(help="The pool's running costs, against its set-up budget.", no_args_is_help=True)

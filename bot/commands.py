@@ -137,3 +137,31 @@ class IssueLinkCode:
     bot_username: str
     send: bool = False
     by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddMentor:
+    """Put a member on the mentor register (or change their entry)."""
+
+    phone: str
+    capacity: int
+    hours: float = 1.0
+    interests: tuple[str, ...] = ()
+    localities: tuple[str, ...] = ()
+    trained: bool = False
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeMatches:
+    """A matching run: proposals for the lead to approve; nobody is told yet."""
+
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveMatches:
+    """Approve proposals (their numbers; empty: all of them): both sides are introduced."""
+
+    ids: tuple[int, ...] = ()
+    by: int | None = None

@@ -108,6 +108,7 @@ ARGUMENT_KEYWORDS = {
     "channel": "CHANNEL",
     "quiet": "QUIET",
     "checkin": "CHECKIN",
+    "mentor": "MENTOR",
     "forget": "FORGET",
 }
 SESSION_CODE = re.compile(r"^[bcdfghjklmnpqrstvwxz]{4}$")  # as flows/offers.py makes them

@@ -11,6 +11,7 @@ from flows import (
     escalation,
     keywords,
     linking,
+    mentoring,
     offers,
     overview,
     reminders,
@@ -31,5 +32,6 @@ def register(engine: Engine) -> None:
     delivery.register(engine)
     wellbeing.register(engine)
     linking.register(engine)
+    mentoring.register(engine)
     overview.register(engine)
     reminders.register(engine)

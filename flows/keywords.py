@@ -14,7 +14,7 @@ from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
 from bot.replies import Keyword
-from flows import availability, desk, gp_settings, offers, wellbeing
+from flows import availability, desk, gp_settings, mentoring, offers, wellbeing
 from flows.messages import render
 
 PAUSE_END_TIMER = "pause_end"
@@ -70,6 +70,8 @@ async def handle(turn: Turn, keyword: Keyword) -> bool:
             await gp_settings.quiet(turn, keyword.argument)
         case "URGENT":
             await urgent(turn, keyword.argument)
+        case "MENTOR":
+            await mentoring.request_mentor(turn, keyword.argument)
         case "CHECKIN":
             await wellbeing.set_cadence(turn, keyword.argument)
         case "CHECKINS":

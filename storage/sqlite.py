@@ -1011,6 +1011,96 @@ class SqliteUnitOfWork(SqliteQueries):
         )
         return cursor.rowcount
 
+    # -- mentoring -------------------------------------------------------------------------------
+
+    async def set_mentor(
+        self,
+        member_id: int,
+        capacity: int,
+        hours: float,
+        interests: Iterable[str],
+        localities: Iterable[str],
+        trained: bool,
+        now: datetime,
+    ) -> None:
+        await self._run(
+            "INSERT INTO mentors (member_id, capacity, hours, interests, localities, trained, joined_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (member_id) DO UPDATE SET capacity = excluded.capacity, "
+            "hours = excluded.hours, interests = excluded.interests, localities = excluded.localities, "
+            "trained = excluded.trained, left_at = NULL",
+            (member_id, capacity, hours, _join(interests), _join(localities), int(trained), to_db(now)),
+        )
+
+    async def mentors(self) -> list[dict[str, Any]]:
+        rows = await self._all(
+            "SELECT member_id, capacity, hours, interests, localities, trained FROM mentors "
+            "WHERE left_at IS NULL ORDER BY member_id"
+        )
+        return [
+            {"member_id": r[0], "capacity": r[1], "hours": r[2], "interests": _split(r[3]),
+             "localities": _split(r[4]), "trained": bool(r[5])}
+            for r in rows
+        ]  # fmt: skip
+
+    async def add_mentee_request(self, member_id: int, wants: str, now: datetime) -> bool:
+        """False when they are already waiting or mentored."""
+        waiting = await self._one(
+            "SELECT 1 FROM mentee_requests WHERE member_id = ? AND state = 'waiting' UNION "
+            "SELECT 1 FROM mentorships WHERE mentee_id = ? AND state = 'active'",
+            (member_id, member_id),
+        )
+        if waiting:
+            return False
+        await self._run(
+            "INSERT INTO mentee_requests (member_id, wants, created_at) VALUES (?, ?, ?)",
+            (member_id, wants, to_db(now)),
+        )
+        return True
+
+    async def waiting_mentees(self) -> list[tuple[int, str]]:
+        rows = await self._all(
+            "SELECT member_id, wants FROM mentee_requests WHERE state = 'waiting' ORDER BY id"
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def mentorships(self, states: Iterable[str]) -> list[dict[str, Any]]:
+        wanted = list(states)
+        rows = await self._all(
+            "SELECT id, mentee_id, mentor_id, state, fit, why FROM mentorships WHERE state IN ("
+            + ",".join("?" * len(wanted))
+            + ") ORDER BY id",
+            wanted,
+        )
+        return [
+            dict(zip(("id", "mentee_id", "mentor_id", "state", "fit", "why"), r, strict=True)) for r in rows
+        ]
+
+    async def replace_proposals(self, pairs: Iterable[tuple[int, int, int, str]], now: datetime) -> None:
+        """The lead's list of proposals, as of this run: (mentee, mentor, fit, why)."""
+        await self._run("DELETE FROM mentorships WHERE state = 'proposed'")
+        await self._many(
+            "INSERT INTO mentorships (mentee_id, mentor_id, state, fit, why, proposed_at) "
+            "VALUES (?, ?, 'proposed', ?, ?, ?)",
+            [(mentee, mentor, fit, why, to_db(now)) for mentee, mentor, fit, why in pairs],
+        )
+
+    async def approve_mentorship(self, mentorship_id: int, now: datetime) -> dict[str, Any] | None:
+        cursor = await self._run(
+            "UPDATE mentorships SET state = 'active', approved_at = ? WHERE id = ? AND state = 'proposed'",
+            (to_db(now), mentorship_id),
+        )
+        if cursor.rowcount != 1:
+            return None
+        row = await self._one(
+            "SELECT mentee_id, mentor_id, why FROM mentorships WHERE id = ?", (mentorship_id,)
+        )
+        await self._run(
+            "UPDATE mentee_requests SET state = 'matched' WHERE member_id = ? AND state = 'waiting'",
+            (row[0],),
+        )
+        return {"id": mentorship_id, "mentee_id": row[0], "mentor_id": row[1], "why": row[2]}
+
     async def add_prompt(self, kind: str, member_id: int, ref_id: int, code: str, now: datetime) -> int:
         cursor = await self._run(
             "INSERT INTO prompts (kind, member_id, ref_id, code, created_at) VALUES (?, ?, ?, ?, ?)",

@@ -1,0 +1,150 @@
+"""Mentoring: a register of mentors, requests from mentees (MENTOR, or a coordinator for
+fellows, newly qualified GPs and returners), matching runs a lead approves before anyone is
+told, and introductions with each other's preferred contact.
+
+Matching itself is flows/matching.py (an assignment solver, not a greedy loop).
+"""
+
+from __future__ import annotations
+
+from bot.commands import AddMentor, ApproveMatches, ProposeMatches
+from bot.domain import Member, Outbound
+from bot.engine import Engine, Turn
+from bot.errors import Refused
+from flows import desk, roles
+from flows.matching import Mentee, Mentor, Proposal, propose
+from flows.messages import render
+
+CHANNEL_NAMES = {"sms": "text", "sandbox": "text", "slack": "Slack", "telegram": "Telegram"}
+STAGE_OF_TYPE = {"fellow": "fellow", "returner": "returner", "salaried": "salaried", "locum": "locum",
+                 "partner": "partner", "retainer": "salaried"}  # fmt: skip
+
+
+def register(engine: Engine) -> None:
+    engine.on_command(AddMentor, add_mentor)
+    engine.on_command(ProposeMatches, propose_matches)
+    engine.on_command(ApproveMatches, approve_matches)
+
+
+def _require_lead(member: Member | None) -> None:
+    if member is not None and not member.is_coordinator and "lead" not in member.roles:
+        raise Refused("Sorry, only the pool's peer-network leads and coordinators can do that.", field="role")
+
+
+async def add_mentor(turn: Turn, command: AddMentor) -> Member:
+    turn.by = command.by
+    _require_lead(await roles.actor(turn, command.by))
+    if command.capacity < 0 or command.hours <= 0:
+        raise Refused(
+            "Capacity is a number of mentees (0 or more) and hours must be more than 0.", field="capacity"
+        )
+    member = await desk.member_by_phone(turn, command.phone)
+    await turn.uow.set_mentor(
+        member.id,
+        command.capacity,
+        command.hours,
+        command.interests,
+        command.localities,
+        command.trained,
+        turn.now,
+    )
+    if "mentor" not in member.roles:
+        member = await turn.uow.update_member(member.id, roles={*member.roles, "mentor"})
+    await turn.audit("mentor_registered", f"member:{member.id}", None, capacity=command.capacity)
+    return member
+
+
+async def request_mentor(turn: Turn, wants: str) -> None:
+    """MENTOR <what you'd like help with>: on the waiting list for the next matching run."""
+    member = turn.member
+    assert member is not None
+    if await turn.uow.add_mentee_request(member.id, wants.strip()[:200], turn.now):
+        await turn.audit("mentor_requested", f"member:{member.id}")
+        turn.reply(render("mentor_requested", wants=wants.strip()), kind="mentor_requested")
+    else:
+        turn.reply(render("mentor_already"), kind="mentor_requested")
+
+
+async def propose_matches(turn: Turn, command: ProposeMatches) -> list[tuple[int, Proposal, str, str]]:
+    """(number, proposal, mentee's name, mentor's name) for the lead to read and approve."""
+    turn.by = command.by
+    _require_lead(await roles.actor(turn, command.by))
+    register = await turn.uow.mentors()
+    people = await turn.uow.members([m["member_id"] for m in register])
+    mentors = [
+        Mentor(
+            id=m["member_id"],
+            practice=_practice(people[m["member_id"]]),
+            capacity=m["capacity"],
+            interests=frozenset(i.lower() for i in m["interests"]),
+            localities=frozenset(m["localities"]),
+            stage=STAGE_OF_TYPE.get(people[m["member_id"]].gp_type or "", "partner"),
+        )
+        for m in register
+        if m["member_id"] in people
+    ]
+    waiting = await turn.uow.waiting_mentees()
+    asking = await turn.uow.members([member_id for member_id, _ in waiting])
+    mentees = [
+        Mentee(
+            id=member_id,
+            practice=_practice(asking[member_id]),
+            interests=frozenset(w.strip().lower() for w in wants.replace(",", ";").split(";") if w.strip()),
+            locality=asking[member_id].localities[0] if asking[member_id].localities else None,
+            stage=STAGE_OF_TYPE.get(asking[member_id].gp_type or "", "salaried"),
+        )
+        for member_id, wants in waiting
+        if member_id in asking
+    ]
+    existing = [(p["mentee_id"], p["mentor_id"]) for p in await turn.uow.mentorships(["active"])]
+    ended = [(p["mentee_id"], p["mentor_id"]) for p in await turn.uow.mentorships(["ended", "declined"])]
+    proposals = propose(mentors, mentees, existing, ended)
+    await turn.uow.replace_proposals(((p.mentee, p.mentor, p.fit, p.why) for p in proposals), turn.now)
+    await turn.audit("matching_run", "mentoring", None, proposed=len(proposals), waiting=len(mentees))
+    stored = await turn.uow.mentorships(["proposed"])
+    names = {**{m.id: m.name for m in people.values()}, **{m.id: m.name for m in asking.values()}}
+    return [
+        (row["id"], p, names[p.mentee], names[p.mentor]) for row, p in zip(stored, proposals, strict=True)
+    ]
+
+
+def _practice(member: Member) -> str | None:
+    """A member's own practice, when they have one (a practice role, or one practice listed)."""
+    own = roles.managed_practices(member)
+    if own:
+        return own[0]
+    return member.practices[0] if len(member.practices) == 1 else None
+
+
+async def approve_matches(turn: Turn, command: ApproveMatches) -> int:
+    turn.by = command.by
+    _require_lead(await roles.actor(turn, command.by))
+    proposed = await turn.uow.mentorships(["proposed"])
+    chosen = [p for p in proposed if not command.ids or p["id"] in command.ids]
+    unknown = set(command.ids) - {p["id"] for p in proposed}
+    if unknown:
+        raise Refused(f"No proposal numbered {', '.join(str(i) for i in sorted(unknown))}.", field="ids")
+    approved = 0
+    for proposal in chosen:
+        pair = await turn.uow.approve_mentorship(proposal["id"], turn.now)
+        if pair is None:
+            continue
+        people = await turn.uow.members([pair["mentee_id"], pair["mentor_id"]])
+        mentee, mentor = people[pair["mentee_id"]], people[pair["mentor_id"]]
+        for me, other, role in ((mentee, mentor, "mentor"), (mentor, mentee, "mentee")):
+            turn.say(
+                Outbound(
+                    text=render(
+                        "mentor_introduction",
+                        other=other,
+                        role=role,
+                        contact=CHANNEL_NAMES.get(other.preferred_channel, other.preferred_channel),
+                        why=pair["why"],
+                    ),
+                    member_id=me.id,
+                    kind="mentor_introduction",
+                )
+            )
+        await turn.audit("mentorship_started", f"mentorship:{pair['id']}")
+        approved += 1
+    return approved
