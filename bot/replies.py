@@ -95,6 +95,7 @@ BARE_KEYWORDS = {
     "settings": "SETTINGS",
     "my settings": "SETTINGS",
     "checkins": "CHECKINS",
+    "rematch": "REMATCH",
     "my checkins": "CHECKINS",
 }
 ARGUMENT_KEYWORDS = {

@@ -13,7 +13,7 @@ from bot import replies
 from bot.domain import Question
 from bot.engine import Turn
 from bot.router import Ambiguous, Matched, NoOpenQuestion, route
-from flows import desk_chat, inbox, keywords, linking, offers, reminders, wellbeing
+from flows import desk_chat, inbox, keywords, linking, mentoring, offers, reminders, wellbeing
 from flows.messages import render
 from flows.safety import SafetyScreen
 
@@ -25,6 +25,7 @@ ANSWERERS: dict[str, Answerer] = {
     "hours": reminders.answer,
     "lead": wellbeing.answer_lead,
     "still_want": wellbeing.answer_still_want,
+    "met": mentoring.answer_met,
 }
 # Which kinds of open question take a number: hours worked, a check-in's 1 to 5.
 NUMBER_TAKERS: dict[str, Callable[[Turn, Question, float], Awaitable[None]]] = {

@@ -70,6 +70,8 @@ async def handle(turn: Turn, keyword: Keyword) -> bool:
             await gp_settings.quiet(turn, keyword.argument)
         case "URGENT":
             await urgent(turn, keyword.argument)
+        case "REMATCH":
+            await mentoring.rematch(turn)
         case "MENTOR":
             await mentoring.request_mentor(turn, keyword.argument)
         case "CHECKIN":

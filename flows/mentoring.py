@@ -7,10 +7,13 @@ Matching itself is flows/matching.py (an assignment solver, not a greedy loop).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from bot.commands import AddMentor, ApproveMatches, ProposeMatches
-from bot.domain import Member, Outbound
+from bot.domain import Choice, Member, Outbound, Question
 from bot.engine import Engine, Turn
 from bot.errors import Refused
+from bot.ports import TimerRow
 from flows import desk, roles
 from flows.matching import Mentee, Mentor, Proposal, propose
 from flows.messages import render
@@ -20,10 +23,101 @@ STAGE_OF_TYPE = {"fellow": "fellow", "returner": "returner", "salaried": "salari
                  "partner": "partner", "retainer": "salaried"}  # fmt: skip
 
 
+CYCLE = timedelta(days=28)  # one hour every four weeks, by default
+REMIND_AFTER = timedelta(days=14)
+ASK_AFTER = timedelta(days=21)
+CYCLE_TIMER = "mentoring_cycle"  # payload: step "remind" | "ask" | "check", cycle start
+
+
 def register(engine: Engine) -> None:
     engine.on_command(AddMentor, add_mentor)
     engine.on_command(ProposeMatches, propose_matches)
     engine.on_command(ApproveMatches, approve_matches)
+    engine.on_timer(CYCLE_TIMER, on_cycle_step)
+
+
+async def _plan_cycle(turn: Turn, mentorship_id: int, start: datetime) -> None:
+    for step, after in (("remind", REMIND_AFTER), ("ask", ASK_AFTER), ("check", CYCLE)):
+        payload = {"step": step, "start": start.isoformat()}
+        await turn.uow.add_timer(CYCLE_TIMER, str(mentorship_id), start + after, payload, turn.now)
+
+
+async def on_cycle_step(turn: Turn, timer: TimerRow) -> None:
+    """Each four-week cycle: a reminder to meet, "Did you meet?", and on day 28 a flag to the
+    lead if no meeting was logged; then the next cycle."""
+    pair = await turn.uow.mentorship(int(timer.subject))
+    if pair is None or pair["state"] != "active":
+        return
+    start = datetime.fromisoformat(timer.payload["start"])
+    people = await turn.uow.members([pair["mentee_id"], pair["mentor_id"]])
+    mentee, mentor = people[pair["mentee_id"]], people[pair["mentor_id"]]
+    met = await turn.uow.meetings_since(pair["id"], start)
+    match timer.payload["step"]:
+        case "remind" if not met:
+            for me, other in ((mentee, mentor), (mentor, mentee)):
+                turn.say(
+                    Outbound(text=render("mentor_remind", other=other), member_id=me.id, kind="mentoring")
+                )
+        case "ask" if not met:
+            code = await _code(turn, mentee.id)
+            await turn.uow.add_prompt("met", mentee.id, pair["id"], code, turn.now)
+            turn.say(
+                Outbound(
+                    text=render("mentor_did_you_meet", other=mentor),
+                    member_id=mentee.id,
+                    choices=(Choice("Yes, we met", f"YES {code}"), Choice("Not yet", f"NO {code}")),
+                    kind="mentoring",
+                )
+            )
+        case "check":
+            if not met:
+                text = render("mentor_no_meeting", mentee=mentee, mentor=mentor)
+                for lead in await _leads(turn):
+                    turn.say(Outbound(text=text, member_id=lead.id, kind="mentoring_flag"))
+                await turn.audit("mentoring_no_meeting", f"mentorship:{pair['id']}")
+            await _plan_cycle(turn, pair["id"], start + CYCLE)
+
+
+async def _leads(turn: Turn) -> list[Member]:
+    leads = await turn.uow.members_with_role("lead")
+    return leads or await turn.uow.members_with_role("coordinator")
+
+
+async def _code(turn: Turn, member_id: int) -> str:
+    taken = (await turn.uow.codes_in_use([member_id], turn.now - timedelta(days=30))).get(member_id, set())
+    return next(c for c in (str(turn.rng.randrange(1000, 10000)) for _ in range(1000)) if c not in taken)
+
+
+async def answer_met(turn: Turn, question: Question, value: str) -> None:
+    """YES or NO to "Did you meet?"."""
+    prompt = await turn.uow.prompt(question.ref_id)
+    assert prompt is not None and turn.member is not None
+    await turn.uow.close_prompt(prompt.id, "answered", turn.now)
+    if value == "yes":
+        await turn.uow.log_meeting(prompt.ref_id, turn.member.id, turn.now)
+        turn.reply(render("mentor_met_noted"), kind="mentoring")
+    else:
+        turn.reply(render("mentor_not_met"), kind="mentoring")
+
+
+async def rematch(turn: Turn) -> None:
+    """REMATCH: the pairing ends, privately and with no reason asked; the mentee waits for a
+    new match, and the pair is never proposed again."""
+    member = turn.member
+    assert member is not None
+    pairs = await turn.uow.active_mentorships_of(member.id)
+    if not pairs:
+        turn.reply(render("mentor_no_pair"), kind="mentoring")
+        return
+    for pair in pairs:
+        await turn.uow.end_mentorship(pair["id"], turn.now)
+        await turn.uow.requeue_mentee(pair["mentee_id"], turn.now)
+        other_id = pair["mentor_id"] if pair["mentee_id"] == member.id else pair["mentee_id"]
+        turn.say(Outbound(text=render("mentor_pair_ended"), member_id=other_id, kind="mentoring"))
+        for lead in await _leads(turn):
+            turn.say(Outbound(text=render("mentor_lead_rematch"), member_id=lead.id, kind="mentoring_flag"))
+        await turn.audit("mentorship_ended", f"mentorship:{pair['id']}", by="rematch")
+    turn.reply(render("mentor_rematched"), kind="mentoring")
 
 
 def _require_lead(member: Member | None) -> None:
@@ -146,5 +240,6 @@ async def approve_matches(turn: Turn, command: ApproveMatches) -> int:
                 )
             )
         await turn.audit("mentorship_started", f"mentorship:{pair['id']}")
+        await _plan_cycle(turn, pair["id"], turn.now)
         approved += 1
     return approved

@@ -1085,6 +1085,51 @@ class SqliteUnitOfWork(SqliteQueries):
             [(mentee, mentor, fit, why, to_db(now)) for mentee, mentor, fit, why in pairs],
         )
 
+    async def mentorship(self, mentorship_id: int) -> dict[str, Any] | None:
+        row = await self._one(
+            "SELECT id, mentee_id, mentor_id, state, approved_at FROM mentorships WHERE id = ?",
+            (mentorship_id,),
+        )
+        if row is None:
+            return None
+        return {"id": row[0], "mentee_id": row[1], "mentor_id": row[2], "state": row[3],
+                "approved_at": opt_from_db(row[4])}  # fmt: skip
+
+    async def active_mentorships_of(self, member_id: int) -> list[dict[str, Any]]:
+        rows = await self._all(
+            "SELECT id, mentee_id, mentor_id FROM mentorships WHERE state = 'active' "
+            "AND (mentee_id = ? OR mentor_id = ?) ORDER BY id",
+            (member_id, member_id),
+        )
+        return [{"id": r[0], "mentee_id": r[1], "mentor_id": r[2]} for r in rows]
+
+    async def log_meeting(self, mentorship_id: int, by: int | None, now: datetime) -> None:
+        await self._run(
+            "INSERT INTO mentoring_meetings (mentorship_id, met_on, logged_by) VALUES (?, ?, ?)",
+            (mentorship_id, to_db(now), by),
+        )
+
+    async def meetings_since(self, mentorship_id: int, since: datetime) -> int:
+        row = await self._one(
+            "SELECT count(*) FROM mentoring_meetings WHERE mentorship_id = ? AND met_on >= ?",
+            (mentorship_id, to_db(since)),
+        )
+        return row[0]
+
+    async def end_mentorship(self, mentorship_id: int, now: datetime) -> bool:
+        cursor = await self._run(
+            "UPDATE mentorships SET state = 'ended', ended_at = ? WHERE id = ? AND state = 'active'",
+            (to_db(now), mentorship_id),
+        )
+        return cursor.rowcount == 1
+
+    async def requeue_mentee(self, member_id: int, now: datetime) -> None:
+        await self._run(
+            "INSERT INTO mentee_requests (member_id, wants, created_at) SELECT ?, coalesce("
+            "(SELECT wants FROM mentee_requests WHERE member_id = ? ORDER BY id DESC LIMIT 1), ''), ?",
+            (member_id, member_id, to_db(now)),
+        )
+
     async def approve_mentorship(self, mentorship_id: int, now: datetime) -> dict[str, Any] | None:
         cursor = await self._run(
             "UPDATE mentorships SET state = 'active', approved_at = ? WHERE id = ? AND state = 'proposed'",

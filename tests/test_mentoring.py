@@ -51,3 +51,53 @@ async def test_only_leads_and_coordinators_run_matching(pool: Harness) -> None:
         await pool.pool.engine.execute(ProposeMatches(by=gp.id), actor="test")
     with pytest.raises(Refused):
         await pool.pool.engine.execute(AddMentor(gp.phone, 2, by=gp.id), actor="test")
+
+
+async def paired(pool: Harness):
+    lead = await pool.member("Lee Lead", roles=("lead",))
+    mentor = await pool.gp("Dr Mo Mentor", gp_type="partner")
+    mentee = await pool.gp("Dr Fay Fellow", gp_type="fellow")
+    await pool.pool.engine.execute(AddMentor(mentor.phone, 2, by=lead.id), actor="test")
+    await pool.send(mentee, "MENTOR")
+    await pool.pool.engine.execute(ProposeMatches(by=lead.id), actor="test")
+    await pool.pool.engine.execute(ApproveMatches(by=lead.id), actor="test")
+    return lead, mentor, mentee
+
+
+async def test_a_cycle_without_a_meeting_is_flagged_to_the_lead_on_day_28(pool: Harness) -> None:
+    lead, mentor, mentee = await paired(pool)
+    await pool.advance(days=14)
+    assert (
+        "A reminder to meet" in (await pool.last(mentee)).body
+        and "A reminder" in (await pool.last(mentor)).body
+    )
+    await pool.advance(days=7)
+    assert (await pool.last(mentee)).body.startswith("Did you meet Dr Mo Mentor")
+    await pool.send(mentee, "no")
+    await pool.advance(days=7)
+    flag = await pool.last(lead)
+    assert flag.kind == "mentoring_flag" and "haven't logged a meeting" in flag.body
+    # The next cycle: they meet, and nobody is flagged.
+    await pool.advance(days=21)
+    await pool.send(mentee, "yes")
+    assert "noted" in (await pool.last(mentee)).body
+    flags = len([m for m in await pool.messages(lead) if m.kind == "mentoring_flag"])
+    await pool.advance(days=7)
+    assert len([m for m in await pool.messages(lead) if m.kind == "mentoring_flag"]) == flags
+
+
+async def test_rematch_ends_the_pair_privately_and_never_proposes_it_again(pool: Harness) -> None:
+    lead, mentor, mentee = await paired(pool)
+    await pool.send(mentee, "REMATCH")
+    assert "you don't need to give a reason" in (await pool.last(mentee)).body
+    assert "has come to an end" in (await pool.last(mentor)).body
+    assert "Dr Fay Fellow" not in (await pool.last(mentor)).body + (await pool.last(lead)).body, (
+        "who asked stays private"
+    )
+    assert await pool.pool.engine.execute(ProposeMatches(by=lead.id), actor="test") == [], (
+        "never the same pair again"
+    )
+    other = await pool.gp("Dr Oz Other", gp_type="partner")
+    await pool.pool.engine.execute(AddMentor(other.phone, 1, by=lead.id), actor="test")
+    [(_, proposal, _, _)] = await pool.pool.engine.execute(ProposeMatches(by=lead.id), actor="test")
+    assert (proposal.mentee, proposal.mentor) == (mentee.id, other.id)

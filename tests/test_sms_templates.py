@@ -88,6 +88,15 @@ SAMPLES: dict[str, dict] = {
     "checkin_kept": {},
     "mentor_requested": {"wants": "w" * 200},
     "mentor_already": {},
+    "mentor_remind": {"other": GP},
+    "mentor_did_you_meet": {"other": GP},
+    "mentor_met_noted": {},
+    "mentor_not_met": {},
+    "mentor_no_meeting": {"mentee": GP, "mentor": GP},
+    "mentor_no_pair": {},
+    "mentor_pair_ended": {},
+    "mentor_lead_rematch": {},
+    "mentor_rematched": {},
     "mentor_introduction": {"other": GP, "role": "mentee", "contact": "Telegram", "why": "x" * 200},
     "checkin_closed": {},
     "checkin_or_offer": {"value": "NO", "offers": [Question("offer", "4821", 1, 1)]},
@@ -183,6 +192,7 @@ CHAT_ONLY = {
     "desk_help",
 }
 CHOICES = {
+    "mentor_did_you_meet": (Choice("Yes, we met", "YES 4821"), Choice("Not yet", "NO 4821")),
     "checkin_reminder": tuple(Choice(str(n), f"{n} 4821") for n in range(1, 6)),
     "checkin_still_want": (Choice("Keep them", "YES 4821"), Choice("Stop them", "NO 4821")),
     "checkin_question": tuple(Choice(str(n), f"{n} 4821") for n in range(1, 6)),
