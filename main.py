@@ -46,6 +46,7 @@ from bot.commands import (
     CancelSession,
     CloseInbox,
     IssueLinkCode,
+    MentorLeaves,
     PostSession,
     ProposeMatches,
     RecordDelivery,
@@ -819,6 +820,16 @@ def mentoring_add_mentor(
         lambda by: AddMentor(phone, capacity, hours, tuple(split), tuple(places), trained, by),
         lambda member: f"{member.name} is on the mentor register (up to {capacity} mentees).",
         as_,
+    )
+
+
+@mentoring_cli.command("leaves")
+def mentoring_leaves(
+    phone: Annotated[str, typer.Argument(help="The mentor's phone")], as_: AsOption = None
+) -> None:
+    """A mentor steps down: their mentees wait for the next match and hear who takes over."""
+    _desk(
+        lambda by: MentorLeaves(phone, by), lambda n: f"Off the register; {n} mentee(s) to match again.", as_
     )
 
 

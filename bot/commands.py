@@ -165,3 +165,12 @@ class ApproveMatches:
 
     ids: tuple[int, ...] = ()
     by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MentorLeaves:
+    """A mentor steps down: their mentees wait for the next matching run, and are told who
+    takes over once it is approved."""
+
+    phone: str
+    by: int | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.commands import AddMentor, ApproveMatches, ProposeMatches
+from bot.commands import AddMentor, ApproveMatches, MentorLeaves, ProposeMatches
 from bot.domain import Choice, Member, Outbound, Question
 from bot.engine import Engine, Turn
 from bot.errors import Refused
@@ -34,6 +34,18 @@ def register(engine: Engine) -> None:
     engine.on_command(ProposeMatches, propose_matches)
     engine.on_command(ApproveMatches, approve_matches)
     engine.on_timer(CYCLE_TIMER, on_cycle_step)
+    engine.on_command(MentorLeaves, mentor_leaves)
+
+
+async def mentor_leaves(turn: Turn, command: MentorLeaves) -> int:
+    turn.by = command.by
+    _require_lead(await roles.actor(turn, command.by))
+    mentor = await desk.member_by_phone(turn, command.phone)
+    mentees = await turn.uow.mentor_leaves(mentor.id, turn.now)
+    for mentee_id in mentees:
+        await turn.uow.requeue_mentee(mentee_id, turn.now)
+    await turn.audit("mentor_left", f"member:{mentor.id}", None, mentees=len(mentees))
+    return len(mentees)
 
 
 async def _plan_cycle(turn: Turn, mentorship_id: int, start: datetime) -> None:
@@ -225,12 +237,15 @@ async def approve_matches(turn: Turn, command: ApproveMatches) -> int:
             continue
         people = await turn.uow.members([pair["mentee_id"], pair["mentor_id"]])
         mentee, mentor = people[pair["mentee_id"]], people[pair["mentor_id"]]
+        before = await turn.uow.previous_mentor(mentee.id)
+        previous = await turn.uow.member(before) if before is not None else None
         for me, other, role in ((mentee, mentor, "mentor"), (mentor, mentee, "mentee")):
             turn.say(
                 Outbound(
                     text=render(
                         "mentor_introduction",
                         other=other,
+                        previous=previous if role == "mentor" else None,
                         role=role,
                         contact=CHANNEL_NAMES.get(other.preferred_channel, other.preferred_channel),
                         why=pair["why"],

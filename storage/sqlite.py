@@ -1085,6 +1085,28 @@ class SqliteUnitOfWork(SqliteQueries):
             [(mentee, mentor, fit, why, to_db(now)) for mentee, mentor, fit, why in pairs],
         )
 
+    async def mentor_leaves(self, member_id: int, now: datetime) -> list[int]:
+        """Take a mentor off the register; their mentees (whose pairs end) wait for a new one."""
+        await self._run("UPDATE mentors SET left_at = ? WHERE member_id = ?", (to_db(now), member_id))
+        rows = await self._all(
+            "UPDATE mentorships SET state = 'ended', ended_at = ? WHERE mentor_id = ? AND state = 'active' "
+            "RETURNING mentee_id",
+            (to_db(now), member_id),
+        )
+        await self._run("DELETE FROM mentorships WHERE mentor_id = ? AND state = 'proposed'", (member_id,))
+        return [r[0] for r in rows]
+
+    async def previous_mentor(self, mentee_id: int) -> int | None:
+        """The mentor of the mentee's last pairing, if it ended because that mentor left (not
+        a REMATCH)."""
+        row = await self._one(
+            "SELECT p.mentor_id, r.left_at IS NOT NULL FROM mentorships p "
+            "JOIN mentors r ON r.member_id = p.mentor_id "
+            "WHERE p.mentee_id = ? AND p.state = 'ended' ORDER BY p.ended_at DESC LIMIT 1",
+            (mentee_id,),
+        )
+        return row[0] if row and row[1] else None
+
     async def mentorship(self, mentorship_id: int) -> dict[str, Any] | None:
         row = await self._one(
             "SELECT id, mentee_id, mentor_id, state, approved_at FROM mentorships WHERE id = ?",

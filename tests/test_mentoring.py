@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import AddMentor, ApproveMatches, ProposeMatches
+from bot.commands import AddMentor, ApproveMatches, MentorLeaves, ProposeMatches
 from bot.errors import Refused
 from tests.harness import Harness
 
@@ -99,5 +99,23 @@ async def test_rematch_ends_the_pair_privately_and_never_proposes_it_again(pool:
     )
     other = await pool.gp("Dr Oz Other", gp_type="partner")
     await pool.pool.engine.execute(AddMentor(other.phone, 1, by=lead.id), actor="test")
-    [(_, proposal, _, _)] = await pool.pool.engine.execute(ProposeMatches(by=lead.id), actor="test")
+    [(number, proposal, _, _)] = await pool.pool.engine.execute(ProposeMatches(by=lead.id), actor="test")
     assert (proposal.mentee, proposal.mentor) == (mentee.id, other.id)
+    await pool.pool.engine.execute(ApproveMatches((number,), by=lead.id), actor="test")
+    assert (await pool.last(mentee)).body.startswith("Meet your mentor: Dr Oz Other"), (
+        "no 'stepped down' after REMATCH"
+    )
+
+
+async def test_when_a_mentor_leaves_their_mentees_get_a_new_one_with_a_handover(pool: Harness) -> None:
+    lead, mentor, mentee = await paired(pool)
+    other = await pool.gp("Dr Oz Other", gp_type="partner")
+    await pool.pool.engine.execute(AddMentor(other.phone, 1, by=lead.id), actor="test")
+    assert await pool.pool.engine.execute(MentorLeaves(mentor.phone, by=lead.id), actor="test") == 1
+    [(number, proposal, _, _)] = await pool.pool.engine.execute(ProposeMatches(by=lead.id), actor="test")
+    assert proposal.mentor == other.id
+    await pool.pool.engine.execute(ApproveMatches((number,), by=lead.id), actor="test")
+    handover = await pool.last(mentee)
+    assert handover.body.startswith(
+        "Dr Mo Mentor has stepped down as your mentor. Meet your new mentor: Dr Oz Other"
+    )
