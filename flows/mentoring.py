@@ -14,7 +14,7 @@ from bot.domain import Choice, Member, Outbound, Question
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.ports import TimerRow
-from flows import desk, roles
+from flows import codes, desk, roles
 from flows.matching import Mentee, Mentor, Proposal, propose
 from flows.messages import render
 
@@ -71,7 +71,7 @@ async def on_cycle_step(turn: Turn, timer: TimerRow) -> None:
                     Outbound(text=render("mentor_remind", other=other), member_id=me.id, kind="mentoring")
                 )
         case "ask" if not met:
-            code = await _code(turn, mentee.id)
+            code = await codes.fresh_code(turn, mentee.id)
             await turn.uow.add_prompt("met", mentee.id, pair["id"], code, turn.now)
             turn.say(
                 Outbound(
@@ -93,11 +93,6 @@ async def on_cycle_step(turn: Turn, timer: TimerRow) -> None:
 async def _leads(turn: Turn) -> list[Member]:
     leads = await turn.uow.members_with_role("lead")
     return leads or await turn.uow.members_with_role("coordinator")
-
-
-async def _code(turn: Turn, member_id: int) -> str:
-    taken = (await turn.uow.codes_in_use([member_id], turn.now - timedelta(days=30))).get(member_id, set())
-    return next(c for c in (str(turn.rng.randrange(1000, 10000)) for _ in range(1000)) if c not in taken)
 
 
 async def answer_met(turn: Turn, question: Question, value: str) -> None:

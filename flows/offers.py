@@ -29,7 +29,7 @@ from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
-from flows import eligibility, escalation, messages, reminders, roles
+from flows import codes, eligibility, escalation, messages, reminders, roles
 from flows.messages import render
 
 CHAT_CHANNELS = ("slack", "telegram")
@@ -44,7 +44,6 @@ MAX_NOTES = 100  # an offer, notes and all, fits two SMS segments
 LATE_ANSWER_WINDOW = timedelta(hours=24)
 # A code is not given to the same member again this soon, so a late "YES 4821" meant for an
 # old offer can never book a new one.
-CODE_REUSE_AFTER = timedelta(days=30)
 
 
 def register(engine: Engine) -> None:
@@ -131,13 +130,6 @@ async def _new_session_code(turn: Turn) -> str:
             return code
 
 
-def new_offer_code(turn: Turn, taken: set[str]) -> str:
-    while True:
-        code = str(turn.rng.randrange(1000, 10000))
-        if code not in taken:
-            return code
-
-
 async def send_wave(
     turn: Turn, session: Session, practice: Practice, wave: int, announce_empty: bool = True
 ) -> int:
@@ -170,11 +162,11 @@ async def _offer_to(
 ) -> None:
     if not members:
         return
-    taken = await turn.uow.codes_in_use((m.id for m in members), turn.now - CODE_REUSE_AFTER)
+    taken = await codes.codes_taken(turn, (m.id for m in members))
     rows = []
     for member in members:
         found = reach(member, turn.channels_on)
-        code = new_offer_code(turn, taken.get(member.id, set()))
+        code = codes.new_code(turn, taken.get(member.id, set()))
         rows.append((member.id, code, found[0] if found else None))
     offers = await turn.uow.add_offers(session, wave, rows, turn.now)
     if session.urgent:
@@ -418,8 +410,7 @@ async def book(
         await uow.answer_offer(offer.id, OfferState.ACCEPTED, "yes", turn.now)
         code = offer.code
     else:
-        taken = await uow.codes_in_use([member.id], turn.now - CODE_REUSE_AFTER)
-        code = new_offer_code(turn, taken.get(member.id, set()))
+        code = await codes.fresh_code(turn, member.id)
     booking = await uow.add_booking(
         session_id=session.id,
         member_id=member.id,

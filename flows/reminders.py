@@ -18,7 +18,7 @@ from bot.clock import london_date
 from bot.domain import Booking, BookingState, Choice, Outbound, Practice, Question, Session, SessionStatus
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
-from flows import escalation
+from flows import codes, escalation
 from flows.messages import render
 
 REMINDER_TIMER = "booking_reminder"
@@ -28,7 +28,6 @@ HOURS_HANDOVER_TIMER = "hours_handover"
 EVENING_BEFORE = time(18, 0)
 WORKING_MORNING = time(10, 0)
 OVERRUN_HOURS = 2.0  # a GP may stay late, but the hours stay close to the session's length
-CODE_REUSE_AFTER = timedelta(days=30)  # as for offers: a late answer to an old code is not misread
 
 
 def register(engine: Engine) -> None:
@@ -80,19 +79,11 @@ async def on_hours_prompt(turn: Turn, timer: TimerRow) -> None:
     if found is None:
         return
     session, practice, booking = found
-    taken = await turn.uow.codes_in_use([booking.member_id], turn.now - CODE_REUSE_AFTER)
-    code = _new_code(turn, taken.get(booking.member_id, set()))
+    code = await codes.fresh_code(turn, booking.member_id)
     prompt_id = await turn.uow.add_prompt("hours", booking.member_id, session.id, code, turn.now)
     _ask(turn, session, practice, booking.member_id, code, "hours_prompt")
     nudge = at_london(next_working_day(london_date(turn.now)), WORKING_MORNING)
     await turn.uow.add_timer(HOURS_NUDGE_TIMER, str(session.id), nudge, {"prompt": prompt_id}, turn.now)
-
-
-def _new_code(turn: Turn, taken: set[str]) -> str:
-    while True:
-        code = str(turn.rng.randrange(1000, 10000))
-        if code not in taken:
-            return code
 
 
 def _ask(turn: Turn, session: Session, practice: Practice, member_id: int, code: str, template: str) -> None:

@@ -23,6 +23,7 @@ from bot.dates import day_name
 from bot.domain import Choice, Outbound, Question
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
+from flows import codes
 from flows.messages import render
 
 CHECKIN_TIMER = "checkin"
@@ -137,7 +138,7 @@ async def on_checkin_due(turn: Turn, timer: TimerRow) -> None:
         # Three unanswered in a row: this time, ask once whether they still want them (the
         # ask takes the check-in's place, so the streak is four and it is not asked again).
         checkin_id = await turn.uow.add_checkin(member.id, turn.now)
-        code = await _code(turn, member.id)
+        code = await codes.fresh_code(turn, member.id)
         await turn.uow.add_prompt("still_want", member.id, checkin_id, code, turn.now)
         turn.say(
             Outbound(
@@ -149,7 +150,7 @@ async def on_checkin_due(turn: Turn, timer: TimerRow) -> None:
         )
         return
     checkin_id = await turn.uow.add_checkin(member.id, turn.now)
-    code = await _code(turn, member.id)
+    code = await codes.fresh_code(turn, member.id)
     await turn.uow.add_prompt("checkin", member.id, checkin_id, code, turn.now)
     turn.say(
         Outbound(
@@ -162,12 +163,6 @@ async def on_checkin_due(turn: Turn, timer: TimerRow) -> None:
     reminder = turn.now + REMIND_AFTER
     if reminder < next_due(plan, turn.now):
         await turn.uow.add_timer(REMINDER_TIMER, timer.subject, reminder, {"checkin": checkin_id}, turn.now)
-
-
-async def _code(turn: Turn, member_id: int) -> str:
-    taken = await turn.uow.codes_in_use([member_id], turn.now - timedelta(days=30))
-    used = taken.get(member_id, set())
-    return next(c for c in (str(turn.rng.randrange(1000, 10000)) for _ in range(1000)) if c not in used)
 
 
 async def answer_still_want(turn: Turn, question: Question, value: str) -> None:
