@@ -57,9 +57,8 @@ class PoolConversation:
                 return
             await inbox.unknown_sender(turn)
             return
-        if inbound.channel in CHAT_APPS and await turn.uow.lift_provider_opt_out(
-            turn.member.id, inbound.channel
-        ):
+        blocked_before = inbound.channel in CHAT_APPS and inbound.channel in turn.member.opted_out
+        if blocked_before and await turn.uow.lift_provider_opt_out(turn.member.id, inbound.channel):
             # They blocked the bot once (a 403); writing to it again shows they unblocked it.
             await turn.audit("unblocked", f"member:{turn.member.id}")
         if inbound.chat_action == "unlink":

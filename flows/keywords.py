@@ -14,7 +14,7 @@ from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
 from bot.replies import Keyword
-from flows import availability, desk, gp_settings, mentoring, offers, wellbeing
+from flows import availability, desk, gp_settings, mentoring, messages, offers, wellbeing
 from flows.messages import render
 
 PAUSE_END_TIMER = "pause_end"
@@ -25,12 +25,8 @@ def register(engine: Engine) -> None:
     engine.on_timer(PAUSE_END_TIMER, on_pause_end)
 
 
-CHANNEL_NAMES = {
-    "sms": "text",
-    "sandbox": "text (sandbox)",
-    "slack": "Slack",
-    "telegram": "Telegram",
-}
+# SETTINGS says when it is the sandbox standing in for texts.
+SETTINGS_CHANNEL_NAMES = {**messages.CHANNEL_NAMES, "sandbox": "text (sandbox)"}
 
 
 async def handle(turn: Turn, keyword: Keyword) -> bool:
@@ -146,7 +142,7 @@ async def show_settings(turn: Turn) -> None:
     member = turn.member
     assert member is not None
     found = reach(member, turn.channels_on)
-    channel = CHANNEL_NAMES.get(found[0], found[0]) if found else "no channel (ask your coordinator)"
+    channel = SETTINGS_CHANNEL_NAMES.get(found[0], found[0]) if found else "no channel (ask your coordinator)"
     turn.reply(render("settings", member=member, channel=channel), kind="settings")
 
 

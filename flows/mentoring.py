@@ -16,9 +16,8 @@ from bot.errors import Refused
 from bot.ports import TimerRow
 from flows import codes, desk, roles
 from flows.matching import Mentee, Mentor, Proposal, propose
-from flows.messages import render
+from flows.messages import channel_name, render
 
-CHANNEL_NAMES = {"sms": "text", "sandbox": "text", "slack": "Slack", "telegram": "Telegram"}
 STAGE_OF_TYPE = {"fellow": "fellow", "returner": "returner", "salaried": "salaried", "locum": "locum",
                  "partner": "partner", "retainer": "salaried"}  # fmt: skip
 
@@ -242,7 +241,7 @@ async def approve_matches(turn: Turn, command: ApproveMatches) -> int:
                         other=other,
                         previous=previous if role == "mentor" else None,
                         role=role,
-                        contact=CHANNEL_NAMES.get(other.preferred_channel, other.preferred_channel),
+                        contact=channel_name(other.preferred_channel),
                         why=pair["why"],
                     ),
                     member_id=me.id,

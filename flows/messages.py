@@ -48,6 +48,14 @@ def short(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 3].rstrip() + "..."
 
 
+CHANNEL_NAMES = {"sms": "text", "sandbox": "text", "slack": "Slack", "telegram": "Telegram"}
+
+
+def channel_name(channel: str) -> str:
+    """How people call a channel: 'text', 'Slack', 'Telegram'."""
+    return CHANNEL_NAMES.get(channel, channel)
+
+
 def when(session: Session) -> str:
     """'Tue 1 Dec, 08:30-12:30'."""
     return f"{day(session.starts_at)}, {hours(session)}"
@@ -71,6 +79,7 @@ _env.filters.update(
     national=national,
     few=few,
     short=short,
+    channel_name=channel_name,
 )
 
 

@@ -20,7 +20,7 @@ from importlib import resources
 from bot.calendar import at_london, is_bank_holiday
 from bot.clock import london_date
 from bot.dates import day_name
-from bot.domain import Choice, Outbound, Question
+from bot.domain import DAY_NAMES, Choice, Outbound, Question
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
 from flows import codes
@@ -33,7 +33,6 @@ LEAD_WINDOW = timedelta(hours=2)
 REMIND_AFTER = timedelta(hours=24)  # at most one reminder, a day later
 STILL_WANT_AFTER = 3  # unanswered in a row before asking, once, whether they still want them
 CADENCES = {"weekly": 7, "fortnightly": 14, "monthly": 28}
-DAY_NUMBERS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 COMMENT_WINDOW = timedelta(hours=2)  # a message soon after an answer is its comment
 
 
@@ -57,7 +56,7 @@ async def on_lead_close(turn: Turn, timer: TimerRow) -> None:
 def _parse_plan(argument: str) -> tuple[str, int, str] | None:
     words = argument.lower().replace(",", " ").split()
     cadence = next((w for w in words if w in CADENCES), None)
-    day = next((DAY_NUMBERS[d] for w in words if (d := day_name(w)) in DAY_NUMBERS), None)
+    day = next((DAY_NAMES.index(d) for w in words if (d := day_name(w)) in DAY_NAMES), None)
     at = next((w for w in words if ":" in w or w.endswith(("am", "pm"))), None)
     if cadence is None or day is None or at is None:
         return None
