@@ -43,6 +43,7 @@ from bot.commands import (
     ListInbox,
     MemberOverview,
     PostSession,
+    PracticesToPost,
     RecordSlackLookups,
 )
 from bot.domain import Choice, Inbound, Member
@@ -170,6 +171,8 @@ class SlackDesk:
             process_before_response=True,
         )
         self.handler = AsyncSlackRequestHandler(self.app)
+        # Slack users who are not members, and when their profile was last looked at.
+        self._not_members: dict[str, datetime] = {}
         self._listen()
 
     # -- who is writing -------------------------------------------------------------------
@@ -181,6 +184,10 @@ class SlackDesk:
         member = await reader.member_by_address("slack", user_id)
         if member is not None:
             return member
+        checked = self._not_members.get(user_id)
+        if checked is not None and self.pool.clock.now() - checked < LOOK_AGAIN_AFTER:
+            return None  # looked up lately: someone not in the pool writing again
+        self._not_members[user_id] = self.pool.clock.now()
         await self.channel._session()
         try:
             profile = (await self.channel.client.users_info(user=user_id))["user"].get("profile", {})
@@ -356,12 +363,7 @@ class SlackDesk:
         return text
 
     async def _open_post_form(self, member: Member, trigger_id: str) -> None:
-        practices = await self.pool.store.reader().practices()
-        if not member.is_coordinator:
-            mine = {role.split(":", 1)[1] for role in member.roles if role.startswith("practice:")}
-            practices = [p for p in practices if p.ods_code in mine]
-        if not practices:
-            raise Refused("Sorry, only the pool's coordinators and practice managers can post sessions.")
+        practices = await self.pool.engine.execute(PracticesToPost(member.id), actor=f"member:{member.id}")
         rate = money.pounds(self.pool.policy.default_rate_pence)
         view = blocks.post_session_modal(practices, rate, london_date(self.pool.clock.now()))
         await self.channel.client.views_open(trigger_id=trigger_id, view=view)

@@ -174,3 +174,10 @@ class MentorLeaves:
 
     phone: str
     by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PracticesToPost:
+    """The practices a member may post sessions for (a form's choices); refused if none."""
+
+    by: int | None = None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from bot.calendar import quiet_until
-from bot.commands import PostSession
+from bot.commands import PostSession, PracticesToPost
 from bot.domain import (
     Booking,
     Choice,
@@ -51,6 +51,7 @@ def register(engine: Engine) -> None:
     engine.on_timer(WAVE_TIMER, on_wave_timer)
     engine.on_timer(START_TIMER, on_session_start)
     engine.on_timer(EXPIRY_TIMER, on_offers_expiry)
+    engine.on_command(PracticesToPost, practices_to_post)
 
 
 # -- posting and waves ------------------------------------------------------------------------
@@ -104,6 +105,16 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
             )
         )
     return session
+
+
+async def practices_to_post(turn: Turn, command: PracticesToPost) -> list[Practice]:
+    poster = await roles.actor(turn, command.by)
+    practices = [p for p in await turn.uow.practices() if roles.manages(poster, p.ods_code)]
+    if not practices:
+        raise Refused(
+            "Sorry, only the pool's coordinators and practice managers can post sessions.", field="role"
+        )
+    return practices
 
 
 async def on_offers_expiry(turn: Turn, timer: TimerRow) -> None:

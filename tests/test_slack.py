@@ -596,3 +596,9 @@ async def test_pressing_accept_again_keeps_the_booked_message_and_its_address(sl
     [update] = slack.fake.updates_of(offer["channel"], offer["ts"])
     assert update["text"].startswith("Booked:") and "1 Church Lane" in texts(update["blocks"])
     assert "already booked" in slack.fake.posted_to("U0ZOE")[-1]["text"]
+
+
+async def test_someone_not_in_the_pool_is_looked_up_once_not_on_every_message(slack: Slack) -> None:
+    for text in ("hello?", "anyone?", "hello again"):
+        await slack.dm("U0STRANGER", text)
+    assert len(slack.fake.called("users.info")) == 1
