@@ -37,20 +37,26 @@ from bot import money
 from bot.clock import LONDON, Clock, FakeClock, SystemClock, london_date, parse_when
 from bot.commands import (
     AddCost,
+    AddGroupMembers,
     AddMentor,
     AnswerInbox,
     ApproveMatches,
     BookByHand,
     BroadcastUrgent,
     BuildReport,
+    CancelGroupSession,
     CancelSession,
     CloseInbox,
+    CoffeeRound,
+    CreateGroup,
     IssueLinkCode,
     MentorLeaves,
     PostSession,
     ProposeMatches,
     RecordDelivery,
+    ScheduleGroupSessions,
     SetPracticePreference,
+    ShowGroup,
 )
 from bot.dates import parse_day
 from bot.demo import DEMO_START, play, seed_pool
@@ -71,7 +77,9 @@ from config.safety import load_safety
 from config.settings import admin_token
 from flows import exports, imports
 from flows import report as reports
+from flows.coffee import coffee_text
 from flows.conversation import PoolConversation
+from flows.groups import group_text
 from flows.safety import SafetyScreen
 from storage import SqliteStore
 
@@ -101,6 +109,8 @@ def policy_from(settings: Settings) -> PoolPolicy:
         ),
         quiet_start=settings.quiet_hours[0] if settings.quiet_hours else None,
         quiet_end=settings.quiet_hours[1] if settings.quiet_hours else None,
+        public_url=settings.public_url,
+        nudge_after=timedelta(weeks=settings.pool_nudge_weeks) if settings.pool_nudge_weeks else None,
     )
 
 
@@ -858,6 +868,101 @@ def mentoring_approve(
         lambda n: f"Approved {n}; both sides introduced." if n else "Nothing to approve.",
         as_,
     )
+
+
+groups_cli = typer.Typer(help="Peer groups: members, sessions, RSVPs, coffee rounds.", no_args_is_help=True)
+cli.add_typer(groups_cli, name="groups")
+
+
+def _phones(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.replace(",", ";").split(";") if part.strip())
+
+
+@groups_cli.command("create")
+def groups_create(
+    name: Annotated[str, typer.Argument(help="The group's name, e.g. 'Northside new GPs'")],
+    kind: Annotated[str, typer.Option(help="networking, action_learning, peer_support or coaching")],
+    members: Annotated[str, typer.Option(help="Members' phones, ';'-separated")] = "",
+    closed: Annotated[
+        bool | None, typer.Option("--closed/--open", help="Default: closed for action_learning and coaching")
+    ] = None,
+    lead: Annotated[str | None, typer.Option(help="The lead's phone (default: --as)")] = None,
+    as_: AsOption = None,
+) -> None:
+    """Create a peer group (a closed one invites its members only)."""
+    _desk(
+        lambda by: CreateGroup(name, kind.strip().lower(), _phones(members), closed, lead, by),
+        lambda g: f"Group #{g.id} {g.name} ({'closed' if g.closed else 'open'}).",
+        as_,
+    )
+
+
+@groups_cli.command("add-members")
+def groups_add_members(
+    group: Annotated[str, typer.Argument(help="The group's number or name")],
+    phones: Annotated[list[str], typer.Argument(help="Members' phones")],
+    as_: AsOption = None,
+) -> None:
+    """Add members; they are invited to the sessions already announced."""
+    _desk(lambda by: AddGroupMembers(group, tuple(phones), by), lambda n: f"Added {n}.", as_)
+
+
+@groups_cli.command("schedule")
+def groups_schedule(
+    group: Annotated[str, typer.Argument(help="The group's number or name")],
+    start: Annotated[str, typer.Option(help="ISO 8601, London time unless an offset is given")],
+    end: Annotated[str, typer.Option(help="ISO 8601, London time unless an offset is given")],
+    place: Annotated[str, typer.Option(help="Where, e.g. 'Riverside Surgery, meeting room'")] = "",
+    link: Annotated[str, typer.Option(help="A video link (https://...)")] = "",
+    capacity: Annotated[int | None, typer.Option(help="Places; more go on a waitlist")] = None,
+    every: Annotated[int, typer.Option(help="Repeat every this many weeks")] = 0,
+    times: Annotated[int, typer.Option(help="How many sessions in all")] = 1,
+    as_: AsOption = None,
+) -> None:
+    """Schedule a session, or a series; members are invited two weeks before each."""
+    try:
+        starts, ends = parse_when(start), parse_when(end)
+    except ValueError as error:
+        _fail(str(error))
+
+    def show(made: list) -> str:
+        return "\n".join(
+            f"#{s.id}  {s.starts_at.astimezone(LONDON):%a %d %b %Y %H:%M}  {s.where}" for s in made
+        )
+
+    _desk(
+        lambda by: ScheduleGroupSessions(group, starts, ends, place, link, capacity, every, times, by),
+        show,
+        as_,
+    )
+
+
+@groups_cli.command("cancel")
+def groups_cancel(
+    session: Annotated[int, typer.Argument(help="The session's number")], as_: AsOption = None
+) -> None:
+    """Cancel a session: those going or waiting are told."""
+    _desk(lambda by: CancelGroupSession(session, by), lambda s: f"Cancelled #{s.id}.", as_)
+
+
+@groups_cli.command("show")
+def groups_show(
+    group: Annotated[str, typer.Argument(help="The group's number or name")], as_: AsOption = None
+) -> None:
+    """The lead's view: members, and each session's RSVPs and attendance."""
+    _desk(lambda by: ShowGroup(group, by), group_text, as_)
+
+
+@groups_cli.command("coffee")
+def groups_coffee(
+    group: Annotated[str, typer.Argument(help="The group's number or name")],
+    monthly: Annotated[
+        bool | None, typer.Option("--monthly/--once", help="Keep a round every four weeks, or stop them")
+    ] = None,
+    as_: AsOption = None,
+) -> None:
+    """Pair the group's members who have not met (a trio when numbers are odd)."""
+    _desk(lambda by: CoffeeRound(group, monthly, by), coffee_text, as_)
 
 
 cost_cli = typer.Typer(help="The pool's running costs, against its set-up budget.", no_args_is_help=True)

@@ -164,9 +164,8 @@ class Person(BaseModel):
     phone: str
 
 
-def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
-    router = APIRouter(prefix="/api", dependencies=[Depends(auth)], tags=["pool"])
-    reader = pool.store.reader
+def acting_as_dependency(pool: Pool) -> Callable[..., Any]:
+    """The member named by X-Acting-As (None: the admin), or 403."""
 
     async def acting_as(
         x_acting_as: Annotated[
@@ -176,23 +175,35 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         if x_acting_as is None:
             return None
         try:
-            member = await reader().member_by_phone(to_e164(x_acting_as))
+            member = await pool.store.reader().member_by_phone(to_e164(x_acting_as))
         except ValueError:
             member = None
         if member is None:
             raise HTTPException(status_code=403, detail="X-Acting-As is not a member of the pool")
         return member
 
-    acting_member = Depends(acting_as)
+    return acting_as
+
+
+async def run_command(pool: Pool, command: object, by: Member | None) -> Any:
+    """A command as the member (or the admin); a refusal is 403 (role) or 422, changing nothing."""
+    try:
+        return await pool.engine.execute(command, actor=f"member:{by.id}" if by else "api")
+    except Refused as refusal:
+        code = 403 if refusal.field == "role" else 422
+        raise HTTPException(
+            status_code=code, detail=[{"field": refusal.field or "", "problem": refusal.message}]
+        ) from None
+
+
+def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
+    router = APIRouter(prefix="/api", dependencies=[Depends(auth)], tags=["pool"])
+    reader = pool.store.reader
+
+    acting_member = Depends(acting_as_dependency(pool))
 
     async def run(command: object, by: Member | None) -> Any:
-        try:
-            return await pool.engine.execute(command, actor=f"member:{by.id}" if by else "api")
-        except Refused as refusal:
-            code = 403 if refusal.field == "role" else 422
-            raise HTTPException(
-                status_code=code, detail=[{"field": refusal.field or "", "problem": refusal.message}]
-            ) from None
+        return await run_command(pool, command, by)
 
     async def code_of(session_id: int) -> str:
         session = await reader().session(session_id)

@@ -181,3 +181,69 @@ class PracticesToPost:
     """The practices a member may post sessions for (a form's choices); refused if none."""
 
     by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateGroup:
+    """A peer group with its members (phones). ``closed`` None: as the kind suggests (action
+    learning sets and coaching circles closed, networking and peer support open)."""
+
+    name: str
+    kind: str
+    members: tuple[str, ...] = ()
+    closed: bool | None = None
+    lead: str | None = None  # the lead's phone; default the member creating it
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddGroupMembers:
+    group: str  # its number or name
+    members: tuple[str, ...]
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleGroupSessions:
+    """One session, or ``times`` sessions ``every_weeks`` apart."""
+
+    group: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str = ""
+    link: str = ""
+    capacity: int | None = None
+    every_weeks: int = 0
+    times: int = 1
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelGroupSession:
+    session_id: int
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowGroup:
+    """The lead's view: upcoming and recent sessions with RSVPs and attendance."""
+
+    group: str
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CoffeeRound:
+    """Pair a group's members who have not met; ``monthly`` keeps a round every four weeks
+    (False: this one only; None: leave the group's setting as it is)."""
+
+    group: str
+    monthly: bool | None = None
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarFile:
+    """A peer session's calendar file, by the unguessable token in its link."""
+
+    token: str

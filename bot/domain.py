@@ -172,6 +172,42 @@ class BookedSlot:
     ends_at: datetime
 
 
+GROUP_KINDS = ("networking", "action_learning", "peer_support", "coaching")
+
+
+@dataclass(frozen=True, slots=True)
+class PeerGroup:
+    """A peer group a lead runs. A closed group (an action learning set) invites its members
+    only; an open one (networking) is open to anyone in the pool who asks."""
+
+    id: int
+    name: str
+    kind: str
+    closed: bool
+    lead_id: int | None
+    coffee: bool = False  # a monthly "coffee" pairing round
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSession:
+    """One meeting of a peer group: in a place, by video link, or both."""
+
+    id: int
+    group_id: int
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    link: str
+    capacity: int | None
+    calendar_token: str
+    state: str
+    series_id: int | None = None
+
+    @property
+    def where(self) -> str:
+        return ", ".join(part for part in (self.place, self.link) if part) or "place to be confirmed"
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """An open question put to a member, answered by its code or as their only question."""

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.api import api_router
+from bot.peer_api import calendar_router, peer_router
 from bot.pool import Pool
 
 
@@ -73,6 +74,8 @@ def create_app(
         return {"status": "ok"}
 
     app.include_router(api_router(pool, auth))
+    app.include_router(peer_router(pool, auth))
+    app.include_router(calendar_router(pool))
     for router in routers:
         app.include_router(router)
     return app

@@ -28,3 +28,8 @@ class PoolPolicy:
     # Nothing routine is sent inside quiet hours (London time); it waits for their end.
     quiet_start: time | None = time(21, 0)  # None: no quiet hours
     quiet_end: time | None = time(7, 30)
+    # Where the pool's own pages live (peer sessions' calendar files are linked from messages).
+    public_url: str = "http://localhost:8000"
+    # A peer-group member who has not come to a session for this long hears of the next ones
+    # (at most once a month; None: never).
+    nudge_after: timedelta | None = timedelta(weeks=8)

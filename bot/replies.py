@@ -96,6 +96,8 @@ BARE_KEYWORDS = {
     "my settings": "SETTINGS",
     "checkins": "CHECKINS",
     "rematch": "REMATCH",
+    "groups": "GROUPS",
+    "peer sessions": "GROUPS",
     "my checkins": "CHECKINS",
 }
 ARGUMENT_KEYWORDS = {
@@ -111,6 +113,7 @@ ARGUMENT_KEYWORDS = {
     "checkin": "CHECKIN",
     "mentor": "MENTOR",
     "forget": "FORGET",
+    "nudges": "NUDGES",
 }
 SESSION_CODE = re.compile(r"^[bcdfghjklmnpqrstvwxz]{4}$")  # as flows/offers.py makes them
 

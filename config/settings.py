@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     pool_escalation_contacts: str | None = None
     # Quiet hours, London time: nothing routine is sent inside them.
     pool_quiet_hours: str = "21:00-07:30"
+    # Peer groups: a member who has not come to a session in this many weeks is told of the
+    # next ones, at most once a month (0: never).
+    pool_nudge_weeks: int = Field(default=8, ge=0, le=104)
     # The rate a new session's form starts with (whole session, pence).
     pool_default_rate_pence: int = Field(default=32_000, ge=0)
 

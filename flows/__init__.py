@@ -5,13 +5,16 @@ from __future__ import annotations
 from bot.engine import Engine
 from flows import (
     checks,
+    coffee,
     delivery,
     desk,
     desk_chat,
     escalation,
+    groups,
     keywords,
     linking,
     mentoring,
+    nudges,
     offers,
     overview,
     reminders,
@@ -33,5 +36,8 @@ def register(engine: Engine) -> None:
     wellbeing.register(engine)
     linking.register(engine)
     mentoring.register(engine)
+    groups.register(engine)
+    coffee.register(engine)
+    nudges.register(engine)
     overview.register(engine)
     reminders.register(engine)

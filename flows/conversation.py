@@ -13,7 +13,7 @@ from bot import replies
 from bot.domain import Question
 from bot.engine import Turn
 from bot.router import Ambiguous, Matched, NoOpenQuestion, route
-from flows import desk_chat, inbox, keywords, linking, mentoring, offers, reminders, wellbeing
+from flows import desk_chat, groups, inbox, keywords, linking, mentoring, offers, reminders, wellbeing
 from flows.messages import render
 from flows.safety import SafetyScreen
 
@@ -26,6 +26,8 @@ ANSWERERS: dict[str, Answerer] = {
     "lead": wellbeing.answer_lead,
     "still_want": wellbeing.answer_still_want,
     "met": mentoring.answer_met,
+    "rsvp": groups.answer_rsvp,
+    "attended": groups.answer_attended,
 }
 # Which kinds of open question take a number: hours worked, a check-in's 1 to 5.
 NUMBER_TAKERS: dict[str, Callable[[Turn, Question, float], Awaitable[None]]] = {
@@ -124,6 +126,8 @@ class PoolConversation:
                     await offers.late_answer(turn, recent, value, named=False)
                 else:
                     turn.reply(render("no_open_offer"), kind="no_open_offer")
+            case NoOpenQuestion(given) if await groups.answer_again(turn, given, value):
+                pass  # a change of mind about a peer session already answered
             case NoOpenQuestion(given):
                 offer = await turn.uow.offer_by_code(turn.member.id, given)
                 if offer is not None:
@@ -162,13 +166,15 @@ async def clarify_which(turn: Turn, questions: tuple[Question, ...], said: str) 
     nothing."""
     described = []
     for question in questions:
-        session = None
+        session, about = None, None
         if question.kind == "offer":
             offer = await turn.uow.offer(question.ref_id)
             session = await turn.uow.session(offer.session_id) if offer else None
         elif question.kind == "hours":
             prompt = await turn.uow.prompt(question.ref_id)
             session = await turn.uow.session(prompt.ref_id) if prompt else None
+        elif question.kind in ("rsvp", "attended"):
+            about = await groups.describe(turn, question)
         practice = await turn.uow.practice(session.practice) if session else None
-        described.append((question, session, practice))
+        described.append((question, session, practice, about))
     turn.reply(render("clarify_which", described=described, said=said.upper()), kind="clarify")

@@ -14,7 +14,7 @@ from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
 from bot.replies import Keyword
-from flows import availability, desk, gp_settings, mentoring, messages, offers, wellbeing
+from flows import availability, desk, gp_settings, groups, mentoring, messages, nudges, offers, wellbeing
 from flows.messages import render
 
 PAUSE_END_TIMER = "pause_end"
@@ -68,6 +68,10 @@ async def handle(turn: Turn, keyword: Keyword) -> bool:
             await urgent(turn, keyword.argument)
         case "REMATCH":
             await mentoring.rematch(turn)
+        case "NUDGES":
+            await nudges.set_muted(turn, keyword.argument)
+        case "GROUPS":
+            await groups.list_sessions(turn)
         case "MENTOR":
             await mentoring.request_mentor(turn, keyword.argument)
         case "CHECKIN":

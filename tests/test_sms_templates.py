@@ -14,15 +14,17 @@ from bot.domain import (
     Booking,
     BookingState,
     Choice,
+    GroupSession,
     Member,
     Offer,
     OfferState,
+    PeerGroup,
     Practice,
     Question,
     Session,
     SessionStatus,
 )
-from flows import desk, imports, offers, wellbeing
+from flows import desk, groups, imports, offers, wellbeing
 from flows.messages import render, template_names
 from flows.offers import answer_choices
 
@@ -56,6 +58,14 @@ SESSION = Session(
 OFFER = Offer(1, 1, 1, "4821", 1, 1, "sms", OfferState.OPEN, None, START, None)
 BOOKING = Booking(1, 1, 1, "4821", BookingState.BOOKED, START)
 MANY = [(OFFER, SESSION, LONG)] * 12
+PEER = {
+    "group": PeerGroup(1, "Ëast Northside new GPs – action learning"[: groups.NAME_LIMIT], "action_learning", True, 1),
+    "session": GroupSession(
+        1, 1, START, START + timedelta(hours=2), ("Riverside Surgery – first-floor seminar room, " * 2)[
+            : groups.PLACE_LIMIT
+        ], ("https://teams.microsoft.com/l/meetup-join/" + "x" * 100)[: groups.LINK_LIMIT], 12, "A" * 16, "scheduled",
+    ),
+}  # fmt: skip
 COMMON = {"session": SESSION, "practice": LONG, "code": "4821", "gp": GP, "member": GP}
 
 SAMPLES: dict[str, dict] = {
@@ -119,7 +129,10 @@ SAMPLES: dict[str, dict] = {
     "hours_none_noted": COMMON,
     "hours_not_delivered": COMMON,
     "hours_handover": COMMON,
-    "clarify_which": {"described": [(Question("offer", "4821", 1, 1), SESSION, LONG)] * 4, "said": "NO"},
+    "clarify_which": {
+        "described": [(Question("offer", "4821", 1, 1), SESSION, LONG, None)] * 4,
+        "said": "NO",
+    },
     "telegram_link": {
         "link": "https://t.me/GPPoolBot?start=" + "A" * 22,
         "days": 7,
@@ -179,6 +192,29 @@ SAMPLES: dict[str, dict] = {
     "unknown_code": COMMON,
     "unknown_sender": {"pool_name": "Riverside & Hillview GP Pool", "channel": "sms"},
     "urgent_sent": {"code": "BCDF", "sent": 1000},
+    "peer_invite": {
+        **PEER,
+        "places": 12,
+        "calendar": "https://pool.example.org/calendar/" + "A" * 16 + ".ics",
+    },
+    "peer_going": PEER,
+    "peer_already_going": PEER,
+    "peer_waitlisted": {**PEER, "place": 12},
+    "peer_not_going": PEER,
+    "peer_promoted": PEER,
+    "peer_reminder_day": PEER,
+    "peer_reminder_hour": PEER,
+    "peer_did_you_make_it": PEER,
+    "peer_attended_noted": {"came": False},
+    "peer_session_cancelled": PEER,
+    "peer_session_started": PEER,
+    "peer_cancelled": PEER,
+    "peer_about": {**PEER, "kind": "attended"},
+    "peer_nudge": {"groups": [PEER["group"]] * 3, "sessions": [(PEER["group"], PEER["session"], "4821")] * 2},
+    "nudges_set": {"off": True},
+    "nudges_how": {},
+    "peer_sessions_list": {"listed": [(PEER["group"], PEER["session"], "going", "4821")] * 3},
+    "peer_coffee": {"group": PEER["group"], "others": [(GP, "Telegram")] * 2, "met": [GP] * 2, "size": 11},
 }
 # The wellbeing lead must see a person's own words, however many texts that takes.
 LONGER_ON_PURPOSE = {"crisis_lead", "checkin_lead_told"}
@@ -207,6 +243,9 @@ CHOICES = {
     "hours_nudge": (Choice("4.5 hours", "4.5 4821"), Choice("It didn't go ahead", "NO 4821")),
     "escalation_alert": (Choice("Offer to everyone", "URGENT BCDF"),),
     "offer": answer_choices("4821"),
+    "peer_invite": (Choice("Going", "YES 4821"), Choice("Not going", "NO 4821")),
+    "peer_going": (Choice("Not going", "NO 4821"),),
+    "peer_did_you_make_it": (Choice("Yes", "YES 4821"), Choice("No", "NO 4821")),
     "poster_still_open": (Choice("Offer to everyone", "URGENT BCDF"),),
 }  # (clarify has buttons only with one offer: see below)
 SMS = TwilioSms(
