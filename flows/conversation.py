@@ -175,6 +175,8 @@ async def clarify_which(turn: Turn, questions: tuple[Question, ...], said: str) 
             session = await turn.uow.session(prompt.ref_id) if prompt else None
         elif question.kind in ("rsvp", "attended"):
             about = await groups.describe(turn, question)
+        elif question.kind == "met":
+            about = await mentoring.describe(turn, question)
         practice = await turn.uow.practice(session.practice) if session else None
         described.append((question, session, practice, about))
     turn.reply(render("clarify_which", described=described, said=said.upper()), kind="clarify")

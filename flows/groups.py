@@ -31,6 +31,7 @@ from flows import codes, desk, roles
 from flows.messages import render, when
 
 INVITE_AHEAD = timedelta(days=14)
+VIEW_BACK = timedelta(weeks=26)  # the lead's view: the last six months' sessions and all to come
 LIST_AHEAD, LIST_MAX = timedelta(weeks=8), 3  # GROUPS: what is coming up, as fits a text
 REMINDERS = {"day": timedelta(hours=24), "hour": timedelta(hours=1)}
 CLOSED_KINDS = frozenset({"action_learning", "coaching"})
@@ -445,7 +446,7 @@ async def show_group(turn: Turn, command: ShowGroup) -> GroupView:
     member_ids = await turn.uow.group_member_ids(group.id)
     people = await turn.uow.members(member_ids + ([group.lead_id] if group.lead_id else []))
     sessions = []
-    for session in await turn.uow.group_sessions(group.id, after=turn.now - timedelta(weeks=8)):
+    for session in await turn.uow.group_sessions(group.id, after=turn.now - VIEW_BACK):
         answers = await turn.uow.rsvps(session.id)
         named = await turn.uow.members([r["member_id"] for r in answers])
 
@@ -500,13 +501,13 @@ def group_text(view: GroupView) -> str:
     """The lead's view as plain lines (CLI, chat)."""
     group = view.group
     lines = [
-        f"#{group.id} {group.name}: {KIND_NAMES[group.kind]}, {'closed' if group.closed else 'open'}"
+        f"{group.name} (group #{group.id}): {KIND_NAMES[group.kind]}, {'closed' if group.closed else 'open'}"
         + (f", lead {view.lead}" if view.lead else ""),
         f"Members ({len(view.members)}): {', '.join(view.members) or 'none yet'}",
     ]
     for s in view.sessions:
         capacity = f", {s.session.capacity} places" if s.session.capacity else ""
-        lines.append(f"#{s.session.id} {when(s.session)}, {s.session.where}{capacity}")
+        lines.append(f"Session #{s.session.id}: {when(s.session)}, {s.session.where}{capacity}")
         lines.append(
             f"  going {len(s.going)}{': ' + ', '.join(s.going) if s.going else ''}"
             + (f" | waitlist {len(s.waitlist)}: {', '.join(s.waitlist)}" if s.waitlist else "")

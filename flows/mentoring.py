@@ -81,6 +81,7 @@ async def on_cycle_step(turn: Turn, timer: TimerRow) -> None:
                 )
             )
         case "check":
+            await turn.uow.close_prompts_about("met", pair["id"], turn.now)  # the cycle is over
             if not met:
                 text = render("mentor_no_meeting", mentee=mentee, mentor=mentor)
                 for lead in await _leads(turn):
@@ -104,6 +105,18 @@ async def answer_met(turn: Turn, question: Question, value: str) -> None:
         turn.reply(render("mentor_met_noted"), kind="mentoring")
     else:
         turn.reply(render("mentor_not_met"), kind="mentoring")
+
+
+async def describe(turn: Turn, question: Question) -> str:
+    """What a "Did you meet?" question is about, for "which do you mean?"."""
+    prompt = await turn.uow.prompt(question.ref_id)
+    pair = await turn.uow.mentorship(prompt.ref_id) if prompt else None
+    if pair is None or turn.member is None:
+        return "the question you were sent"
+    other = await turn.uow.member(
+        pair["mentor_id"] if pair["mentee_id"] == turn.member.id else pair["mentee_id"]
+    )
+    return f"whether you met {other.name}" if other else "whether you met"
 
 
 async def rematch(turn: Turn) -> None:

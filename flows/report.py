@@ -18,6 +18,7 @@ from bot.domain import GP_TYPES, SessionStatus
 from bot.engine import Engine, Turn
 from bot.ports import Reader
 from flows import roles
+from flows.mentoring import CYCLE
 
 # The NHS indicative maxima (£323.21 a session, £77.57 an hour) make a session 4 h 10 min;
 # contracted hours are counted at that length.
@@ -67,6 +68,11 @@ class PoolReport:
     # Wellbeing check-ins by month (London), only for months with at least
     # WELLBEING_THRESHOLD people answering: never anything about one person.
     wellbeing: list[dict[str, object]] = field(default_factory=list)
+    # Peer groups: sessions in the year, invitations, answers and attendance (people counted,
+    # never named).
+    peer_groups: dict[str, object] = field(default_factory=dict)
+    # Mentoring: mentees matched and waiting now; meetings logged against the four-week cadence.
+    mentoring: dict[str, object] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -76,10 +82,12 @@ async def build_report_command(turn: Turn, command: BuildReport) -> PoolReport:
     turn.by = command.by
     roles.require_coordinator(await roles.actor(turn, command.by))
     year = command.year if command.year is not None else financial_year(london_date(turn.now))
-    return await build_report(turn.uow, year, turn.policy.live_date, turn.policy.setup_budget_pence)
+    return await build_report(turn.uow, year, turn.policy.live_date, turn.policy.setup_budget_pence, turn.now)
 
 
-async def build_report(reader: Reader, year: int, live_date: date | None, budget_pence: int) -> PoolReport:
+async def build_report(
+    reader: Reader, year: int, live_date: date | None, budget_pence: int, now: datetime
+) -> PoolReport:
     start = datetime(year, 4, 1, tzinfo=LONDON)
     end = datetime(year + 1, 4, 1, tzinfo=LONDON)
     sessions = await reader.sessions_between(start, end)
@@ -138,7 +146,31 @@ async def build_report(reader: Reader, year: int, live_date: date | None, budget
         budget_left_pence=budget_pence - spent,
         costs=[{"date": c.day.isoformat(), "pence": c.amount_pence, "what": c.what} for c in costs],
         wellbeing=await wellbeing_months(reader, start, end),
+        peer_groups=await peer_figures(reader, start, end),
+        mentoring=await mentoring_figures(reader, start, min(end, now)),
     )
+
+
+async def peer_figures(reader: Reader, start: datetime, end: datetime) -> dict[str, object]:
+    figures: dict[str, object] = dict(await reader.peer_figures(start, end))
+    answered = figures["attended"] + figures["missed"]  # type: ignore[operator]
+    figures["attendance_rate"] = round(figures["attended"] / answered, 3) if answered else None  # type: ignore[operator]
+    return figures
+
+
+async def mentoring_figures(reader: Reader, start: datetime, until: datetime) -> dict[str, object]:
+    """Meetings due: each active (or since ended) pair owes one meeting per four-week cycle
+    completed in the period."""
+    found = await reader.mentoring_figures(start, until)
+    due = 0
+    for approved, ended in found.pop("cycles"):
+        cycle_end = approved + CYCLE
+        while cycle_end <= min(ended, until):
+            due += cycle_end >= start
+            cycle_end += CYCLE
+    found["meetings_due"] = due
+    found["cadence_kept"] = round(min(found["meetings"] / due, 1.0), 3) if due else None
+    return found
 
 
 def _by_type(types: object) -> dict[str, int]:
@@ -224,6 +256,24 @@ def as_text(report: PoolReport) -> str:
         f"Running costs:              {_pounds(r.running_costs_pence)} of a {_pounds(r.setup_budget_pence)} "
         f"set-up budget ({_pounds(r.budget_left_pence)} left)",
     ]
+    peer, mentoring = r.peer_groups, r.mentoring
+    if peer.get("sessions"):
+        rate = peer["attendance_rate"]
+        lines.append(
+            f"Peer groups:                {peer['sessions']} sessions, {peer['invited']} invited, "
+            f"{peer['going']} going, {peer['not_going']} not going, {peer['waitlisted']} waitlisted; "
+            f"{peer['attended']} attended, {peer['missed']} missed"
+            + (f" ({rate:.0%} of those who said)" if rate is not None else "")
+            + f"; {peer['people_attended']} people came; {peer['nudged']} nudges"
+        )
+    if mentoring.get("mentors") or mentoring.get("matched") or mentoring.get("waiting"):
+        m, kept = mentoring, mentoring["cadence_kept"]
+        lines.append(
+            f"Mentoring:                  {m['matched']} mentees matched, {m['waiting']} waiting, "
+            f"{m['mentors']} mentors; {m['meetings']} meetings of {m['meetings_due']} due"
+            + (f" ({kept:.0%})" if kept is not None else "")
+            + f"; {m['ended']} pairing{'' if m['ended'] == 1 else 's'} ended early"
+        )
     for month in r.wellbeing:
         if "withheld" in month:
             lines.append(f"Check-ins {month['month']}:       withheld ({month['withheld']})")

@@ -1284,10 +1284,12 @@ class SqliteUnitOfWork(SqliteQueries):
         await self._run("UPDATE mentors SET left_at = ? WHERE member_id = ?", (to_db(now), member_id))
         rows = await self._all(
             "UPDATE mentorships SET state = 'ended', ended_at = ? WHERE mentor_id = ? AND state = 'active' "
-            "RETURNING mentee_id",
+            "RETURNING mentee_id, id",
             (to_db(now), member_id),
         )
         await self._run("DELETE FROM mentorships WHERE mentor_id = ? AND state = 'proposed'", (member_id,))
+        for _, mentorship_id in rows:
+            await self.close_prompts_about("met", mentorship_id, now)
         return [r[0] for r in rows]
 
     async def previous_mentor(self, mentee_id: int) -> int | None:
@@ -1444,6 +1446,7 @@ class SqliteUnitOfWork(SqliteQueries):
             "UPDATE mentorships SET state = 'ended', ended_at = ? WHERE id = ? AND state = 'active'",
             (to_db(now), mentorship_id),
         )
+        await self.close_prompts_about("met", mentorship_id, now)  # "Did you meet?" no longer asks
         return cursor.rowcount == 1
 
     async def requeue_mentee(self, member_id: int, now: datetime) -> None:

@@ -31,6 +31,9 @@ def at(day_offset: int, hour: int, minute: int = 0) -> datetime:
 
 
 class Week:
+    STAMP = "%a %H:%M"  # how each line shows its time
+    POLICY = POLICY
+
     def __init__(self, folder: Path, write: Callable[[str], None]) -> None:
         self.folder, self.write = folder, write
         self.clock = FakeClock(at(0, 8, 0))
@@ -39,7 +42,7 @@ class Week:
         self.pool: Harness
 
     async def open(self) -> None:
-        self.pool = await Harness.open(self.folder, clock=self.clock, policy=POLICY)
+        self.pool = await Harness.open(self.folder, clock=self.clock, policy=self.POLICY)
 
     async def run_until(self, moment: datetime) -> None:
         """Move the clock to each due moment in turn (timers, held messages) up to ``moment``,
@@ -64,11 +67,12 @@ class Week:
         for message in await self.pool.pool.store.reader().outbound_after(self.seen, self.clock.now()):
             self.seen = message.id
             when = (message.sent_at or message.created_at).astimezone(LONDON)
-            text = text_with_choices(message.body or "", message.choices).replace("\n", "\n" + " " * 19)
-            self.write(f"{when:%a %H:%M}  to {self.names.get(message.address, message.address)}: {text}")
+            indent = " " * (len(f"{when:{self.STAMP}}") + 10)
+            text = text_with_choices(message.body or "", message.choices).replace("\n", "\n" + indent)
+            self.write(f"{when:{self.STAMP}}  to {self.names.get(message.address, message.address)}: {text}")
 
     async def say(self, who: Member, text: str) -> None:
-        self.write(f"{self.clock.now().astimezone(LONDON):%a %H:%M}  {who.name}: {text}")
+        self.write(f"{self.clock.now().astimezone(LONDON):{self.STAMP}}  {who.name}: {text}")
         await self.pool.send(who, text)
         await self.show()
 
