@@ -20,7 +20,7 @@ from importlib import resources
 from bot.calendar import at_london, is_bank_holiday
 from bot.clock import london_date
 from bot.dates import day_name
-from bot.domain import DAY_NAMES, Choice, Outbound, Question
+from bot.domain import DAY_NAMES, Choice, Member, Outbound, Question
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
 from flows import codes
@@ -34,6 +34,9 @@ REMIND_AFTER = timedelta(hours=24)  # at most one reminder, a day later
 STILL_WANT_AFTER = 3  # unanswered in a row before asking, once, whether they still want them
 CADENCES = {"weekly": 7, "fortnightly": 14, "monthly": 28}
 COMMENT_WINDOW = timedelta(hours=2)  # a message soon after an answer is its comment
+
+
+PEER_LOOK_AHEAD = timedelta(weeks=6)  # a peer session this close is worth mentioning
 
 
 @cache
@@ -231,6 +234,23 @@ async def answer_score(turn: Turn, question: Question, number: float) -> None:
         choices=choices,
         kind="checkin_low",
     )
+    await _peer_support(turn, member)
+
+
+async def _peer_support(turn: Turn, member: Member) -> None:
+    """After a low check-in, the people already around them: their mentor, and their peer
+    group's next session (in a second short text, so the first stays within two)."""
+    mentor = None
+    for pair in await turn.uow.active_mentorships_of(member.id):
+        if pair["mentee_id"] == member.id:
+            mentor = await turn.uow.member(pair["mentor_id"])
+    mine = {g.id: g for g in await turn.uow.groups_of(member.id)}
+    upcoming = await turn.uow.group_sessions(None, after=turn.now, before=turn.now + PEER_LOOK_AHEAD)
+    session = next((s for s in upcoming if s.group_id in mine), None)
+    if mentor is None and session is None:
+        return
+    group = mine[session.group_id] if session else None
+    turn.reply(render("checkin_peer", mentor=mentor, session=session, group=group), kind="checkin_peer")
 
 
 async def answer_lead(turn: Turn, question: Question, value: str) -> None:

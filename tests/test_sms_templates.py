@@ -87,6 +87,7 @@ SAMPLES: dict[str, dict] = {
     "checkin_how": {"code": "4821"},
     "checkin_thanks": {"score": 4},
     "checkin_low": {"signposting": wellbeing.signposting(), "has_lead": True},
+    "checkin_peer": {"mentor": GP, "session": PEER["session"], "group": PEER["group"]},
     "checkin_lead_no": {},
     "checkin_lead_yes": {"lead": GP},
     "checkin_comment_noted": {},

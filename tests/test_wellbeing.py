@@ -11,7 +11,14 @@ import httpx
 import pytest
 
 from bot.clock import LONDON, FakeClock
-from bot.commands import BuildReport
+from bot.commands import (
+    AddMentor,
+    ApproveMatches,
+    BuildReport,
+    CreateGroup,
+    ProposeMatches,
+    ScheduleGroupSessions,
+)
 from bot.policy import PoolPolicy
 from flows import exports
 from main import build_app
@@ -298,3 +305,33 @@ async def test_a_bare_yes_with_an_offer_and_the_lead_question_open_is_asked_abou
     assert asked.kind == "clarify" and "wellbeing lead" in asked.body and "the offer at" in asked.body
     assert not [m for m in await pool.messages(lead) if m.kind == "checkin_lead_told"], "no consent taken"
     assert (await pool.view(session)).booked is None
+
+
+async def test_a_low_score_also_points_to_their_mentor_and_their_groups_next_session(pool: Harness) -> None:
+    lead = await pool.member("Lee Lead", roles=("lead",))
+    mentor = await pool.gp("Dr Mo Khan", gp_type="partner")
+    gp, alone = await pool.gp("Dr Fay Bell", gp_type="fellow"), await pool.gp("Dr Solo")
+    run = pool.pool.engine.execute
+    await run(AddMentor(mentor.phone, 1, by=lead.id), actor="test")
+    await pool.send(gp, "MENTOR")
+    await run(ProposeMatches(by=lead.id), actor="test")
+    await run(ApproveMatches(by=lead.id), actor="test")
+    await run(CreateGroup("New GPs", "action_learning", (gp.phone,), by=lead.id), actor="test")
+    start = at(date(2026, 12, 17), 12, 30)
+    await run(
+        ScheduleGroupSessions("New GPs", start, start + timedelta(hours=1), "Room 2", by=lead.id),
+        actor="test",
+    )
+    for member in (gp, alone):
+        await pool.send(member, "CHECKIN WEEKLY MON 09:00")
+    await on(pool, date(2026, 12, 7), 9, 0)
+    await pool.send(gp, "1")
+    await pool.send(alone, "1")
+    follow_up = await pool.last(gp)
+    assert follow_up.kind == "checkin_peer"
+    assert follow_up.body == (
+        "You're not on your own. Your mentor, Dr Mo Khan (07700 900002), is there to talk. "
+        "New GPs meets next on Thu 17 Dec, 12:30-13:30: it would be good to see you."
+    )
+    assert (await pool.last(alone)).kind == "checkin_low", "nothing to point to: no second text"
+    assert [m for m in await pool.messages(lead) if m.kind.startswith("checkin")] == [], "still private"
