@@ -43,7 +43,7 @@ MAX_CALLBACK_BYTES = 64
 KEYWORD_COMMANDS = (
     "offers", "bookings", "available", "pause", "resume", "settings", "help", "checkin", "checkins",
 )  # fmt: skip
-DESK_COMMANDS = ("urgent", "status", "cancel", "book", "inbox", "answer", "done")
+DESK_COMMANDS = ("urgent", "status", "cancel", "book", "inbox", "answer", "done", "groups", "group", "meet")
 MENU = [
     BotCommand("offers", "Your open offers"),
     BotCommand("bookings", "Your upcoming bookings"),

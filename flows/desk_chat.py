@@ -1,9 +1,15 @@
 """The desk from a chat app: a coordinator's (or practice manager's) typed command, answered
 with a short text for them alone. The same rules as the API: refusals are polite and change
-nothing. Slack's /pool and Telegram's coordinator commands both come through here."""
+nothing. Slack's /pool and Telegram's coordinator commands both come through here, and so do
+peer-network leads' group commands (groups, group NAME, meet ...)."""
 
 from __future__ import annotations
 
+import re
+from datetime import time
+
+from bot.calendar import at_london
+from bot.clock import london_date
 from bot.commands import (
     AnswerInbox,
     BookByHand,
@@ -13,13 +19,16 @@ from bot.commands import (
     DeskChat,
     DeskStatus,
     ListInbox,
+    ScheduleGroupSessions,
+    ShowGroup,
 )
+from bot.dates import parse_day
 from bot.domain import Member
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.phones import to_e164
-from flows import desk, roles
-from flows.messages import render
+from flows import desk, groups, roles
+from flows.messages import render, when
 
 
 def register(engine: Engine) -> None:
@@ -39,10 +48,13 @@ async def answer(turn: Turn, member: Member, text: str) -> str:
 async def desk_chat(turn: Turn, command: DeskChat) -> str:
     by = await roles.actor(turn, command.by)
     assert by is not None
-    if not by.is_coordinator and not roles.managed_practices(by):
-        raise Refused(render("desk_not_allowed"), field="role")
     word, _, rest = command.text.strip().partition(" ")
     rest = rest.strip()
+    runs_groups = "lead" in by.roles or by.is_coordinator
+    if runs_groups and (word.lower() in PEER_WORDS or not (by.is_coordinator or roles.managed_practices(by))):
+        return await peer_desk(turn, by, word.lower(), rest)
+    if not by.is_coordinator and not roles.managed_practices(by):
+        raise Refused(render("desk_not_allowed"), field="role")
     match word.lower():
         case "urgent" if rest:
             sent = await desk.broadcast_urgent(turn, BroadcastUrgent(rest.split()[0], by=by.id))
@@ -75,6 +87,55 @@ async def desk_chat(turn: Turn, command: DeskChat) -> str:
             return f"#{item} is done."
         case _:
             return render("desk_help", coordinator=by.is_coordinator)
+
+
+PEER_WORDS = ("groups", "group", "meet")
+MEET = re.compile(
+    r"^(?P<group>.+?) on (?P<day>.+?) (?P<start>\d{1,2}[:.]\d{2}) ?- ?(?P<end>\d{1,2}[:.]\d{2})"
+    r" at (?P<where>.+?)"
+    r"(?: cap (?P<capacity>\d+))?(?: every (?P<every>\d+) weeks? x ?(?P<times>\d+))?$",
+    re.IGNORECASE,
+)
+
+
+async def peer_desk(turn: Turn, by: Member, word: str, rest: str) -> str:
+    """A lead's peer-group commands: groups, group NAME, meet NAME on DAY HH:MM-HH:MM at PLACE."""
+    match word:
+        case "groups":
+            found = await turn.uow.peer_groups()
+            views = [await groups.show_group(turn, ShowGroup(str(g.id), by=by.id)) for g in found]
+            return "\n\n".join(groups.group_text(v) for v in views) or "No peer groups yet."
+        case "group" if rest:
+            return groups.group_text(await groups.show_group(turn, ShowGroup(rest, by=by.id)))
+        case "meet" if (found := MEET.match(rest)) is not None:
+            day = parse_day(found["day"], london_date(turn.now))
+            if day is None:
+                raise Refused(f"Which day is {found['day']!r}? Try 14/1 or 2027-01-14.", field="start")
+            start, end = (_wall(found[part]) for part in ("start", "end"))
+            where = found["where"].strip()
+            link = where if where.startswith("https://") else ""
+            made = await groups.schedule(
+                turn,
+                ScheduleGroupSessions(
+                    found["group"], at_london(day, start), at_london(day, end), "" if link else where, link,
+                    int(found["capacity"]) if found["capacity"] else None, int(found["every"] or 0),
+                    int(found["times"] or 1), by=by.id,
+                ),
+            )  # fmt: skip
+            first = made[0]
+            return (
+                f"Scheduled {len(made)} session(s) from {when(first)}; members are invited two weeks ahead."
+            )
+        case _:
+            return render("desk_peer_help")
+
+
+def _wall(text: str) -> time:
+    hours, minutes = text.replace(".", ":").split(":")
+    try:
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise Refused(f"{text} is not a time of day.", field="start") from None
 
 
 async def _phone_of(turn: Turn, who: str) -> str:

@@ -233,6 +233,7 @@ CHAT_ONLY = {
     "desk_cancelled",
     "desk_booked",
     "desk_help",
+    "desk_peer_help",
 }
 CHOICES = {
     "mentor_did_you_meet": (Choice("Yes, we met", "YES 4821"), Choice("Not yet", "NO 4821")),

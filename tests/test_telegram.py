@@ -16,7 +16,7 @@ import respx
 
 from adapters.telegram import TelegramChannel, set_webhook
 from bot.clock import LONDON
-from bot.commands import IssueLinkCode
+from bot.commands import CreateGroup, IssueLinkCode
 from bot.domain import Member
 from config import load_settings
 from main import build_app
@@ -468,3 +468,26 @@ async def test_a_check_in_by_button_gets_the_low_score_follow_up(tmp_path: Path)
         assert "Practitioner Health" in tg.fake.sent_to(ZOE_CHAT)[-1]["text"]
         async with tg.pool.pool.store.unit_of_work() as uow:
             assert [score for _, score in await uow.checkin_history(zoe.id, 5)] == [2]
+
+
+async def test_a_lead_schedules_from_telegram_and_a_member_taps_going(tg: Telegram) -> None:
+    lee = await tg.pool.member("Lee Lead", roles=("lead",), preferred_channel="telegram")
+    await tg.link(lee, 445)
+    zoe = await linked_gp(tg, ZOE_CHAT, "Dr Zoë")
+    await tg.pool.pool.engine.execute(CreateGroup("New GPs", "action_learning", (zoe.phone,)), actor="test")
+    await tg.say(445, "/meet New GPs on 10/12 12:30-14:00 at Riverside Surgery cap 6")
+    assert tg.fake.sent_to(445)[-1]["text"].startswith("Scheduled 1 session(s) from Thu 10 Dec, 12:30-14:00")
+    invite = tg.fake.last_to(ZOE_CHAT)
+    assert invite["params"]["text"].startswith(
+        "New GPs on Thu 10 Dec, 12:30-14:00, Riverside Surgery. 6 places"
+    )
+    await tg.deliver(tg.press(ZOE_CHAT, invite, "Going"))
+    assert tg.fake.called("editMessageText")[-1]["text"].startswith("You're going to New GPs")
+    await tg.say(445, "/group New GPs")
+    view = tg.fake.sent_to(445)[-1]["text"]
+    assert "going 1: Dr Zoë | not going 0 | no answer 0" in view
+    await tg.say(445, "/meet New GPs on someday 12:30-14:00 at Room 1")
+    assert "Which day is 'someday'" in tg.fake.sent_to(445)[-1]["text"]
+    gp_tries = await tg.say(ZOE_CHAT, "/meet New GPs on 11/12 12:30-14:00 at Room 1")
+    assert gp_tries.status_code == 200
+    assert "coordinators" in tg.fake.sent_to(ZOE_CHAT)[-1]["text"]
