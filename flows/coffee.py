@@ -20,7 +20,7 @@ from bot.domain import Member, Outbound, PeerGroup
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
 from flows import roles
-from flows.groups import group_named, require_lead
+from flows.groups import group_named
 from flows.messages import channel_name, render
 
 COFFEE_TIMER = "peer_coffee"  # subject: the group's id
@@ -95,7 +95,7 @@ class CoffeeResult:
 
 async def coffee_round(turn: Turn, command: CoffeeRound) -> CoffeeResult:
     turn.by = command.by
-    require_lead(await roles.actor(turn, command.by))
+    roles.require_lead(await roles.actor(turn, command.by))
     group = await group_named(turn, command.group)
     if command.monthly is not None and command.monthly != group.coffee:
         await turn.uow.set_coffee(group.id, command.monthly)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
 
+from bot.clock import LONDON
 from bot.commands import (
     AddGroupMembers,
     CalendarFile,
@@ -57,12 +58,6 @@ def register(engine: Engine) -> None:
     engine.on_timer(AFTER_TIMER, on_after)
 
 
-def require_lead(member: Member | None) -> None:
-    """Peer-network leads run groups and mentoring; coordinators may too. (None: the admin.)"""
-    if member is not None and not member.is_coordinator and "lead" not in member.roles:
-        raise Refused("Sorry, only the pool's peer-network leads and coordinators can do that.", field="role")
-
-
 async def group_named(turn: Turn, key: str) -> PeerGroup:
     group = await turn.uow.peer_group(key.strip())
     if group is None:
@@ -76,7 +71,7 @@ async def group_named(turn: Turn, key: str) -> PeerGroup:
 async def create_group(turn: Turn, command: CreateGroup) -> PeerGroup:
     turn.by = command.by
     actor = await roles.actor(turn, command.by)
-    require_lead(actor)
+    roles.require_lead(actor)
     name = " ".join(command.name.split())
     if not name or len(name) > NAME_LIMIT:
         raise Refused(f"A group needs a name of up to {NAME_LIMIT} characters.", field="name")
@@ -96,7 +91,7 @@ async def create_group(turn: Turn, command: CreateGroup) -> PeerGroup:
 async def add_members(turn: Turn, command: AddGroupMembers) -> int:
     """New members are invited at once to the sessions already announced."""
     turn.by = command.by
-    require_lead(await roles.actor(turn, command.by))
+    roles.require_lead(await roles.actor(turn, command.by))
     group = await group_named(turn, command.group)
     members = [await desk.member_by_phone(turn, phone) for phone in command.members]
     added = await turn.uow.add_group_members(group.id, [m.id for m in members], turn.now)
@@ -117,7 +112,7 @@ async def join_open_group(turn: Turn, group: PeerGroup, member: Member) -> None:
 
 async def schedule(turn: Turn, command: ScheduleGroupSessions) -> list[GroupSession]:
     turn.by = command.by
-    require_lead(await roles.actor(turn, command.by))
+    roles.require_lead(await roles.actor(turn, command.by))
     group = await group_named(turn, command.group)
     place, link = " ".join(command.place.split()), command.link.strip()
     problems = [
@@ -151,8 +146,6 @@ async def schedule(turn: Turn, command: ScheduleGroupSessions) -> list[GroupSess
 
 
 def _same_wall_clock(moment: datetime, shift: timedelta) -> datetime:
-    from bot.clock import LONDON
-
     local = moment.astimezone(LONDON).replace(tzinfo=None) + shift
     return local.replace(tzinfo=LONDON)
 
@@ -253,7 +246,7 @@ async def on_after(turn: Turn, timer: TimerRow) -> None:
 
 async def cancel(turn: Turn, command: CancelGroupSession) -> GroupSession:
     turn.by = command.by
-    require_lead(await roles.actor(turn, command.by))
+    roles.require_lead(await roles.actor(turn, command.by))
     session = await turn.uow.group_session(command.session_id)
     if session is None or session.state != "scheduled" or session.starts_at <= turn.now:
         raise Refused("No session to cancel with that number (or it has started).", field="session")
@@ -441,7 +434,7 @@ class GroupView:
 
 async def show_group(turn: Turn, command: ShowGroup) -> GroupView:
     turn.by = command.by
-    require_lead(await roles.actor(turn, command.by))
+    roles.require_lead(await roles.actor(turn, command.by))
     group = await group_named(turn, command.group)
     member_ids = await turn.uow.group_member_ids(group.id)
     people = await turn.uow.members(member_ids + ([group.lead_id] if group.lead_id else []))

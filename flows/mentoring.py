@@ -38,7 +38,7 @@ def register(engine: Engine) -> None:
 
 async def mentor_leaves(turn: Turn, command: MentorLeaves) -> int:
     turn.by = command.by
-    _require_lead(await roles.actor(turn, command.by))
+    roles.require_lead(await roles.actor(turn, command.by))
     mentor = await desk.member_by_phone(turn, command.phone)
     mentees = await turn.uow.mentor_leaves(mentor.id, turn.now)
     for mentee_id in mentees:
@@ -139,14 +139,9 @@ async def rematch(turn: Turn) -> None:
     turn.reply(render("mentor_rematched"), kind="mentoring")
 
 
-def _require_lead(member: Member | None) -> None:
-    if member is not None and not member.is_coordinator and "lead" not in member.roles:
-        raise Refused("Sorry, only the pool's peer-network leads and coordinators can do that.", field="role")
-
-
 async def add_mentor(turn: Turn, command: AddMentor) -> Member:
     turn.by = command.by
-    _require_lead(await roles.actor(turn, command.by))
+    roles.require_lead(await roles.actor(turn, command.by))
     if command.capacity < 0 or command.hours <= 0:
         raise Refused(
             "Capacity is a number of mentees (0 or more) and hours must be more than 0.", field="capacity"
@@ -181,7 +176,7 @@ async def request_mentor(turn: Turn, wants: str) -> None:
 async def propose_matches(turn: Turn, command: ProposeMatches) -> list[tuple[int, Proposal, str, str]]:
     """(number, proposal, mentee's name, mentor's name) for the lead to read and approve."""
     turn.by = command.by
-    _require_lead(await roles.actor(turn, command.by))
+    roles.require_lead(await roles.actor(turn, command.by))
     register = await turn.uow.mentors()
     people = await turn.uow.members([m["member_id"] for m in register])
     mentors = [
@@ -231,7 +226,7 @@ def _practice(member: Member) -> str | None:
 
 async def approve_matches(turn: Turn, command: ApproveMatches) -> int:
     turn.by = command.by
-    _require_lead(await roles.actor(turn, command.by))
+    roles.require_lead(await roles.actor(turn, command.by))
     proposed = await turn.uow.mentorships(["proposed"])
     chosen = [p for p in proposed if not command.ids or p["id"] in command.ids]
     unknown = set(command.ids) - {p["id"] for p in proposed}

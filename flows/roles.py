@@ -47,6 +47,12 @@ def require_coordinator(member: Member | None) -> None:
         raise Refused("Sorry, only the pool's coordinators can do that.", field="role")
 
 
+def require_lead(member: Member | None) -> None:
+    """Peer-network leads run groups and mentoring; coordinators may too (None: the admin)."""
+    if member is not None and not member.is_coordinator and "lead" not in member.roles:
+        raise Refused("Sorry, only the pool's peer-network leads and coordinators can do that.", field="role")
+
+
 def require_manages(member: Member | None, practice: str) -> None:
     if not manages(member, practice):
         raise Refused("Sorry, you can only do that for your own practice's sessions.", field="role")
