@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 
 from bot.clock import LONDON
 from bot.commands import (
@@ -33,18 +33,25 @@ from bot.phones import to_e164
 from bot.pool import Pool
 
 
+def _london_by_default(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=LONDON)
+
+
+# A time in a request body: ISO 8601, read as London wall-clock time when it has no offset.
+LondonTime = Annotated[
+    datetime,
+    AfterValidator(_london_by_default),
+    Field(description="ISO 8601; without an offset, London time"),
+]
+
+
 class SessionIn(BaseModel):
     practice: str = Field(description="The practice's ODS code", examples=["F84001"])
-    start: datetime = Field(description="ISO 8601; without an offset, London time")
-    end: datetime = Field(description="ISO 8601; without an offset, London time")
+    start: LondonTime
+    end: LondonTime
     rate_pence: int = Field(ge=0, le=10_000_000, description="Pay for the whole session, in pence")
     urgent: bool = False
     notes: str = Field(default="", max_length=100, description="Shown with the offer; it goes by text")
-
-    @field_validator("start", "end")
-    @classmethod
-    def _london_by_default(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=LONDON)
 
 
 class SessionCreated(BaseModel):

@@ -22,6 +22,12 @@ def at_london(day: date, wall: time) -> datetime:
     return local.astimezone(UTC)
 
 
+def weeks_later(moment: datetime, weeks: int) -> datetime:
+    """The same London wall-clock time, ``weeks`` later (across a clock change too)."""
+    local = moment.astimezone(LONDON).replace(tzinfo=None) + timedelta(weeks=weeks)
+    return local.replace(tzinfo=LONDON)
+
+
 @cache
 def _bank_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("GB", subdiv="ENG", years=year)

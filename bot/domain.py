@@ -204,6 +204,11 @@ class GroupSession:
     series_id: int | None = None
 
     @property
+    def calendar_path(self) -> str:
+        """Where its calendar file is served (bot/peer_api.py), under the pool's public URL."""
+        return f"/calendar/{self.calendar_token}.ics"
+
+    @property
     def where(self) -> str:
         return ", ".join(part for part in (self.place, self.link) if part) or "place to be confirmed"
 

@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
-from bot.api import acting_as_dependency, run_command
-from bot.clock import LONDON
+from bot.api import LondonTime, acting_as_dependency, run_command
 from bot.commands import (
     AddGroupMembers,
     ApproveMatches,
@@ -54,18 +53,13 @@ class Added(BaseModel):
 
 
 class GroupSessionsIn(BaseModel):
-    start: datetime = Field(description="ISO 8601; without an offset, London time")
-    end: datetime = Field(description="ISO 8601; without an offset, London time")
+    start: LondonTime
+    end: LondonTime
     place: str = ""
     link: str = Field(default="", description="A video link, https://...")
     capacity: int | None = Field(default=None, ge=1, description="Places; more go on a waitlist")
     every_weeks: int = Field(default=0, ge=0, le=12, description="Repeat every this many weeks")
     times: int = Field(default=1, ge=1, le=26, description="How many sessions in all")
-
-    @field_validator("start", "end")
-    @classmethod
-    def _london_by_default(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=LONDON)
 
 
 class GroupSessionOut(BaseModel):
@@ -134,7 +128,7 @@ def peer_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
             place=session.place,
             link=session.link,
             capacity=session.capacity,
-            calendar=f"{pool.policy.public_url}/calendar/{session.calendar_token}.ics",
+            calendar=f"{pool.policy.public_url}{session.calendar_path}",
             **extra,
         )
 

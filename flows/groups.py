@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from icalendar import Calendar, Event
 
-from bot.clock import LONDON
+from bot.calendar import weeks_later
 from bot.commands import (
     AddGroupMembers,
     CalendarFile,
@@ -131,10 +131,8 @@ async def schedule(turn: Turn, command: ScheduleGroupSessions) -> list[GroupSess
             raise Refused(message, field=field)
     made: list[GroupSession] = []
     for n in range(command.times):
-        # Recurring sessions keep their London wall-clock time across the clock change.
-        shift = timedelta(weeks=command.every_weeks * n)
-        starts = _same_wall_clock(command.starts_at, shift)
-        ends = _same_wall_clock(command.ends_at, shift)
+        starts = weeks_later(command.starts_at, command.every_weeks * n)
+        ends = weeks_later(command.ends_at, command.every_weeks * n)
         session = await turn.uow.add_group_session(
             group.id, starts, ends, place, link, command.capacity, secrets.token_urlsafe(12),
             made[0].id if made else None, turn.now,
@@ -143,11 +141,6 @@ async def schedule(turn: Turn, command: ScheduleGroupSessions) -> list[GroupSess
         await _plan(turn, group, session)
     await turn.audit("group_sessions_scheduled", f"group:{group.id}", None, sessions=len(made))
     return made
-
-
-def _same_wall_clock(moment: datetime, shift: timedelta) -> datetime:
-    local = moment.astimezone(LONDON).replace(tzinfo=None) + shift
-    return local.replace(tzinfo=LONDON)
 
 
 async def _plan(turn: Turn, group: PeerGroup, session: GroupSession) -> None:
@@ -191,7 +184,7 @@ async def invite(turn: Turn, group: PeerGroup, session: GroupSession, member_ids
 
 
 def calendar_url(turn: Turn, session: GroupSession) -> str:
-    return f"{turn.policy.public_url}/calendar/{session.calendar_token}.ics"
+    return f"{turn.policy.public_url}{session.calendar_path}"
 
 
 async def on_invite(turn: Turn, timer: TimerRow) -> None:

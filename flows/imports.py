@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from bot.calendar import weeks_later
 from bot.clock import LONDON
 from bot.commands import PostSession
 from bot.domain import CHANNELS, CHECK_KINDS, DAY_NAMES, GP_TYPES, Member, Practice
@@ -427,8 +428,8 @@ async def _session_commands(turn: Turn, row: dict[str, str], by: int | None) -> 
     return [
         PostSession(
             practice=ods,
-            starts_at=_weeks_later(start, week),
-            ends_at=_weeks_later(end, week),
+            starts_at=weeks_later(start, week),
+            ends_at=weeks_later(end, week),
             rate_pence=rate,
             urgent=urgent_word in TRUE_WORDS,
             notes=notes,
@@ -437,9 +438,3 @@ async def _session_commands(turn: Turn, row: dict[str, str], by: int | None) -> 
         )
         for week in range(repeat)
     ]
-
-
-def _weeks_later(moment: datetime, weeks: int) -> datetime:
-    """The same London wall-clock time, ``weeks`` later (across a clock change too)."""
-    local = moment.astimezone(LONDON).replace(tzinfo=None) + timedelta(weeks=weeks)
-    return local.replace(tzinfo=LONDON)

@@ -23,7 +23,9 @@ from bot.ports import Channel, SentMessage, SessionView
 from config import load_settings
 from main import open_pool
 
-START = datetime(2026, 12, 1, 8, 0, tzinfo=LONDON)  # a Tuesday morning
+START = datetime(2026, 12, 1, 8, 0, tzinfo=LONDON)
+ADMIN_TOKEN = "test-admin-token"  # the HTTP app's bearer token in tests (tests/conftest.py's client)
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}  # a Tuesday morning
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
-from main import build_app
-from tests.harness import Harness, at
-
-TOKEN = "test-admin-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-async def client(pool: Harness) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(pool.pool, TOKEN)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pool.test") as http:
-        yield http
+from tests.harness import AUTH, Harness, at
 
 
 def session_body(pool: Harness, **overrides: object) -> dict[str, object]:

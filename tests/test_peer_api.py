@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-import pytest
 from icalendar import Calendar
 
 from bot.commands import AddMentor
-from main import build_app
-from tests.harness import Harness, at
-
-TOKEN = "test-admin-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-async def client(pool: Harness) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(pool.pool, TOKEN)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pool.test") as http:
-        yield http
+from tests.harness import AUTH, Harness, at
 
 
 async def test_a_lead_creates_a_group_schedules_and_reads_the_rsvps(
