@@ -434,21 +434,20 @@ async def show_group(turn: Turn, command: ShowGroup) -> GroupView:
     sessions = []
     for session in await turn.uow.group_sessions(group.id, after=turn.now - VIEW_BACK):
         answers = await turn.uow.rsvps(session.id)
-        named = await turn.uow.members([r["member_id"] for r in answers])
-
-        def who(keep: object, rows: list = answers, names: dict = named) -> tuple[str, ...]:
-            return tuple(names[r["member_id"]].name for r in rows if keep(r))  # type: ignore[operator]
-
+        names = await turn.uow.members([r["member_id"] for r in answers])
+        by_answer: dict[object, list[str]] = {}
+        for r in answers:
+            name = names[r["member_id"]].name
+            by_answer.setdefault(r["answer"], []).append(name)
+            by_answer.setdefault(r["attended"], []).append(name)  # True, False or None
         invited = await turn.uow.prompts_about("rsvp", session.id)
         sessions.append(
             SessionView(
                 session,
-                who(lambda r: r["answer"] == "going"),
-                who(lambda r: r["answer"] == "waitlist"),
-                who(lambda r: r["answer"] == "not_going"),
+                *(tuple(by_answer.get(key, ())) for key in ("going", "waitlist", "not_going")),
                 len(set(invited) - {r["member_id"] for r in answers}),
-                who(lambda r: r["attended"] is True),
-                who(lambda r: r["attended"] is False),
+                tuple(by_answer.get(True, ())),
+                tuple(by_answer.get(False, ())),
             )
         )
     lead = people[group.lead_id].name if group.lead_id in people else None
