@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from icalendar import Calendar, Event
 
@@ -466,7 +467,7 @@ async def calendar_file(turn: Turn, command: CalendarFile) -> bytes | None:
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     event = Event()
-    event.add("uid", f"peer-session-{session.id}@{turn.policy.public_url.split('://')[-1]}")
+    event.add("uid", f"peer-session-{session.id}@{urlsplit(turn.policy.public_url).hostname}")
     event.add("dtstamp", turn.now)
     event.add("dtstart", session.starts_at)
     event.add("dtend", session.ends_at)

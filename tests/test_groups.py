@@ -63,6 +63,7 @@ async def test_members_only_are_invited_with_buttons_and_a_calendar_file(pool: H
     assert event.decoded("dtend") == session.ends_at
     assert str(event["summary"]) == "New GPs (action learning set)"
     assert str(event["location"]) == "Riverside Surgery"
+    assert str(event["uid"]) == f"peer-session-{session.id}@localhost", "a host name, no port"
     assert await run(pool, CalendarFile("not-a-token")) is None
 
 
