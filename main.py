@@ -10,8 +10,6 @@ python main.py post-session ...              post a session and offer it
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import logging
 import random
@@ -64,6 +62,7 @@ from bot.domain import Inbound
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.http import bearer_auth, create_app
+from bot.log_limit import LimitFilter
 from bot.outbox import Dispatcher
 from bot.phones import national, to_e164
 from bot.policy import PoolPolicy
@@ -75,7 +74,7 @@ from config import ConfigError, Settings, load_settings
 from config.demo import load_demo_pool
 from config.safety import load_safety
 from config.settings import admin_token
-from flows import exports, imports
+from flows import exports, imports, spreadsheet
 from flows import report as reports
 from flows.coffee import coffee_text
 from flows.conversation import PoolConversation
@@ -267,7 +266,25 @@ def serve(
             typer.echo(f"Admin token (saved in {token.path}): {token.value}")
         elif token.path is not None:
             typer.echo(f"Admin token: in {token.path}")
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=False, log_level="info"))
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            access_log=False,
+            log_level="info",
+            # Set for a public endpoint: an idle keep-alive connection is closed after 5 s, and
+            # past 1,000 connections and requests at once new ones get 503 rather than memory.
+            # uvicorn has no timeout for reading headers: the README's deployment section puts
+            # a reverse proxy in front for that.
+            timeout_keep_alive=5,
+            limit_concurrency=1000,
+            server_header=False,
+        )
+        server = uvicorn.Server(config)
+        # A flood of malformed HTTP is uvicorn's 'Invalid HTTP request received.' a time.
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, LimitFilter) for f in uvicorn_log.filters):
+            uvicorn_log.addFilter(LimitFilter())
         await server.serve()
 
     # The standard asyncio loop, not uvloop: uvloop served 7% more replies here but tripled
@@ -550,9 +567,7 @@ def export(
 
     header, rows = asyncio.run(run())
     handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-    writer = csv.writer(handle)
-    writer.writerow(header)
-    writer.writerows(rows)
+    spreadsheet.write(handle, [header, *rows])
     if out:
         handle.close()
         typer.echo(f"Wrote {len(rows)} {kind.value} to {out}.")
@@ -1003,9 +1018,7 @@ def report(
         if json_:
             return json.dumps(built.as_dict(), indent=2)
         if csv_:
-            buffer = io.StringIO()
-            csv.writer(buffer).writerows(reports.as_rows(built))
-            return buffer.getvalue().rstrip("\n")
+            return spreadsheet.text(reports.as_rows(built)).rstrip("\n")
         return reports.as_text(built)
 
     _desk(lambda by: BuildReport(year, by), show, as_)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from bot.api import MAX_INTEGER
 from bot.domain import Choice, Inbound
 from bot.phones import to_e164
 from bot.pool import Pool
@@ -90,7 +91,7 @@ def sandbox_router(pool: Pool, auth: Callable[..., None], channel: SandboxChanne
     @router.get("/outbox", response_model=SandboxOutbox)
     async def outbox(
         to: str = Query(description="The member's phone number"),
-        after: int = Query(default=0, ge=0, description="Only messages with a larger id"),
+        after: int = Query(default=0, ge=0, le=MAX_INTEGER, description="Only messages with a larger id"),
     ) -> SandboxOutbox:
         phone = _phone(to)
         found = await pool.store.reader().messages_to("sandbox", phone, after, pool.clock.now())

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
+from annotated_types import Interval
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -36,6 +37,11 @@ from bot.pool import Pool
 def _london_by_default(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=LONDON)
 
+
+# The store's integers are 64-bit (SQLite's): a larger number in a request is refused with a
+# 422, never an overflow deep in a query.
+MAX_INTEGER = 2**63 - 1
+RowId = Annotated[int, Interval(ge=1, le=MAX_INTEGER)]
 
 # A time in a request body: ISO 8601, read as London wall-clock time when it has no offset.
 LondonTime = Annotated[
@@ -123,7 +129,7 @@ class PreferenceIn(BaseModel):
 
 class CostIn(BaseModel):
     date: date
-    amount_pence: int = Field(gt=0)
+    amount_pence: int = Field(gt=0, le=10_000_000_000, description="In pence, up to £100m")
     what: str = Field(min_length=1, max_length=200)
 
 
@@ -212,7 +218,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
     async def run(command: object, by: Member | None) -> Any:
         return await run_command(pool, command, by)
 
-    async def code_of(session_id: int) -> str:
+    async def code_of(session_id: RowId) -> str:
         session = await reader().session(session_id)
         if session is None:
             raise HTTPException(status_code=404, detail="no such session")
@@ -265,26 +271,26 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         ]
 
     @router.post("/sessions/{session_id}/book", response_model=SessionOut)
-    async def book(session_id: int, body: BookIn, by: Member | None = acting_member) -> SessionOut:
+    async def book(session_id: RowId, body: BookIn, by: Member | None = acting_member) -> SessionOut:
         await run(BookByHand(await code_of(session_id), body.phone, by.id if by else None), by)
         return await get_session(session_id, by)
 
     @router.post("/sessions/{session_id}/cancel", response_model=SessionCreated)
-    async def cancel(session_id: int, body: CancelIn, by: Member | None = acting_member) -> SessionCreated:
+    async def cancel(session_id: RowId, body: CancelIn, by: Member | None = acting_member) -> SessionCreated:
         session: Session = await run(
             CancelSession(await code_of(session_id), by.id if by else None, body.reason.strip()), by
         )
         return SessionCreated(id=session.id, code=session.code, status=session.status)
 
     @router.post("/sessions/{session_id}/urgent", response_model=Urgent)
-    async def urgent(session_id: int, by: Member | None = acting_member) -> Urgent:
+    async def urgent(session_id: RowId, by: Member | None = acting_member) -> Urgent:
         code = await code_of(session_id)
         offered: int = await run(BroadcastUrgent(code, by.id if by else None), by)
         return Urgent(code=code, offered=offered)
 
     @router.post("/sessions/{session_id}/delivered", response_model=SessionCreated)
     async def delivered(
-        session_id: int, body: DeliveredIn, by: Member | None = acting_member
+        session_id: RowId, body: DeliveredIn, by: Member | None = acting_member
     ) -> SessionCreated:
         session: Session = await run(
             RecordDelivery(await code_of(session_id), body.hours, by.id if by else None), by
@@ -309,12 +315,12 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         ]
 
     @router.post("/inbox/{item_id}/answer", response_model=Done, tags=["inbox"])
-    async def answer(item_id: int, body: AnswerIn, by: Member | None = acting_member) -> Done:
+    async def answer(item_id: RowId, body: AnswerIn, by: Member | None = acting_member) -> Done:
         await run(AnswerInbox(item_id, body.text, by.id if by else None), by)
         return Done(status="done")
 
     @router.post("/inbox/{item_id}/done", response_model=Done, tags=["inbox"])
-    async def done(item_id: int, by: Member | None = acting_member) -> Done:
+    async def done(item_id: RowId, by: Member | None = acting_member) -> Done:
         await run(CloseInbox(item_id, by.id if by else None), by)
         return Done(status="done")
 
@@ -367,7 +373,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         return built.as_dict()
 
     @router.get("/sessions/{session_id}", response_model=SessionOut)
-    async def get_session(session_id: int, by: Member | None = acting_member) -> SessionOut:
+    async def get_session(session_id: RowId, by: Member | None = acting_member) -> SessionOut:
         view = await pool.store.reader().session_view(session_id)
         if view is None:
             raise HTTPException(status_code=404, detail="no such session")

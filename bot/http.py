@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.api import api_router
+from bot.guard import RequestGuard
+from bot.log_limit import LogLimit
 from bot.peer_api import calendar_router, peer_router
 from bot.pool import Pool
 
@@ -58,10 +60,16 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.pool = pool
+    # The token and the body limit come before FastAPI reads anything; the dependency below
+    # stays so the OpenAPI document shows which routes need the token.
+    app.state.log_limit = LogLimit()  # tests move its clock to see repeats counted
+    app.add_middleware(RequestGuard, token=admin_token, limit=app.state.log_limit)
     auth = bearer_auth(admin_token)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        if any(e["type"] == "json_invalid" for e in error.errors()):
+            return JSONResponse({"detail": "the body is not valid JSON"}, status_code=400)
         problems = [
             {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "problem": e["msg"]}
             for e in error.errors()

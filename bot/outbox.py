@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.clock import Clock
+from bot.log_limit import LogLimit
 from bot.pacing import AddressGaps, Pacer
 from bot.ports import (
     Channel,
@@ -63,6 +64,7 @@ class Dispatcher:
         }
         self._wake = asyncio.Event()
         self._pending: list[DispatchOutcome] = []
+        self.log_limit = LogLimit()  # a provider down for a broadcast is one line a minute
 
     def wake(self) -> None:
         self._wake.set()
@@ -101,8 +103,11 @@ class Dispatcher:
                 if await self.run_once():
                     continue
                 due = await self.store.next_outbox_due()
-            except Exception:  # keep sending whatever one bad batch did
-                log.exception("dispatcher batch failed")
+            except Exception as error:  # keep sending whatever one bad batch did
+                self.log_limit.log(
+                    log, logging.ERROR, "batch", "dispatcher batch failed: %s", type(error).__name__,
+                    exc_info=error,
+                )  # fmt: skip
                 due = None
             timeout = self.poll_seconds
             if due is not None:
@@ -158,7 +163,10 @@ class Dispatcher:
         try:
             result: SendResult = await channel.send(message)
         except Exception as error:  # an adapter bug must not lose the message
-            log.exception("%s send raised", name)
+            self.log_limit.log(
+                log, logging.ERROR, f"{name}:{type(error).__name__}", "%s send raised %s", name,
+                type(error).__name__, exc_info=error,
+            )  # fmt: skip
             result = RetryLater(f"{type(error).__name__}")
         attempt = message.attempts + 1
         match result:

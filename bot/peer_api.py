@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 from pydantic import BaseModel, Field
 
-from bot.api import LondonTime, acting_as_dependency, run_command
+from bot.api import LondonTime, RowId, acting_as_dependency, run_command
 from bot.commands import (
     AddGroupMembers,
     ApproveMatches,
@@ -57,7 +57,7 @@ class GroupSessionsIn(BaseModel):
     end: LondonTime
     place: str = ""
     link: str = Field(default="", description="A video link, https://...")
-    capacity: int | None = Field(default=None, ge=1, description="Places; more go on a waitlist")
+    capacity: int | None = Field(default=None, ge=1, le=1000, description="Places; more go on a waitlist")
     every_weeks: int = Field(default=0, ge=0, le=12, description="Repeat every this many weeks")
     times: int = Field(default=1, ge=1, le=26, description="How many sessions in all")
 
@@ -106,7 +106,7 @@ class Proposal(BaseModel):
 
 
 class ApproveIn(BaseModel):
-    numbers: list[int] = Field(default=[], description="Proposals to approve; empty: all")
+    numbers: list[RowId] = Field(default=[], description="Proposals to approve; empty: all")
 
 
 class Approved(BaseModel):
@@ -143,7 +143,7 @@ def peer_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         return GroupOut(id=group.id, name=group.name, kind=group.kind, closed=group.closed)
 
     @router.get("/groups/{group_id}", response_model=GroupViewOut)
-    async def show_group(group_id: int, by: Member | None = acting_member) -> GroupViewOut:
+    async def show_group(group_id: RowId, by: Member | None = acting_member) -> GroupViewOut:
         if await pool.store.reader().peer_group(group_id) is None:
             raise HTTPException(status_code=404, detail="no such group")
         view = await run(ShowGroup(str(group_id), by.id if by else None), by)
@@ -171,7 +171,7 @@ def peer_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         )
 
     @router.post("/groups/{group_id}/members", response_model=Added)
-    async def add_members(group_id: int, body: MembersIn, by: Member | None = acting_member) -> Added:
+    async def add_members(group_id: RowId, body: MembersIn, by: Member | None = acting_member) -> Added:
         added = await run(AddGroupMembers(str(group_id), tuple(body.members), by.id if by else None), by)
         return Added(added=added)
 
@@ -181,7 +181,7 @@ def peer_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         response_model=list[GroupSessionOut],
     )
     async def schedule(
-        group_id: int, body: GroupSessionsIn, by: Member | None = acting_member
+        group_id: RowId, body: GroupSessionsIn, by: Member | None = acting_member
     ) -> list[GroupSessionOut]:
         command = ScheduleGroupSessions(
             str(group_id), body.start, body.end, body.place, body.link, body.capacity, body.every_weeks,
@@ -190,11 +190,11 @@ def peer_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         return [session_out(s) for s in await run(command, by)]
 
     @router.post("/group-sessions/{session_id}/cancel", response_model=GroupSessionOut)
-    async def cancel(session_id: int, by: Member | None = acting_member) -> GroupSessionOut:
+    async def cancel(session_id: RowId, by: Member | None = acting_member) -> GroupSessionOut:
         return session_out(await run(CancelGroupSession(session_id, by.id if by else None), by))
 
     @router.post("/groups/{group_id}/coffee", response_model=CoffeeOut)
-    async def coffee(group_id: int, body: CoffeeIn, by: Member | None = acting_member) -> CoffeeOut:
+    async def coffee(group_id: RowId, body: CoffeeIn, by: Member | None = acting_member) -> CoffeeOut:
         result = await run(CoffeeRound(str(group_id), body.monthly, by.id if by else None), by)
         return CoffeeOut(pods=[list(p) for p in result.pods], repeats=result.repeats, monthly=result.monthly)
 
