@@ -110,7 +110,7 @@ class TwilioSms:
         if response.status_code in (200, 201):
             sent = response.json()
             parts = sent.get("num_segments")
-            count = int(parts) if parts and str(parts).isdigit() else segments(body).count
+            count = int(parts) if str(parts).isascii() and str(parts).isdigit() else segments(body).count
             return Sent(provider_id=sent["sid"], segments=count)
         return _failure(response)
 
@@ -173,7 +173,7 @@ def twilio_router(pool: Pool, channel: TwilioSms) -> APIRouter:
                 text=body,
                 external_id=sid,
                 received_at=pool.clock.now(),
-                media_count=int(media) if media.isdigit() else 0,
+                media_count=int(media) if media.isascii() and media.isdigit() else 0,
                 carrier_action=carrier_action(body),
             )
         )

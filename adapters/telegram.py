@@ -32,6 +32,7 @@ from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.domain import Choice, Inbound
+from bot.log_limit import LogLimit
 from bot.pool import Pool
 from bot.ports import ChannelLimits, OptedOut, OutboxMessage, RetryLater, SendResult, Sent, Unreachable
 from bot.render import text_with_choices
@@ -144,13 +145,25 @@ class TelegramWebhook:
         self.pool = pool
         self.channel = channel
         self.secret = secret.encode()
+        self.log_limit = LogLimit()
 
     def authentic(self, given: str | None) -> bool:
         return given is not None and secrets.compare_digest(given.encode(), self.secret)
 
     async def handle(self, data: dict[str, Any]) -> None:
         bot = await self.channel.ready()
-        update = Update.de_json(data, bot)
+        try:
+            update = Update.de_json(data, bot)
+        except Exception as error:  # PTB raises whatever its constructors raise on foreign data
+            # Authentic but unreadable (a field this PTB does not know the shape of): Telegram
+            # redelivers anything but a 2xx, again and again, so it is taken and noted once.
+            self.log_limit.log(
+                log, logging.WARNING, type(error).__name__, "Telegram update %s not readable: %s",
+                data.get("update_id"), type(error).__name__,
+            )  # fmt: skip
+            return
+        if update is None:
+            return
         if update.callback_query is not None:
             await self._pressed(update)
         elif update.message is not None and update.message.chat.type == "private":
@@ -192,7 +205,12 @@ class TelegramWebhook:
     async def _pressed(self, update: Update) -> None:
         query = update.callback_query
         assert query is not None
-        chat = str(query.message.chat.id) if query.message is not None else str(query.from_user.id)
+        if query.message is not None:
+            chat = str(query.message.chat.id)
+        elif query.from_user is not None:
+            chat = str(query.from_user.id)
+        else:  # Telegram always says who pressed; an update that does not is not Telegram's
+            return
         reader = self.pool.store.reader()
         if await reader.member_by_address("telegram", chat) is None:
             await self._toast(query.id, "This chat isn't linked to the pool")

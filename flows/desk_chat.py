@@ -76,7 +76,7 @@ async def desk_chat(turn: Turn, command: DeskChat) -> str:
             return render("desk_inbox", items=await desk.list_inbox(turn, ListInbox(by=by.id)))
         case "answer" | "done" as what:
             number, _, text = rest.partition(" ")
-            if not number.lstrip("#").isdigit():
+            if not _item_number(number.lstrip("#")):
                 example = "answer 12 your answer" if what == "answer" else "done 12"
                 raise Refused(f"Give the message's number: {example}", field="item")
             item = int(number.lstrip("#"))
@@ -157,3 +157,9 @@ async def _phone_of(turn: Turn, who: str) -> str:
     raise Refused(
         f"No GP is called {who}: give their name as the pool has it, or their phone.", field="phone"
     )
+
+
+def _item_number(text: str) -> bool:
+    """An inbox item's number as typed: ASCII digits ('²' is a digit to Python but not to
+    int()), and short enough for the store's integers."""
+    return text.isascii() and text.isdigit() and len(text) <= 9

@@ -23,7 +23,7 @@ async def cap(turn: Turn, argument: str) -> None:
     value = argument.strip().lower()
     if value in NO_LIMIT_WORDS:
         limit = None
-    elif value.isdigit() and 1 <= int(value) <= MAX_CAP:
+    elif value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_CAP:
         limit = int(value)
     else:
         turn.reply(render("setting_how", setting="cap"), kind="setting_how")

@@ -22,7 +22,7 @@ from bot.domain import CHANNELS, CHECK_KINDS, DAY_NAMES, GP_TYPES, Member, Pract
 from bot.engine import Turn
 from bot.errors import Refused
 from bot.phones import to_e164
-from flows import offers, roles
+from flows import offers, roles, spreadsheet
 
 PRACTICE_COLUMNS = ("ods_code", "name", "pcn", "locality", "address", "clinical_system", "info_pack")
 MEMBER_COLUMNS = (
@@ -95,7 +95,8 @@ def read_csv(kind: str, text: str) -> Rows:
             errors.append(
                 RowError(reader.line_num, f"{len(extra)} more value(s) than the header has columns")
             )
-        rows.append((reader.line_num, {k: v or "" for k, v in row.items()}))
+        # A cell an export made safe for spreadsheets ('=...) reads back as it was.
+        rows.append((reader.line_num, {k: spreadsheet.plain_cell(v or "") for k, v in row.items()}))
     _refuse_if(errors)
     return rows
 
@@ -120,7 +121,7 @@ def _split(value: str) -> list[str]:
 def _whole(value: str, name: str, low: int, high: int) -> int | None:
     if not value.strip():
         return None
-    if not value.strip().isdigit() or not low <= int(value) <= high:
+    if not (value.strip().isascii() and value.strip().isdigit()) or not low <= int(value) <= high:
         raise ValueError(f"{name} must be a whole number from {low} to {high}")
     return int(value)
 

@@ -147,13 +147,14 @@ class FakeSlack:
     """Slack's Web API on a loopback port (slack-sdk's AsyncWebClient runs on aiohttp, so
     respx cannot see it), answering as Slack does and recording every call; response_url
     posts land here too. ``script[method]`` gives the first answers of a method
-    (status, body, headers); then the usual success."""
+    (status, body, headers), the body JSON or, as a string, sent as it is (a proxy's HTML
+    page, say; give its Content-Type in the headers); then the usual success."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict]] = []
         self.responses: list[dict] = []
         self.posted: list[dict] = []  # chat.postMessage: {"args", "channel", "ts"}
-        self.script: dict[str, list[tuple[int, dict, dict]]] = {}
+        self.script: dict[str, list[tuple[int, dict | str, dict]]] = {}
         self.emails: dict[str, str] = {}  # email -> user id: users.lookupByEmail and users.info
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -197,6 +198,8 @@ class FakeSlack:
         scripted = self.script.get(method)
         if scripted:
             status, body, headers = scripted.pop(0)
+            if isinstance(body, str):
+                return web.Response(status=status, body=body.encode(), headers=headers)
             return web.json_response(body, status=status, headers=headers)
         return web.json_response(self._answer(method, args))
 
