@@ -180,3 +180,26 @@ async def test_outcomes_not_written_are_kept_and_written_next_time(tmp_path: Pat
         assert len(channel.sent) == 1, "sent once, recorded once"
     finally:
         await pool.close()
+
+
+async def test_an_adapter_that_raises_keeps_the_messages_and_logs_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A provider answering something the adapter cannot read, through a whole broadcast:
+    every message stays queued for another try, and the log has one traceback, not fifty."""
+
+    class Broken(RecordingChannel):
+        async def send(self, message):  # type: ignore[no-untyped-def]
+            raise AttributeError("'str' object has no attribute 'get'")
+
+    clock = FakeClock(START)
+    pool = await Harness.open(tmp_path, clock=clock, channels={"sandbox": Broken(clock)})
+    try:
+        gps = await pool.gps(50)
+        await _queue(pool, [gp.id for gp in gps])
+        await pool.pool.dispatcher.drain()
+        assert {await _status(pool, gp.phone) == [("queued", "AttributeError")] for gp in gps} == {True}
+        raised = [r for r in caplog.records if r.name == "bot.outbox"]
+        assert len(raised) == 1 and raised[0].exc_info is not None
+    finally:
+        await pool.close()
