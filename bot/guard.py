@@ -72,6 +72,7 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        method: str = scope["method"]
         gate = self.gate(path)
         authorization = b""
         declared: bytes | None = None
@@ -82,21 +83,22 @@ class RequestGuard:
                 authorization = value
         if gate.bearer and not secrets.compare_digest(authorization, self.token):
             await self._refuse(
-                send, path, 401, "a bearer token (POOL_ADMIN_TOKEN) is needed", {"www-authenticate": "Bearer"}
-            )
+                send, method, path, 401, "a bearer token (POOL_ADMIN_TOKEN) is needed",
+                {"www-authenticate": "Bearer"},
+            )  # fmt: skip
             return
         if declared is not None:
             if not declared.isdigit():
-                await self._refuse(send, path, 400, "Content-Length is not a number")
+                await self._refuse(send, method, path, 400, "Content-Length is not a number")
                 return
             if int(declared) > gate.max_body:
-                await self._refuse(send, path, 413, f"the body is over {gate.max_body // KB} KB")
+                await self._refuse(send, method, path, 413, f"the body is over {gate.max_body // KB} KB")
                 return
         body = await _read_body(receive, gate.max_body)
         if body is None:  # the client went away
             return
         if body is _TOO_LARGE:
-            await self._refuse(send, path, 413, f"the body is over {gate.max_body // KB} KB")
+            await self._refuse(send, method, path, 413, f"the body is over {gate.max_body // KB} KB")
             return
         await self._call(scope, _replay(body, receive), send, path)
 
@@ -125,16 +127,17 @@ class RequestGuard:
             self._note(scope["method"], path, status)
 
     async def _refuse(
-        self, send: Send, path: str, status: int, reason: str, headers: dict[str, str] | None = None
-    ) -> None:
+        self, send: Send, method: str, path: str, status: int, reason: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
         """Answer before the body is read: the connection closes, so the rest is never read."""
         await _answer(send, status, reason, headers, close=True)
-        self._note("", path, status, reason)
+        self._note(method, path, status, reason)
 
     def _note(self, method: str, path: str, status: int, reason: str = "") -> None:
         self.limit.log(
-            log, logging.INFO, f"{status}:{_area(path)}", "refused %s%s with %d%s",
-            f"{method} " if method else "", _area(path), status, f": {reason}" if reason else "",
+            log, logging.INFO, f"{status}:{_area(path)}", "refused %s %s with %d%s",
+            method, _area(path), status, f": {reason}" if reason else "",
         )  # fmt: skip
 
 
