@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.domain import AuditEntry, DeliveryChange, Inbound, Member, Outbound
 from bot.policy import PoolPolicy
 from bot.ports import QueuedMessage, Store, TimerRow, UnitOfWork
+from bot.priority import priority
 from bot.reach import reach
 
 log = logging.getLogger(__name__)
@@ -180,12 +181,14 @@ class Engine:
         rank: int,
         error_code: str | None,
         opted_out: bool = False,
+        reason: str | None = None,
     ) -> bool:
-        """A provider's delivery report (a status callback). False when it was seen before."""
+        """A provider's delivery report (a status callback). False when it was seen before.
+        ``reason``: the error code in words, for the coordinators."""
         async with self.store.unit_of_work() as uow:
             turn = self._turn(uow, f"provider:{channel}")
             first, change = await uow.record_delivery_report(
-                channel, provider_id, status, rank, error_code, turn.now
+                channel, provider_id, status, rank, error_code, turn.now, reason
             )
             if not first or change is None:
                 return first
@@ -197,6 +200,18 @@ class Engine:
             await self._queue(turn)
         self.on_commit()
         return True
+
+    async def messages_failed(self, message_ids: Collection[int]) -> None:
+        """Messages the dispatcher gave up on (a 403, an opt-out, a bad number, retries run
+        out): the same as an undelivered report, so an offer still reaches its GP."""
+        if self.on_undelivered is None or not message_ids:
+            return
+        async with self.store.unit_of_work() as uow:
+            turn = self._turn(uow, "provider")
+            for change in await uow.failed_messages(message_ids):
+                await self.on_undelivered(turn, change)
+            await self._queue(turn)
+        self.on_commit()
 
     async def run_timer(self, timer: TimerRow) -> bool:
         """Run a due timer exactly once: it is marked done in the same transaction as its work."""
@@ -317,4 +332,5 @@ def _route(
         error=error,
         details=out.details,
         supersedes=out.supersedes,
+        priority=priority(out.kind, out.urgent, to_member=out.member_id is not None),
     )

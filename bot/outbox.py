@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -62,31 +61,42 @@ class Dispatcher:
         self._gaps = {
             name: AddressGaps(clock, ch.limits.per_address_interval) for name, ch in self.channels.items()
         }
-        self._wake = asyncio.Event()
+        self._wakes = {name: asyncio.Event() for name in self.channels}
+        self._batches = {name: asyncio.Lock() for name in self.channels}
         self._pending: list[DispatchOutcome] = []
+        # Told the ids of messages given up on, once that is written (an offer's fallback).
+        self.on_failed: Callable[[list[int]], Awaitable[None]] | None = None
         self.log_limit = LogLimit()  # a provider down for a broadcast is one line a minute
 
     def wake(self) -> None:
-        self._wake.set()
+        for event in self._wakes.values():
+            event.set()
 
-    def _batch_size(self) -> int:
-        # Claim about two seconds' worth for the slowest channel, so a crash resends little.
-        rates = [ch.limits.per_second for ch in self.channels.values() if ch.limits.per_second]
-        return max(50, int(2 * min(rates))) if rates else 200
+    def batch_size(self, channel_name: str) -> int:
+        """Half a second's worth of a paced channel (so a message committed now waits at most
+        that long behind what is already in flight, whatever its priority); 200 otherwise."""
+        rate = self.channels[channel_name].limits.per_second
+        return max(1, round(rate / 2)) if rate else 200
 
-    async def run_once(self) -> int:
-        """Send one batch of due messages; the number handled (0: nothing was due)."""
+    async def run_once(self, channel_name: str | None = None) -> int:
+        """Send one batch of due messages of one channel (or one of each, at once); the number
+        handled (0: nothing was due)."""
         if self._pending:  # outcomes a failed write left behind go first
             await self._flush()
-        batch = await self.store.claim_outbox(self.clock.now(), self._batch_size())
-        if not batch:
-            return 0
-        by_channel: dict[str, list[OutboxMessage]] = {}
-        for message in batch:
-            by_channel.setdefault(message.channel, []).append(message)
-        await asyncio.gather(*(self._send_all(name, msgs) for name, msgs in by_channel.items()))
-        await self._flush()
-        return len(batch)
+        names = [channel_name] if channel_name else list(self.channels)
+        counts = await asyncio.gather(*(self._one_batch(name) for name in names))
+        return sum(counts)
+
+    async def _one_batch(self, name: str) -> int:
+        # One batch of a channel at a time, even when several callers drain at once: a
+        # person's later message must not overtake an earlier one in a batch still going.
+        async with self._batches[name]:
+            batch = await self.store.claim_outbox(self.clock.now(), self.batch_size(name), channel=name)
+            if not batch:
+                return 0
+            await self._send_all(name, batch)
+            await self._flush()
+            return len(batch)
 
     async def drain(self) -> int:
         """Send until nothing is due now. Returns how many messages were handled."""
@@ -96,70 +106,110 @@ class Dispatcher:
         return total
 
     async def run_forever(self, stop: asyncio.Event, gather_seconds: float = 0.02) -> None:
-        """Send as messages are committed. Woken from idle, it waits ``gather_seconds`` so that
-        a burst of replies is claimed and recorded in a few transactions, not one each."""
+        """Send as messages are committed, each channel on its own: a slow channel's backlog
+        never holds back another's messages."""
+        await asyncio.gather(*(self._run_channel(name, stop, gather_seconds) for name in self.channels))
+
+    async def _run_channel(self, name: str, stop: asyncio.Event, gather_seconds: float) -> None:
+        """Woken from idle, it waits ``gather_seconds`` so that a burst of replies is claimed
+        and recorded in a few transactions, not one each."""
+        wake = self._wakes[name]
         while not stop.is_set():
             try:
-                if await self.run_once():
+                if await self.run_once(name):
                     continue
-                due = await self.store.next_outbox_due()
+                due = await self.store.next_outbox_due(name)
             except Exception as error:  # keep sending whatever one bad batch did
                 self.log_limit.log(
-                    log, logging.ERROR, "batch", "dispatcher batch failed: %s", type(error).__name__,
-                    exc_info=error,
+                    log, logging.ERROR, f"batch:{name}", "%s dispatcher batch failed: %s", name,
+                    type(error).__name__, exc_info=error,
                 )  # fmt: skip
                 due = None
             timeout = self.poll_seconds
             if due is not None:
                 timeout = min(timeout, max(0.0, (due - self.clock.now()).total_seconds()))
-            self._wake.clear()
-            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            wake.clear()
+            waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()
             await asyncio.sleep(gather_seconds)
 
     async def _send_all(self, channel_name: str, messages: list[OutboxMessage]) -> None:
-        channel = self.channels.get(channel_name)
-        if channel is None:
-            for message in messages:
-                self._pending.append(
-                    DispatchOutcome(message.id, "failed", error=f"the {channel_name} channel is off")
-                )
-            return
-        # One person's messages go in order, one at a time; different people in parallel.
-        per_address: OrderedDict[str, list[OutboxMessage]] = OrderedDict()
-        for message in messages:
-            per_address.setdefault(message.address, []).append(message)
+        """Send a claimed batch. Each turn the pacer gives goes to the first message, in claim
+        order (the most pressing person first), that can go now: its person has nothing
+        earlier still waiting or in flight, and their own gap (Telegram: a second a chat) has
+        passed. Different people's messages are in flight at once, up to the channel's limit."""
+        channel = self.channels[channel_name]
+        gaps, pacer = self._gaps[channel_name], self._pacers[channel_name]
+        waiting = list(messages)
+        busy: set[str] = set()  # people with a message in flight
+        running: set[asyncio.Task[None]] = set()
+        started: list[asyncio.Task[None]] = []
         in_flight = asyncio.Semaphore(channel.limits.max_in_flight)
 
-        async def send_in_order(queue: list[OutboxMessage]) -> None:
-            for index, message in enumerate(queue):
-                async with in_flight:
-                    outcome = await self._send_one(channel_name, channel, message)
+        def next_ready() -> OutboxMessage | None:
+            taken: set[str] = set()
+            for message in waiting:
+                if (
+                    message.address not in busy
+                    and message.address not in taken
+                    and gaps.ready(message.address)
+                ):
+                    return message
+                taken.add(message.address)  # a person's later messages wait for this one
+            return None
+
+        async def send(message: OutboxMessage) -> None:
+            try:
+                outcome = await self._send_one(channel_name, channel, message)
                 self._pending.append(outcome)
                 if outcome.status == "queued":
                     # This person's later messages wait for the earlier one, to keep order.
+                    later = [m for m in waiting if m.address == message.address]
+                    for m in later:
+                        waiting.remove(m)
                     self._pending.extend(
                         DispatchOutcome(
-                            later.id,
-                            "queued",
-                            next_attempt_at=outcome.next_attempt_at,
-                            attempted=False,
+                            m.id, "queued", next_attempt_at=outcome.next_attempt_at, attempted=False
                         )
-                        for later in queue[index + 1 :]
+                        for m in later
                     )
-                    return
                 # A paced provider (SMS) reports delivery within seconds, often before a batch
                 # would be written: record each send at once so its reports find it.
                 if channel.limits.per_second or len(self._pending) >= 200:
                     await self._flush()
+            finally:
+                busy.discard(message.address)
+                in_flight.release()
 
-        await asyncio.gather(*(send_in_order(queue) for queue in per_address.values()))
+        while waiting or running:
+            message = next_ready()
+            if message is None:
+                # Nothing can go yet: wait for a send to finish or a person's gap to pass.
+                soonest = gaps.soonest(m.address for m in waiting if m.address not in busy)
+                if running:
+                    timeout = (
+                        None if soonest is None else max(0.0, (soonest - self.clock.now()).total_seconds())
+                    )
+                    await asyncio.wait(running, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                elif soonest is not None:
+                    await self.clock.sleep_until(soonest)
+                continue
+            await in_flight.acquire()
+            await pacer.wait_turn()
+            message = next_ready() or message  # a more pressing one may have become ready meanwhile
+            waiting.remove(message)
+            busy.add(message.address)
+            gaps.sent(message.address)
+            task = asyncio.ensure_future(send(message))
+            running.add(task)
+            started.append(task)
+            task.add_done_callback(running.discard)
+            await asyncio.sleep(0)  # the send starts in its turn, before the next turn is taken
+        await asyncio.gather(*started)  # a failed write surfaces here, as before
 
     async def _send_one(self, name: str, channel: Channel, message: OutboxMessage) -> DispatchOutcome:
-        await self._gaps[name].wait_for(message.address)
-        await self._pacers[name].wait_turn()
         try:
             result: SendResult = await channel.send(message)
         except Exception as error:  # an adapter bug must not lose the message
@@ -186,14 +236,11 @@ class Dispatcher:
                     error=reason,
                     next_attempt_at=self.clock.now() + timedelta(seconds=delay),
                 )
-            case Unreachable(reason):
-                return DispatchOutcome(message.id, "failed", error=reason)
-            case OptedOut(reason):
+            case Unreachable(reason, code):
+                return DispatchOutcome(message.id, "failed", error=reason, error_code=code)
+            case OptedOut(reason, code):
                 return DispatchOutcome(
-                    message.id,
-                    "failed",
-                    error=f"opted out: {reason}",
-                    opted_out_member=message.member_id,
+                    message.id, "failed", error=reason, error_code=code, opted_out_member=message.member_id
                 )
         raise AssertionError(f"unknown send result {result!r}")
 
@@ -206,3 +253,6 @@ class Dispatcher:
             # or the messages would stay "sending" with their provider ids lost.
             self._pending[:0] = outcomes
             raise
+        failed = [o.message_id for o in outcomes if o.status == "failed"]
+        if failed and self.on_failed is not None:
+            await self.on_failed(failed)

@@ -6,6 +6,7 @@ Times come from the injected clock, so tests see the pacing without waiting for 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -47,14 +48,19 @@ class AddressGaps:
         self._interval = timedelta(seconds=interval)
         self._next: dict[str, datetime] = {}
 
-    async def wait_for(self, address: str) -> None:
+    def ready(self, address: str) -> bool:
+        ready = self._next.get(address)
+        return ready is None or ready <= self._clock.now()
+
+    def soonest(self, addresses: Iterable[str]) -> datetime | None:
+        """When the first of these addresses may be sent to (None: no gap holds any back)."""
+        times = [self._next[a] for a in addresses if a in self._next and self._next[a] > self._clock.now()]
+        return min(times) if times else None
+
+    def sent(self, address: str) -> None:
         if not self._interval:
             return
-        now = self._clock.now()
-        ready = self._next.get(address)
-        if ready is not None and ready > now:
-            await self._clock.sleep_until(ready)
-        self._next[address] = max(now, ready or now) + self._interval
+        self._next[address] = self._clock.now() + self._interval
         if len(self._next) > 10_000:
             cutoff = self._clock.now()
             self._next = {a: t for a, t in self._next.items() if t > cutoff}

@@ -6,7 +6,7 @@ and the flows only ever see these shapes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -77,9 +77,11 @@ class RetryLater:
 
 @dataclass(frozen=True, slots=True)
 class Unreachable:
-    """A permanent failure for this message: bad address, rejected content."""
+    """A permanent failure for this message: bad address, rejected content. ``reason`` in
+    words a coordinator understands ("not a mobile number"); ``code``: the provider's."""
 
     reason: str
+    code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ class OptedOut:
     """The provider says this person blocked us or opted out; record it and stop sending."""
 
     reason: str
+    code: str | None = None
 
 
 SendResult = Sent | RetryLater | Unreachable | OptedOut
@@ -135,6 +138,7 @@ class QueuedMessage:
     error: str | None = None
     details: tuple[tuple[str, str], ...] = ()
     supersedes: bool = False
+    priority: int = 3  # bot/priority.py: lower goes first
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,7 @@ class DispatchOutcome:
     error: str | None = None
     next_attempt_at: datetime | None = None
     opted_out_member: int | None = None
+    error_code: str | None = None  # the provider's code for a failure
     segments: int | None = None
     attempted: bool = True  # False: put back in the queue unsent, to keep a person's order
 
@@ -193,6 +198,7 @@ class InboxItem:
     body: str | None
     received_at: datetime
     state: str
+    count: int = 1  # messages from this number folded into the item (the newest is shown)
 
 
 class Reader(Protocol):
@@ -263,6 +269,14 @@ class Reader(Protocol):
     async def first_session_posted(self) -> datetime | None: ...
     async def sms_segments_between(self, start: datetime, end: datetime) -> int: ...
     async def recent_outbound_to(self, channel: str, address: str, kind: str, since: datetime) -> int: ...
+    async def flood_alerted_since(self, since: datetime) -> bool:
+        """Whether the coordinators were told of a flood of strangers since then."""
+
+    async def strangers_writing(self, since: datetime) -> int:
+        """How many numbers the pool does not know wrote since then."""
+
+    async def replies_to_strangers(self, since: datetime) -> int:
+        """How many answers went to numbers the pool does not know since then."""
 
 
 class UnitOfWork(Reader, Protocol):
@@ -293,6 +307,12 @@ class UnitOfWork(Reader, Protocol):
     async def mentorship(self, mentorship_id: int) -> dict[str, Any] | None: ...
     async def mentor_leaves(self, member_id: int, now: datetime) -> list[int]: ...
     async def previous_mentor(self, mentee_id: int) -> int | None: ...
+    async def failed_messages(self, message_ids: Iterable[int]) -> list[DeliveryChange]:
+        """Those of these outbound messages that failed, as changes a flow can act on."""
+
+    async def set_offer_channel(self, offer_id: int, channel: str) -> None:
+        """The channel an offer finally went by (after a fallback)."""
+
     async def active_mentorships_of(self, member_id: int) -> list[dict[str, Any]]: ...
     async def log_meeting(self, mentorship_id: int, by: int | None, now: datetime) -> None: ...
     async def meetings_since(self, mentorship_id: int, since: datetime) -> int: ...
@@ -414,15 +434,21 @@ class Store(Protocol):
     def reader(self) -> Reader: ...
 
     # The dispatcher's own short transactions.
-    async def claim_outbox(self, now: datetime, limit: int) -> list[OutboxMessage]: ...
+    async def claim_outbox(
+        self, now: datetime, limit: int, channel: str | None = None
+    ) -> list[OutboxMessage]: ...
     async def record_dispatch(self, outcomes: Sequence[DispatchOutcome], now: datetime) -> None: ...
     async def requeue_in_flight(self) -> int: ...
-    async def next_outbox_due(self) -> datetime | None: ...
+    async def next_outbox_due(self, channel: str | None = None) -> datetime | None: ...
     async def record_delivery_report(
-        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime
-    ) -> tuple[bool, DeliveryChange | None]:
+        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime,
+        reason: str | None = None,
+    ) -> tuple[bool, DeliveryChange | None]:  # fmt: skip
         """Keep the report (False when it was seen before) and move the message on if it is
-        known and the report is newer news than what it has."""
+        known and the report is newer news than what it has. ``reason``: the code in words."""
+
+    async def fail_channels_off(self, channels_on: Collection[str]) -> list[int]:
+        """Queued messages on a channel no longer on fail (their ids), so fallbacks can run."""
 
     async def undelivered(self, since: datetime) -> list[tuple[DeliveryChange, Member | None, datetime]]: ...
     async def retry_timer_later(self, timer_id: int, error: str, due_at: datetime, give_up: bool) -> None: ...

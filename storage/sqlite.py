@@ -20,7 +20,7 @@ import json
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from importlib import resources
@@ -207,10 +207,13 @@ def _booking(row: Sequence[Any], offset: int = 0) -> Booking:
 _REPORT_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
 
 
+_CHANGE_COLUMNS = "id, member_id, channel, address, kind, topic, body, choices, status, error_code, error"
+
+
 def _change(r: Sequence[Any]) -> DeliveryChange:
     return DeliveryChange(
         message_id=r[0], member_id=r[1], channel=r[2], address=r[3], kind=r[4], topic=r[5], text=r[6],
-        choices=_choices_from_db(r[7]), status=r[8], error_code=r[9],
+        choices=_choices_from_db(r[7]), status=r[8], error_code=r[9], error=r[10],
     )  # fmt: skip
 
 
@@ -246,15 +249,15 @@ class SqliteQueries:
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return list(await self._conn.execute_fetchall(sql, params))
 
-    async def _all_in(self, sql: str, ids: Iterable[int]) -> list[Any]:
+    async def _all_in(self, sql: str, ids: Iterable[int], before: tuple[Any, ...] = ()) -> list[Any]:
         """Rows for ``sql`` whose ``{ids}`` placeholders stand for the ids, in chunks that stay
-        inside SQLite's limit on bound parameters."""
+        inside SQLite's limit on bound parameters; ``before``: parameters ahead of them."""
         unique = sorted(set(ids))
         rows: list[Any] = []
         for start in range(0, len(unique), 400):
             chunk = unique[start : start + 400]
             query = sql.replace("{ids}", ",".join("?" * len(chunk)))
-            rows.extend(await self._all(query, chunk * sql.count("{ids}")))
+            rows.extend(await self._all(query, (*before, *(chunk * sql.count("{ids}")))))
         return rows
 
     # -- members and practices ----------------------------------------------------------------
@@ -670,6 +673,32 @@ class SqliteQueries:
         )
         return row[0]
 
+    async def flood_alerted_since(self, since: datetime) -> bool:
+        """Whether the coordinators were told of a flood of strangers since then."""
+        # The kind is spelled out so SQLite can use the partial index made for it.
+        row = await self._one(
+            "SELECT 1 FROM messages WHERE kind = 'stranger_flood' AND created_at >= ? LIMIT 1",
+            (to_db(since),),
+        )
+        return row is not None
+
+    async def strangers_writing(self, since: datetime) -> int:
+        """How many numbers the pool does not know wrote since then."""
+        row = await self._one(
+            "SELECT count(DISTINCT channel || address) FROM messages "
+            "WHERE member_id IS NULL AND direction = 'in' AND created_at >= ?",
+            (to_db(since),),
+        )
+        return row[0]
+
+    async def replies_to_strangers(self, since: datetime) -> int:
+        """How many answers went to numbers the pool does not know since then."""
+        row = await self._one(
+            "SELECT count(*) FROM messages WHERE member_id IS NULL AND direction = 'out' AND created_at >= ?",
+            (to_db(since),),
+        )
+        return row[0]
+
     async def due_timers(self, now: datetime, limit: int = 100) -> list[TimerRow]:
         rows = await self._all(
             "SELECT id, kind, subject, due_at, payload, attempts FROM timers "
@@ -695,7 +724,7 @@ class SqliteQueries:
     async def inbox(self, state: str = "open") -> list[InboxItem]:
         rows = await self._all(
             "SELECT i.id, i.message_id, msg.channel, msg.address, msg.body, msg.created_at, "
-            "i.state, i.member_id FROM inbox i JOIN messages msg ON msg.id = i.message_id "
+            "i.state, i.member_id, i.count FROM inbox i JOIN messages msg ON msg.id = i.message_id "
             "WHERE i.state = ? ORDER BY i.id",
             (state,),
         )
@@ -710,6 +739,7 @@ class SqliteQueries:
                 body=r[4],
                 received_at=from_db(r[5]),
                 state=r[6],
+                count=r[8],
             )
             for r in rows
         ]
@@ -1019,20 +1049,22 @@ class SqliteUnitOfWork(SqliteQueries):
     # -- delivery reports ------------------------------------------------------------------------
 
     async def record_delivery_report(
-        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime
-    ) -> tuple[bool, DeliveryChange | None]:
+        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime,
+        reason: str | None = None,
+    ) -> tuple[bool, DeliveryChange | None]:  # fmt: skip
         cursor = await self._run(
-            "INSERT INTO delivery_reports (channel, provider_id, status, error_code, received_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (channel, provider_id, status, error_code, to_db(now)),
+            "INSERT INTO delivery_reports (channel, provider_id, status, error_code, received_at, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (channel, provider_id, status, error_code, to_db(now), reason),
         )
         if cursor.rowcount != 1:
             return False, None
-        return True, await self._advance(channel, provider_id, status, rank, error_code, now)
+        return True, await self._advance(channel, provider_id, status, rank, error_code, now, reason)
 
     async def _advance(
-        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime
-    ) -> DeliveryChange | None:
+        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime,
+        reason: str | None = None,
+    ) -> DeliveryChange | None:  # fmt: skip
         """Move a message on to a later status; reports arriving out of order never move it back."""
         row = await self._one(
             "SELECT id, status FROM messages WHERE channel = ? AND provider_id = ? AND direction = 'out'",
@@ -1041,16 +1073,19 @@ class SqliteUnitOfWork(SqliteQueries):
         if row is None or _REPORT_RANK.get(row[1], 0) >= rank:
             return None
         await self._run(
-            "UPDATE messages SET status = ?, error_code = coalesce(?, error_code), updated_at = ? "
-            "WHERE id = ?",
-            (status, error_code, to_db(now), row[0]),
+            "UPDATE messages SET status = ?, error_code = coalesce(?, error_code), "
+            "error = coalesce(?, error), updated_at = ? WHERE id = ?",
+            (status, error_code, reason, to_db(now), row[0]),
         )
-        changed = await self._one(
-            "SELECT id, member_id, channel, address, kind, topic, body, choices, status, error_code "
-            "FROM messages WHERE id = ?",
-            (row[0],),
-        )
+        changed = await self._one(f"SELECT {_CHANGE_COLUMNS} FROM messages WHERE id = ?", (row[0],))
         return _change(changed)
+
+    async def failed_messages(self, message_ids: Iterable[int]) -> list[DeliveryChange]:
+        rows = await self._all_in(
+            f"SELECT {_CHANGE_COLUMNS} FROM messages WHERE id IN ({{ids}}) AND status = 'failed' ORDER BY id",
+            message_ids,
+        )
+        return [_change(r) for r in rows]
 
     # -- running a pool -------------------------------------------------------------------------
 
@@ -1740,6 +1775,9 @@ class SqliteUnitOfWork(SqliteQueries):
         )
         return [_offer(row) for row in created]
 
+    async def set_offer_channel(self, offer_id: int, channel: str) -> None:
+        await self._run("UPDATE offers SET channel = ? WHERE id = ?", (channel, offer_id))
+
     async def answer_offer(self, offer_id: int, state: str, answer: str | None, now: datetime) -> bool:
         cursor = await self._run(
             "UPDATE offers SET state = ?, answer = coalesce(?, answer), answered_at = ? "
@@ -1861,8 +1899,8 @@ class SqliteUnitOfWork(SqliteQueries):
         created = to_db(now)
         await self._many(
             "INSERT INTO messages (direction, member_id, channel, address, body, choices, "
-            "topic, kind, status, not_before, next_attempt_at, error, created_at, details, supersedes) "
-            "VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "topic, kind, status, not_before, next_attempt_at, error, created_at, details, supersedes, "
+            "priority) VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     m.member_id,
@@ -1879,6 +1917,7 @@ class SqliteUnitOfWork(SqliteQueries):
                     created,
                     json.dumps(m.details) if m.details else None,
                     int(m.supersedes),
+                    m.priority,
                 )
                 for m in messages
             ],
@@ -1921,6 +1960,19 @@ class SqliteUnitOfWork(SqliteQueries):
         )
 
     async def add_to_inbox(self, message_id: int, member_id: int | None, now: datetime) -> None:
+        """A new item, or, when the same number has one open, that item counts one more and
+        shows the newest message."""
+        open_item = await self._one(
+            "SELECT i.id FROM inbox i JOIN messages old ON old.id = i.message_id "
+            "JOIN messages new ON new.id = ? WHERE i.state = 'open' "
+            "AND old.channel = new.channel AND old.address = new.address",
+            (message_id,),
+        )
+        if open_item is not None:
+            await self._run(
+                "UPDATE inbox SET message_id = ?, count = count + 1 WHERE id = ?", (message_id, open_item[0])
+            )
+            return
         await self._run(
             "INSERT INTO inbox (message_id, member_id, created_at) VALUES (?, ?, ?)",
             (message_id, member_id, to_db(now)),
@@ -2006,16 +2058,44 @@ class SqliteStore:
 
     # -- the dispatcher's short transactions --------------------------------------------------
 
-    async def claim_outbox(self, now: datetime, limit: int) -> list[OutboxMessage]:
-        """Mark due messages as in flight and return them, oldest first."""
+    async def claim_outbox(
+        self, now: datetime, limit: int, channel: str | None = None
+    ) -> list[OutboxMessage]:
+        """Mark up to ``limit`` due messages (of ``channel``, or any) as in flight, the most
+        pressing first (bot/priority.py). A person's earlier due messages come along, so
+        they are still sent in order: people appear in priority order, each one's in theirs."""
+        stamp = to_db(now)
+        where = "status = 'queued' AND next_attempt_at <= ?" + (" AND channel = ?" if channel else "")
+        args: tuple[Any, ...] = (stamp, channel) if channel else (stamp,)
         async with self.unit_of_work() as uow:
-            rows = await uow._all(
-                "UPDATE messages SET status = 'sending', updated_at = ? WHERE id IN ("
-                "  SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= ? "
-                "  ORDER BY next_attempt_at, id LIMIT ?) "
+            picked = await uow._all(
+                f"SELECT id, channel, address FROM messages WHERE {where} "
+                "ORDER BY priority, next_attempt_at, id LIMIT ?",
+                (*args, limit),
+            )
+            if not picked:
+                return []
+            order: dict[tuple[str, str], int] = {}
+            last: dict[tuple[str, str], int] = {}
+            for message_id, on, address in picked:
+                order.setdefault((on, address), len(order))
+                last[(on, address)] = max(last.get((on, address), 0), message_id)
+            ids = {r[0] for r in picked}
+            addresses = sorted({address for _, address in order})
+            for start in range(0, len(addresses), 400):
+                chunk = addresses[start : start + 400]
+                earlier = await uow._all(
+                    f"SELECT id, channel, address FROM messages WHERE {where} "
+                    f"AND address IN ({','.join('?' * len(chunk))}) AND id < ?",
+                    (*args, *chunk, max(last.values())),
+                )
+                ids.update(i for i, on, address in earlier if i < last.get((on, address), 0))
+            rows = await uow._all_in(
+                "UPDATE messages SET status = 'sending', updated_at = ? WHERE id IN ({ids}) "
                 "RETURNING id, channel, address, body, choices, member_id, topic, kind, attempts, "
                 "details, supersedes",
-                (to_db(now), to_db(now), limit),
+                ids,
+                before=(stamp,),
             )
             replaces = {}
             for r in rows:
@@ -2044,7 +2124,7 @@ class SqliteStore:
                 )
                 for r in rows
             ),
-            key=lambda message: message.id,
+            key=lambda message: (order[(message.channel, message.address)], message.id),
         )
 
     async def record_dispatch(self, outcomes: Sequence[DispatchOutcome], now: datetime) -> None:
@@ -2056,10 +2136,11 @@ class SqliteStore:
                 "UPDATE messages SET status = ?, provider_id = coalesce(?, provider_id), "
                 "error = ?, attempts = attempts + ?, updated_at = ?, segments = coalesce(?, segments), "
                 "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
-                "next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
+                "next_attempt_at = coalesce(?, next_attempt_at), error_code = coalesce(?, error_code) "
+                "WHERE id = ?",
                 [
                     (o.status, o.provider_id, o.error, int(o.attempted), stamp, o.segments, o.status, stamp,
-                     to_db(o.next_attempt_at) if o.next_attempt_at else None, o.message_id)
+                     to_db(o.next_attempt_at) if o.next_attempt_at else None, o.error_code, o.message_id)
                     for o in outcomes
                 ],
             )  # fmt: skip
@@ -2078,31 +2159,43 @@ class SqliteStore:
             sent_ids = [o.provider_id for o in outcomes if o.provider_id]
             if sent_ids:
                 early = await uow._all_in(
-                    "SELECT r.channel, r.provider_id, r.status, r.error_code FROM delivery_reports r "
-                    "WHERE r.provider_id IN ({ids})",
+                    "SELECT r.channel, r.provider_id, r.status, r.error_code, r.reason "
+                    "FROM delivery_reports r WHERE r.provider_id IN ({ids})",
                     sent_ids,  # type: ignore[arg-type]
                 )
-                for channel, provider_id, status, error_code in early:
+                for channel, provider_id, status, error_code, reason in early:
                     await uow._advance(
-                        channel, provider_id, status, _REPORT_RANK.get(status, 0), error_code, now
+                        channel, provider_id, status, _REPORT_RANK.get(status, 0), error_code, now, reason
                     )
 
     async def record_delivery_report(
-        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime
-    ) -> tuple[bool, DeliveryChange | None]:
+        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime,
+        reason: str | None = None,
+    ) -> tuple[bool, DeliveryChange | None]:  # fmt: skip
         async with self.unit_of_work() as uow:
-            return await uow.record_delivery_report(channel, provider_id, status, rank, error_code, now)
+            return await uow.record_delivery_report(
+                channel, provider_id, status, rank, error_code, now, reason
+            )
 
     async def undelivered(self, since: datetime) -> list[tuple[DeliveryChange, Member | None, datetime]]:
         reader = self.reader()
         rows = await reader._all(
-            "SELECT id, member_id, channel, address, kind, topic, body, choices, status, error_code, "
-            "coalesce(updated_at, created_at) FROM messages WHERE direction = 'out' "
-            "AND status IN ('failed', 'undelivered') AND created_at >= ? ORDER BY id",
+            f"SELECT {_CHANGE_COLUMNS}, coalesce(updated_at, created_at) FROM messages "
+            "WHERE direction = 'out' AND status IN ('failed', 'undelivered') AND created_at >= ? ORDER BY id",
             (to_db(since),),
         )
         people = await reader.members(r[1] for r in rows if r[1] is not None)
-        return [(_change(r), people.get(r[1]), from_db(r[10])) for r in rows]
+        return [(_change(r), people.get(r[1]), from_db(r[11])) for r in rows]
+
+    async def fail_channels_off(self, channels_on: Collection[str]) -> list[int]:
+        async with self.unit_of_work() as uow:
+            rows = await uow._all(
+                "UPDATE messages SET status = 'failed', error = 'the ' || channel || ' channel is off' "
+                f"WHERE status = 'queued' AND channel NOT IN ({','.join('?' * len(channels_on))}) "
+                "RETURNING id",
+                tuple(channels_on),
+            )
+        return [r[0] for r in rows]
 
     async def requeue_in_flight(self) -> int:
         """After a crash, messages that were being sent go again (delivery is at least once)."""
@@ -2110,8 +2203,16 @@ class SqliteStore:
             cursor = await uow._run("UPDATE messages SET status = 'queued' WHERE status = 'sending'")
             return cursor.rowcount
 
-    async def next_outbox_due(self) -> datetime | None:
-        row = await self.reader()._one("SELECT min(next_attempt_at) FROM messages WHERE status = 'queued'")
+    async def next_outbox_due(self, channel: str | None = None) -> datetime | None:
+        if channel is None:
+            row = await self.reader()._one(
+                "SELECT min(next_attempt_at) FROM messages WHERE status = 'queued'"
+            )
+        else:
+            row = await self.reader()._one(
+                "SELECT min(next_attempt_at) FROM messages WHERE status = 'queued' AND channel = ?",
+                (channel,),
+            )
         return opt_from_db(row[0])
 
     async def retry_timer_later(self, timer_id: int, error: str, due_at: datetime, give_up: bool) -> None:
