@@ -110,6 +110,9 @@ def policy_from(settings: Settings) -> PoolPolicy:
         quiet_end=settings.quiet_hours[1] if settings.quiet_hours else None,
         public_url=settings.public_url,
         nudge_after=timedelta(weeks=settings.pool_nudge_weeks) if settings.pool_nudge_weeks else None,
+        unknown_replies_per_hour=settings.pool_unknown_replies_per_hour,
+        unknown_alert_numbers=settings.pool_unknown_alert_numbers,
+        unknown_alert_window=timedelta(minutes=settings.pool_unknown_alert_minutes),
     )
 
 
@@ -169,6 +172,7 @@ async def open_pool(
     flows.register(engine)
     dispatcher = Dispatcher(store, channels, clock, poll_seconds=settings.pool_poll_seconds)
     engine.on_commit = dispatcher.wake
+    dispatcher.on_failed = engine.messages_failed  # an offer that failed for good goes another way
     timers = TimerLoop(engine, store, clock)
     return Pool(store, engine, dispatcher, timers, clock, channels, policy, settings.pool_poll_seconds)
 
@@ -672,9 +676,14 @@ def unreachable(days: Annotated[int, typer.Option(help="How far back to look")] 
             typer.echo(f"Every message in the last {days} days was delivered or is on its way.")
         for change, member, at in failed:
             who = member.name if member else national(change.address)
-            code = f" (error {change.error_code})" if change.error_code else ""
+            why = ": ".join(
+                part for part in (change.error, change.error_code and f"error {change.error_code}") if part
+            )
             when = at.astimezone(LONDON).strftime("%a %-d %b %H:%M")
-            typer.echo(f"{when}  {who} by {change.channel}: {change.kind} {change.status}{code}")
+            typer.echo(
+                f"{when}  {who} by {change.channel}: {change.kind} {change.status}"
+                + (f" ({why})" if why else "")
+            )
 
     asyncio.run(run())
 
@@ -699,7 +708,8 @@ def inbox_list(done: Annotated[bool, typer.Option(help="Show those already done"
         for item in items:
             who = item.member.name if item.member else f"{national(item.address)} (not a member)"
             when = item.received_at.astimezone(LONDON).strftime("%a %-d %b %H:%M")
-            typer.echo(f"#{item.id}  {when}  {who} by {item.channel}: {item.body or '(deleted)'}")
+            repeats = f" ({item.count} messages; the newest)" if item.count > 1 else ""
+            typer.echo(f"#{item.id}  {when}  {who} by {item.channel}{repeats}: {item.body or '(deleted)'}")
 
     asyncio.run(run())
 

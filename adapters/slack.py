@@ -65,6 +65,15 @@ Json = dict[str, Any]
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
 )
+# Slack's refusals a coordinator may see, in words.
+ERRORS_IN_WORDS = {
+    "user_not_found": "not in the pool's Slack workspace",
+    "channel_not_found": "not in the pool's Slack workspace",
+    "account_inactive": "deactivated in Slack",
+    "user_disabled": "deactivated in Slack",
+    "not_allowed_token_type": "the Slack app is set up wrongly",
+    "invalid_auth": "the Slack app is set up wrongly",
+}
 # chat.update answers for a message that can no longer be edited: post a new one instead.
 CANNOT_EDIT = frozenset(
     {"message_not_found", "cant_update_message", "edit_window_closed", "channel_not_found"}
@@ -191,7 +200,7 @@ def _failure(error: SlackApiError) -> SendResult:
             return RetryLater(reason, after=float(after) if after is not None else None)
         except ValueError:
             return RetryLater(reason)
-    return Unreachable(reason)
+    return Unreachable(ERRORS_IN_WORDS.get(code, f"Slack refused it: {code or status}"), code=code or None)
 
 
 async def _call(work: Awaitable[Any]) -> Any:

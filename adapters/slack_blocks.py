@@ -254,7 +254,8 @@ def inbox_blocks(items: Sequence[InboxItem]) -> list[Block]:
         who = item.member.name if item.member else "Someone not in the pool"
         said = item.body if item.body is not None else "(deleted after the retention period)"
         when = f"{item.received_at.astimezone(LONDON):%d %b %H:%M}"
-        blocks.append(_section(f"{who} ({item.channel}, {when}):\n{said}"))
+        repeats = f", {item.count} messages, the newest" if item.count > 1 else ""
+        blocks.append(_section(f"{who} ({item.channel}, {when}{repeats}):\n{said}"))
         blocks.append(
             {
                 "type": "actions",

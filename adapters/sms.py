@@ -25,12 +25,14 @@ from twilio.request_validator import RequestValidator
 
 from adapters.gsm import segments, to_gsm
 from bot.domain import Choice, Inbound
+from bot.log_limit import LogLimit
 from bot.phones import masked, to_e164
 from bot.pool import Pool
 from bot.ports import ChannelLimits, OptedOut, OutboxMessage, RetryLater, SendResult, Sent, Unreachable
 from bot.render import text_with_choices
 
 log = logging.getLogger(__name__)
+LIMIT = LogLimit()
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 # Twilio's own handling on a long code (single-word messages only, any case): it replies
@@ -39,6 +41,20 @@ OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "q
 OPT_IN_WORDS = frozenset({"start", "unstop", "yes"})  # YES: with Advanced Opt-Out, or when blocked
 HELP_WORDS = frozenset({"help", "info"})
 OPTED_OUT_ERROR = "21610"
+# Twilio's error codes a coordinator may see, in words (twilio.com/docs/api/errors).
+ERRORS_IN_WORDS = {
+    "21211": "not a valid phone number",
+    "21408": "texts to that country are not enabled on the Twilio account",
+    "21610": "opted out by STOP",
+    "21612": "cannot be texted from the pool's number",
+    "21614": "not a mobile number",
+    "30003": "phone off or out of signal",
+    "30004": "blocked texts from the pool",
+    "30005": "number unknown or no longer in use",
+    "30006": "a landline, or a network that cannot be reached",
+    "30007": "filtered as spam by the network",
+    "30008": "the network could not say why",
+}
 # Twilio's status names, in the order a message moves through them; the last four end it.
 STATUS_RANK = {
     "accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2,
@@ -121,20 +137,26 @@ class TwilioSms:
         return bool(signature) and self.validator.validate(f"{self.public_url}{path}", params, signature)
 
 
+def in_words(code: str | None) -> str | None:
+    """A Twilio error code as a coordinator would say it."""
+    return ERRORS_IN_WORDS.get(code or "")
+
+
 def _failure(response: httpx.Response) -> SendResult:
     try:
         detail = response.json()
     except ValueError:
         detail = {}
+    if not isinstance(detail, dict):
+        detail = {}
     code = str(detail.get("code") or "")
-    reason = f"Twilio {response.status_code}" + (f" error {code}" if code else "")
-    if response.status_code == 429:
+    if response.status_code == 429 or response.status_code >= 500:
+        reason = f"Twilio {response.status_code}" + (f" error {code}" if code else "")
         return RetryLater(reason, after=_retry_after(response))
-    if response.status_code >= 500:
-        return RetryLater(reason, after=_retry_after(response))
+    words = in_words(code) or f"Twilio refused it: {detail.get('message') or response.status_code}"
     if code == OPTED_OUT_ERROR:
-        return OptedOut(reason)
-    return Unreachable(f"{reason}: {detail.get('message', 'refused')}"[:200])
+        return OptedOut(words, code=code)
+    return Unreachable(words[:200], code=code or str(response.status_code))
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -163,7 +185,12 @@ def twilio_router(pool: Pool, channel: TwilioSms) -> APIRouter:
         try:
             address = to_e164(sender)
         except ValueError:
-            address = sender  # an unusual sender still gets a polite answer, unparsed
+            # A sender ID ("VERIFY"), a short code or garbage: not a person to answer, and a
+            # reply would be a paid text to who knows where.
+            LIMIT.log(
+                log, logging.INFO, "not-a-phone", "SMS from a sender that is not a phone number ignored"
+            )
+            return Response(EMPTY_TWIML, media_type="application/xml")
         body = params.get("Body", "")
         media = params.get("NumMedia", "0")
         await pool.engine.receive(
@@ -195,6 +222,7 @@ def twilio_router(pool: Pool, channel: TwilioSms) -> APIRouter:
             STATUS_RANK[state],
             error,
             opted_out=error == OPTED_OUT_ERROR,
+            reason=in_words(error) or (f"Twilio error {error}" if error else None),
         )
         if error:
             log.info("sms %s to %s: %s (error %s)", sid, masked(params.get("To", "")), state, error)

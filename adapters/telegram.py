@@ -71,6 +71,21 @@ TOASTS = {
 }
 
 
+# What the Bot API's refusals mean, in a coordinator's words (its descriptions are stable text).
+REFUSALS_IN_WORDS = (
+    ("bot was blocked by the user", "blocked the bot"),
+    ("user is deactivated", "deleted their Telegram account"),
+    ("bot can't initiate conversation", "never opened a chat with the bot"),
+    ("chat not found", "never opened a chat with the bot"),
+    ("bot was kicked", "removed the bot"),
+)
+
+
+def in_words(description: str) -> str:
+    found = next((words for text, words in REFUSALS_IN_WORDS if text in description.lower()), None)
+    return found or f"Telegram refused it: {description}"[:200]
+
+
 class TelegramChannel:
     name = "telegram"
     edits_are_free = True
@@ -124,13 +139,13 @@ class TelegramChannel:
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             return RetryLater("Telegram 429", after=seconds)
         except Forbidden as error:
-            return OptedOut(f"Telegram 403: {error.message}"[:200])
+            return OptedOut(in_words(error.message), code="403")
         except (TimedOut, NetworkError) as error:
             if isinstance(error, BadRequest):
-                return Unreachable(f"Telegram 400: {error.message}"[:200])
+                return Unreachable(in_words(error.message), code="400")
             return RetryLater(f"Telegram {type(error).__name__}")
         except TelegramError as error:
-            return Unreachable(f"Telegram: {error.message}"[:200])
+            return Unreachable(in_words(error.message))
         return Sent(provider_id=f"{sent.chat_id}:{sent.message_id}")
 
     async def aclose(self) -> None:
@@ -180,6 +195,11 @@ class TelegramWebhook:
     async def _message(self, update: Update) -> None:
         message = update.message
         assert message is not None
+        sender = message.from_user
+        if sender is None or sender.is_bot:
+            # Only people get answers: another bot's message (or a channel's) changes nothing.
+            self.log_limit.log(log, logging.INFO, "bot", "Telegram message from a bot ignored")
+            return
         chat = str(message.chat_id)
         text = message.text or message.caption or ""
         media = 0 if message.text is not None else 1
@@ -200,7 +220,7 @@ class TelegramWebhook:
             return
         if name in KEYWORD_COMMANDS:
             text = f"{name.upper()} {argument}".strip()
-        await self._receive(chat, text, external, media=media)
+        await self._receive(chat, text, external, media=media, forwarded=message.forward_origin is not None)
 
     async def _pressed(self, update: Update) -> None:
         query = update.callback_query
@@ -235,7 +255,7 @@ class TelegramWebhook:
 
     async def _receive(
         self, chat: str, text: str, external_id: str, choice: bool = False, media: int = 0,
-        chat_action: str | None = None,
+        chat_action: str | None = None, forwarded: bool = False,
     ) -> bool:  # fmt: skip
         return await self.pool.engine.receive(
             Inbound(
@@ -247,6 +267,7 @@ class TelegramWebhook:
                 choice=text if choice else None,
                 media_count=media,
                 chat_action=chat_action,
+                forwarded=forwarded,
             )
         )
 

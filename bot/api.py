@@ -158,8 +158,9 @@ class InboxMessage(BaseModel):
     name: str | None = Field(description="The member, or null for someone not in the pool")
     channel: str
     address: str
-    text: str | None = Field(description="null once past the retention period")
+    text: str | None = Field(description="The newest message; null once past the retention period")
     received_at: datetime
+    count: int = Field(description="Messages from this number folded into the item (the newest is shown)")
 
 
 class Unreached(BaseModel):
@@ -168,7 +169,8 @@ class Unreached(BaseModel):
     address: str
     kind: str = Field(description="What the message was: offer, booked, ...")
     status: str = Field(description="failed or undelivered")
-    error_code: str | None
+    error_code: str | None = Field(description="The provider's code: 21610, 403, user_not_found")
+    reason: str | None = Field(description="Why, in words: opted out by STOP, blocked the bot")
     at: datetime
 
 
@@ -310,6 +312,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
                 address=item.address,
                 text=item.body,
                 received_at=item.received_at,
+                count=item.count,
             )
             for item in await reader().inbox(state)
         ]
@@ -339,6 +342,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
                 kind=change.kind,
                 status=change.status,
                 error_code=change.error_code,
+                reason=change.error,
                 at=at,
             )
             for change, member, at in await pool.store.undelivered(since)

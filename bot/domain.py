@@ -260,6 +260,8 @@ class Inbound:
     carrier_action: str | None = None
     # A chat app's own account command: "link" (the text is the one-time code) or "unlink".
     chat_action: str | None = None
+    # Forwarded from someone else (Telegram's forward_origin): their words, not this person's.
+    forwarded: bool = False
 
     @property
     def said(self) -> str:
@@ -351,3 +353,4 @@ class DeliveryChange:
     choices: tuple[Choice, ...]
     status: str
     error_code: str | None
+    error: str | None = None  # why, in words: "blocked the bot", "not a mobile number"

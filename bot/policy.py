@@ -33,3 +33,8 @@ class PoolPolicy:
     # A peer-group member who has not come to a session for this long hears of the next ones
     # (at most once a month; None: never).
     nudge_after: timedelta | None = timedelta(weeks=8)
+    # Strangers (numbers the pool does not know): replies an hour at most, and what counts as
+    # a flood (this many numbers within this long: one alert, no more inbox items).
+    unknown_replies_per_hour: int = 100
+    unknown_alert_numbers: int = 50
+    unknown_alert_window: timedelta = timedelta(minutes=10)

@@ -50,6 +50,10 @@ class Pool:
         requeued = await self.store.requeue_in_flight()
         if requeued:
             log.warning("%d messages were in flight at the last stop; sending them again", requeued)
+        stranded = await self.store.fail_channels_off(tuple(self.channels))
+        if stranded:  # a channel turned off since they were queued: offers find another way
+            log.warning("%d queued messages were for channels now off", len(stranded))
+            await self.engine.messages_failed(stranded)
         await self.engine.ensure_standing()
 
     async def settle(self) -> None:

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     pool_nudge_weeks: int = Field(default=8, ge=0, le=104)
     # The rate a new session's form starts with (whole session, pence).
     pool_default_rate_pence: int = Field(default=32_000, ge=0)
+    # Strangers: at most this many replies an hour to numbers the pool does not know (each
+    # gets at most one a day, and by text only a UK mobile); more than ..._ALERT_NUMBERS
+    # unknown numbers within ..._ALERT_MINUTES is a flood: one alert to the coordinators.
+    pool_unknown_replies_per_hour: int = Field(default=100, ge=0, le=100_000)
+    pool_unknown_alert_numbers: int = Field(default=50, ge=1, le=100_000)
+    pool_unknown_alert_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None

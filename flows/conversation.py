@@ -54,10 +54,13 @@ class PoolConversation:
             return
         if turn.member is None:
             asked = replies.parse(inbound.said)
-            if isinstance(asked, replies.Keyword) and asked.name == "HELP":
-                turn.reply(render("help_unlinked", channel=inbound.channel), kind="help")
-                return
-            await inbox.unknown_sender(turn)
+            await inbox.unknown_sender(
+                turn, asked_for_help=isinstance(asked, replies.Keyword) and asked.name == "HELP"
+            )
+            return
+        if inbound.forwarded:
+            # Someone else's words: a forwarded "yes" must not book anything.
+            turn.reply(render("forwarded"), kind="forwarded")
             return
         blocked_before = inbound.channel in CHAT_APPS and inbound.channel in turn.member.opted_out
         if blocked_before and await turn.uow.lift_provider_opt_out(turn.member.id, inbound.channel):

@@ -1,6 +1,8 @@
-"""What an undelivered message needs: an offer that could not be delivered goes to the
-member's other linked channel if they have one; otherwise the coordinators see that the GP
-could not be reached (``main.py unreachable``, ``GET /api/unreachable``)."""
+"""What an undelivered message needs: an offer that could not be delivered (a provider's
+report, or a send that failed for good: a blocked bot, an opt-out, a bad number) goes at once
+to the member's next reachable channel, and the offer records the channel it went by;
+otherwise the coordinators see that the GP could not be reached, and why (``main.py
+unreachable``, ``GET /api/unreachable``)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ async def on_undelivered(turn: Turn, change: DeliveryChange) -> None:
         )
         return
     channel, address = found
+    await turn.uow.set_offer_channel(offer.id, channel)
     turn.say(
         Outbound(
             text=change.text or "",
@@ -41,4 +44,6 @@ async def on_undelivered(turn: Turn, change: DeliveryChange) -> None:
             topic=change.topic,
         )
     )
-    await turn.audit("offer_fallback", f"member:{member.id}", channel, failed=change.channel)
+    await turn.audit(
+        "offer_fallback", f"member:{member.id}", channel, failed=change.channel, code=change.error_code or ""
+    )

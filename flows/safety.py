@@ -12,6 +12,7 @@ from bot.domain import Outbound
 from bot.engine import Turn
 from bot.phones import masked
 from bot.replies import normalise
+from flows import inbox
 from flows.messages import render
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,11 @@ class SafetyScreen:
     async def respond(self, turn: Turn) -> None:
         inbound = turn.inbound
         assert inbound is not None
+        if turn.member is None and not inbox.textable_stranger(inbound):
+            # A text to a premium or foreign number is what SMS pumping wants; the help we
+            # signpost is in the UK, by phone, and a landline cannot read a text.
+            await turn.audit("crisis_not_signposted", inbound.channel, reason="not a UK mobile")
+            return
         lead = None
         if turn.policy.wellbeing_lead_phone:
             lead = await turn.uow.member_by_phone(turn.policy.wellbeing_lead_phone)

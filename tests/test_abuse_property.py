@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from tests.fakes import PUBLIC_URL, SLACK_TEAM, TELEGRAM_SECRET, slack_json, slack_now, slack_signature
 from tests.fakes import twilio_signature as sign_twilio
 from tests.harness import AUTH
-from tests.test_abuse import Site, open_site
+from tests.site import Site, open_site
 
 EXAMPLES = int(os.environ.get("ABUSE_EXAMPLES", "1500"))  # more by hand: ABUSE_EXAMPLES=10000
 WEBHOOKS = [("POST", "/twilio/sms"), ("POST", "/twilio/status"), ("POST", "/slack/events"),

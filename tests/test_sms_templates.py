@@ -192,6 +192,7 @@ SAMPLES: dict[str, dict] = {
     "text_only": {},
     "unknown_code": COMMON,
     "unknown_sender": {"pool_name": "Riverside & Hillview GP Pool", "channel": "sms"},
+    "stranger_flood": {"numbers": 123456, "minutes": 1440, "per_hour": 100000},
     "urgent_sent": {"code": "BCDF", "sent": 1000},
     "peer_invite": {
         **PEER,
@@ -227,6 +228,7 @@ CHAT_ONLY = {
     "linked",
     "unlinked",
     "help_unlinked",
+    "forwarded",
     "desk_status",
     "session_posted",
     "desk_not_allowed",
