@@ -169,6 +169,8 @@ class TelegramWebhook:
         bot = await self.channel.ready()
         try:
             update = Update.de_json(data, bot)
+            if not _complete(update):
+                raise ValueError("a message without its chat, or a press without who pressed")
         except Exception as error:  # PTB raises whatever its constructors raise on foreign data
             # Authentic but unreadable (a field this PTB does not know the shape of): Telegram
             # redelivers anything but a 2xx, again and again, so it is taken and noted once.
@@ -176,8 +178,6 @@ class TelegramWebhook:
                 log, logging.WARNING, type(error).__name__, "Telegram update %s not readable: %s",
                 data.get("update_id"), type(error).__name__,
             )  # fmt: skip
-            return
-        if update is None:
             return
         if update.callback_query is not None:
             await self._pressed(update)
@@ -270,6 +270,18 @@ class TelegramWebhook:
                 forwarded=forwarded,
             )
         )
+
+
+def _complete(update: Update | None) -> bool:
+    """PTB fills a required field it was given as null with None rather than refusing it;
+    Telegram always sends these, so an update without them is not Telegram's."""
+    if update is None:
+        return False
+    message = update.message
+    if message is not None and (message.chat is None or message.chat.id is None or message.chat.type is None):
+        return False
+    query = update.callback_query
+    return query is None or (query.from_user is not None and query.id is not None)
 
 
 def telegram_router(webhook: TelegramWebhook) -> APIRouter:
