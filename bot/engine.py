@@ -42,6 +42,7 @@ class Turn:
     message_id: int | None = None  # the stored inbound message
     by: int | None = None  # the member giving a command (None: the admin, or an inbound turn)
     outbound: list[Outbound] = field(default_factory=list)
+    read_by: str | None = None  # the rule that read the inbound message: every audit names it
 
     @property
     def acting_member_id(self) -> int | None:
@@ -74,6 +75,8 @@ class Turn:
     async def audit(self, action: str, subject: str, channel: str | None = None, **detail: object) -> None:
         if channel is None and self.inbound is not None:
             channel = self.inbound.channel
+        if self.read_by is not None:
+            detail.setdefault("read_by", self.read_by)
         await self.uow.audit(AuditEntry(self.actor, action, subject, channel, dict(detail)), self.now)
 
 

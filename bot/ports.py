@@ -269,6 +269,9 @@ class Reader(Protocol):
     async def first_session_posted(self) -> datetime | None: ...
     async def sms_segments_between(self, start: datetime, end: datetime) -> int: ...
     async def recent_outbound_to(self, channel: str, address: str, kind: str, since: datetime) -> int: ...
+    async def last_sent(self, channel: str, address: str) -> tuple[str | None, str | None] | None:
+        """The topic and text of the last message sent to this address (not one still queued)."""
+
     async def flood_alerted_since(self, since: datetime) -> bool:
         """Whether the coordinators were told of a flood of strangers since then."""
 

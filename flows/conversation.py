@@ -7,6 +7,7 @@ or something for the coordinators' inbox.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from bot import replies
@@ -84,6 +85,9 @@ class PoolConversation:
             if replies.normalise(inbound.said) != "yes":
                 return  # START, UNSTOP: the carrier said welcome back
         parsed = replies.parse(inbound.said)
+        turn.read_by = parsed.rule  # the audit log says which rule read the reply
+        if await self.about_an_open_checkin(turn, parsed):
+            return
         if isinstance(parsed, replies.NotUnderstood | replies.Unclear) and self.safety.distressed(
             inbound.said
         ):
@@ -96,8 +100,17 @@ class PoolConversation:
             case replies.Keyword():
                 if not await keywords.handle(turn, parsed) and not await wellbeing.take_comment(turn):
                     await inbox.not_understood(turn)
+            case replies.Answer(value, code) if parsed.more:
+                for each in parsed.codes:  # each named code through its own atomic check
+                    await self.answer(turn, value, each)
             case replies.Answer(value, code):
                 await self.answer(turn, value, code)
+            case replies.Several(answers):
+                for answer in answers:
+                    for each in answer.codes:
+                        await self.answer(turn, answer.value, each)
+            case replies.Reaction():
+                await self.reaction(turn, parsed)
             case replies.Hours(hours, code):
                 await self.hours(turn, hours, code)
             case replies.Unclear(code, reason):
@@ -107,6 +120,46 @@ class PoolConversation:
             case _:
                 if not await wellbeing.take_comment(turn):
                     await inbox.not_understood(turn)
+
+    async def about_an_open_checkin(self, turn: Turn, parsed: replies.Parsed) -> bool:
+        """While a check-in question is open, a message that answers nothing else is about it:
+        its score and comment, or a question back; never the coordinators' inbox. Keywords,
+        coded answers, hours and clear answers to another open question go their own way."""
+        assert turn.member is not None
+        if isinstance(parsed, replies.Keyword | replies.Hours | replies.Acknowledgement):
+            return False
+        if isinstance(parsed, replies.Answer | replies.Unclear) and parsed.code:
+            return False
+        questions = await turn.uow.open_questions(turn.member.id)
+        checkin = next((q for q in questions if q.kind == "checkin"), None)
+        if checkin is None:
+            return False
+        answerable = any(q.kind in ANSWERERS for q in questions)
+        if isinstance(parsed, replies.Answer | replies.Several | replies.Reaction) and answerable:
+            return False
+        assert turn.inbound is not None
+        if replies.score_token(turn.inbound.said) is None and self.safety.distressed(turn.inbound.said):
+            await self.safety.respond_to_distress(turn)  # private, like the check-in itself
+            return True
+        await wellbeing.while_checkin_open(turn, checkin, replies.score_token(turn.inbound.said))
+        return True
+
+    async def reaction(self, turn: Turn, reaction: replies.Reaction) -> None:
+        """👍 books and 👎 declines only the one offer open, and only when that offer is the last
+        thing the bot sent them (a thumb is often a nod to whatever came last); otherwise ask."""
+        assert turn.member is not None and turn.inbound is not None
+        open_offers = [q for q in await turn.uow.open_questions(turn.member.id) if q.kind == "offer"]
+        if len(open_offers) == 1:
+            last = await turn.uow.last_sent(turn.inbound.channel, turn.inbound.address)
+            if (
+                last is not None
+                and last[0] == f"offer:{open_offers[0].ref_id}"
+                and _quotes(reaction, last[1])
+            ):
+                await offers.answer(turn, open_offers[0], reaction.value)
+                return
+        if not await offers.clarify(turn, "question"):
+            await turn.audit("acknowledged", f"member:{turn.member.id}")  # a nod, with nothing open
 
     async def answer(self, turn: Turn, value: str, code: str | None) -> None:
         assert turn.member is not None
@@ -162,6 +215,18 @@ class PoolConversation:
             return
         if not await wellbeing.take_comment(turn):
             await inbox.not_understood(turn)
+
+
+def _quotes(reaction: replies.Reaction, text: str | None) -> bool:
+    """A phone reaction quotes the start of what it reacts to: it must be this message."""
+    if not reaction.quoted:
+        return True
+
+    def loose(value: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", replies.normalise(value))
+
+    quoted = loose(reaction.quoted)
+    return bool(text) and loose(text or "").startswith(quoted)
 
 
 async def clarify_which(turn: Turn, questions: tuple[Question, ...], said: str) -> None:

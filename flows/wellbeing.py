@@ -200,9 +200,10 @@ async def on_reminder_due(turn: Turn, timer: TimerRow) -> None:
     )
 
 
-async def answer_score(turn: Turn, question: Question, number: float) -> None:
+async def answer_score(turn: Turn, question: Question, number: float, comment: str | None = None) -> None:
     """A 1 to 5: thanks and room for a comment; a low one, or two below their usual, gets
-    signposting and the question about the wellbeing lead."""
+    signposting and the question about the wellbeing lead. ``comment``: what came with the
+    score in the same message ("2 tbh. rough week"), kept with it, seen by nobody else."""
     member = turn.member
     assert member is not None
     prompt = await turn.uow.prompt(question.ref_id)
@@ -214,12 +215,15 @@ async def answer_score(turn: Turn, question: Question, number: float) -> None:
     usual = [s for _, s in await turn.uow.checkin_history(member.id, 3)]
     await turn.uow.close_prompt(prompt.id, "answered", turn.now)
     await turn.uow.answer_checkin(prompt.ref_id, score, turn.now)
+    if comment:
+        await turn.uow.comment_on_checkin(prompt.ref_id, comment[:1000])
     if turn.message_id is not None:
         await turn.uow.forget_message_body(turn.message_id)
     await turn.audit("checkin_answered", f"member:{member.id}")  # not the score: it is theirs
     low = score <= 2 or (len(usual) == 3 and statistics.median(usual) - score >= 2)
     if not low:
-        turn.reply(render("checkin_thanks", score=score), kind="checkin_thanks")
+        template = "checkin_comment_noted" if comment else "checkin_thanks"
+        turn.reply(render(template, score=score), kind="checkin_thanks")
         return
     lead = await turn.uow.member_by_phone(turn.policy.wellbeing_lead_phone or "")
     choices: tuple[Choice, ...] = ()
@@ -277,6 +281,26 @@ async def answer_lead(turn: Turn, question: Question, value: str) -> None:
     )
     await turn.audit("wellbeing_lead_told", f"member:{member.id}", by="consent")
     turn.reply(render("checkin_lead_yes", lead=lead), kind="checkin_lead")
+
+
+async def open_checkin(turn: Turn) -> Question | None:
+    """The check-in question the member has open, if any."""
+    assert turn.member is not None
+    return next((q for q in await turn.uow.open_questions(turn.member.id) if q.kind == "checkin"), None)
+
+
+async def while_checkin_open(turn: Turn, question: Question, score: int | None) -> None:
+    """A message that answers nothing else while a check-in is open: with a score in it, the
+    check-in's answer and its comment; without, a question back. Never the inbox: only the
+    GP sees their check-in, and what they say around it."""
+    inbound = turn.inbound
+    assert inbound is not None
+    if score is not None:
+        await answer_score(turn, question, score, comment=inbound.said.strip())
+        return
+    if turn.message_id is not None:
+        await turn.uow.forget_message_body(turn.message_id)
+    turn.reply(render("checkin_about", code=question.code), kind="checkin_how")
 
 
 async def take_comment(turn: Turn, acknowledge: bool = True) -> bool:

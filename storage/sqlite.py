@@ -682,6 +682,14 @@ class SqliteQueries:
         )
         return row is not None
 
+    async def last_sent(self, channel: str, address: str) -> tuple[str | None, str | None] | None:
+        """The topic and text of the last message sent to this address (not one still queued)."""
+        return await self._one(
+            "SELECT topic, body FROM messages WHERE channel = ? AND address = ? AND direction = 'out' "
+            "AND sent_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (channel, address),
+        )
+
     async def strangers_writing(self, since: datetime) -> int:
         """How many numbers the pool does not know wrote since then."""
         row = await self._one(

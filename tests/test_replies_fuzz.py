@@ -27,14 +27,22 @@ def test_parse_never_raises(text: str) -> None:
         parsed,
         replies.Keyword
         | replies.Answer
+        | replies.Several
+        | replies.Reaction
         | replies.Unclear
         | replies.Acknowledgement
         | replies.NotUnderstood
         | replies.Hours,
     )
-    if isinstance(parsed, replies.Answer):
-        assert parsed.value in ("yes", "no")
-        assert parsed.code is None or (len(parsed.code) == 4 and parsed.code.isdigit())
+    assert parsed.rule, "every reading names its rule, for the audit log"
+    answers = parsed.answers if isinstance(parsed, replies.Several) else (parsed,)
+    for answer in answers:
+        if isinstance(answer, replies.Answer | replies.Reaction):
+            assert answer.value in ("yes", "no")
+        if isinstance(answer, replies.Answer):
+            assert answer.code is None or (len(answer.code) == 4 and answer.code.isdigit())
+            assert all(len(c) == 4 and c.isdigit() for c in answer.more)
+            assert not answer.more or answer.code is not None
 
 
 questions = st.lists(

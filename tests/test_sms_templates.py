@@ -193,6 +193,7 @@ SAMPLES: dict[str, dict] = {
     "unknown_code": COMMON,
     "unknown_sender": {"pool_name": "Riverside & Hillview GP Pool", "channel": "sms"},
     "stranger_flood": {"numbers": 123456, "minutes": 1440, "per_hour": 100000},
+    "checkin_about": {"code": "4821"},
     "urgent_sent": {"code": "BCDF", "sent": 1000},
     "peer_invite": {
         **PEER,
