@@ -395,10 +395,12 @@ def _clauses(text: str, code: str | None) -> Parsed:
         words_seen.extend(words)
         kinds.append(_kind(words, has_digits=bool(OTHER_NUMBER.search(clause))))
     said = [k for k in kinds if k != "pleasantry"]
+    # Asked back: "Do you want ...?" for what is not yet an answer; "I can only book it as
+    # offered" for a condition or a counter-offer.
     if "hold" in said:
-        return Unclear(code, "conditional", rule="not yet an answer")
+        return Unclear(code, "question", rule="not yet an answer")
     if "yes" in said and "no" in said:
-        return Unclear(code, "conditional", rule="yes and no")
+        return Unclear(code, "question", rule="yes and no")
     if "yes" in said:
         if contrast or not set(said) <= {"yes", "agreement", "apology"}:
             return Unclear(code, "conditional", rule="yes beside a condition")
@@ -413,9 +415,10 @@ def _clauses(text: str, code: str | None) -> Parsed:
         return Acknowledgement() if kinds else NotUnderstood()
     if set(said) <= {"agreement", "apology", "reason"} and set(said) & {"agreement", "apology"}:
         rule = "no problem alone" if "agreement" in said else "apology without a no"
-        return Unclear(code, "conditional", rule=rule)
+        return Unclear(code, "question", rule=rule)
     if _cued(words_seen):
-        return Unclear(code, "conditional", rule="reads like an answer")
+        conditional = any(w in CONDITIONS - {"yes", "yeah", "yep", "ok", "okay", "sure"} for w in words_seen)
+        return Unclear(code, "conditional" if conditional else "question", rule="reads like an answer")
     if code and not words_seen:
         return Unclear(code, "code_only", rule="code alone")
     return NotUnderstood()
