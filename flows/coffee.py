@@ -27,6 +27,7 @@ COFFEE_TIMER = "peer_coffee"  # subject: the group's id
 EVERY = timedelta(weeks=4)
 RECENT_ROUNDS = 3  # no repeat of a pairing from the last three rounds, where possible
 NEW_PAIR = 100  # worth more than any number of repeats could add up to in one pairing
+EXHAUSTIVE_UP_TO = 11  # people: up to here an odd round tries every trio (165 at most)
 
 
 def register(engine: Engine) -> None:
@@ -68,7 +69,9 @@ def pair(members: Sequence[int], recent: Sequence[Sequence[set[int]]]) -> Pods:
     if len(people) % 2 == 0:
         pods = matched(people)
         return Pods(tuple(pods), repeats_in(pods))
-    # Odd: try each person as the one who makes a trio; keep the round with fewest repeats.
+    # Odd: one trio. First each person as the third of the pair that suits them best (quick,
+    # and usually without repeats); if that leaves repeats in a small group, every trio with
+    # the best matching of the rest, which finds the fewest for certain.
     best: list[tuple[int, ...]] | None = None
     for extra in people:
         pods = matched([p for p in people if p != extra])
@@ -81,6 +84,12 @@ def pair(members: Sequence[int], recent: Sequence[Sequence[set[int]]]) -> Pods:
             best = pods
         if not repeats_in(best):
             break
+    if best is not None and repeats_in(best) and len(people) <= EXHAUSTIVE_UP_TO:
+        for trio in combinations(people, 3):
+            rest = [p for p in people if p not in trio]
+            pods = sorted([*matched(rest), trio]) if rest else [trio]
+            if len(repeats_in(pods)) < len(repeats_in(best)):
+                best = pods
     assert best is not None
     return Pods(tuple(best), repeats_in(best))
 
