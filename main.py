@@ -72,6 +72,7 @@ from bot.render import text_with_choices
 from bot.timers import TimerLoop
 from config import ConfigError, Settings, load_settings
 from config.demo import load_demo_pool
+from config.professions import load_professions
 from config.safety import load_safety
 from config.settings import admin_token
 from flows import exports, imports, spreadsheet
@@ -110,6 +111,7 @@ def policy_from(settings: Settings) -> PoolPolicy:
         quiet_end=settings.quiet_hours[1] if settings.quiet_hours else None,
         public_url=settings.public_url,
         nudge_after=timedelta(weeks=settings.pool_nudge_weeks) if settings.pool_nudge_weeks else None,
+        professions=load_professions(settings.pool_profession_titles),
         unknown_replies_per_hour=settings.pool_unknown_replies_per_hour,
         unknown_alert_numbers=settings.pool_unknown_alert_numbers,
         unknown_alert_window=timedelta(minutes=settings.pool_unknown_alert_minutes),
@@ -308,7 +310,12 @@ async def run_demo(emit: Callable[[str], None]) -> None:
         clock = FakeClock(DEMO_START)
         data = load_demo_pool()
         # Small waves, so a short transcript shows them moving on.
-        policy = PoolPolicy(pool_name=data["name"], wave_size=3, wave_wait=timedelta(minutes=30))
+        policy = PoolPolicy(
+            pool_name=data["name"],
+            wave_size=3,
+            wave_wait=timedelta(minutes=30),
+            professions=load_professions(),
+        )
         pool = await open_pool(settings, clock=clock, rng=random.Random(2026), policy=policy)
         try:
             await play(pool, clock, data, emit, reports.as_text)
@@ -340,8 +347,11 @@ def post_session(
     start: Annotated[str, typer.Option(help="ISO 8601, London time unless an offset is given")],
     end: Annotated[str, typer.Option(help="ISO 8601, London time unless an offset is given")],
     rate_pence: Annotated[int, typer.Option(help="Pay for the whole session, in pence")],
-    urgent: Annotated[bool, typer.Option(help="Offer to every eligible GP at once")] = False,
+    urgent: Annotated[bool, typer.Option(help="Offer to everyone eligible at once")] = False,
     notes: Annotated[str, typer.Option(help="A short note shown with the offer")] = "",
+    professions: Annotated[
+        str, typer.Option(help="Who it is for, ';'-separated: gp, practice_nurse, clinical_pharmacist, ...")
+    ] = "gp",
     as_: Annotated[str | None, typer.Option("--as", help="The poster's phone (a member)")] = None,
 ) -> None:
     """Post a session and send its first offers (the server's dispatcher sends them)."""
@@ -365,6 +375,9 @@ def post_session(
                     notes=notes,
                     posted_by=poster.id if poster else None,
                     via="cli",
+                    professions=tuple(
+                        p.strip().lower() for p in professions.replace(",", ";").split(";") if p.strip()
+                    ),
                 ),
                 actor=f"member:{poster.id}" if poster else "cli",
             )

@@ -462,7 +462,8 @@ class SlackDesk:
     async def _open_post_form(self, member: Member, trigger_id: str) -> None:
         practices = await self.pool.engine.execute(PracticesToPost(member.id), actor=f"member:{member.id}")
         rate = money.pounds(self.pool.policy.default_rate_pence)
-        view = blocks.post_session_modal(practices, rate, london_date(self.pool.clock.now()))
+        professions = [(p.key, p.name) for p in self.pool.policy.professions]
+        view = blocks.post_session_modal(practices, rate, london_date(self.pool.clock.now()), professions)
         await self._open_view(trigger_id, view)
 
     async def _post_session(self, user: str, view: Json) -> dict[str, str]:
@@ -494,6 +495,7 @@ class SlackDesk:
                     notes=(values.get("notes") or "").strip(),
                     posted_by=member.id,
                     via="slack",
+                    professions=tuple(values.get("professions") or ("gp",)),
                 ),
                 actor=f"member:{member.id}",
             )

@@ -152,6 +152,7 @@ POST_FIELDS = {
     "rate": "rate",
     "urgent": "urgent",
     "notes": "notes",
+    "professions": "professions",
 }
 
 
@@ -165,9 +166,19 @@ def _input(block_id: str, label: str, element: dict[str, Any], optional: bool = 
     }
 
 
-def post_session_modal(practices: Sequence[Practice], rate: str, today: date) -> dict[str, Any]:
+def post_session_modal(
+    practices: Sequence[Practice],
+    rate: str,
+    today: date,
+    professions: Sequence[tuple[str, str]] = (("gp", "GP"),),
+) -> dict[str, Any]:
+    """``professions``: (key, name) of each profession a session can be for."""
+
     def option(p: Practice) -> dict[str, Any]:
         return {"text": _plain(f"{p.name} ({p.ods_code})"), "value": p.ods_code}
+
+    def who(key: str, name: str) -> dict[str, Any]:
+        return {"text": _plain(name[:1].upper() + name[1:]), "value": key}
 
     practice: dict[str, Any] = {"type": "static_select"}
     if len(practices) <= MAX_OPTIONS:
@@ -197,6 +208,15 @@ def post_session_modal(practices: Sequence[Practice], rate: str, today: date) ->
                 "End (before the start: the next morning)",
                 {"type": "timepicker", "initial_time": "12:30"},
             ),
+            _input(
+                "professions",
+                "Who it is for",
+                {
+                    "type": "multi_static_select",
+                    "options": [who(k, n) for k, n in professions][:MAX_OPTIONS],
+                    "initial_options": [who(k, n) for k, n in professions if k == "gp"],
+                },
+            ),
             _input("rate", "Rate for the session (£)", {"type": "plain_text_input", "initial_value": rate}),
             _input(
                 "urgent",
@@ -211,7 +231,7 @@ def post_session_modal(practices: Sequence[Practice], rate: str, today: date) ->
             ),
             _input(
                 "notes",
-                "Notes for the GP",
+                "Notes for whoever takes it",
                 {"type": "plain_text_input", "multiline": True, "max_length": 100},
                 optional=True,
             ),
@@ -222,18 +242,26 @@ def post_session_modal(practices: Sequence[Practice], rate: str, today: date) ->
 def submitted_values(view: dict[str, Any]) -> dict[str, Any]:
     """The modal's state as {block_id: value}: a string, a list of checked values, or None."""
     values: dict[str, Any] = {}
-    for block_id, actions in view.get("state", {}).get("values", {}).items():
-        element = actions.get("value", {})
+    state = view.get("state") if isinstance(view, dict) else None
+    found = state.get("values") if isinstance(state, dict) else None
+    for block_id, actions in (found if isinstance(found, dict) else {}).items():
+        element = actions.get("value") if isinstance(actions, dict) else None
+        if not isinstance(element, dict):
+            continue
         kind = element.get("type")
         if kind == "static_select":
             selected = element.get("selected_option")
-            values[block_id] = selected["value"] if selected else None
+            values[block_id] = selected.get("value") if isinstance(selected, dict) else None
+        elif kind == "multi_static_select":
+            chosen = element.get("selected_options")
+            values[block_id] = [o.get("value") for o in chosen or [] if isinstance(o, dict)]
         elif kind == "datepicker":
             values[block_id] = element.get("selected_date")
         elif kind == "timepicker":
             values[block_id] = element.get("selected_time")
         elif kind == "checkboxes":
-            values[block_id] = [o["value"] for o in element.get("selected_options") or []]
+            chosen = element.get("selected_options")
+            values[block_id] = [o.get("value") for o in chosen or [] if isinstance(o, dict)]
         else:
             values[block_id] = element.get("value")
     return values

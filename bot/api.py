@@ -58,6 +58,13 @@ class SessionIn(BaseModel):
     rate_pence: int = Field(ge=0, le=10_000_000, description="Pay for the whole session, in pence")
     urgent: bool = False
     notes: str = Field(default="", max_length=100, description="Shown with the offer; it goes by text")
+    professions: list[str] = Field(
+        default=["gp"],
+        min_length=1,
+        max_length=20,
+        description="Who it is for: profession keys (config/professions.toml), e.g. gp, practice_nurse",
+        examples=[["gp"], ["practice_nurse", "healthcare_assistant"]],
+    )
 
 
 class SessionCreated(BaseModel):
@@ -91,6 +98,7 @@ class SessionOut(BaseModel):
     rate_pence: int
     urgent: bool
     notes: str
+    professions: list[str]
     booked: BookedGp | None
     offers: list[OfferOut]
 
@@ -150,6 +158,7 @@ class SessionSummary(BaseModel):
     start: datetime
     end: datetime
     urgent: bool
+    professions: list[str]
     booked: BookedGp | None
 
 
@@ -177,6 +186,7 @@ class Unreached(BaseModel):
 class Person(BaseModel):
     name: str
     phone: str
+    profession: str
 
 
 def acting_as_dependency(pool: Pool) -> Callable[..., Any]:
@@ -241,6 +251,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
             notes=body.notes.strip(),
             posted_by=by.id if by else None,
             via="api",
+            professions=tuple(p.strip().lower() for p in body.professions),
         )
         session: Session = await run(command, by)
         return SessionCreated(id=session.id, code=session.code, status=session.status)
@@ -267,6 +278,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
                 start=s.starts_at,
                 end=s.ends_at,
                 urgent=s.urgent,
+                professions=list(s.professions),
                 booked=BookedGp(name=booked[s.id].name, phone=booked[s.id].phone) if s.id in booked else None,
             )
             for s in found
@@ -355,7 +367,10 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         by: Member | None = acting_member,
     ) -> list[Person]:
         coordinators_only(by)
-        return [Person(name=m.name, phone=m.phone) for m in await reader().available_members(day, half)]
+        return [
+            Person(name=m.name, phone=m.phone, profession=m.profession)
+            for m in await reader().available_members(day, half)
+        ]
 
     @router.put("/practices/{ods_code}/preferences/{phone}", response_model=Done)
     async def preference(
@@ -396,6 +411,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
             rate_pence=s.rate_pence,
             urgent=s.urgent,
             notes=s.notes,
+            professions=list(s.professions),
             booked=BookedGp(name=view.booked.name, phone=view.booked.phone) if view.booked else None,
             offers=[
                 OfferOut(

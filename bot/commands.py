@@ -21,6 +21,7 @@ class PostSession:
     notes: str = ""
     posted_by: int | None = None  # a member; None: the admin token
     via: str = "api"
+    professions: tuple[str, ...] = ("gp",)  # who it is for: keys of config/professions.toml
 
 
 @dataclass(frozen=True, slots=True)

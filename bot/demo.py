@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.clock import LONDON, FakeClock
 from bot.commands import AddCost, AnswerInbox, BookByHand, BuildReport, PostSession
-from bot.domain import CHECK_KINDS, Inbound, Member, Practice, Session
+from bot.domain import CLINICIAN, Inbound, Member, Practice, Session, role_named
 from bot.phones import to_e164
 from bot.pool import Pool
 from bot.render import text_with_choices
@@ -41,9 +41,15 @@ async def seed_pool(pool: Pool, data: dict[str, Any], today: date) -> int:
                     id=0,
                     name=m["name"],
                     phone=phone,
-                    roles=frozenset(m.get("roles", ["gp"])),
+                    roles=frozenset(role_named(r) for r in m.get("roles", [CLINICIAN])),
+                    profession=m.get("profession", "gp"),
+                    level=m.get("level"),
                     gp_type=m.get("gp_type"),
-                    registration_number=m.get("registration_number"),
+                    registration_number=pool.policy.professions[m.get("profession", "gp")].tidy_number(
+                        m["registration_number"]
+                    )
+                    if m.get("registration_number")
+                    else None,
                     preferred_channel="sandbox",
                     localities=tuple(m.get("localities", ())),
                     practices=tuple(m.get("practices", ())),
@@ -55,9 +61,9 @@ async def seed_pool(pool: Pool, data: dict[str, Any], today: date) -> int:
                 now,
             )
             added += 1
-            if "gp" in member.roles:
+            if member.is_clinician:
                 lapsed = set(m.get("lapsed", ()))
-                for kind in CHECK_KINDS:
+                for kind in (c.split("|")[0] for c in pool.policy.professions[member.profession].checks):
                     if kind in lapsed:
                         expires: date | None = today - timedelta(days=3)
                     elif kind in NEVER_LAPSE:
@@ -113,9 +119,8 @@ class Transcript:
         groups: list[list[Any]] = []
         for message in sent:
             self.last_id = message.id
-            same = (groups and groups[-1][0].kind == message.kind == "offer") or (
-                groups and groups[-1][0].kind == message.kind and groups[-1][0].body == message.body
-            )
+            # The same text to several people (an offer: each with their own code) shows once.
+            same = groups and groups[-1][0].kind == message.kind and groups[-1][0].body == message.body
             if same:
                 groups[-1].append(message)
             else:
@@ -258,6 +263,36 @@ async def play(
     )
     await t.show()
 
+    t.scene("Beyond GPs: a nurse session and a pharmacist session, each to its own profession")
+    clock.set(_at(today, 11, 5))
+    nurses = await post(
+        practice="X20002",
+        starts_at=_at(tomorrow, 9, 0),
+        ends_at=_at(tomorrow, 12, 30),
+        rate_pence=15000,
+        urgent=True,
+        notes="Smears and chronic disease reviews.",
+        professions=("practice_nurse",),
+    )
+    pharmacist = await post(
+        practice="X10002",
+        starts_at=_at(tomorrow, 13, 30),
+        ends_at=_at(tomorrow, 17, 30),
+        rate_pence=22000,
+        urgent=True,
+        notes="Medication reviews.",
+        professions=("clinical_pharmacist",),
+    )
+    t.note(
+        f"Priya Shah posts a practice nurse session {nurses.code} (Meadowbank) and a clinical "
+        f"pharmacist session {pharmacist.code} (St Mary’s), both for tomorrow: no GP is offered either"
+    )
+    await t.show()
+    clock.advance(timedelta(minutes=3))
+    await t.says("07700 900202", "Yes please")
+    clock.advance(timedelta(minutes=1))
+    await t.says("07700 900203", "yes 👍")
+
     t.scene("The coordinator answers the message the bot did not understand")
     clock.set(_at(today, 11, 10))
     [question] = await reader.inbox()
@@ -273,13 +308,13 @@ async def play(
     )
 
     t.scene("End of the morning")
-    for session in (routine, urgent, managed):
+    for session in (routine, urgent, managed, nurses, pharmacist):
         view = await reader.session_view(session.id)
         assert view is not None
         who = f", booked by {view.booked.name}" if view.booked else ""
         emit(
             f"Session {session.code} ({view.practice.name}): {view.session.status}{who}; "
-            f"{len(view.offers)} offers made."
+            f"{len(view.offers)} offer{'' if len(view.offers) == 1 else 's'} made."
         )
     items = await reader.inbox()
     emit(f"Coordinators' inbox: {len(items)} message(s) still to read.")

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from bot.clock import LONDON
 
+# Every check any profession may need (which ones a member needs: bot/professions.py).
 CHECK_KINDS = (
     "identity",
     "cct",
@@ -17,7 +18,25 @@ CHECK_KINDS = (
     "gmc",
     "employment_history",
     "dbs",
+    "nmc",
+    "gphc",
+    "hcpc",
+    "swe",
 )
+# The role of those offered sessions ("gp" is still read as it, in files and the API).
+CLINICIAN = "clinician"
+ROLE_ALIASES = {"gp": CLINICIAN}
+
+
+def role_named(text: str) -> str:
+    """A role as written in a file or a request: 'Practice:x10001' → 'practice:X10001',
+    'GP' → 'clinician' (the old name of the role)."""
+    kind, colon, ods = text.strip().partition(":")
+    if colon:
+        return f"{kind.lower()}:{ods.upper()}"
+    return ROLE_ALIASES.get(kind.lower(), kind.lower())
+
+
 GP_TYPES = ("salaried", "locum", "partner", "returner", "fellow", "retainer")
 CHANNELS = ("sms", "slack", "telegram", "sandbox")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -67,8 +86,8 @@ class Member:
     name: str
     phone: str
     email: str | None = None
-    roles: frozenset[str] = frozenset({"gp"})
-    gp_type: str | None = None
+    roles: frozenset[str] = frozenset({CLINICIAN})
+    gp_type: str | None = None  # GPs only
     registration_number: str | None = None
     preferred_channel: str = "sms"
     slack_user_id: str | None = None
@@ -82,10 +101,18 @@ class Member:
     urgent_at_night: bool = False
     opted_out: frozenset[str] = frozenset()
     quiet_hours: str | None = None  # their own, like '22:00-07:00' or 'off'; None: the pool's
+    profession: str = "gp"  # a key of config/professions.toml
+    level: str | None = None  # a level within the profession: "advanced"
+
+    @property
+    def is_clinician(self) -> bool:
+        """Offered sessions of their profession."""
+        return CLINICIAN in self.roles
 
     @property
     def is_gp(self) -> bool:
-        return "gp" in self.roles
+        """Counts as a GP in the NHS return."""
+        return self.is_clinician and self.profession == "gp"
 
     @property
     def is_coordinator(self) -> bool:
@@ -118,6 +145,7 @@ class Session:
     created_at: datetime | None = None
     filled_at: datetime | None = None
     delivered_hours: float | None = None
+    professions: tuple[str, ...] = ("gp",)  # who it is for
 
     @property
     def hours(self) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
+from bot.professions import GP_ONLY, Professions
+
 
 @dataclass(frozen=True, slots=True)
 class PoolPolicy:
@@ -38,3 +40,5 @@ class PoolPolicy:
     unknown_replies_per_hour: int = 100
     unknown_alert_numbers: int = 50
     unknown_alert_window: timedelta = timedelta(minutes=10)
+    # The professions the pool deploys (config/professions.toml, given at wiring).
+    professions: Professions = GP_ONLY

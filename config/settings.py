@@ -82,12 +82,28 @@ class Settings(BaseSettings):
     # gets at most one a day, and by text only a UK mobile); more than ..._ALERT_NUMBERS
     # unknown numbers within ..._ALERT_MINUTES is a flood: one alert to the coordinators.
     pool_unknown_replies_per_hour: int = Field(default=100, ge=0, le=100_000)
+    # Professions renamed by key, 'physician_associate=physician assistant' (config/professions.toml).
+    pool_profession_titles: str | None = None
     pool_unknown_alert_numbers: int = Field(default=50, ge=1, le=100_000)
     pool_unknown_alert_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_api_base: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.telegram.org"))
+
+    @field_validator("pool_profession_titles")
+    @classmethod
+    def _titles(cls, value: str | None) -> str | None:
+        from config.professions import load_professions
+
+        known = load_professions().keys
+        for pair in (value or "").split(","):
+            key, equals, title = pair.partition("=")
+            if pair.strip() and (not equals or key.strip() not in known or not title.strip()):
+                raise ValueError(
+                    f"'{pair.strip()}' is not profession=title with a profession of {', '.join(known)}"
+                )
+        return value
 
     @field_validator("pool_escalate_hours")
     @classmethod

@@ -42,7 +42,7 @@ def parse_availability(argument: str, today: date) -> tuple[date, frozenset[str]
 async def available(turn: Turn, argument: str) -> None:
     member = turn.member
     assert member is not None
-    if not member.is_gp:
+    if not member.is_clinician:
         turn.reply(render("available_how", not_gp=True), kind="available_how")
         return
     today = london_date(turn.now)

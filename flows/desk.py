@@ -100,7 +100,8 @@ def _why_not(gp: Member, reason: str) -> str:
         "paused": f"{gp.name} is paused until {gp.paused_until}.",
         "started": "That session has already started.",
         "blocked": f"The practice has asked not to be offered {gp.name}.",
-        "not_gp": f"{gp.name} is not a GP in the pool.",
+        "not_clinician": f"{gp.name} is not set up to take sessions in the pool.",
+        "profession": f"{gp.name} is not one of the professions this session is for.",
     }.get(reason, f"{gp.name} can't be booked ({reason}).")
 
 

@@ -27,7 +27,7 @@ from bot.domain import Member
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.phones import to_e164
-from flows import desk, groups, roles
+from flows import desk, groups, messages, roles
 from flows.messages import render, when
 
 
@@ -58,7 +58,13 @@ async def desk_chat(turn: Turn, command: DeskChat) -> str:
     match word.lower():
         case "urgent" if rest:
             sent = await desk.broadcast_urgent(turn, BroadcastUrgent(rest.split()[0], by=by.id))
-            return render("urgent_sent", code=rest.split()[0].upper(), sent=sent)
+            session, _ = await desk.session_and_practice(turn, rest.split()[0])
+            return render(
+                "urgent_sent",
+                code=rest.split()[0].upper(),
+                sent=sent,
+                **messages.who(turn.policy.professions, session),
+            )
         case "cancel" if rest:
             code, _, reason = rest.partition(" ")
             session = await desk.cancel_session(turn, CancelSession(code, by=by.id, reason=reason.strip()))
@@ -148,7 +154,7 @@ async def _phone_of(turn: Turn, who: str) -> str:
     found = [
         m
         for m in await turn.uow.all_members()
-        if m.is_gp and m.name.casefold().removeprefix("dr ").strip() == wanted
+        if m.is_clinician and m.name.casefold().removeprefix("dr ").strip() == wanted
     ]
     if len(found) == 1:
         return found[0].phone

@@ -10,7 +10,8 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime
 
 from bot.clock import LONDON, london_date
-from bot.domain import CHECK_KINDS, DAY_NAMES, GpFacts, Member, Practice, Session
+from bot.domain import DAY_NAMES, GpFacts, Member, Practice, Session
+from bot.professions import Profession, Professions
 from bot.reach import reach
 
 
@@ -30,14 +31,12 @@ def days_fit(days: Iterable[str], session: Session) -> bool:
     return all((weekday, half) in allowed for half in halves(session))
 
 
-def checks_missing(checks: dict[str, date | None], on: date) -> list[str]:
-    """The checks that are absent or lapsed on ``on``. A check expiring on a date is no longer
-    valid on that date (the safe reading for indemnity and DBS)."""
-    return [
-        kind
-        for kind in CHECK_KINDS
-        if kind not in checks or (checks[kind] is not None and checks[kind] <= on)  # type: ignore[operator]
-    ]
+def checks_missing(checks: dict[str, date | None], on: date, profession: Profession) -> list[str]:
+    """The checks the profession needs that are absent or lapsed on ``on`` ("nmc|hcpc|swe"
+    when none of a choice is valid). A check expiring on a date is no longer valid on that
+    date (the safe reading for indemnity and DBS)."""
+    valid = [kind for kind, expires in checks.items() if expires is None or expires > on]
+    return profession.checks_missing(valid)
 
 
 def is_paused(member: Member, today: date, session_day: date) -> bool:
@@ -66,17 +65,22 @@ def booked_that_week(facts: GpFacts, session: Session) -> int:
     )
 
 
-def booking_blocker(facts: GpFacts | None, session: Session, now: datetime) -> str | None:
-    """Why this GP cannot book this session now (None: they can). Re-checked at acceptance."""
-    if facts is None or not facts.member.is_gp:
-        return "not_gp"
+def booking_blocker(
+    facts: GpFacts | None, session: Session, now: datetime, professions: Professions
+) -> str | None:
+    """Why this clinician cannot book this session now (None: they can). Re-checked at
+    acceptance."""
+    if facts is None or not facts.member.is_clinician:
+        return "not_clinician"
+    member = facts.member
+    if member.profession not in session.professions or member.profession not in professions:
+        return "profession"
     if session.starts_at <= now:
         return "started"
-    member = facts.member
     session_day = london_date(session.starts_at)
     if is_paused(member, london_date(now), session_day):
         return "paused"
-    if checks_missing(facts.checks, session_day):
+    if checks_missing(facts.checks, session_day, professions[member.profession]):
         return "checks"
     if overlaps(facts, session):
         return "overlap"
@@ -92,9 +96,10 @@ def offer_blocker(
     practice: Practice,
     now: datetime,
     channels_on: Collection[str],
+    professions: Professions,
 ) -> str | None:
-    """Why this GP should not be offered this session (None: offer it)."""
-    blocker = booking_blocker(facts, session, now)
+    """Why this clinician should not be offered this session (None: offer it)."""
+    blocker = booking_blocker(facts, session, now, professions)
     if blocker:
         return blocker
     member = facts.member
@@ -153,13 +158,15 @@ def next_wave(
     practice: Practice,
     now: datetime,
     channels_on: Collection[str],
+    professions: Professions,
 ) -> list[GpFacts]:
-    """Everyone not yet offered this round who may be offered it, best fit first."""
+    """Everyone not yet offered this round who may be offered it, best fit first (ranked
+    among their own profession's and the session's: fairness is within a profession)."""
     fresh = [
         f
         for f in facts
         if not f.offered_this_round
         and not f.turned_down
-        and offer_blocker(f, session, practice, now, channels_on) is None
+        and offer_blocker(f, session, practice, now, channels_on, professions) is None
     ]
     return rank(fresh, session, practice)

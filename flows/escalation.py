@@ -16,6 +16,7 @@ from datetime import timedelta
 from bot.domain import Choice, Member, OfferState, Outbound, Session, SessionStatus
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
+from flows import messages
 from flows.messages import render
 
 ESCALATE_TIMER = "escalate"
@@ -92,6 +93,7 @@ async def on_escalate(turn: Turn, timer: TimerRow) -> None:
         session=session,
         practice=practice,
         waiting=waiting,
+        **messages.who(turn.policy.professions, session),
         offered=len(offers),
         poster=poster,
     )

@@ -39,6 +39,8 @@ def _member_row(m: Member) -> list[str]:
         "days": ";".join(m.days),
         "max_sessions_per_week": "" if m.max_sessions_per_week is None else str(m.max_sessions_per_week),
         "contracted_sessions_per_week": str(m.contracted_sessions_per_week),
+        "profession": m.profession,
+        "level": m.level or "",
     }
     return [values[column] for column in MEMBER_COLUMNS]
 
@@ -56,18 +58,19 @@ async def sessions(reader: Reader) -> Table:
         urgent = "true" if s.urgent else "false"
         rows.append(
             [s.practice, _when(s.starts_at), _when(s.ends_at), str(s.rate_pence), urgent, s.notes, "",
-             s.code, s.status, gp.name if gp else "", gp.phone if gp else "", _hours(s.delivered_hours)]
+             ";".join(s.professions), s.code, s.status, gp.name if gp else "", gp.phone if gp else "",
+             _hours(s.delivered_hours)]
         )  # fmt: skip
     return header, rows
 
 
 async def bookings(reader: Reader) -> Table:
     header = ["session", "practice", "start", "end", "name", "phone", "registration_number", "gp_type",
-              "booked_at", "rate_pence", "session_status", "delivered_hours"]  # fmt: skip
+              "booked_at", "rate_pence", "session_status", "delivered_hours", "profession"]  # fmt: skip
     rows = [
         [s.code, s.practice, _when(s.starts_at), _when(s.ends_at), m.name, m.phone,
          m.registration_number or "", m.gp_type or "", _when(b.booked_at), str(s.rate_pence), s.status,
-         _hours(s.delivered_hours)]
+         _hours(s.delivered_hours), m.profession]
         for b, s, m in await reader.bookings_between(FAR_PAST, FAR_FUTURE)
     ]  # fmt: skip
     return header, rows

@@ -18,20 +18,21 @@ from datetime import date, datetime, timedelta
 from bot.calendar import weeks_later
 from bot.clock import LONDON
 from bot.commands import PostSession
-from bot.domain import CHANNELS, CHECK_KINDS, DAY_NAMES, GP_TYPES, Member, Practice
+from bot.domain import CHANNELS, CHECK_KINDS, CLINICIAN, DAY_NAMES, GP_TYPES, Member, Practice, role_named
 from bot.engine import Turn
 from bot.errors import Refused
 from bot.phones import to_e164
+from bot.professions import GP, Professions
 from flows import offers, roles, spreadsheet
 
 PRACTICE_COLUMNS = ("ods_code", "name", "pcn", "locality", "address", "clinical_system", "info_pack")
 MEMBER_COLUMNS = (
     "name", "phone", "email", "roles", "gp_type", "registration_number", "preferred_channel",
     "slack_user_id", "telegram_chat_id", "localities", "practices", "days",
-    "max_sessions_per_week", "contracted_sessions_per_week",
+    "max_sessions_per_week", "contracted_sessions_per_week", "profession", "level",
 )  # fmt: skip
 CHECK_COLUMNS = ("phone", "check", "expires")
-SESSION_COLUMNS = ("practice", "start", "end", "rate_pence", "urgent", "notes", "repeat_weeks")
+SESSION_COLUMNS = ("practice", "start", "end", "rate_pence", "urgent", "notes", "repeat_weeks", "professions")
 REQUIRED = {
     "practices": ("ods_code", "name"),
     "members": ("name", "phone"),
@@ -187,11 +188,14 @@ async def import_members(turn: Turn, rows: Rows, progress: Progress | None = Non
     roles.require_coordinator(await roles.actor(turn, turn.by))
     tick, errors = _ticker(progress), []
     known_practices = {p.ods_code for p in await turn.uow.practices()}
+    professions = turn.policy.professions
     phones: dict[str, int] = {}
     parsed: list[tuple[int, str, dict[str, object]]] = []
     for line, row in rows:
         try:
-            phone, fields = _member_fields(row, known_practices)
+            phone, fields = _member_fields(row, known_practices, professions)
+            existing = await turn.uow.member_by_phone(phone)
+            _check_profession_fields(fields, existing, professions)
         except ValueError as error:
             errors.append(RowError(line, str(error)))
             continue
@@ -234,18 +238,14 @@ async def import_members(turn: Turn, rows: Rows, progress: Progress | None = Non
     return result
 
 
-def _role(text: str) -> str:
-    """'Practice:x10001' → 'practice:X10001', 'GP' → 'gp'."""
-    kind, colon, ods = text.partition(":")
-    return f"{kind.lower()}:{ods.upper()}" if colon else text.lower()
-
-
 def _member_value(member: Member, name: str) -> object:
     value = getattr(member, name)
     return list(value) if isinstance(value, tuple) else value
 
 
-def _member_fields(row: dict[str, str], known_practices: set[str]) -> tuple[str, dict[str, object]]:
+def _member_fields(
+    row: dict[str, str], known_practices: set[str], professions: Professions
+) -> tuple[str, dict[str, object]]:
     """The fields a row sets (only its file's columns), checked; ValueError with the reason."""
     present = set(row)
     get = lambda column: (row.get(column) or "").strip()  # noqa: E731
@@ -264,19 +264,27 @@ def _member_fields(row: dict[str, str], known_practices: set[str]) -> tuple[str,
             raise ValueError(f"email '{get('email')}' is not an email address")
         fields["email"] = get("email") or None
     if "roles" in present:
-        role_list = [_role(r) for r in _split(get("roles"))] or ["gp"]
+        role_list = [role_named(r) for r in _split(get("roles"))] or [CLINICIAN]
         for role in role_list:
             if not roles.valid_role(role):
-                raise ValueError(f"role '{role}' is not one of gp, coordinator, practice:<ODS>, lead, mentor")
+                known = "clinician (or gp), coordinator, practice:<ODS>, lead, mentor"
+                raise ValueError(f"role '{role}' is not one of {known}")
             if role.startswith("practice:") and role.split(":", 1)[1] not in known_practices:
                 raise ValueError(f"role {role} names a practice that is not in the pool")
         fields["roles"] = set(role_list)
+    if "profession" in present:
+        profession = get("profession").lower() or GP
+        if profession not in professions:
+            raise ValueError(f"profession '{get('profession')}' is not one of {', '.join(professions.keys)}")
+        fields["profession"] = profession
+    if "level" in present:
+        fields["level"] = get("level").lower() or None
     if "gp_type" in present:
         if get("gp_type") and get("gp_type").lower() not in GP_TYPES:
             raise ValueError(f"gp_type '{get('gp_type')}' is not one of {', '.join(GP_TYPES)}")
         fields["gp_type"] = get("gp_type").lower() or None
     if "registration_number" in present:
-        fields["registration_number"] = get("registration_number") or None
+        fields["registration_number"] = get("registration_number").upper() or None
     if "preferred_channel" in present:
         channel = get("preferred_channel").lower() or "sms"
         if channel not in CHANNELS:
@@ -311,6 +319,35 @@ def _member_fields(row: dict[str, str], known_practices: set[str]) -> tuple[str,
     return phone, fields
 
 
+def _check_profession_fields(
+    fields: dict[str, object], existing: Member | None, professions: Professions
+) -> None:
+    """What depends on the profession: the registration number's shape, a GP type for GPs
+    only, a level the profession has. The profession is the row's, else the member's own."""
+    key = str(fields.get("profession") or (existing.profession if existing else GP))
+    profession = professions[key] if key in professions else professions[GP]
+    number = fields.get("registration_number", existing.registration_number if existing else None)
+    if number and "registration_number" in fields:
+        number = fields["registration_number"] = profession.tidy_number(str(number))
+    if (
+        ("registration_number" in fields or "profession" in fields)
+        and number
+        and not profession.number_fits(str(number))
+    ):
+        body = f"{profession.regulator} " if profession.regulator else ""
+        raise ValueError(
+            f"registration_number '{number}' is not a {body}number for a {profession.name} "
+            f"({profession.number_hint})"
+        )
+    gp_type = fields.get("gp_type", existing.gp_type if existing else None)
+    if gp_type and key != GP:
+        raise ValueError(f"gp_type is for GPs only, and this member is a {profession.name}")
+    level = fields.get("level", existing.level if existing else None)
+    if level and level not in profession.levels:
+        have = ", ".join(profession.levels) or "none"
+        raise ValueError(f"level '{level}' is not a level of {profession.name} (levels: {have})")
+
+
 # -- checks -----------------------------------------------------------------------------------
 
 
@@ -331,6 +368,13 @@ async def import_checks(turn: Turn, rows: Rows, progress: Progress | None = None
             errors.append(RowError(line, f"no member has the phone {phone}"))
         elif kind not in CHECK_KINDS:
             errors.append(RowError(line, f"check '{kind}' is not one of {', '.join(CHECK_KINDS)}"))
+        elif member.profession in turn.policy.professions and (
+            kind not in (profession := turn.policy.professions[member.profession]).check_names()
+        ):
+            needs = ", ".join(c.replace("|", " or ") for c in profession.checks)
+            errors.append(
+                RowError(line, f"check '{kind}' is not one a {profession.name} needs (they need {needs})")
+            )
         elif (member.id, kind) in seen:
             errors.append(RowError(line, f"the same check is also on line {seen[member.id, kind]}"))
         else:
@@ -426,6 +470,7 @@ async def _session_commands(turn: Turn, row: dict[str, str], by: int | None) -> 
     notes = get("notes")
     if len(notes) > offers.MAX_NOTES:
         raise ValueError(f"notes are longer than {offers.MAX_NOTES} characters (they go by text)")
+    wanted = tuple(p.lower() for p in _split(get("professions"))) or (GP,)
     return [
         PostSession(
             practice=ods,
@@ -436,6 +481,7 @@ async def _session_commands(turn: Turn, row: dict[str, str], by: int | None) -> 
             notes=notes,
             posted_by=by,
             via="import",
+            professions=wanted,
         )
         for week in range(repeat)
     ]

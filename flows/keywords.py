@@ -94,7 +94,11 @@ async def urgent(turn: Turn, code: str) -> None:
     except Refused as refusal:
         turn.reply(render("refused", message=refusal.message), kind="refused")
         return
-    turn.reply(render("urgent_sent", code=code, sent=sent), kind="urgent_sent")
+    session, _ = await desk.session_and_practice(turn, code)
+    turn.reply(
+        render("urgent_sent", code=code, sent=sent, **messages.who(turn.policy.professions, session)),
+        kind="urgent_sent",
+    )
 
 
 async def pause(turn: Turn, argument: str) -> None:

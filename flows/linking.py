@@ -86,7 +86,7 @@ async def link_chat(turn: Turn, code: str) -> None:
     turn.member = member
     await turn.audit("linked", f"member:{member.id}", inbound.channel, by="code")
     turn.reply(render("linked", member=member, pool_name=turn.policy.pool_name), kind="linked")
-    if member.is_gp:  # open sessions they fit reach them now (eligibility skips those they hold)
+    if member.is_clinician:  # open sessions they fit reach them now (eligibility skips those they hold)
         await offers.offer_open_sessions_to(turn, member)
 
 

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from bot.clock import LONDON
 from bot.domain import Session
 from bot.phones import national
+from bot.professions import Professions
 
 
 def money(pence: int) -> str:
@@ -100,3 +101,12 @@ def template_names() -> list[str]:
         for name in _env.list_templates(extensions=["j2"])
         if not name.startswith("_")
     )
+
+
+def who(professions: Professions, session: Session) -> dict[str, str]:
+    """Who a session is for, for a template: who ('GP', 'practice nurse or clinical
+    pharmacist') and whos (the plural)."""
+    return {
+        "who": professions.words(session.professions),
+        "whos": professions.words(session.professions, plural=True),
+    }

@@ -38,7 +38,6 @@ START_TIMER = "session_start"
 EXPIRY_TIMER = "offer_expiry"
 SESSION_CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels: codes never spell words
 MAX_SESSION_HOURS = 14
-MAX_RATE_PENCE = 10_000_000  # £100,000 for a session: anything above is a typing slip
 MAX_NOTES = 100  # an offer, notes and all, fits two SMS segments
 # A bare YES or NO with nothing open is read against the offer they last had, this recently.
 LATE_ANSWER_WINDOW = timedelta(hours=24)
@@ -71,8 +70,23 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
         raise Refused("The session's start has already passed.", field="start")
     if (command.ends_at - command.starts_at).total_seconds() > MAX_SESSION_HOURS * 3600:
         raise Refused(f"A session can be at most {MAX_SESSION_HOURS} hours long.", field="end")
-    if not 0 <= command.rate_pence <= MAX_RATE_PENCE:
-        raise Refused(f"The rate must be between £0 and {messages.money(MAX_RATE_PENCE)}.", field="rate")
+    wanted = tuple(dict.fromkeys(command.professions)) or ("gp",)
+    known = turn.policy.professions
+    unknown = [p for p in wanted if p not in known]
+    if unknown:
+        raise Refused(
+            f"{', '.join(unknown)} is not a profession here (one of {', '.join(known.keys)}).",
+            field="professions",
+        )
+    low = max(known[p].pay[0] for p in wanted)
+    high = min(known[p].pay[1] for p in wanted)
+    if not low <= command.rate_pence <= high:
+        who = known.words(wanted)
+        raise Refused(
+            f"A {who} session pays {messages.money(low)} to {messages.money(high)} here: "
+            f"{messages.money(command.rate_pence)} is outside that.",
+            field="rate",
+        )
     if len(command.notes) > MAX_NOTES:
         raise Refused(f"Keep notes to {MAX_NOTES} characters: they go by text.", field="notes")
     session = await uow.add_session(
@@ -86,6 +100,7 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
         posted_by=command.posted_by,
         posted_via=command.via,
         now=turn.now,
+        professions=wanted,
     )
     await turn.audit("session_posted", f"session:{session.id}", command.via, urgent=session.urgent)
     await turn.uow.add_timer(START_TIMER, str(session.id), session.starts_at, {}, turn.now)
@@ -96,7 +111,13 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
         # Posted from a chat app: the poster sees it went (the API and CLI answer directly).
         turn.say(
             Outbound(
-                text=render("session_posted", session=session, practice=practice, offered=offered),
+                text=render(
+                    "session_posted",
+                    session=session,
+                    practice=practice,
+                    offered=offered,
+                    **messages.who(turn.policy.professions, session),
+                ),
                 member_id=poster.id if poster else None,
                 channel=command.via,
                 address=address,
@@ -150,7 +171,9 @@ async def send_wave(
     if session.urgent and session.starts_at - turn.policy.urgent_close <= turn.now:
         return 0  # urgent offers have closed: too close to the start
     facts = await turn.uow.gp_facts(session, turn.now)
-    ranked = eligibility.next_wave(facts, session, practice, turn.now, turn.channels_on)
+    ranked = eligibility.next_wave(
+        facts, session, practice, turn.now, turn.channels_on, turn.policy.professions
+    )
     chosen = ranked if session.urgent else ranked[: turn.policy.wave_size]
     await _offer_to(turn, session, practice, wave, [f.member for f in chosen])
     if len(ranked) > len(chosen):
@@ -162,10 +185,20 @@ async def send_wave(
             turn.now,
         )
     elif not chosen and wave == 1:
-        await tell_practice(turn, session, render("poster_nobody", session=session, practice=practice))
+        await tell_practice(
+            turn, session, render("poster_nobody", session=session, practice=practice, **_who(turn, session))
+        )
     elif not chosen and announce_empty and not await _open_offers_in_round(turn, session):
-        await tell_practice(turn, session, render("poster_all_declined", session=session, practice=practice))
+        await tell_practice(
+            turn,
+            session,
+            render("poster_all_declined", session=session, practice=practice, **_who(turn, session)),
+        )
     return len(chosen)
+
+
+def _who(turn: Turn, session: Session) -> dict[str, str]:
+    return messages.who(turn.policy.professions, session)
 
 
 async def _offer_to(
@@ -187,12 +220,17 @@ async def _offer_to(
     if closes < session.starts_at:
         which = {"round": session.round, "wave": wave, "made": turn.now.isoformat()}
         await turn.uow.add_timer(EXPIRY_TIMER, str(session.id), max(closes, turn.now), which, turn.now)
-    text = render("offer", session=session, practice=practice)
+    # One text for each profession among them: "Practice nurse session at ...".
+    profession_of = {m.id: m.profession for m in members}
+    texts = {
+        key: render("offer", session=session, practice=practice, word=turn.policy.professions[key].word)
+        for key in set(profession_of.values())
+    }
     details = session_details(session, practice)
     for offer in offers:
         turn.say(
             Outbound(
-                text=text,
+                text=texts[profession_of[offer.member_id]],
                 member_id=offer.member_id,
                 details=details,
                 choices=answer_choices(offer.code),
@@ -219,7 +257,9 @@ async def offer_open_sessions_to(
         facts = await turn.uow.gp_facts(session, turn.now, [member.id])
         practice = await turn.uow.practice(session.practice)
         assert practice is not None
-        if not eligibility.next_wave(facts, session, practice, turn.now, turn.channels_on):
+        if not eligibility.next_wave(
+            facts, session, practice, turn.now, turn.channels_on, turn.policy.professions
+        ):
             continue
         waves = [o.wave for o in await turn.uow.offers_for_session(session.id) if o.round == session.round]
         await _offer_to(turn, session, practice, max(waves, default=1), [member])
@@ -255,7 +295,9 @@ async def on_session_start(turn: Turn, timer: TimerRow) -> None:
     await turn.uow.cancel_timers(WAVE_TIMER, str(session.id))
     practice = await turn.uow.practice(session.practice)
     assert practice is not None
-    await tell_practice(turn, session, render("poster_expired", session=session, practice=practice))
+    await tell_practice(
+        turn, session, render("poster_expired", session=session, practice=practice, **_who(turn, session))
+    )
     await turn.audit("session_expired", f"session:{session.id}", None)
 
 
@@ -359,6 +401,7 @@ async def accept(turn: Turn, offer: Offer) -> None:
                 reason=outcome,
                 cap=member.max_sessions_per_week,
                 paused_until=member.paused_until,
+                wanted=turn.policy.professions.words(session.professions, plural=True),
             ),
             kind="cannot_book",
             topic=f"offer:{offer.id}",
@@ -398,7 +441,9 @@ async def book(
     uow = turn.uow
     facts = await uow.gp_facts(session, turn.now, [member.id])
     mine = facts[0] if facts else None
-    blocker = eligibility.booking_blocker(mine, session, turn.now)
+    blocker = eligibility.booking_blocker(mine, session, turn.now, turn.policy.professions)
+    if mine is None and member.is_clinician:
+        blocker = "profession"  # not among the clinicians of the professions it is for
     if blocker is None and mine is not None and mine.practice_preference == "block":
         blocker = "blocked"
     if blocker is not None:
@@ -434,7 +479,16 @@ async def book(
     await uow.cancel_timers(WAVE_TIMER, str(session.id))
     await withdraw_others(turn, session, practice, "filled_elsewhere")
     await tell_practice(
-        turn, session, render("practice_booked", gp=member, session=session, practice=practice)
+        turn,
+        session,
+        render(
+            "practice_booked",
+            gp=member,
+            session=session,
+            practice=practice,
+            title=turn.policy.professions[member.profession].title(member.level),
+            registered=turn.policy.professions[member.profession].registration(member.registration_number),
+        ),
     )
     await turn.audit("session_booked", f"session:{session.id}", member=member.id, via=via)
     return booking, mine is not None and not mine.worked_at_practice
@@ -545,13 +599,15 @@ async def drop(turn: Turn, code: str | None) -> None:
         session.id, SessionStatus.OPEN, expect=SessionStatus.FILLED, now=turn.now
     )
     if not reopened_ok:  # not filled any more (cancelled, delivered): nothing to offer again
-        turn.reply(render("dropped", session=session, practice=practice), kind="dropped")
+        turn.reply(
+            render("dropped", session=session, practice=practice, **_who(turn, session)), kind="dropped"
+        )
         await turn.audit("booking_dropped", f"session:{session.id}", member=member.id)
         return
     await uow.start_new_round(session.id)
     reopened = await uow.session(session.id)
     assert reopened is not None
-    turn.reply(render("dropped", session=reopened, practice=practice), kind="dropped")
+    turn.reply(render("dropped", session=reopened, practice=practice, **_who(turn, reopened)), kind="dropped")
     await turn.audit("booking_dropped", f"session:{session.id}", member=member.id)
     await tell_practice(
         turn, reopened, render("poster_dropped", gp=member, session=reopened, practice=practice)

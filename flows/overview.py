@@ -19,6 +19,8 @@ def register(engine: Engine) -> None:
 async def member_overview(turn: Turn, command: MemberOverview) -> Overview:
     bookings = await turn.uow.upcoming_bookings(command.member_id, turn.now)
     offers = await turn.uow.open_offers(command.member_id)
+    member = await turn.uow.member(command.member_id)
+    word = turn.policy.professions[member.profession].word if member else "GP"
     return Overview(
         bookings=tuple(
             Card(
@@ -29,7 +31,7 @@ async def member_overview(turn: Turn, command: MemberOverview) -> Overview:
         ),
         offers=tuple(
             Card(
-                text=render("offer", session=session, practice=practice),
+                text=render("offer", session=session, practice=practice, word=word),
                 details=session_details(session, practice),
                 choices=answer_choices(offer.code),
             )

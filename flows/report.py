@@ -3,6 +3,10 @@
 Sessions count in the year of their start (London date), so a session from 20:00 on 31 March
 to 02:00 on 1 April belongs to the year it started in. Pay is at each session's rate for the
 whole session; hours booked are the sessions' lengths, hours delivered what GPs reported.
+
+The NHS return is about GPs, and reads as it always has for them: members count when their
+profession is GP, and a session counts as a GP session when a GP was booked for it (or, not
+booked, when it was for GPs). Every profession's own figures are in ``by_profession``.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from datetime import date, datetime
 
 from bot.clock import LONDON, london_date
 from bot.commands import BuildReport
-from bot.domain import GP_TYPES, SessionStatus
+from bot.domain import GP_TYPES, Member, Session, SessionStatus
 from bot.engine import Engine, Turn
 from bot.ports import Reader
+from bot.professions import GP, GP_ONLY, Professions
 from flows import roles
 from flows.mentoring import CYCLE
 
@@ -73,6 +78,11 @@ class PoolReport:
     peer_groups: dict[str, object] = field(default_factory=dict)
     # Mentoring: mentees matched and waiting now; meetings logged against the four-week cadence.
     mentoring: dict[str, object] = field(default_factory=dict)
+    # Each profession with members or sessions: members, sessions for it, filled and delivered
+    # by it, hours booked and delivered.
+    by_profession: dict[str, dict[str, object]] = field(default_factory=dict)
+    # Members whose registration number does not fit their profession's format (to check).
+    registration_numbers_to_check: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -82,17 +92,34 @@ async def build_report_command(turn: Turn, command: BuildReport) -> PoolReport:
     turn.by = command.by
     roles.require_coordinator(await roles.actor(turn, command.by))
     year = command.year if command.year is not None else financial_year(london_date(turn.now))
-    return await build_report(turn.uow, year, turn.policy.live_date, turn.policy.setup_budget_pence, turn.now)
+    return await build_report(
+        turn.uow,
+        year,
+        turn.policy.live_date,
+        turn.policy.setup_budget_pence,
+        turn.now,
+        turn.policy.professions,
+    )
 
 
 async def build_report(
-    reader: Reader, year: int, live_date: date | None, budget_pence: int, now: datetime
+    reader: Reader,
+    year: int,
+    live_date: date | None,
+    budget_pence: int,
+    now: datetime,
+    professions: Professions = GP_ONLY,
 ) -> PoolReport:
     start = datetime(year, 4, 1, tzinfo=LONDON)
     end = datetime(year + 1, 4, 1, tzinfo=LONDON)
-    sessions = await reader.sessions_between(start, end)
-    booked = await reader.bookings_between(start, end)
-    registered = [m for m in await reader.members_registered_before(end) if m.is_gp]
+    all_sessions = await reader.sessions_between(start, end)
+    all_booked = await reader.bookings_between(start, end)
+    members = await reader.members_registered_before(end)
+    booked_by = {s.id: m for _, s, m in all_booked}
+    # The NHS return's figures are GPs' (see the module's docstring).
+    sessions = [s for s in all_sessions if _for_profession(s, booked_by, GP)]
+    booked = [(b, s, m) for b, s, m in all_booked if m.is_gp]
+    registered = [m for m in members if m.is_gp]
     engaged = {m.id: m for _, _, m in booked}
     status = Counter(s.status for s in sessions)
     taken = [s for s in sessions if s.status in (SessionStatus.FILLED, SessionStatus.DELIVERED)]
@@ -148,7 +175,47 @@ async def build_report(
         wellbeing=await wellbeing_months(reader, start, end),
         peer_groups=await peer_figures(reader, start, end),
         mentoring=await mentoring_figures(reader, start, min(end, now)),
+        by_profession=_by_profession(all_sessions, booked_by, members, professions),
+        registration_numbers_to_check=[
+            m.name
+            for m in members
+            if m.is_clinician
+            and m.registration_number
+            and m.profession in professions
+            and not professions[m.profession].number_fits(m.registration_number)
+        ],
     )
+
+
+def _for_profession(session: Session, booked_by: dict[int, Member], profession: str) -> bool:
+    """A session is that profession's when one of them was booked for it; not booked, when
+    it was for them."""
+    if session.id in booked_by:
+        return booked_by[session.id].profession == profession
+    return profession in session.professions
+
+
+def _by_profession(
+    sessions: list[Session], booked_by: dict[int, Member], members: list[Member], professions: Professions
+) -> dict[str, dict[str, object]]:
+    found: dict[str, dict[str, object]] = {}
+    for profession in professions:
+        theirs = [s for s in sessions if _for_profession(s, booked_by, profession.key)]
+        people = [m for m in members if m.is_clinician and m.profession == profession.key]
+        if not theirs and not people:
+            continue
+        filled = [s for s in theirs if s.status in (SessionStatus.FILLED, SessionStatus.DELIVERED)]
+        delivered = [s for s in theirs if s.status == SessionStatus.DELIVERED]
+        found[profession.key] = {
+            "name": profession.name,
+            "members": len(people),
+            "sessions": len(theirs),
+            "filled": len(filled),
+            "delivered": len(delivered),
+            "hours_booked": round(sum(s.hours for s in filled), 2),
+            "hours_delivered": round(sum(s.delivered_hours or 0 for s in delivered), 2),
+        }
+    return found
 
 
 async def peer_figures(reader: Reader, start: datetime, end: datetime) -> dict[str, object]:
@@ -179,6 +246,10 @@ def _by_type(types: object) -> dict[str, int]:
     if counts["not recorded"]:
         ordered["not recorded"] = counts["not recorded"]
     return ordered
+
+
+def _count(n: object, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 def _pounds(pence: int) -> str:
@@ -274,6 +345,19 @@ def as_text(report: PoolReport) -> str:
             + (f" ({kept:.0%})" if kept is not None else "")
             + f"; {m['ended']} pairing{'' if m['ended'] == 1 else 's'} ended early"
         )
+    if set(r.by_profession) - {GP}:  # a pool beyond GPs: every profession's own line
+        for figures in r.by_profession.values():
+            lines.append(
+                f"{str(figures['name'])[:1].upper() + str(figures['name'])[1:] + ':':<28}"
+                f"{figures['members']} registered; {_count(figures['sessions'], 'session')}, "
+                f"{figures['filled']} filled, {figures['delivered']} delivered; "
+                f"{figures['hours_booked']:g} hours booked, {figures['hours_delivered']:g} delivered"
+            )
+    if r.registration_numbers_to_check:
+        lines.append(
+            f"Registration numbers to check ({len(r.registration_numbers_to_check)}): "
+            + ", ".join(r.registration_numbers_to_check)
+        )
     for month in r.wellbeing:
         if "withheld" in month:
             lines.append(f"Check-ins {month['month']}:       withheld ({month['withheld']})")
@@ -295,7 +379,16 @@ def as_rows(report: PoolReport) -> list[list[str]]:
     for name, value in report.as_dict().items():
         if name in ("costs", "wellbeing"):
             continue
-        if isinstance(value, dict):
+        if name == "by_profession":
+            rows.extend(
+                [f"{name}.{key}.{figure}", str(count)]
+                for key, figures in value.items()  # type: ignore[union-attr]
+                for figure, count in figures.items()
+                if figure != "name"
+            )
+        elif name == "registration_numbers_to_check":
+            rows.append([name, ";".join(value)])  # type: ignore[arg-type]
+        elif isinstance(value, dict):
             rows.extend([f"{name}.{key}", str(count)] for key, count in value.items())
         else:
             rows.append([name, "" if value is None else str(value)])

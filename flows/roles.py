@@ -11,7 +11,7 @@ from bot.domain import Member
 from bot.engine import Turn
 from bot.errors import Refused
 
-ROLE_NAMES = ("gp", "coordinator", "lead", "mentor")
+ROLE_NAMES = ("clinician", "coordinator", "lead", "mentor")  # "gp" is read as "clinician"
 
 
 def is_coordinator(member: Member | None) -> bool:

@@ -69,11 +69,12 @@ _MEMBER_COLUMNS = """
     m.days, m.max_sessions_per_week, m.contracted_sessions_per_week, m.paused_until,
     m.urgent_at_night,
     (SELECT group_concat(o.channel, ';') FROM opt_outs o WHERE o.member_id = m.id) AS opted_out,
-    m.quiet_hours
+    m.quiet_hours, m.profession, m.level
 """
 _SESSION_COLUMNS = """
     s.id, s.code, s.practice, s.starts_at, s.ends_at, s.rate_pence, s.urgent, s.notes,
-    s.status, s.posted_by, s.round, s.kind, s.created_at, s.filled_at, s.delivered_hours
+    s.status, s.posted_by, s.round, s.kind, s.created_at, s.filled_at, s.delivered_hours,
+    s.professions
 """
 _OFFER_COLUMNS = """
     f.id, f.session_id, f.member_id, f.code, f.round, f.wave, f.channel, f.state, f.answer,
@@ -111,7 +112,7 @@ def _join(parts: Iterable[str]) -> str:
 
 
 def _member(row: Sequence[Any], offset: int = 0) -> Member:
-    r = row[offset : offset + 19]
+    r = row[offset : offset + _MEMBER_WIDTH]
     return Member(
         id=r[0],
         name=r[1],
@@ -132,14 +133,16 @@ def _member(row: Sequence[Any], offset: int = 0) -> Member:
         urgent_at_night=bool(r[16]),
         opted_out=frozenset(_split(r[17])),
         quiet_hours=r[18],
+        profession=r[19],
+        level=r[20],
     )
 
 
-_MEMBER_WIDTH = 19
+_MEMBER_WIDTH = 21
 
 
 def _session(row: Sequence[Any], offset: int = 0) -> Session:
-    r = row[offset : offset + 15]
+    r = row[offset : offset + _SESSION_WIDTH]
     return Session(
         id=r[0],
         code=r[1],
@@ -156,10 +159,11 @@ def _session(row: Sequence[Any], offset: int = 0) -> Session:
         created_at=opt_from_db(r[12]),
         filled_at=opt_from_db(r[13]),
         delivered_hours=r[14],
+        professions=_split(r[15]),
     )
 
 
-_SESSION_WIDTH = 15
+_SESSION_WIDTH = 16
 
 
 def _offer(row: Sequence[Any], offset: int = 0) -> Offer:
@@ -518,14 +522,18 @@ class SqliteQueries:
         self, session: Session, now: datetime, member_ids: Iterable[int] | None = None
     ) -> list[GpFacts]:
         """Everything eligibility and ranking need, in a handful of set-wise queries."""
-        where = "instr(';' || m.roles || ';', ';gp;') > 0"
-        params: list[Any] = []
+        # Clinicians of the professions the session is for.
+        where = (
+            "instr(';' || m.roles || ';', ';clinician;') > 0 "
+            f"AND m.profession IN ({','.join('?' * len(session.professions))})"
+        )
+        params: list[Any] = list(session.professions)
         if member_ids is not None:
             ids = list(member_ids)
             if not ids:
                 return []
             where += f" AND m.id IN ({','.join('?' * len(ids))})"
-            params = ids
+            params += ids
         members = [
             _member(row)
             for row in await self._all(
@@ -796,7 +804,7 @@ class SqliteQueries:
         rows = await self._all(
             f"SELECT {_MEMBER_COLUMNS}, c.kind, c.expires FROM checks c JOIN members m ON m.id = c.member_id "
             "WHERE c.expires IS NOT NULL AND c.expires <= ? "
-            "AND instr(';' || m.roles || ';', ';gp;') > 0 ORDER BY c.expires, m.name",
+            "AND instr(';' || m.roles || ';', ';clinician;') > 0 ORDER BY c.expires, m.name",
             (date_to_db(last_day),),
         )
         return [(_member(r), r[_MEMBER_WIDTH], date_from_db(r[_MEMBER_WIDTH + 1])) for r in rows]
@@ -1114,6 +1122,8 @@ class SqliteUnitOfWork(SqliteQueries):
             "contracted_sessions_per_week",
             "urgent_at_night",
             "quiet_hours",
+            "profession",
+            "level",
         }
     )
 
@@ -1663,7 +1673,7 @@ class SqliteUnitOfWork(SqliteQueries):
             "INSERT INTO members (name, phone, email, roles, gp_type, registration_number, "
             "preferred_channel, slack_user_id, telegram_chat_id, localities, practices, days, "
             "max_sessions_per_week, contracted_sessions_per_week, paused_until, urgent_at_night, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, profession, level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 member.name,
                 member.phone,
@@ -1682,6 +1692,8 @@ class SqliteUnitOfWork(SqliteQueries):
                 date_to_db(member.paused_until),
                 int(member.urgent_at_night),
                 to_db(now),
+                member.profession,
+                member.level,
             ),
         )
         created = await self.member(cursor.lastrowid)
@@ -1719,10 +1731,11 @@ class SqliteUnitOfWork(SqliteQueries):
         posted_by: int | None,
         posted_via: str,
         now: datetime,
+        professions: Sequence[str] = ("gp",),
     ) -> Session:
         cursor = await self._run(
             "INSERT INTO sessions (code, practice, starts_at, ends_at, rate_pence, urgent, notes, "
-            "posted_by, posted_via, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "posted_by, posted_via, created_at, professions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 code,
                 practice,
@@ -1734,6 +1747,7 @@ class SqliteUnitOfWork(SqliteQueries):
                 posted_by,
                 posted_via,
                 to_db(now),
+                _join(professions),
             ),
         )
         created = await self.session(cursor.lastrowid)

@@ -9,18 +9,21 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.clock import LONDON, FakeClock
 from bot.commands import PostSession
-from bot.domain import CHECK_KINDS, Inbound, Member, Practice, Session
+from bot.domain import CLINICIAN, Inbound, Member, Practice, Session
 from bot.phones import to_e164
 from bot.policy import PoolPolicy
 from bot.pool import Pool
 from bot.ports import Channel, SentMessage, SessionView
+from bot.professions import GP_ONLY
 from config import load_settings
+from config.professions import load_professions
 from main import open_pool
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=LONDON)
@@ -52,13 +55,10 @@ class Harness:
         database = folder / "pool.db"
         settings = load_settings({"POOL_DATABASE": str(database), **env})
         clock = clock or FakeClock(START)
-        pool = await open_pool(
-            settings,
-            clock=clock,
-            rng=random.Random(7),
-            policy=policy or PoolPolicy(pool_name="Test Pool"),
-            channels=channels,
-        )
+        policy = policy or PoolPolicy(pool_name="Test Pool")
+        if policy.professions is GP_ONLY:  # the pool's own professions, as `serve` has them
+            policy = replace(policy, professions=load_professions())
+        pool = await open_pool(settings, clock=clock, rng=random.Random(7), policy=policy, channels=channels)
         await pool.recover()
         return cls(pool, clock, database)
 
@@ -102,7 +102,7 @@ class Harness:
         self,
         name: str = "",
         phone: str | None = None,
-        roles: Iterable[str] = ("gp",),
+        roles: Iterable[str] = (CLINICIAN,),
         checks: dict[str, date | None] | None = None,
         **fields: Any,
     ) -> Member:
@@ -113,8 +113,9 @@ class Harness:
                 Member(id=0, name=name or f"Dr {phone[-3:]}", phone=phone, roles=frozenset(roles), **fields),
                 self.clock.now(),
             )
-            if "gp" in member.roles:
-                valid = checks if checks is not None else dict.fromkeys(CHECK_KINDS)
+            if member.is_clinician:  # every check their profession needs, valid, unless told
+                needed = self.pool.policy.professions[member.profession].checks
+                valid = checks if checks is not None else dict.fromkeys(c.split("|")[0] for c in needed)
                 for kind, expires in valid.items():
                     await uow.set_check(member.id, kind, expires)
         return member

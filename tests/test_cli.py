@@ -35,7 +35,7 @@ def run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProc
 def test_seed_post_and_chat(tmp_path: Path) -> None:
     seeded = run(tmp_path, "seed")
     assert seeded.returncode == 0, seeded.stderr
-    assert "Added 23 members" in seeded.stdout
+    assert "Added 26 members" in seeded.stdout
     assert "Added 0 members" in run(tmp_path, "seed").stdout, "seeding twice adds nobody twice"
 
     day = (datetime.now(LONDON) + timedelta(days=3)).date()
@@ -117,7 +117,7 @@ def test_a_coordinator_runs_a_week_from_the_cli(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
     sessions = run(tmp_path, "export", "sessions").stdout.splitlines()
     assert len(sessions) == 3
-    code = sessions[1].split(",")[7]
+    code = dict(zip(sessions[0].split(","), sessions[1].split(","), strict=True))["code"]
     booked = run(tmp_path, "book", code, "07700 900201", "--as", "07700 900203")
     assert booked.returncode == 0 and booked.stdout.startswith(f"Booked: session {code}")
     report = run(tmp_path, "report", "--json")

@@ -7,7 +7,10 @@ from datetime import date, datetime, timedelta
 
 from bot.clock import LONDON
 from bot.domain import CHECK_KINDS, BookedSlot, GpFacts, Member, Practice, Session, SessionStatus
+from config.professions import load_professions
 from flows import eligibility
+
+PROFESSIONS = load_professions()
 
 PRACTICE = Practice("X10001", "Riverside Surgery", locality="Northside")
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=LONDON)
@@ -50,7 +53,7 @@ def facts(
 
 
 def blocker(f: GpFacts, s: Session | None = None) -> str | None:
-    return eligibility.offer_blocker(f, s or session(), PRACTICE, NOW, ("sandbox",))
+    return eligibility.offer_blocker(f, s or session(), PRACTICE, NOW, ("sandbox",), PROFESSIONS)
 
 
 def test_a_gp_with_every_check_and_no_preferences_is_offered() -> None:
@@ -126,11 +129,11 @@ def test_opted_out_of_every_channel_is_not_offered() -> None:
 def test_a_session_that_has_started_is_neither_offered_nor_booked() -> None:
     started = session(day=1, start=(7, 30))
     assert blocker(facts(), started) == "started"
-    assert eligibility.booking_blocker(facts(), started, NOW) == "started"
+    assert eligibility.booking_blocker(facts(), started, NOW, PROFESSIONS) == "started"
 
 
-def test_only_gps_are_offered() -> None:
-    assert blocker(facts(roles=frozenset({"coordinator"}))) == "not_gp"
+def test_only_clinicians_are_offered() -> None:
+    assert blocker(facts(roles=frozenset({"coordinator"}))) == "not_clinician"
 
 
 def test_ranking_best_fit_first() -> None:
@@ -162,5 +165,6 @@ def test_next_wave_skips_those_already_offered_or_who_turned_it_down() -> None:
         PRACTICE,
         NOW,
         ("sandbox",),
+        PROFESSIONS,
     )
     assert [f.member.id for f in wave] == [3]

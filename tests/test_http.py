@@ -175,7 +175,7 @@ async def test_the_inbox_and_availability_over_the_api(pool: Harness, client: ht
     people = (
         await client.get("/api/availability", params={"date": "2026-12-03", "half": "pm"}, headers=AUTH)
     ).json()
-    assert people == [{"name": "Dr Asks", "phone": "+447700900611"}]
+    assert people == [{"name": "Dr Asks", "phone": "+447700900611", "profession": "gp"}]
 
 
 async def test_acting_as_a_member_applies_their_role(pool: Harness, client: httpx.AsyncClient) -> None:

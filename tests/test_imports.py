@@ -45,12 +45,14 @@ async def test_members_import_normalises_and_is_idempotent(pool: Harness) -> Non
     again = await run(pool, "members", MEMBERS)
     assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
     zoe = await pool.pool.store.reader().member_by_phone("+447700900301")
-    assert zoe.name == "Dr Zoë Ávila" and zoe.roles == {"gp", "mentor"}
+    assert zoe.name == "Dr Zoë Ávila" and zoe.roles == {"clinician", "mentor"}
     assert zoe.localities == ("Northside", "Southgate") and zoe.days == ("mon", "tue-am")
     assert zoe.max_sessions_per_week == 3 and zoe.slack_user_id == "U123"
     ravi = await pool.pool.store.reader().member_by_phone("+447700900302")
     assert (
-        ravi.roles == {"gp"} and ravi.contracted_sessions_per_week == 2 and ravi.telegram_chat_id == "12345"
+        ravi.roles == {"clinician"}
+        and ravi.contracted_sessions_per_week == 2
+        and ravi.telegram_chat_id == "12345"
     )
     tom = await pool.pool.store.reader().member_by_phone("+447700900303")
     assert tom.roles == {"practice:X10001"}
@@ -92,7 +94,7 @@ async def test_every_bad_member_row_is_reported_and_nothing_is_imported(pool: Ha
         "line 4: phone '' is empty",
         "line 5: phone '12345' is not a valid phone number",
         "line 6: email 'not-an-email' is not an email address",
-        "line 7: role 'boss' is not one of gp, coordinator, practice:<ODS>, lead, mentor",
+        "line 7: role 'boss' is not one of clinician (or gp), coordinator, practice:<ODS>, lead, mentor",
         "line 8: role practice:Z99999 names a practice that is not in the pool",
         "line 9: gp_type 'surgeon' is not one of salaried, locum, partner, returner, fellow, retainer",
         "line 10: preferred_channel 'pigeon' is not one of sms, slack, telegram, sandbox",
@@ -173,7 +175,7 @@ phone,check,expires
 """
     assert await refused(pool, "checks", bad) == [
         "line 2: no member has the phone +447700900399",
-        "line 3: check 'xray' is not one of identity, cct, indemnity, occupational_health, performers_list, gmc, employment_history, dbs",
+        "line 3: check 'xray' is not one of identity, cct, indemnity, occupational_health, performers_list, gmc, employment_history, dbs, nmc, gphc, hcpc, swe",
         "line 4: expires '31/12/2027' is not a date like 2027-03-31",
         "line 6: the same check is also on line 5",
     ]

@@ -105,7 +105,7 @@ async def test_booking_by_hand_goes_through_the_same_checks(pool: Harness) -> No
     )
     assert (await pool.last(holder)).kind == "offer_withdrawn"
     practice_told = await pool.last(manager)
-    assert "Dr Hand (GMC 7000001), 07700 900003, is booked" in practice_told.body
+    assert "Dr Hand (GP, GMC 7000001), 07700 900003, is booked" in practice_told.body
 
     with pytest.raises(Refused) as clashed:
         await pool.pool.engine.execute(BookByHand(clash.code, gp.phone, coordinator.id), actor="test")
@@ -288,7 +288,7 @@ async def test_days_that_are_not_days_are_not_guessed(pool: Harness, text: str) 
 async def test_only_gps_say_available(pool: Harness) -> None:
     coordinator = await pool.coordinator()
     await pool.send(coordinator, "AVAILABLE thu pm")
-    assert "for GPs" in (await pool.last(coordinator)).body
+    assert "for the pool's clinicians" in (await pool.last(coordinator)).body
     assert await pool.pool.store.reader().available_members(date(2026, 12, 3), "pm") == []
 
 

@@ -602,3 +602,32 @@ async def test_someone_not_in_the_pool_is_looked_up_once_not_on_every_message(sl
     for text in ("hello?", "anyone?", "hello again"):
         await slack.dm("U0STRANGER", text)
     assert len(slack.fake.called("users.info")) == 1
+
+
+async def test_the_post_form_asks_who_the_session_is_for(slack: Slack) -> None:
+    await coordinator(slack)
+    await gp_on_slack(slack, "U0GP1")
+    nurse = await slack.pool.member(
+        "Nia Evans", profession="practice_nurse", preferred_channel="slack", slack_user_id="U0NURSE"
+    )
+    await slack.command("U0COORD", "post")
+    view = slack.fake.called("views.open")[0]["view"]
+    who = next(b for b in view["blocks"] if b["block_id"] == "professions")["element"]
+    assert who["type"] == "multi_static_select" and [o["value"] for o in who["initial_options"]] == ["gp"]
+    assert {"gp", "practice_nurse", "clinical_pharmacist"} <= {o["value"] for o in who["options"]}
+    values = {
+        "practice": {"type": "static_select", "selected_option": {"value": "X10001"}},
+        "date": {"type": "datepicker", "selected_date": slack.pool.tomorrow.isoformat()},
+        "start": {"type": "timepicker", "selected_time": "09:00"},
+        "end": {"type": "timepicker", "selected_time": "12:30"},
+        "professions": {"type": "multi_static_select", "selected_options": [{"value": "practice_nurse"}]},
+        "rate": {"type": "plain_text_input", "value": "150"},
+    }
+    assert (await slack.submit("U0COORD", view, values)).status_code == 200
+    assert slack.fake.posted_to("U0GP1") == [], "a GP is not offered a nurse session"
+    [offer] = slack.fake.posted_to(nurse.slack_user_id)
+    assert offer["text"].startswith("Practice nurse session at")
+
+    values["rate"] = {"type": "plain_text_input", "value": "2000"}
+    refused = await slack.submit("U0COORD", view, values)
+    assert "£600" in refused.json()["errors"]["rate"], "the pay range is the profession's"

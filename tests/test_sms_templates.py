@@ -24,6 +24,7 @@ from bot.domain import (
     Session,
     SessionStatus,
 )
+from config.professions import load_professions
 from flows import desk, groups, imports, offers, wellbeing
 from flows.messages import render, template_names
 from flows.offers import answer_choices
@@ -66,7 +67,20 @@ PEER = {
         ], ("https://teams.microsoft.com/l/meetup-join/" + "x" * 100)[: groups.LINK_LIMIT], 12, "A" * 16, "scheduled",
     ),
 }  # fmt: skip
-COMMON = {"session": SESSION, "practice": LONG, "code": "4821", "gp": GP, "member": GP}
+PROFESSIONS = load_professions()
+# The longest words each template may be given: an offer's word, who a session is for (two
+# professions at most; more are "clinicians"), a member's title with a level, a registration.
+LONGEST = sorted(PROFESSIONS, key=lambda p: len(p.name))[-2:]
+WORDS = {
+    "word": max((p.word for p in PROFESSIONS), key=len),
+    "who": PROFESSIONS.words(p.key for p in LONGEST),
+    "whos": PROFESSIONS.words((p.key for p in LONGEST), plural=True),
+    "title": max((p.title(level) for p in PROFESSIONS for level in (None, *p.levels)), key=len),
+    "registered": max(
+        (p.registration(p.number_hint.split("like ")[-1].rstrip(")")) for p in PROFESSIONS), key=len
+    ),
+}
+COMMON = {"session": SESSION, "practice": LONG, "code": "4821", "gp": GP, "member": GP, **WORDS}
 
 SAMPLES: dict[str, dict] = {
     "already_booked": COMMON,
@@ -194,7 +208,7 @@ SAMPLES: dict[str, dict] = {
     "unknown_sender": {"pool_name": "Riverside & Hillview GP Pool", "channel": "sms"},
     "stranger_flood": {"numbers": 123456, "minutes": 1440, "per_hour": 100000},
     "checkin_about": {"code": "4821"},
-    "urgent_sent": {"code": "BCDF", "sent": 1000},
+    "urgent_sent": {"code": "BCDF", "sent": 1000, **WORDS},
     "peer_invite": {
         **PEER,
         "places": 12,
