@@ -90,7 +90,14 @@ def message_blocks(
             blocks.append(
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(paragraphs[-1])}]}
             )
-    if choices:
+    if choices and any(c.group for c in choices):  # several things, each with its buttons
+        groups: dict[str, list[Choice]] = {}
+        for choice in choices:
+            groups.setdefault(choice.group or "", []).append(choice)
+        for n, (label, grouped) in enumerate(groups.items()):
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(label)}]})
+            blocks.append(_buttons(grouped, block_id=f"group-{n}"))
+    elif choices:
         blocks.append(_buttons(choices))
     return blocks
 
@@ -126,13 +133,15 @@ def home_view(name: str, overview: Overview | None, pool_name: str) -> dict[str,
             blocks.extend(_card(card, n))
     else:
         blocks.append(_section("No open offers right now. New ones arrive here and in your messages."))
+    # What is open that they could take: the list comes as a DM, a code for each.
+    blocks.append(_buttons((Choice("Open sessions you can take", "OPEN"),), block_id="open"))
     blocks.append(
         {
             "type": "context",
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": "Message me HELP, OFFERS, BOOKINGS, PAUSE or SETTINGS at any time.",
+                    "text": "Message me HELP, OPEN, OFFERS, BOOKINGS, PAUSE or SETTINGS at any time.",
                 }
             ],
         }

@@ -43,9 +43,11 @@ MAX_CALLBACK_BYTES = 64
 # Chat commands that are the pool's keywords: /pause 20/12 is read as "PAUSE 20/12".
 KEYWORD_COMMANDS = (
     "offers", "bookings", "available", "pause", "resume", "settings", "help", "checkin", "checkins",
+    "open", "more",
 )  # fmt: skip
 DESK_COMMANDS = ("urgent", "status", "cancel", "book", "inbox", "answer", "done", "groups", "group", "meet")
 MENU = [
+    BotCommand("open", "Open sessions you can take now"),
     BotCommand("offers", "Your open offers"),
     BotCommand("bookings", "Your upcoming bookings"),
     BotCommand("available", "Say when you're free: /available tue pm"),
@@ -109,11 +111,17 @@ class TelegramChannel:
 
     @staticmethod
     def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
+        """One row of buttons, or a row for each group (each session of a batched offer)."""
         if not choices:
             return None
-        return InlineKeyboardMarkup(
-            [[InlineKeyboardButton(choice.label, callback_data=choice.value) for choice in choices]]
-        )
+        rows: list[list[InlineKeyboardButton]] = []
+        for n, choice in enumerate(choices):
+            button = InlineKeyboardButton(choice.label, callback_data=choice.value)
+            if rows and (choice.group is None or choice.group == choices[n - 1].group):
+                rows[-1].append(button)
+            else:
+                rows.append([button])
+        return InlineKeyboardMarkup(rows)
 
     async def send(self, message: OutboxMessage) -> SendResult:
         # A choice too long for callback data goes as reply words instead of buttons.

@@ -266,10 +266,13 @@ class Prompt:
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """A possible answer: a button on chat channels, a reply word on SMS."""
+    """A possible answer: a button on chat channels, a reply word on SMS. ``group``: which of
+    several things in one message it answers (a row of buttons per session; by text, the
+    message itself says each one's code)."""
 
     label: str
     value: str
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,10 @@ from bot.domain import Choice
 
 
 def reply_words(choices: Sequence[Choice]) -> str:
-    """'Reply YES 4821 or NO 4821.'"""
+    """'Reply YES 4821 or NO 4821.' (Nothing for choices in groups: a message about several
+    things says each one's code itself.)"""
+    if any(choice.group for choice in choices):
+        return ""
     values = [choice.value for choice in choices]
     if not values:
         return ""

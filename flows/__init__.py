@@ -16,6 +16,7 @@ from flows import (
     mentoring,
     nudges,
     offers,
+    open_sessions,
     overview,
     reminders,
     report,
@@ -26,6 +27,7 @@ from flows import (
 def register(engine: Engine) -> None:
     """Give the engine the flows' commands and timer handlers."""
     offers.register(engine)
+    open_sessions.register(engine)
     checks.register(engine)
     keywords.register(engine)
     desk.register(engine)

@@ -29,12 +29,12 @@ from bot.domain import GROUP_KINDS, Choice, GroupSession, Member, Outbound, Peer
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.ports import TimerRow
-from flows import codes, desk, roles
+from flows import codes, desk, lists, roles
 from flows.messages import render, when
 
 INVITE_AHEAD = timedelta(days=14)
 VIEW_BACK = timedelta(weeks=26)  # the lead's view: the last six months' sessions and all to come
-LIST_AHEAD, LIST_MAX = timedelta(weeks=8), 3  # GROUPS: what is coming up, as fits a text
+LIST_AHEAD = timedelta(weeks=8)  # GROUPS: what is coming up
 REMINDERS = {"day": timedelta(hours=24), "hour": timedelta(hours=1)}
 CLOSED_KINDS = frozenset({"action_learning", "coaching"})
 KIND_NAMES = {
@@ -57,6 +57,7 @@ def register(engine: Engine) -> None:
     engine.on_timer(INVITE_TIMER, on_invite)
     engine.on_timer(REMIND_TIMER, on_remind)
     engine.on_timer(AFTER_TIMER, on_after)
+    lists.register("groups", sessions_listing)
 
 
 async def group_named(turn: Turn, key: str) -> PeerGroup:
@@ -264,7 +265,11 @@ async def cancel(turn: Turn, command: CancelGroupSession) -> GroupSession:
 
 async def list_sessions(turn: Turn) -> None:
     """GROUPS: the next sessions of your groups and of every open group, each with a code to
-    answer (saying Going to an open group's session makes you a member)."""
+    answer (saying Going to an open group's session makes you a member), a page at a time."""
+    await lists.show(turn, await sessions_listing(turn), kind="peer_sessions")
+
+
+async def sessions_listing(turn: Turn) -> lists.Listing:
     member = turn.member
     assert member is not None
     mine = {g.id for g in await turn.uow.groups_of(member.id)}
@@ -272,17 +277,35 @@ async def list_sessions(turn: Turn) -> None:
     listed = []
     for session in await turn.uow.group_sessions(None, after=turn.now, before=turn.now + LIST_AHEAD):
         group = groups.get(session.group_id)
-        if group is None or len(listed) == LIST_MAX:
-            continue
-        answer = await turn.uow.rsvp(session.id, member.id)
-        prompt = await turn.uow.prompt_about("rsvp", member.id, session.id)
-        if prompt is None:
-            code = await codes.fresh_code(turn, member.id)
-            await turn.uow.add_prompt("rsvp", member.id, session.id, code, turn.now)
-        else:
-            code = prompt.code
-        listed.append((group, session, answer, code))
-    turn.reply(render("peer_sessions_list", listed=listed), kind="peer_sessions")
+        if group is not None:
+            listed.append((group, session, await turn.uow.rsvp(session.id, member.id)))
+
+    def line(n: int, code: str) -> str:
+        group, session, answer = listed[n]
+        return render("peer_session_line", group=group, session=session, answer=answer, code=code)
+
+    # Laid out with a stand-in code of the same length; only the sessions shown get theirs,
+    # so a long list does not use up codes nobody reads.
+    listing = lists.Listing(
+        "groups",
+        header="Coming up:",
+        lines=[line(n, "0000") for n in range(len(listed))],
+        empty=render("peer_sessions_list"),
+    )
+
+    async def with_codes(positions: range) -> None:
+        for n in positions:
+            session = listed[n][1]
+            prompt = await turn.uow.prompt_about("rsvp", member.id, session.id)
+            if prompt is None:
+                code = await codes.fresh_code(turn, member.id)
+                await turn.uow.add_prompt("rsvp", member.id, session.id, code, turn.now)
+            else:
+                code = prompt.code
+            listing.lines[n] = line(n, code)
+
+    listing.before_showing = with_codes
+    return listing
 
 
 # --- Answers ------------------------------------------------------------------------------

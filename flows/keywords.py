@@ -8,13 +8,25 @@ from datetime import datetime, time, timedelta
 from bot.clock import LONDON, london_date
 from bot.commands import BroadcastUrgent
 from bot.dates import parse_day
-from bot.domain import Member
+from bot.domain import Choice, Member
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
 from bot.replies import Keyword
-from flows import availability, desk, gp_settings, groups, mentoring, messages, nudges, offers, wellbeing
+from flows import (
+    availability,
+    desk,
+    gp_settings,
+    groups,
+    lists,
+    mentoring,
+    messages,
+    nudges,
+    offers,
+    open_sessions,
+    wellbeing,
+)
 from flows.messages import render
 
 PAUSE_END_TIMER = "pause_end"
@@ -33,11 +45,18 @@ async def handle(turn: Turn, keyword: Keyword) -> bool:
     """Act on a keyword; False when it is one this pool does not offer yet."""
     match keyword.name:
         case "HELP":
-            turn.reply(render("help"), kind="help")
+            # On a chat app, a tap lists what is open (by text the help names OPEN).
+            on_chat = turn.inbound is not None and turn.inbound.channel in lists.CHAT_CHANNELS
+            choices = (Choice("Open sessions you can take", "OPEN"),) if on_chat else ()
+            turn.reply(render("help"), choices=choices, kind="help")
         case "OFFERS":
             await offers.list_offers(turn)
         case "BOOKINGS":
             await offers.list_bookings(turn)
+        case "OPEN":
+            await open_sessions.show(turn)
+        case "MORE":
+            await lists.more(turn)
         case "DROP":
             await offers.drop(turn, keyword.code)
         case "PAUSE":

@@ -29,7 +29,7 @@ from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
-from flows import codes, eligibility, escalation, messages, reminders, roles
+from flows import codes, eligibility, escalation, lists, messages, reminders, roles
 from flows.messages import render
 
 CHAT_CHANNELS = ("slack", "telegram")
@@ -51,6 +51,8 @@ def register(engine: Engine) -> None:
     engine.on_timer(START_TIMER, on_session_start)
     engine.on_timer(EXPIRY_TIMER, on_offers_expiry)
     engine.on_command(PracticesToPost, practices_to_post)
+    lists.register("offers", offers_listing)
+    lists.register("bookings", bookings_listing)
 
 
 # -- posting and waves ------------------------------------------------------------------------
@@ -324,8 +326,9 @@ def session_details(
     return tuple(facts)
 
 
-def answer_choices(code: str) -> tuple[Choice, ...]:
-    return (Choice("Accept", f"YES {code}"), Choice("Decline", f"NO {code}"))
+def answer_choices(code: str, group: str | None = None) -> tuple[Choice, ...]:
+    """Accept and Decline; ``group``: the session they are about, when a message has several."""
+    return (Choice("Accept", f"YES {code}", group), Choice("Decline", f"NO {code}", group))
 
 
 async def on_wave_timer(turn: Turn, timer: TimerRow) -> None:
@@ -619,15 +622,40 @@ async def drop(turn: Turn, code: str | None) -> None:
 
 
 async def list_offers(turn: Turn) -> None:
+    await lists.show(turn, await offers_listing(turn))
+
+
+async def offers_listing(turn: Turn) -> lists.Listing:
     assert turn.member is not None
     offers = await turn.uow.open_offers(turn.member.id)
-    turn.reply(render("offers_list", offers=offers), kind="offers_list")
+    return lists.Listing(
+        "offers",
+        header="Your open offers:",
+        lines=[render("list_line", code=o.code, session=s, practice=p) for o, s, p in offers],
+        footer="Reply YES or NO with the code.",
+        empty=render("offers_list"),
+        choices=[answer_choices(o.code, group=line_label(s, p)) for o, s, p in offers],
+    )
 
 
 async def list_bookings(turn: Turn) -> None:
+    await lists.show(turn, await bookings_listing(turn))
+
+
+async def bookings_listing(turn: Turn) -> lists.Listing:
     assert turn.member is not None
     bookings = await turn.uow.upcoming_bookings(turn.member.id, turn.now)
-    turn.reply(render("bookings_list", bookings=bookings), kind="bookings_list")
+    return lists.Listing(
+        "bookings",
+        header="Your bookings:",
+        lines=[render("list_line", code=b.code, session=s, practice=p) for b, s, p in bookings],
+        empty=render("bookings_list"),
+    )
+
+
+def line_label(session: Session, practice: Practice) -> str:
+    """What a row of buttons is about, on a chat app: 'Tue 1 Dec 08:30 Riverside Surgery'."""
+    return render("list_line", code="", session=session, practice=practice).strip()
 
 
 async def clarify(turn: Turn, reason: str, only: Sequence[str] | None = None) -> bool:

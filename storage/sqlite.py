@@ -222,11 +222,15 @@ def _change(r: Sequence[Any]) -> DeliveryChange:
 
 
 def _choices_to_db(choices: Sequence[Choice]) -> str | None:
-    return json.dumps([[c.label, c.value] for c in choices]) if choices else None
+    return (
+        json.dumps([[c.label, c.value, *([c.group] if c.group else [])] for c in choices])
+        if choices
+        else None
+    )
 
 
 def _choices_from_db(text: str | None) -> tuple[Choice, ...]:
-    return tuple(Choice(label, value) for label, value in json.loads(text)) if text else ()
+    return tuple(Choice(*row) for row in json.loads(text)) if text else ()
 
 
 def _week_bounds(moment: datetime) -> tuple[datetime, datetime]:
@@ -689,6 +693,11 @@ class SqliteQueries:
             (to_db(since),),
         )
         return row is not None
+
+    async def last_list(self, member_id: int) -> tuple[str, int, datetime] | None:
+        """The last list the member asked for, how far they have read it, and when."""
+        row = await self._one("SELECT kind, position, at FROM member_lists WHERE member_id = ?", (member_id,))
+        return (row[0], row[1], from_db(row[2])) if row else None
 
     async def last_sent(self, channel: str, address: str) -> tuple[str | None, str | None] | None:
         """The topic and text of the last message sent to this address (not one still queued)."""
@@ -1778,6 +1787,8 @@ class SqliteUnitOfWork(SqliteQueries):
         wave: int,
         rows: Sequence[tuple[int, str, str | None]],
         now: datetime,
+        source: str = "wave",
+        told: bool = True,
     ) -> list[Offer]:
         """``rows``: (member id, code, channel). One statement for the whole wave."""
         if not rows:
@@ -1785,10 +1796,20 @@ class SqliteUnitOfWork(SqliteQueries):
         sent = to_db(now)
         (before,) = await self._one("SELECT coalesce(max(id), 0) FROM offers")
         await self._many(
-            "INSERT INTO offers (session_id, member_id, code, round, wave, channel, sent_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO offers (session_id, member_id, code, round, wave, channel, sent_at, source, "
+            "notified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (session.id, member_id, code, session.round, wave, channel, sent)
+                (
+                    session.id,
+                    member_id,
+                    code,
+                    session.round,
+                    wave,
+                    channel,
+                    sent,
+                    source,
+                    sent if told else None,
+                )
                 for member_id, code, channel in rows
             ],
         )
@@ -1979,6 +2000,14 @@ class SqliteUnitOfWork(SqliteQueries):
                 entry.channel,
                 json.dumps(entry.detail, sort_keys=True),
             ),
+        )
+
+    async def remember_list(self, member_id: int, kind: str, position: int, now: datetime) -> None:
+        await self._run(
+            "INSERT INTO member_lists (member_id, kind, position, at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (member_id) DO UPDATE SET kind = excluded.kind, position = excluded.position, "
+            "at = excluded.at",
+            (member_id, kind, position, to_db(now)),
         )
 
     async def add_to_inbox(self, message_id: int, member_id: int | None, now: datetime) -> None:

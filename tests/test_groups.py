@@ -251,7 +251,7 @@ async def test_groups_lists_open_groups_and_going_makes_you_a_member(pool: Harne
     newcomer = await pool.gp("Dr New")
     await pool.send(newcomer, "groups")
     listing = await pool.last(newcomer)
-    assert listing.body.startswith("Coming up: Coffee & cases, Mon 21 Dec, 18:00-19:00 (YES ")
+    assert listing.body.startswith("Coming up:\nCoffee & cases, Mon 21 Dec, 18:00-19:00 (YES ")
     assert "New GPs" not in listing.body, "a closed group is for its members"
     code = listing.body.split("(YES ")[1].split()[0]
     await pool.send(newcomer, f"YES {code}")

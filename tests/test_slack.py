@@ -288,7 +288,7 @@ async def test_app_home_shows_bookings_and_offers_with_buttons(slack: Slack) -> 
     shown = texts(published["view"]["blocks"])
     assert "Your bookings" in shown and "Booked: St Mary’s Surgery" in shown and "1 Church Lane" in shown
     buttons = [e for b in published["view"]["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert [b["text"]["text"] for b in buttons] == ["Accept", "Decline"]
+    assert [b["text"]["text"] for b in buttons] == ["Accept", "Decline", "Open sessions you can take"]
 
 
 async def test_someone_not_in_the_pool_is_told_to_ask_their_coordinator_and_nothing_else(

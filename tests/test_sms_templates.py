@@ -208,6 +208,17 @@ SAMPLES: dict[str, dict] = {
     "unknown_sender": {"pool_name": "Riverside & Hillview GP Pool", "channel": "sms"},
     "stranger_flood": {"numbers": 123456, "minutes": 1440, "per_hour": 100000},
     "checkin_about": {"code": "4821"},
+    "more_nothing": {},
+    "open_none": {},
+    "list_line": {**COMMON, "rate": True},
+    "peer_session_line": {**PEER, "answer": "going", "code": "4821"},
+    # A page is filled to two texts by flows/lists.py; one item alone must fit with the rest.
+    "listing": {
+        "header": "Open sessions you can take:",
+        "lines": [render("list_line", **COMMON, rate=True)],
+        "more": 999,
+        "footer": "Reply YES with the code to book one.",
+    },
     "urgent_sent": {"code": "BCDF", "sent": 1000, **WORDS},
     "peer_invite": {
         **PEER,

@@ -324,7 +324,7 @@ async def test_set_webhook_registers_the_public_url_with_the_secret_and_the_menu
     assert hook["secret_token"] == TELEGRAM_SECRET
     commands = [c["command"] for c in tg.fake.called("setMyCommands")[0]["commands"]]
     assert commands == [
-        "offers", "bookings", "available", "pause", "resume", "settings", "checkin", "checkins", "help", "stop",
+        "open", "offers", "bookings", "available", "pause", "resume", "settings", "checkin", "checkins", "help", "stop",
     ]  # fmt: skip
 
 
