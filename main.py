@@ -112,6 +112,7 @@ def policy_from(settings: Settings) -> PoolPolicy:
         public_url=settings.public_url,
         nudge_after=timedelta(weeks=settings.pool_nudge_weeks) if settings.pool_nudge_weeks else None,
         professions=load_professions(settings.pool_profession_titles),
+        offer_batch=timedelta(seconds=settings.pool_batch_seconds),
         unknown_replies_per_hour=settings.pool_unknown_replies_per_hour,
         unknown_alert_numbers=settings.pool_unknown_alert_numbers,
         unknown_alert_window=timedelta(minutes=settings.pool_unknown_alert_minutes),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -292,6 +293,40 @@ async def play(
     await t.says("07700 900202", "Yes please")
     clock.advance(timedelta(minutes=1))
     await t.says("07700 900203", "yes 👍")
+
+    t.scene("Six sessions posted together reach each GP as one text, not six")
+    clock.set(_at(today, 11, 15))
+    # Routine offers made within two minutes go as one message (POOL_BATCH_SECONDS, 120 by default).
+    pool.engine.policy = replace(pool.engine.policy, offer_batch=timedelta(minutes=2))
+    next_week = today + timedelta(days=7)
+    batch = [
+        await post(
+            practice="X10002" if n % 2 else "X10001",
+            starts_at=_at(next_week + timedelta(days=n // 2), 13 if n % 2 else 8, 30),
+            ends_at=_at(next_week + timedelta(days=n // 2), 17 if n % 2 else 12, 30),
+            rate_pence=32000,
+        )
+        for n in range(6)
+    ]
+    t.note(f"Priya Shah posts six routine sessions for next week ({', '.join(s.code for s in batch)})")
+    await t.show()
+    clock.advance(timedelta(minutes=2))
+    first = t.last_id
+    await t.show()
+    told = await reader.outbound_after(first, clock.now())
+    offers_made = 0
+    for session in batch:
+        view = await reader.session_view(session.id)
+        offers_made += len(view.offers) if view else 0
+    t.note(f"{offers_made} offers went as {len(told)} texts, instead of {offers_made}")
+
+    t.scene("A GP asks what is open and takes one in two texts")
+    clock.advance(timedelta(minutes=5))
+    await t.says("07700 900117", "OPEN")
+    listed = (await reader.outbound_after(first, clock.now()))[-1].body or ""
+    code = listed.splitlines()[1].split()[0]
+    clock.advance(timedelta(minutes=1))
+    await t.says("07700 900117", f"YES {code}")
 
     t.scene("The coordinator answers the message the bot did not understand")
     clock.set(_at(today, 11, 10))

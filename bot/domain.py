@@ -177,6 +177,9 @@ class Offer:
     answer: str | None
     sent_at: datetime | None
     answered_at: datetime | None
+    source: str = "wave"  # "wave", or "open": issued when they asked what is open
+    notified_at: datetime | None = None  # when they were told of it (None: waiting for a batch)
+    batch: str | None = None  # the topic of the message that told several offers at once
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,5 +40,7 @@ class PoolPolicy:
     unknown_replies_per_hour: int = 100
     unknown_alert_numbers: int = 50
     unknown_alert_window: timedelta = timedelta(minutes=10)
+    # Routine offers to one person decided within this long go as one message (0: each alone).
+    offer_batch: timedelta = timedelta(0)
     # The professions the pool deploys (config/professions.toml, given at wiring).
     professions: Professions = GP_ONLY

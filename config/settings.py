@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     # gets at most one a day, and by text only a UK mobile); more than ..._ALERT_NUMBERS
     # unknown numbers within ..._ALERT_MINUTES is a flood: one alert to the coordinators.
     pool_unknown_replies_per_hour: int = Field(default=100, ge=0, le=100_000)
+    # Routine offers to one person decided within this many seconds go as one message (0: off).
+    pool_batch_seconds: int = Field(default=120, ge=0, le=3600)
     # Professions renamed by key, 'physician_associate=physician assistant' (config/professions.toml).
     pool_profession_titles: str | None = None
     pool_unknown_alert_numbers: int = Field(default=50, ge=1, le=100_000)

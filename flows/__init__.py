@@ -15,6 +15,7 @@ from flows import (
     linking,
     mentoring,
     nudges,
+    offer_batches,
     offers,
     open_sessions,
     overview,
@@ -27,6 +28,7 @@ from flows import (
 def register(engine: Engine) -> None:
     """Give the engine the flows' commands and timer handlers."""
     offers.register(engine)
+    offer_batches.register(engine)
     open_sessions.register(engine)
     checks.register(engine)
     keywords.register(engine)

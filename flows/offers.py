@@ -29,7 +29,7 @@ from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
-from flows import codes, eligibility, escalation, lists, messages, reminders, roles
+from flows import codes, eligibility, escalation, lists, messages, offer_batches, reminders, roles
 from flows.messages import render
 
 CHAT_CHANNELS = ("slack", "telegram")
@@ -214,35 +214,42 @@ async def _offer_to(
         found = reach(member, turn.channels_on)
         code = codes.new_code(turn, taken.get(member.id, set()))
         rows.append((member.id, code, found[0] if found else None))
-    offers = await turn.uow.add_offers(session, wave, rows, turn.now)
+    # Routine offers wait a little to go with any others made for the same person soon after
+    # (one text for several); urgent ones go at once.
+    hold = not session.urgent and turn.policy.offer_batch > timedelta(0)
+    offers = await turn.uow.add_offers(session, wave, rows, turn.now, told=not hold)
     if session.urgent:
         closes = session.starts_at - turn.policy.urgent_close
     else:  # open for its time from when it can be read: after quiet hours, for one made at night
-        closes = readable_from(turn) + turn.policy.offer_open
+        closes = (
+            readable_from(turn) + turn.policy.offer_open + (turn.policy.offer_batch if hold else timedelta(0))
+        )
     if closes < session.starts_at:
         which = {"round": session.round, "wave": wave, "made": turn.now.isoformat()}
         await turn.uow.add_timer(EXPIRY_TIMER, str(session.id), max(closes, turn.now), which, turn.now)
-    # One text for each profession among them: "Practice nurse session at ...".
-    profession_of = {m.id: m.profession for m in members}
-    texts = {
-        key: render("offer", session=session, practice=practice, word=turn.policy.professions[key].word)
-        for key in set(profession_of.values())
-    }
-    details = session_details(session, practice)
-    for offer in offers:
-        turn.say(
-            Outbound(
-                text=texts[profession_of[offer.member_id]],
-                member_id=offer.member_id,
-                details=details,
-                choices=answer_choices(offer.code),
-                topic=f"offer:{offer.id}",
-                kind="offer",
-                urgent=session.urgent,
-            )
-        )
+    if hold:
+        await offer_batches.hold(turn, [m.id for m in members])
+    else:
+        profession_of = {m.id: m.profession for m in members}
+        for offer in offers:
+            word = turn.policy.professions[profession_of[offer.member_id]].word
+            turn.say(offer_message(offer, session, practice, word))
     await turn.audit(
         "offers_sent", f"session:{session.id}", None, round=session.round, wave=wave, count=len(offers)
+    )
+
+
+def offer_message(offer: Offer, session: Session, practice: Practice, word: str) -> Outbound:
+    """One offer as its own message: "Practice nurse session at ...", with its facts and the
+    answers to tap."""
+    return Outbound(
+        text=render("offer", session=session, practice=practice, word=word),
+        member_id=offer.member_id,
+        details=session_details(session, practice),
+        choices=answer_choices(offer.code),
+        topic=f"offer:{offer.id}",
+        kind="offer",
+        urgent=session.urgent,
     )
 
 
@@ -410,26 +417,31 @@ async def accept(turn: Turn, offer: Offer) -> None:
             topic=f"offer:{offer.id}",
         )
         return
+    # A batched offer's answer is a message of its own; the batch message is edited to show it.
+    in_place = turn.pressed and offer.batch is None
     if outcome is None:
         await turn.uow.answer_offer(offer.id, OfferState.WITHDRAWN, "yes", turn.now)
         turn.reply(
             render("already_filled", session=session, practice=practice),
             kind="already_filled",
             topic=f"offer:{offer.id}",
-            supersedes=turn.pressed,
+            supersedes=in_place,
         )
-        return
-    booking, first_time = outcome
-    turn.reply(
-        render("booked", session=session, practice=practice, code=booking.code),
-        at=before,
-        kind="booked",
-        topic=f"offer:{offer.id}",
-        supersedes=turn.pressed,
-        details=session_details(session, practice, address=True),
-    )
-    if first_time and practice.info_pack:
-        turn.reply(render("info_pack", practice=practice), at=before + 1, kind="info_pack")
+    else:
+        booking, first_time = outcome
+        turn.reply(
+            render("booked", session=session, practice=practice, code=booking.code),
+            at=before,
+            kind="booked",
+            topic=f"offer:{offer.id}",
+            supersedes=in_place,
+            details=session_details(session, practice, address=True),
+        )
+        if first_time and practice.info_pack:
+            turn.reply(render("info_pack", practice=practice), at=before + 1, kind="info_pack")
+    refreshed = await turn.uow.offer(offer.id)
+    if refreshed is not None:
+        await offer_batches.refresh(turn, refreshed)
 
 
 async def book(
@@ -503,6 +515,11 @@ async def withdraw_others(turn: Turn, session: Session, practice: Practice, temp
     withdrawn = await turn.uow.withdraw_open_offers(session.id, turn.now)
     text = render(template, session=session, practice=practice)
     for offer, address in withdrawn:
+        if offer.notified_at is None:
+            continue  # still waiting for its batch: they never knew of it
+        if offer.batch is not None:
+            await offer_batches.refresh(turn, offer)  # the batch message shows it gone
+            continue
         if offer.channel is None or address is None:
             continue
         if offer.channel == "sms" and not turn.policy.filled_sms:
@@ -527,8 +544,9 @@ async def decline(turn: Turn, offer: Offer) -> None:
         render("declined", session=session, practice=practice),
         kind="declined",
         topic=f"offer:{offer.id}",
-        supersedes=turn.pressed,
+        supersedes=turn.pressed and offer.batch is None,
     )
+    await offer_batches.refresh(turn, offer)
     await turn.audit("offer_declined", f"session:{session.id}", offer=offer.id)
     await after_offers_closed(turn, [session.id])
 
@@ -564,6 +582,19 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
             **in_place,
         )
         return
+    # A lapsed offer is not a no: while the session is open, a yes takes it, through the same
+    # checks as any acceptance.
+    lapsed = offer.state == OfferState.EXPIRED and value == "yes"
+    if (
+        lapsed
+        and await _still_takeable(turn, offer, session)
+        and await turn.uow.reopen_offer(offer.id, "expired")
+    ):
+        reopened = await turn.uow.offer(offer.id)
+        assert reopened is not None
+        await turn.audit("lapsed_offer_taken", f"session:{session.id}", member=offer.member_id)
+        await accept(turn, reopened)
+        return
     if session.status == SessionStatus.CANCELLED:
         turn.reply(render("session_cancelled", **context), kind="session_cancelled", **in_place)
     elif session.status == SessionStatus.OPEN and offer.round != session.round:
@@ -574,6 +605,13 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
         if value == "yes" and offer.answer is None:
             await turn.uow.record_late_answer(offer.id, "yes", turn.now)
         turn.reply(render("already_filled", **context), kind="already_filled", **in_place)
+
+
+async def _still_takeable(turn: Turn, offer: Offer, session: Session) -> bool:
+    """The session its offer was for is open and still this round, and not yet closing:
+    routine sessions at their start, urgent ones when their offers close."""
+    closes = session.starts_at - (turn.policy.urgent_close if session.urgent else timedelta(0))
+    return session.status == SessionStatus.OPEN and offer.round == session.round and turn.now < closes
 
 
 # -- giving a booking up ----------------------------------------------------------------------

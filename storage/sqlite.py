@@ -78,7 +78,7 @@ _SESSION_COLUMNS = """
 """
 _OFFER_COLUMNS = """
     f.id, f.session_id, f.member_id, f.code, f.round, f.wave, f.channel, f.state, f.answer,
-    f.sent_at, f.answered_at
+    f.sent_at, f.answered_at, f.source, f.notified_at, f.batch
 """
 # RETURNING takes bare column names.
 _OFFER_RETURNING = _OFFER_COLUMNS.replace("f.", "")
@@ -167,7 +167,7 @@ _SESSION_WIDTH = 16
 
 
 def _offer(row: Sequence[Any], offset: int = 0) -> Offer:
-    r = row[offset : offset + 11]
+    r = row[offset : offset + _OFFER_WIDTH]
     return Offer(
         id=r[0],
         session_id=r[1],
@@ -180,10 +180,13 @@ def _offer(row: Sequence[Any], offset: int = 0) -> Offer:
         answer=r[8],
         sent_at=opt_from_db(r[9]),
         answered_at=opt_from_db(r[10]),
+        source=r[11],
+        notified_at=opt_from_db(r[12]),
+        batch=r[13],
     )
 
 
-_OFFER_WIDTH = 11
+_OFFER_WIDTH = 14
 
 
 def _practice(row: Sequence[Any], offset: int = 0) -> Practice:
@@ -460,15 +463,38 @@ class SqliteQueries:
         return Prompt(row[0], row[1], row[2], row[3], row[4], row[5], from_db(row[6])) if row else None
 
     async def open_offers(self, member_id: int) -> list[tuple[Offer, Session, Practice]]:
+        """The member's open offers they have been told of, soonest session first."""
+        return await self._offers_with(
+            "f.member_id = ? AND f.state = 'open' AND f.notified_at IS NOT NULL", (member_id,)
+        )
+
+    async def offers_to_tell(self, member_id: int) -> list[tuple[Offer, Session, Practice]]:
+        """Open offers waiting for their batch message, soonest session first."""
+        return await self._offers_with(
+            "f.member_id = ? AND f.state = 'open' AND f.notified_at IS NULL AND s.status = 'open'",
+            (member_id,),
+        )
+
+    async def offers_in_batch(self, batch: str) -> list[tuple[Offer, Session, Practice]]:
+        return await self._offers_with("f.batch = ?", (batch,))
+
+    async def _offers_with(self, where: str, params: Sequence[Any]) -> list[tuple[Offer, Session, Practice]]:
         rows = await self._all(
             f"SELECT {_OFFER_COLUMNS}, {_SESSION_COLUMNS}, {_PRACTICE_COLUMNS} FROM offers f "
             "JOIN sessions s ON s.id = f.session_id JOIN practices p ON p.ods_code = s.practice "
-            "WHERE f.member_id = ? AND f.state = 'open' ORDER BY s.starts_at, f.id",
-            (member_id,),
+            f"WHERE {where} ORDER BY s.starts_at, f.id",
+            params,
         )
         return [
             (_offer(r), _session(r, _OFFER_WIDTH), _practice(r, _OFFER_WIDTH + _SESSION_WIDTH)) for r in rows
         ]
+
+    async def pending_timer(self, kind: str, subject: str) -> bool:
+        row = await self._one(
+            "SELECT 1 FROM timers WHERE kind = ? AND subject = ? AND state = 'pending' LIMIT 1",
+            (kind, subject),
+        )
+        return row is not None
 
     async def live_booking(self, session_id: int) -> Booking | None:
         row = await self._one(
@@ -1829,11 +1855,20 @@ class SqliteUnitOfWork(SqliteQueries):
         )
         return cursor.rowcount == 1
 
+    async def mark_offers_told(self, offer_ids: Sequence[int], now: datetime, batch: str | None) -> None:
+        await self._many(
+            "UPDATE offers SET notified_at = ?, batch = ? WHERE id = ?",
+            [(to_db(now), batch, i) for i in offer_ids],
+        )
+
     async def reopen_declined_offer(self, offer_id: int) -> bool:
+        return await self.reopen_offer(offer_id, "declined")
+
+    async def reopen_offer(self, offer_id: int, state: str) -> bool:
+        """Open again an offer that was declined or that lapsed (compare-and-set on ``state``)."""
         cursor = await self._run(
-            "UPDATE offers SET state = 'open', answer = NULL, answered_at = NULL "
-            "WHERE id = ? AND state = 'declined'",
-            (offer_id,),
+            "UPDATE offers SET state = 'open', answer = NULL, answered_at = NULL WHERE id = ? AND state = ?",
+            (offer_id, state),
         )
         return cursor.rowcount == 1
 

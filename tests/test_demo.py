@@ -33,15 +33,24 @@ async def test_the_demo_shows_what_the_issues_promise() -> None:
     assert "AVAILABLE thu pm" in golden and "1 open session fits" in golden
     assert "books Dr Sam Whitfield" in golden and "The pool has booked you" in golden
     assert "- Priya Shah, Riverside & Hillview GP Pool" in golden  # the inbox answered through the bot
+    # choosing work: six sessions in a GP's texts as one batch, OPEN and a YES with its code
+    assert "4 GP sessions for you:" in golden and "18 offers went as 6 texts, instead of 18" in golden
+    assert "Open sessions you can take:" in golden and "Reply MORE for the next" in golden
 
 
 async def test_the_demo_report_matches_the_day() -> None:
     """The figures at the end are what the transcript shows happened."""
     golden = GOLDEN.read_text(encoding="utf-8")
     report = golden[golden.index("Pool figures") :]
-    assert "Sessions posted:            3" in report
-    assert "filled 3 (delivered 0), cancelled 0, expired 0, still open 0" in report
-    assert "GPs engaged (booked once+): 3 (salaried 1, fellow 2)" in report  # Isla, Kemi, Sam
+    # GP sessions: the morning's three and the six of the batch, one taken by OPEN.
+    assert "Sessions posted:            9" in report
+    assert "filled 4 (delivered 0), cancelled 0, expired 0, still open 5" in report
+    assert (
+        "GPs engaged (booked once+): 4 (salaried 1, locum 1, fellow 2)" in report
+    )  # Isla, Kemi, Sam, Quentin
     assert "urgent 1 min" in report  # posted 09:15, taken 09:16
-    assert "Booked:                     12 hours, GP pay £1,000.00" in report  # £320 + £360 + £320
+    assert "Booked:                     16 hours, GP pay £1,320.00" in report  # £320 + £360 + £320 + £320
+    # Beyond GPs, a line a profession; the nurse and pharmacist sessions are not in the GP figures.
+    assert "Practice nurse:             2 registered; 1 session, 1 filled" in report
+    assert "Clinical pharmacist:        1 registered; 1 session, 1 filled" in report
     assert "£3,200.00 of a £120,000.00 set-up budget" in report

@@ -210,6 +210,8 @@ SAMPLES: dict[str, dict] = {
     "checkin_about": {"code": "4821"},
     "more_nothing": {},
     "open_none": {},
+    # A batch holds as many sessions as fit two segments (flows/offer_batches.py); one alone fits.
+    "offers_batch": {"rows": [(OFFER, SESSION, LONG)], **WORDS},
     "list_line": {**COMMON, "rate": True},
     "peer_session_line": {**PEER, "answer": "going", "code": "4821"},
     # A page is filled to two texts by flows/lists.py; one item alone must fit with the rest.
