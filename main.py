@@ -49,6 +49,7 @@ from bot.commands import (
     CreateGroup,
     IssueLinkCode,
     MentorLeaves,
+    OpenSessionsFor,
     PostSession,
     ProposeMatches,
     RecordDelivery,
@@ -673,6 +674,26 @@ def available(
             typer.echo(f"  {member.name}  {national(member.phone)}")
 
     asyncio.run(run())
+
+
+@cli.command("open")
+def open_sessions(
+    phone: Annotated[str, typer.Argument(help="The member's phone number")],
+    as_: AsOption = None,
+) -> None:
+    """What OPEN lists for a member: the open sessions they can take now, with the codes issued
+    for them (tell them on the phone: YES <code> books it)."""
+
+    def show(found: list) -> str:
+        if not found:
+            return "Nothing open fits them right now."
+        return "\n".join(
+            f"{offer.code}  {s.code}  {s.starts_at.astimezone(LONDON):%a %-d %b %H:%M}  {p.name}  "
+            f"£{money.pounds(s.rate_pence)}"
+            for offer, s, p in found
+        )
+
+    _desk(lambda by: OpenSessionsFor(phone, by), show, as_)
 
 
 @cli.command()

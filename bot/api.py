@@ -24,6 +24,7 @@ from bot.commands import (
     BuildReport,
     CancelSession,
     CloseInbox,
+    OpenSessionsFor,
     PostSession,
     RecordDelivery,
     SetPracticePreference,
@@ -183,6 +184,19 @@ class Unreached(BaseModel):
     at: datetime
 
 
+class OpenSession(BaseModel):
+    code: str = Field(description="The answer code issued for this member: YES <code> books it")
+    session_id: int
+    session_code: str
+    practice: str
+    practice_name: str
+    start: datetime
+    end: datetime
+    rate_pence: int
+    urgent: bool
+    professions: list[str]
+
+
 class Person(BaseModel):
     name: str
     phone: str
@@ -283,6 +297,20 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
             )
             for s in found
         ]
+
+    @router.get("/members/{phone}/open", response_model=list[OpenSession], tags=["pool"])
+    async def open_sessions(phone: str, by: Member | None = acting_member) -> list[OpenSession]:
+        """What OPEN lists for this member: the open sessions they can take now, soonest first,
+        each with the code issued for them (the member themselves or a coordinator)."""
+        found = await run(OpenSessionsFor(phone, by.id if by else None), by)
+        return [
+            OpenSession(
+                code=offer.code, session_id=s.id, session_code=s.code, practice=s.practice,
+                practice_name=p.name, start=s.starts_at, end=s.ends_at, rate_pence=s.rate_pence,
+                urgent=s.urgent, professions=list(s.professions),
+            )
+            for offer, s, p in found
+        ]  # fmt: skip
 
     @router.post("/sessions/{session_id}/book", response_model=SessionOut)
     async def book(session_id: RowId, body: BookIn, by: Member | None = acting_member) -> SessionOut:

@@ -107,6 +107,15 @@ class MemberOverview:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenSessionsFor:
+    """The open sessions a member can take now, each with the answer code issued for them
+    (what OPEN lists; for a chat front end or a coordinator on the phone)."""
+
+    phone: str
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeskStatus:
     """Today's and upcoming sessions with their fill state and who has not answered."""
 

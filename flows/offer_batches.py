@@ -51,7 +51,12 @@ async def on_batch(turn: Turn, timer: TimerRow) -> None:
         await turn.uow.mark_offers_told([offer.id], turn.now, None)
         turn.say(offers.offer_message(offer, session, practice, word))
         return
-    for chunk in _chunks(waiting, word):
+    for chunk in _chunks(_in_practice_order(waiting), word):
+        if len(chunk) == 1:  # the last of a long batch reads as the offer it is
+            offer, session, practice = chunk[0]
+            await turn.uow.mark_offers_told([offer.id], turn.now, None)
+            turn.say(offers.offer_message(offer, session, practice, word))
+            continue
         topic = f"batch:{chunk[0][0].id}"
         await turn.uow.mark_offers_told([o.id for o, _, _ in chunk], turn.now, topic)
         turn.say(_message(chunk, word, member_id, topic))
@@ -69,7 +74,25 @@ def _chunks(rows: list[Row], word: str) -> list[list[Row]]:
 
 
 def _text(rows: list[Row], word: str) -> str:
-    return render("offers_batch", rows=rows, word=word)
+    return render("offers_batch", rows=rows, groups=_by_practice(rows), word=word)
+
+
+def _in_practice_order(rows: list[Row]) -> list[Row]:
+    """Soonest first within each practice, practices in the order their first session comes, so
+    a batch split across texts splits where its reader sees a boundary."""
+    return [(o, s, p) for p, _, group in _by_practice(rows) for o, s in group]
+
+
+def _by_practice(rows: list[Row]) -> list[tuple[Practice, int | None, list[tuple[Offer, Session]]]]:
+    """Sessions under their practice, named once (and its rate, when they share one), so six
+    sessions at one surgery fit one text: (practice, shared rate or None, [(offer, session)])."""
+    groups: dict[str, tuple[Practice, list[tuple[Offer, Session]]]] = {}
+    for offer, session, practice in rows:
+        groups.setdefault(practice.ods_code, (practice, []))[1].append((offer, session))
+    return [
+        (practice, rates.pop() if len(rates := {s.rate_pence for _, s in group}) == 1 else None, group)
+        for practice, group in groups.values()
+    ]
 
 
 def _message(rows: list[Row], word: str, member_id: int, topic: str, supersedes: bool = False) -> Outbound:

@@ -599,7 +599,9 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
         turn.reply(render("session_cancelled", **context), kind="session_cancelled", **in_place)
     elif session.status == SessionStatus.OPEN and offer.round != session.round:
         turn.reply(render("offer_replaced", **context), kind="offer_replaced", **in_place)
-    elif session.status in (SessionStatus.OPEN, SessionStatus.EXPIRED) or offer.state == OfferState.EXPIRED:
+    elif session.status in (SessionStatus.OPEN, SessionStatus.EXPIRED) or (
+        offer.state == OfferState.EXPIRED and session.status != SessionStatus.FILLED
+    ):
         turn.reply(render("offer_expired", **context), kind="offer_expired", **in_place)
     else:
         if value == "yes" and offer.answer is None:

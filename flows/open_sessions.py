@@ -9,27 +9,30 @@ recorded as coming from OPEN (``source``), out of the waves and their figures.
 
 from __future__ import annotations
 
-from bot.domain import Practice, Session, SessionStatus
+from bot.commands import OpenSessionsFor
+from bot.domain import Member, Offer, Practice, Session, SessionStatus
 from bot.engine import Engine, Turn
+from bot.errors import Refused
+from bot.phones import to_e164
 from bot.reach import reach
-from flows import codes, eligibility, lists, offers
+from flows import codes, eligibility, lists, offers, roles
 from flows.messages import render
 
 STAND_IN = "0000"  # the line is laid out with a code of the same length before it is issued
+Found = list[tuple[Session, Practice]]
 
 
 def register(engine: Engine) -> None:
     lists.register("open", open_listing)
+    engine.on_command(OpenSessionsFor, open_for)
 
 
 async def show(turn: Turn) -> None:
     await lists.show(turn, await open_listing(turn))
 
 
-async def takeable(turn: Turn) -> list[tuple[Session, Practice]]:
+async def takeable(turn: Turn, member: Member) -> Found:
     """Open sessions this member could take now, soonest first."""
-    member = turn.member
-    assert member is not None
     found = []
     for session in await turn.uow.open_sessions(turn.now):
         if member.profession not in session.professions or session.status != SessionStatus.OPEN:
@@ -49,11 +52,41 @@ async def takeable(turn: Turn) -> list[tuple[Session, Practice]]:
     return found
 
 
+async def issue(turn: Turn, member: Member, found: Found, positions: range) -> dict[int, Offer]:
+    """The member's open offer for each of these sessions: the one they hold, or one issued now
+    (from OPEN). By position."""
+    held = await _held(turn, member)
+    taken = (await codes.codes_taken(turn, [member.id])).get(member.id, set())
+    channel = reach(member, turn.channels_on)
+    issued: dict[int, Offer] = {}
+    for n in positions:
+        session, _ = found[n]
+        offer = held.get(session.id)
+        if offer is not None and offer.notified_at is None:  # waiting for its batch: OPEN tells it
+            await turn.uow.mark_offers_told([offer.id], turn.now, None)
+        elif offer is None:
+            code = codes.new_code(turn, taken)
+            taken.add(code)
+            [offer] = await turn.uow.add_offers(
+                session, 0, [(member.id, code, channel[0] if channel else None)], turn.now, source="open"
+            )
+            await turn.audit("offered_on_request", f"session:{session.id}", member=member.id)
+        issued[n] = offer
+    return issued
+
+
+async def _held(turn: Turn, member: Member) -> dict[int, Offer]:
+    """The member's open offers by session, those still waiting for their batch message too
+    (a session has one open offer a person at most)."""
+    rows = [*await turn.uow.open_offers(member.id), *await turn.uow.offers_to_tell(member.id)]
+    return {session.id: offer for offer, session, _ in rows}
+
+
 async def open_listing(turn: Turn) -> lists.Listing:
     member = turn.member
     assert member is not None
-    found = await takeable(turn)
-    held = {s.id: o for o, s, _ in await turn.uow.open_offers(member.id)}
+    found = await takeable(turn, member)
+    held = await _held(turn, member)
 
     def line(n: int, code: str) -> str:
         session, practice = found[n]
@@ -68,22 +101,28 @@ async def open_listing(turn: Turn) -> lists.Listing:
         choices=[offers.answer_choices(STAND_IN) for _ in found],
     )
 
-    async def issue_codes(positions: range) -> None:
-        taken = (await codes.codes_taken(turn, [member.id])).get(member.id, set())
-        found_channel = reach(member, turn.channels_on)
-        for n in positions:
+    async def with_codes(positions: range) -> None:
+        for n, offer in (await issue(turn, member, found, positions)).items():
             session, practice = found[n]
-            offer = held.get(session.id)
-            if offer is None:
-                code = codes.new_code(turn, taken)
-                taken.add(code)
-                [offer] = await turn.uow.add_offers(
-                    session, 0, [(member.id, code, found_channel[0] if found_channel else None)], turn.now,
-                    source="open",
-                )  # fmt: skip
-                await turn.audit("offered_on_request", f"session:{session.id}", member=member.id)
             listing.lines[n] = line(n, offer.code)
             listing.choices[n] = offers.answer_choices(offer.code, group=offers.line_label(session, practice))
 
-    listing.before_showing = issue_codes
+    listing.before_showing = with_codes
     return listing
+
+
+async def open_for(turn: Turn, command: OpenSessionsFor) -> list[tuple[Offer, Session, Practice]]:
+    """OPEN for a front end: every session the member can take, each with its code. Asked by
+    the member themselves or a coordinator."""
+    by = await roles.actor(turn, command.by)
+    try:
+        member = await turn.uow.member_by_phone(to_e164(command.phone))
+    except ValueError:
+        member = None
+    if member is None:
+        raise Refused(f"No member has the phone number {command.phone}.", field="phone")
+    if not (roles.is_coordinator(by) or (by is not None and by.id == member.id)):
+        raise Refused("Sorry, only the member or a coordinator can see that.", field="role")
+    found = await takeable(turn, member)
+    issued = await issue(turn, member, found, range(len(found)))
+    return [(issued[n], session, practice) for n, (session, practice) in enumerate(found)]

@@ -211,7 +211,7 @@ SAMPLES: dict[str, dict] = {
     "more_nothing": {},
     "open_none": {},
     # A batch holds as many sessions as fit two segments (flows/offer_batches.py); one alone fits.
-    "offers_batch": {"rows": [(OFFER, SESSION, LONG)], **WORDS},
+    "offers_batch": {"rows": [(OFFER, SESSION, LONG)], "groups": [(LONG, None, [(OFFER, SESSION)])], **WORDS},
     "list_line": {**COMMON, "rate": True},
     "peer_session_line": {**PEER, "answer": "going", "code": "4821"},
     # A page is filled to two texts by flows/lists.py; one item alone must fit with the rest.
