@@ -230,22 +230,39 @@ async def _offer_to(
     if hold:
         await offer_batches.hold(turn, [m.id for m in members])
     else:
+        # One text for each profession among them, rendered once for the whole wave.
         profession_of = {m.id: m.profession for m in members}
+        texts = {
+            key: offer_text(session, practice, turn.policy.professions[key].word)
+            for key in set(profession_of.values())
+        }
+        details = session_details(session, practice)
         for offer in offers:
-            word = turn.policy.professions[profession_of[offer.member_id]].word
-            turn.say(offer_message(offer, session, practice, word))
+            text = texts[profession_of[offer.member_id]]
+            turn.say(offer_message(offer, session, practice, text=text, details=details))
     await turn.audit(
         "offers_sent", f"session:{session.id}", None, round=session.round, wave=wave, count=len(offers)
     )
 
 
-def offer_message(offer: Offer, session: Session, practice: Practice, word: str) -> Outbound:
+def offer_text(session: Session, practice: Practice, word: str) -> str:
+    return render("offer", session=session, practice=practice, word=word)
+
+
+def offer_message(
+    offer: Offer,
+    session: Session,
+    practice: Practice,
+    word: str = "GP",
+    text: str | None = None,
+    details: tuple[tuple[str, str], ...] | None = None,
+) -> Outbound:
     """One offer as its own message: "Practice nurse session at ...", with its facts and the
-    answers to tap."""
+    answers to tap. A wave passes the ``text`` and ``details`` it rendered once for everyone."""
     return Outbound(
-        text=render("offer", session=session, practice=practice, word=word),
+        text=text if text is not None else offer_text(session, practice, word),
         member_id=offer.member_id,
-        details=session_details(session, practice),
+        details=details if details is not None else session_details(session, practice),
         choices=answer_choices(offer.code),
         topic=f"offer:{offer.id}",
         kind="offer",
