@@ -20,7 +20,7 @@ from bot.policy import PoolPolicy
 from main import cli
 from tests.fakes import TELEGRAM_ENV, TWILIO_ENV, FakeTelegram, FakeTwilio
 from tests.harness import AUTH, Harness, at
-from tests.test_telegram import Telegram, linked_gp
+from tests.test_telegram import Telegram, linked_gp, open_telegram
 
 BATCHED = PoolPolicy(pool_name="Test Pool", offer_batch=timedelta(minutes=2))
 
@@ -271,3 +271,22 @@ async def test_a_batch_on_telegram_has_a_row_of_buttons_per_session_and_is_edite
                 assert "Gone:" in edit["text"] and len(edit["reply_markup"]["inline_keyboard"]) == 1
         finally:
             await pool.close()
+
+
+async def test_on_telegram_help_has_an_open_button_and_each_open_session_its_own_buttons(
+    tmp_path: Path,
+) -> None:
+    async with open_telegram(tmp_path) as tg:
+        gp = await tg.pool.gp("Dr Keen", preferred_channel="telegram", days=("sat",))  # in no wave
+        await tg.link(gp, 555000111)
+        sessions = [await post(tg.pool, day=d) for d in (2, 3)]
+        await tg.say(555000111, "/help")
+        help_message = tg.fake.last_to(555000111)
+        await tg.deliver(tg.press(555000111, help_message, "Open sessions you can take"))
+        listing = tg.fake.last_to(555000111)
+        assert listing["params"]["text"].startswith("Open sessions you can take:")
+        rows = listing["params"]["reply_markup"]["inline_keyboard"]
+        assert [[b["text"] for b in row] for row in rows] == [["Accept", "Decline"]] * 2, "a row a session"
+        await tg.deliver(tg.press(555000111, listing, "Accept"))  # the first row: the soonest
+        assert (await tg.pool.view(sessions[0])).booked.id == gp.id
+        assert (await tg.pool.view(sessions[1])).booked is None
