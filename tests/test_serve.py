@@ -39,7 +39,7 @@ def test_serve_starts_on_defaults_and_stops_cleanly_on_sigterm(tmp_path: Path) -
         assert server.stdout is not None
         for line in server.stdout:  # blocks until the server says it is ready; no sleeping
             output.append(line)
-            if "Application startup complete" in line:
+            if "Uvicorn running on" in line:  # after the startup, once the socket listens
                 break
         assert server.poll() is None, "".join(output)
         token = (tmp_path / "admin_token").read_text().strip()
