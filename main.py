@@ -54,6 +54,7 @@ from bot.commands import (
     ProposeMatches,
     RecordDelivery,
     ScheduleGroupSessions,
+    SetAlerts,
     SetPracticePreference,
     ShowGroup,
 )
@@ -475,6 +476,7 @@ class ImportKind(StrEnum):
 
 
 class ExportKind(StrEnum):
+    practices = "practices"
     members = "members"
     sessions = "sessions"
     bookings = "bookings"
@@ -573,13 +575,18 @@ def export(
     kind: Annotated[ExportKind, typer.Argument(help="What to export")],
     out: Annotated[Path | None, typer.Option(help="File to write (default: standard output)")] = None,
 ) -> None:
-    """Export members, sessions or bookings as CSV."""
+    """Export practices, members, sessions or bookings as CSV."""
     settings = _settings()
 
     async def run() -> tuple[list[str], list[list[str]]]:
         pool = await open_pool(settings)
         try:
-            make = {"members": exports.members, "sessions": exports.sessions, "bookings": exports.bookings}
+            make = {
+                "practices": exports.practices,
+                "members": exports.members,
+                "sessions": exports.sessions,
+                "bookings": exports.bookings,
+            }
             return await make[kind.value](pool.store.reader())
         finally:
             await pool.close()
@@ -694,6 +701,23 @@ def open_sessions(
         )
 
     _desk(lambda by: OpenSessionsFor(phone, by), show, as_)
+
+
+@cli.command()
+def alerts(
+    phone: Annotated[str, typer.Argument(help="The coordinator's or practice manager's phone number")],
+    how: Annotated[str, typer.Argument(help="now, or daily")],
+    at: Annotated[str | None, typer.Argument(help="For daily: the London time, like 17:00")] = None,
+    as_: AsOption = None,
+) -> None:
+    """How a coordinator or practice manager hears about sessions: each event now, or one digest
+    a day at their time (urgent events still at once)."""
+    wanted = f"{how} {at}" if at else how
+    _desk(
+        lambda by: SetAlerts(phone, wanted, by),
+        lambda member: f"{member.name} now hears about sessions: {member.alerts}.",
+        as_,
+    )
 
 
 @cli.command()

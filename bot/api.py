@@ -8,6 +8,7 @@ may do: a refusal is 403 and changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -27,6 +28,8 @@ from bot.commands import (
     OpenSessionsFor,
     PostSession,
     RecordDelivery,
+    SavePractice,
+    SetAlerts,
     SetPracticePreference,
 )
 from bot.domain import Member, OfferState, Session
@@ -184,6 +187,42 @@ class Unreached(BaseModel):
     at: datetime
 
 
+class AlertsIn(BaseModel):
+    alerts: str = Field(
+        max_length=40, description="now, or daily with a London time: 'daily 17:00'", examples=["daily 17:00"]
+    )
+
+
+class AlertsOut(BaseModel):
+    phone: str
+    alerts: str
+
+
+class PracticeIn(BaseModel):
+    """Only the fields given change (a new practice needs its name)."""
+
+    name: str | None = Field(default=None, max_length=200)
+    pcn: str | None = Field(default=None, max_length=200)
+    locality: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=400)
+    clinical_system: str | None = Field(default=None, max_length=200)
+    info_pack: str | None = Field(default=None, max_length=2000)
+    phone: str | None = Field(
+        default=None, max_length=40, description="The practice's own number; '' for none"
+    )
+
+
+class PracticeOut(BaseModel):
+    ods_code: str
+    name: str
+    pcn: str
+    locality: str
+    address: str
+    clinical_system: str
+    info_pack: str
+    phone: str = Field(description="E.164, or '' when the pool has none")
+
+
 class OpenSession(BaseModel):
     code: str = Field(description="The answer code issued for this member: YES <code> books it")
     session_id: int
@@ -311,6 +350,26 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
             )
             for offer, s, p in found
         ]  # fmt: skip
+
+    @router.put("/members/{phone}/alerts", response_model=AlertsOut)
+    async def set_alerts(phone: str, body: AlertsIn, by: Member | None = acting_member) -> AlertsOut:
+        """How a coordinator or practice manager hears about sessions: each event now, or one
+        digest a day at their time (urgent events still at once). The member or a coordinator."""
+        member = await run(SetAlerts(phone, body.alerts, by.id if by else None), by)
+        return AlertsOut(phone=member.phone, alerts=member.alerts)
+
+    @router.get("/practices", response_model=list[PracticeOut])
+    async def list_practices() -> list[PracticeOut]:
+        return [PracticeOut(**asdict(p)) for p in await reader().practices()]
+
+    @router.put("/practices/{ods_code}", response_model=PracticeOut)
+    async def save_practice(
+        ods_code: str, body: PracticeIn, by: Member | None = acting_member
+    ) -> PracticeOut:
+        """Add a practice or change the fields given, with the CSV import's checks (coordinators)."""
+        fields = tuple((k, v) for k, v in body.model_dump().items() if v is not None)
+        saved = await run(SavePractice(ods_code, fields, by.id if by else None), by)
+        return PracticeOut(**asdict(saved))
 
     @router.post("/sessions/{session_id}/book", response_model=SessionOut)
     async def book(session_id: RowId, body: BookIn, by: Member | None = acting_member) -> SessionOut:

@@ -107,6 +107,24 @@ class MemberOverview:
 
 
 @dataclass(frozen=True, slots=True)
+class SavePractice:
+    """Add a practice or change some of its fields (as a one-row practices import would)."""
+
+    ods_code: str
+    fields: tuple[tuple[str, str], ...]  # (column, value): only those given change
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetAlerts:
+    """How a coordinator or practice manager hears about sessions: "now" or "daily 17:00"."""
+
+    phone: str
+    alerts: str
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OpenSessionsFor:
     """The open sessions a member can take now, each with the answer code issued for them
     (what OPEN lists; for a chat front end or a coordinator on the phone)."""

@@ -78,6 +78,7 @@ class Practice:
     address: str = ""
     clinical_system: str = ""
     info_pack: str = ""
+    phone: str = ""  # E.164; "" when the pool has none
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,9 @@ class Member:
     quiet_hours: str | None = None  # their own, like '22:00-07:00' or 'off'; None: the pool's
     profession: str = "gp"  # a key of config/professions.toml
     level: str | None = None  # a level within the profession: "advanced"
+    # How a coordinator or practice manager hears about sessions: "now", or "daily 17:00"
+    # (one digest a day at that London time; urgent events still come at once).
+    alerts: str = "now"
 
     @property
     def is_clinician(self) -> bool:

@@ -282,6 +282,12 @@ class Reader(Protocol):
     async def last_list(self, member_id: int) -> tuple[str, int, datetime] | None:
         """The last list the member asked for, how far they have read it, and when."""
 
+    async def digest_waiting(self, member_id: int) -> list[tuple[int, str, str]]:
+        """Events held for the member's next digest, oldest first: (id, event, line)."""
+
+    async def last_digest(self, member_id: int) -> list[tuple[int, str, str]]:
+        """The events of the member's last digest sent, in order: (id, event, line)."""
+
     async def last_sent(self, channel: str, address: str) -> tuple[str | None, str | None] | None:
         """The topic and text of the last message sent to this address (not one still queued)."""
 
@@ -443,6 +449,12 @@ class UnitOfWork(Reader, Protocol):
     async def audit(self, entry: AuditEntry, now: datetime) -> None: ...
     async def add_to_inbox(self, message_id: int, member_id: int | None, now: datetime) -> None: ...
     async def remember_list(self, member_id: int, kind: str, position: int, now: datetime) -> None: ...
+    async def hold_for_digest(
+        self, member_id: int, session_id: int | None, event: str, line: str, now: datetime
+    ) -> None: ...
+    async def mark_digest_sent(self, item_ids: Sequence[int], now: datetime) -> int:
+        """Mark these items sent (an item sent already is left alone); how many were marked."""
+
     async def close_inbox_item(self, item_id: int, by: int | None, now: datetime) -> bool: ...
 
 

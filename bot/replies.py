@@ -244,6 +244,7 @@ ARGUMENT_KEYWORDS = {
     "mentor": "MENTOR",
     "forget": "FORGET",
     "nudges": "NUDGES",
+    "alerts": "ALERTS",
 }
 SESSION_CODE = re.compile(r"^[bcdfghjklmnpqrstvwxz]{4}$")  # as flows/offers.py makes them
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.engine import Engine
 from flows import (
+    alerts,
     checks,
     coffee,
     delivery,
@@ -11,6 +12,7 @@ from flows import (
     desk_chat,
     escalation,
     groups,
+    imports,
     keywords,
     linking,
     mentoring,
@@ -28,6 +30,8 @@ from flows import (
 def register(engine: Engine) -> None:
     """Give the engine the flows' commands and timer handlers."""
     offers.register(engine)
+    imports.register(engine)
+    alerts.register(engine)
     offer_batches.register(engine)
     open_sessions.register(engine)
     checks.register(engine)

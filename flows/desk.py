@@ -24,7 +24,7 @@ from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.phones import to_e164
 from bot.ports import InboxItem
-from flows import offers, roles
+from flows import alerts, offers, roles
 from flows.messages import render
 
 # A GP may stay late, but a session's delivered hours stay close to its length.
@@ -139,9 +139,9 @@ async def cancel_session(turn: Turn, command: CancelSession) -> Session:
                 kind="booking_cancelled",
             )
         )
-    await offers.tell_practice(
-        turn, session, render("practice_cancelled", session=session, practice=practice, by=by)
-    )
+    text = render("practice_cancelled", session=session, practice=practice, by=by)
+    booked = await uow.member(booking.member_id) if booking is not None else None
+    await alerts.tell_followers(turn, session, practice, text, "cancelled", member=booked)
     await turn.audit("session_cancelled", f"session:{session.id}", None, had_booking=booking is not None)
     updated = await uow.session(session.id)
     assert updated is not None

@@ -1,5 +1,5 @@
-"""CSV exports: members (in the import's own columns, so a file round-trips), sessions and
-bookings, with times in London time."""
+"""CSV exports: practices and members (in the import's own columns, so a file round-trips),
+sessions and bookings, with times in London time."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.clock import LONDON
 from bot.domain import Member
 from bot.ports import Reader
-from flows.imports import MEMBER_COLUMNS, SESSION_COLUMNS
+from flows.imports import MEMBER_COLUMNS, PRACTICE_COLUMNS, SESSION_COLUMNS
 
 FAR_PAST = datetime(2000, 1, 1, tzinfo=LONDON)
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=LONDON)
@@ -41,12 +41,20 @@ def _member_row(m: Member) -> list[str]:
         "contracted_sessions_per_week": str(m.contracted_sessions_per_week),
         "profession": m.profession,
         "level": m.level or "",
+        "alerts": m.alerts,
     }
     return [values[column] for column in MEMBER_COLUMNS]
 
 
 async def members(reader: Reader) -> Table:
     return list(MEMBER_COLUMNS), [_member_row(m) for m in await reader.all_members()]
+
+
+async def practices(reader: Reader) -> Table:
+    """In the import's own columns, so a file round-trips."""
+    return list(PRACTICE_COLUMNS), [
+        [getattr(p, column) for column in PRACTICE_COLUMNS] for p in await reader.practices()
+    ]
 
 
 async def sessions(reader: Reader) -> Table:

@@ -17,19 +17,19 @@ from datetime import date, datetime, timedelta
 
 from bot.calendar import weeks_later
 from bot.clock import LONDON
-from bot.commands import PostSession
+from bot.commands import PostSession, SavePractice
 from bot.domain import CHANNELS, CHECK_KINDS, CLINICIAN, DAY_NAMES, GP_TYPES, Member, Practice, role_named
-from bot.engine import Turn
+from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.phones import to_e164
 from bot.professions import GP, Professions
-from flows import offers, roles, spreadsheet
+from flows import alerts, offers, roles, spreadsheet
 
-PRACTICE_COLUMNS = ("ods_code", "name", "pcn", "locality", "address", "clinical_system", "info_pack")
+PRACTICE_COLUMNS = ("ods_code", "name", "pcn", "locality", "address", "clinical_system", "info_pack", "phone")
 MEMBER_COLUMNS = (
     "name", "phone", "email", "roles", "gp_type", "registration_number", "preferred_channel",
     "slack_user_id", "telegram_chat_id", "localities", "practices", "days",
-    "max_sessions_per_week", "contracted_sessions_per_week", "profession", "level",
+    "max_sessions_per_week", "contracted_sessions_per_week", "profession", "level", "alerts",
 )  # fmt: skip
 CHECK_COLUMNS = ("phone", "check", "expires")
 SESSION_COLUMNS = ("practice", "start", "end", "rate_pence", "urgent", "notes", "repeat_weeks", "professions")
@@ -164,7 +164,13 @@ async def import_practices(turn: Turn, rows: Rows, progress: Progress | None = N
                 errors.append(RowError(line, f"{column} is longer than {limit} characters (it goes by text)"))
         seen.setdefault(ods, line)
         # Only the file's own columns: a file of codes and names leaves addresses alone.
-        parsed.append((ods, {c: row[c].strip() for c in PRACTICE_COLUMNS if c in row and c != "ods_code"}))
+        fields = {c: row[c].strip() for c in PRACTICE_COLUMNS if c in row and c != "ods_code"}
+        if fields.get("phone"):
+            try:
+                fields["phone"] = to_e164(fields["phone"])
+            except ValueError as error:
+                errors.append(RowError(line, f"phone '{row['phone'].strip()}' is {error}"))
+        parsed.append((ods, fields))
     _refuse_if(errors)
     result = ImportResult()
     for ods, fields in parsed:
@@ -179,6 +185,27 @@ async def import_practices(turn: Turn, rows: Rows, progress: Progress | None = N
         tick(1)
     await turn.audit("imported", "practices", "csv", added=result.added, updated=result.updated)
     return result
+
+
+async def save_practice(turn: Turn, command: SavePractice) -> Practice:
+    """One practice, through the import's own checks (the API's PUT /api/practices/{ods})."""
+    row = {"ods_code": command.ods_code, **dict(command.fields)}
+    if "name" not in row:
+        existing = await turn.uow.practice(command.ods_code.strip().upper())
+        row["name"] = existing.name if existing else ""
+    try:
+        await import_practices(turn, [(1, row)])
+    except ImportRefused as refusal:
+        reason = refusal.errors[0].reason
+        column = next((c for c in PRACTICE_COLUMNS if reason.startswith(c)), "")
+        raise Refused(reason[0].upper() + reason[1:] + ".", field=column) from None
+    saved = await turn.uow.practice(command.ods_code.strip().upper())
+    assert saved is not None
+    return saved
+
+
+def register(engine: Engine) -> None:
+    engine.on_command(SavePractice, save_practice)
 
 
 # -- members ----------------------------------------------------------------------------------
@@ -316,6 +343,11 @@ def _member_fields(
     if "contracted_sessions_per_week" in present:
         contracted = _whole(get("contracted_sessions_per_week"), "contracted_sessions_per_week", 0, 14)
         fields["contracted_sessions_per_week"] = contracted or 0
+    if "alerts" in present:
+        try:
+            fields["alerts"] = alerts.parse(get("alerts") or alerts.NOW)
+        except ValueError as error:
+            raise ValueError(f"alerts '{get('alerts')}': {error}") from None
     return phone, fields
 
 

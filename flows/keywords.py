@@ -15,6 +15,7 @@ from bot.ports import TimerRow
 from bot.reach import reach
 from bot.replies import Keyword
 from flows import (
+    alerts,
     availability,
     desk,
     gp_settings,
@@ -83,6 +84,8 @@ async def handle(turn: Turn, keyword: Keyword) -> bool:
             await gp_settings.channel(turn, keyword.argument)
         case "QUIET":
             await gp_settings.quiet(turn, keyword.argument)
+        case "ALERTS":
+            await alerts.by_text(turn, keyword.argument)
         case "URGENT":
             await urgent(turn, keyword.argument)
         case "REMATCH":

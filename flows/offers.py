@@ -29,7 +29,7 @@ from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
-from flows import codes, eligibility, escalation, lists, messages, offer_batches, reminders, roles
+from flows import alerts, codes, eligibility, escalation, lists, messages, offer_batches, reminders, roles
 from flows.messages import render
 
 CHAT_CHANNELS = ("slack", "telegram")
@@ -187,14 +187,13 @@ async def send_wave(
             turn.now,
         )
     elif not chosen and wave == 1:
-        await tell_practice(
-            turn, session, render("poster_nobody", session=session, practice=practice, **_who(turn, session))
-        )
+        text = render("poster_nobody", session=session, practice=practice, **_who(turn, session))
+        urgent = alerts.soon(turn, session)
+        await alerts.tell_followers(turn, session, practice, text, "nobody", at_once=urgent)
     elif not chosen and announce_empty and not await _open_offers_in_round(turn, session):
-        await tell_practice(
-            turn,
-            session,
-            render("poster_all_declined", session=session, practice=practice, **_who(turn, session)),
+        text = render("poster_all_declined", session=session, practice=practice, **_who(turn, session))
+        await alerts.tell_followers(
+            turn, session, practice, text, "declined", at_once=alerts.soon(turn, session)
         )
     return len(chosen)
 
@@ -321,9 +320,8 @@ async def on_session_start(turn: Turn, timer: TimerRow) -> None:
     await turn.uow.cancel_timers(WAVE_TIMER, str(session.id))
     practice = await turn.uow.practice(session.practice)
     assert practice is not None
-    await tell_practice(
-        turn, session, render("poster_expired", session=session, practice=practice, **_who(turn, session))
-    )
+    text = render("poster_expired", session=session, practice=practice, **_who(turn, session))
+    await alerts.tell_followers(turn, session, practice, text, "unfilled", at_once=True)
     await turn.audit("session_expired", f"session:{session.id}", None)
 
 
@@ -372,22 +370,6 @@ async def _open_offers_in_round(turn: Turn, session: Session) -> list[Offer]:
         for offer in await turn.uow.offers_for_session(session.id)
         if offer.state == OfferState.OPEN and offer.round == session.round
     ]
-
-
-async def tell_practice(turn: Turn, session: Session, text: str) -> None:
-    """The practice's managers hear, and so does the poster (or the coordinators), once each,
-    whoever posted it. The member whose own action this is hears in their reply instead."""
-    await _tell(turn, session, text, await escalation.practice_and_poster(turn, session))
-
-
-async def _tell(turn: Turn, session: Session, text: str, recipients: Sequence[int]) -> None:
-    acting = turn.acting_member_id
-    for member_id in recipients:
-        if member_id == acting:
-            continue
-        turn.say(
-            Outbound(text=text, member_id=member_id, kind="poster_update", topic=f"session:{session.id}")
-        )
 
 
 # -- answers ----------------------------------------------------------------------------------
@@ -510,18 +492,15 @@ async def book(
     await reminders.schedule(turn, session, booking)
     await uow.cancel_timers(WAVE_TIMER, str(session.id))
     await withdraw_others(turn, session, practice, "filled_elsewhere")
-    await tell_practice(
-        turn,
-        session,
-        render(
-            "practice_booked",
-            gp=member,
-            session=session,
-            practice=practice,
-            title=turn.policy.professions[member.profession].title(member.level),
-            registered=turn.policy.professions[member.profession].registration(member.registration_number),
-        ),
+    text = render(
+        "practice_booked",
+        gp=member,
+        session=session,
+        practice=practice,
+        title=turn.policy.professions[member.profession].title(member.level),
+        registered=turn.policy.professions[member.profession].registration(member.registration_number),
     )
+    await alerts.tell_followers(turn, session, practice, text, "booked", member=member)
     await turn.audit("session_booked", f"session:{session.id}", member=member.id, via=via)
     return booking, mine is not None and not mine.worked_at_practice
 
@@ -669,8 +648,9 @@ async def drop(turn: Turn, code: str | None) -> None:
     assert reopened is not None
     turn.reply(render("dropped", session=reopened, practice=practice, **_who(turn, reopened)), kind="dropped")
     await turn.audit("booking_dropped", f"session:{session.id}", member=member.id)
-    await tell_practice(
-        turn, reopened, render("poster_dropped", gp=member, session=reopened, practice=practice)
+    text = render("poster_dropped", gp=member, session=reopened, practice=practice)
+    await alerts.tell_followers(
+        turn, reopened, practice, text, "dropped", member=member, at_once=alerts.soon(turn, reopened)
     )
     await send_wave(turn, reopened, practice, wave=1)
 

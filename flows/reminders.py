@@ -18,7 +18,7 @@ from bot.clock import london_date
 from bot.domain import Booking, BookingState, Choice, Outbound, Practice, Question, Session, SessionStatus
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
-from flows import codes, escalation
+from flows import alerts, codes
 from flows.messages import render
 
 REMINDER_TIMER = "booking_reminder"
@@ -125,17 +125,7 @@ async def on_hours_handover(turn: Turn, timer: TimerRow) -> None:
     gp = await turn.uow.member(prompt.member_id)
     assert practice is not None and gp is not None
     text = render("hours_handover", session=session, practice=practice, gp=gp)
-    for member_id in await escalation.practice_and_poster(turn, session):
-        turn.say(
-            Outbound(text=text, member_id=member_id, kind="poster_update", topic=f"session:{session.id}")
-        )
-
-
-async def _tell_followers(turn: Turn, session: Session, text: str) -> None:
-    for member_id in await escalation.practice_and_poster(turn, session):
-        turn.say(
-            Outbound(text=text, member_id=member_id, kind="poster_update", topic=f"session:{session.id}")
-        )
+    await alerts.tell_followers(turn, session, practice, text, "no_hours", member=gp)
 
 
 # -- answers ----------------------------------------------------------------------------------
@@ -158,10 +148,7 @@ async def answer(turn: Turn, question: Question, value: str) -> None:
     await turn.audit("session_not_delivered", f"session:{session.id}", member=turn.member.id)
     turn.reply(render("hours_none_noted", session=session, practice=practice), kind="hours_noted")
     text = render("hours_not_delivered", session=session, practice=practice, gp=turn.member)
-    for member_id in await escalation.practice_and_poster(turn, session):
-        turn.say(
-            Outbound(text=text, member_id=member_id, kind="poster_update", topic=f"session:{session.id}")
-        )
+    await alerts.tell_followers(turn, session, practice, text, "not_held", member=turn.member)
 
 
 async def answer_hours(turn: Turn, question: Question, hours: float) -> None:

@@ -69,7 +69,7 @@ _MEMBER_COLUMNS = """
     m.days, m.max_sessions_per_week, m.contracted_sessions_per_week, m.paused_until,
     m.urgent_at_night,
     (SELECT group_concat(o.channel, ';') FROM opt_outs o WHERE o.member_id = m.id) AS opted_out,
-    m.quiet_hours, m.profession, m.level
+    m.quiet_hours, m.profession, m.level, m.alerts
 """
 _SESSION_COLUMNS = """
     s.id, s.code, s.practice, s.starts_at, s.ends_at, s.rate_pence, s.urgent, s.notes,
@@ -82,7 +82,9 @@ _OFFER_COLUMNS = """
 """
 # RETURNING takes bare column names.
 _OFFER_RETURNING = _OFFER_COLUMNS.replace("f.", "")
-_PRACTICE_COLUMNS = "p.ods_code, p.name, p.pcn, p.locality, p.address, p.clinical_system, p.info_pack"
+_PRACTICE_COLUMNS = (
+    "p.ods_code, p.name, p.pcn, p.locality, p.address, p.clinical_system, p.info_pack, p.phone"
+)
 _BOOKING_COLUMNS = "b.id, b.session_id, b.member_id, b.code, b.state, b.booked_at, b.offer_id"
 _RECENT = timedelta(days=28)
 
@@ -135,10 +137,11 @@ def _member(row: Sequence[Any], offset: int = 0) -> Member:
         quiet_hours=r[18],
         profession=r[19],
         level=r[20],
+        alerts=r[21],
     )
 
 
-_MEMBER_WIDTH = 21
+_MEMBER_WIDTH = 22
 
 
 def _session(row: Sequence[Any], offset: int = 0) -> Session:
@@ -190,10 +193,10 @@ _OFFER_WIDTH = 14
 
 
 def _practice(row: Sequence[Any], offset: int = 0) -> Practice:
-    return Practice(*row[offset : offset + 7])
+    return Practice(*row[offset : offset + 8])
 
 
-_PRACTICE_WIDTH = 7
+_PRACTICE_WIDTH = 8
 
 
 def _booking(row: Sequence[Any], offset: int = 0) -> Booking:
@@ -720,6 +723,28 @@ class SqliteQueries:
         )
         return row is not None
 
+    async def digest_waiting(self, member_id: int) -> list[tuple[int, str, str]]:
+        """Events held for the member's next digest, oldest first: (id, event, line)."""
+        return [
+            (r[0], r[1], r[2])
+            for r in await self._all(
+                "SELECT id, event, line FROM digest_items WHERE member_id = ? AND sent_at IS NULL "
+                "ORDER BY id",
+                (member_id,),
+            )
+        ]
+
+    async def last_digest(self, member_id: int) -> list[tuple[int, str, str]]:
+        """The events of the member's last digest sent, in order: (id, event, line)."""
+        return [
+            (r[0], r[1], r[2])
+            for r in await self._all(
+                "SELECT id, event, line FROM digest_items WHERE member_id = ? AND sent_at = "
+                "(SELECT max(sent_at) FROM digest_items WHERE member_id = ?) ORDER BY id",
+                (member_id, member_id),
+            )
+        ]
+
     async def last_list(self, member_id: int) -> tuple[str, int, datetime] | None:
         """The last list the member asked for, how far they have read it, and when."""
         row = await self._one("SELECT kind, position, at FROM member_lists WHERE member_id = ?", (member_id,))
@@ -1159,6 +1184,7 @@ class SqliteUnitOfWork(SqliteQueries):
             "quiet_hours",
             "profession",
             "level",
+            "alerts",
         }
     )
 
@@ -1688,10 +1714,10 @@ class SqliteUnitOfWork(SqliteQueries):
     async def add_practice(self, practice: Practice) -> None:
         await self._run(
             "INSERT INTO practices (ods_code, name, pcn, locality, address, clinical_system, "
-            "info_pack) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ods_code) DO UPDATE SET "
+            "info_pack, phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ods_code) DO UPDATE SET "
             "name = excluded.name, pcn = excluded.pcn, locality = excluded.locality, "
             "address = excluded.address, clinical_system = excluded.clinical_system, "
-            "info_pack = excluded.info_pack",
+            "info_pack = excluded.info_pack, phone = excluded.phone",
             (
                 practice.ods_code,
                 practice.name,
@@ -1700,6 +1726,7 @@ class SqliteUnitOfWork(SqliteQueries):
                 practice.address,
                 practice.clinical_system,
                 practice.info_pack,
+                practice.phone,
             ),
         )
 
@@ -1708,7 +1735,8 @@ class SqliteUnitOfWork(SqliteQueries):
             "INSERT INTO members (name, phone, email, roles, gp_type, registration_number, "
             "preferred_channel, slack_user_id, telegram_chat_id, localities, practices, days, "
             "max_sessions_per_week, contracted_sessions_per_week, paused_until, urgent_at_night, "
-            "created_at, profession, level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, profession, level, alerts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 member.name,
                 member.phone,
@@ -1729,6 +1757,7 @@ class SqliteUnitOfWork(SqliteQueries):
                 to_db(now),
                 member.profession,
                 member.level,
+                member.alerts,
             ),
         )
         created = await self.member(cursor.lastrowid)
@@ -2036,6 +2065,25 @@ class SqliteUnitOfWork(SqliteQueries):
                 json.dumps(entry.detail, sort_keys=True),
             ),
         )
+
+    async def hold_for_digest(
+        self, member_id: int, session_id: int | None, event: str, line: str, now: datetime
+    ) -> None:
+        await self._run(
+            "INSERT INTO digest_items (member_id, session_id, event, line, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (member_id, session_id, event, line, to_db(now)),
+        )
+
+    async def mark_digest_sent(self, item_ids: Sequence[int], now: datetime) -> int:
+        """Mark these items sent (compare-and-set: an item sent already is left alone); how many."""
+        changed = 0
+        for item_id in item_ids:
+            cursor = await self._run(
+                "UPDATE digest_items SET sent_at = ? WHERE id = ? AND sent_at IS NULL", (to_db(now), item_id)
+            )
+            changed += cursor.rowcount
+        return changed
 
     async def remember_list(self, member_id: int, kind: str, position: int, now: datetime) -> None:
         await self._run(

@@ -25,7 +25,7 @@ from bot.domain import (
     SessionStatus,
 )
 from config.professions import load_professions
-from flows import desk, groups, imports, offers, wellbeing
+from flows import alerts, desk, groups, imports, offers, wellbeing
 from flows.messages import render, template_names
 from flows.offers import answer_choices
 
@@ -209,6 +209,9 @@ SAMPLES: dict[str, dict] = {
     "stranger_flood": {"numbers": 123456, "minutes": 1440, "per_hour": 100000},
     "checkin_about": {"code": "4821"},
     "more_nothing": {},
+    "alerts_how": {"follows": True, "current": START.time()},
+    "digest_line": {**COMMON, "event": "not_held"},
+    "digest_header": {"counts": [(event, 9999) for event in alerts.EVENTS]},
     "open_none": {},
     # A batch holds as many sessions as fit two segments (flows/offer_batches.py); one alone fits.
     "offers_batch": {"rows": [(OFFER, SESSION, LONG)], "groups": [(LONG, None, [(OFFER, SESSION)])], **WORDS},
