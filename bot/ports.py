@@ -282,6 +282,9 @@ class Reader(Protocol):
     async def last_list(self, member_id: int) -> tuple[str, int, datetime] | None:
         """The last list the member asked for, how far they have read it, and when."""
 
+    async def worked_at_before(self, member_id: int, practice: str, before: datetime) -> bool:
+        """Whether the member had a session at the practice that started before ``before``."""
+
     async def digest_waiting(self, member_id: int) -> list[tuple[int, str, str]]:
         """Events held for the member's next digest, oldest first: (id, event, line)."""
 

@@ -11,9 +11,10 @@ A session whose start passes unfilled is expired by the start timer (flows/offer
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.domain import Choice, Member, OfferState, Outbound, Session, SessionStatus
+from bot.domain import Choice, Member, OfferState, Outbound, Practice, Session, SessionStatus
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
 from flows import messages
@@ -57,6 +58,23 @@ async def plan(turn: Turn, session: Session, poster: Member | None) -> None:
             await turn.uow.add_timer(
                 ESCALATE_TIMER, str(session.id), second, {"step": 2, "to": [named]}, turn.now
             )
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Who a GP should phone about a session: 'the practice', or 'the pool' when the pool has
+    no number for the practice (its first named coordinator)."""
+
+    who: str
+    phone: str
+
+
+async def who_to_call(turn: Turn, practice: Practice) -> Contact | None:
+    if practice.phone:
+        return Contact("the practice", practice.phone)
+    first = await _next_coordinator(turn, exclude=set())
+    coordinator = await turn.uow.member(first) if first is not None else None
+    return Contact("the pool", coordinator.phone) if coordinator else None
 
 
 async def _next_coordinator(turn: Turn, exclude: set[int]) -> int | None:

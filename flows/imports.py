@@ -50,6 +50,14 @@ MAX_PRACTICE_NAME = 48
 MAX_LOCALITY = 24
 MAX_ADDRESS = 80
 MAX_INFO_PACK = 230
+MAX_CLINICAL_SYSTEM = 24
+PRACTICE_LIMITS = {
+    "name": MAX_PRACTICE_NAME,
+    "locality": MAX_LOCALITY,
+    "address": MAX_ADDRESS,
+    "info_pack": MAX_INFO_PACK,
+    "clinical_system": MAX_CLINICAL_SYSTEM,
+}
 MAX_NAME = 40
 
 Rows = list[tuple[int, dict[str, str]]]  # (line number in the file, values by column)
@@ -158,8 +166,7 @@ async def import_practices(turn: Turn, rows: Rows, progress: Progress | None = N
             errors.append(RowError(line, f"ODS code {ods} is also on line {seen[ods]}"))
         if not row.get("name", "").strip():
             errors.append(RowError(line, "name is empty"))
-        for column, limit in (("name", MAX_PRACTICE_NAME), ("locality", MAX_LOCALITY),
-                              ("address", MAX_ADDRESS), ("info_pack", MAX_INFO_PACK)):  # fmt: skip
+        for column, limit in PRACTICE_LIMITS.items():
             if len(row.get(column, "").strip()) > limit:
                 errors.append(RowError(line, f"{column} is longer than {limit} characters (it goes by text)"))
         seen.setdefault(ods, line)

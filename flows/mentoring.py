@@ -25,6 +25,9 @@ STAGE_OF_TYPE = {"fellow": "fellow", "returner": "returner", "salaried": "salari
 CYCLE = timedelta(days=28)  # one hour every four weeks, by default
 REMIND_AFTER = timedelta(days=14)
 ASK_AFTER = timedelta(days=21)
+# Interests (a mentee's MENTOR words, a mentor's --interests) are named back in introductions.
+MAX_INTERESTS_CHARS = 60
+MAX_INTERESTS = 6
 CYCLE_TIMER = "mentoring_cycle"  # payload: step "remind" | "ask" | "check", cycle start
 
 
@@ -146,6 +149,9 @@ async def add_mentor(turn: Turn, command: AddMentor) -> Member:
         raise Refused(
             "Capacity is a number of mentees (0 or more) and hours must be more than 0.", field="capacity"
         )
+    problem = interests_problem(";".join(command.interests))
+    if problem is not None:
+        raise Refused(f"Interests: {problem}.", field="interests")
     member = await desk.member_by_phone(turn, command.phone)
     await turn.uow.set_mentor(
         member.id,
@@ -162,11 +168,26 @@ async def add_mentor(turn: Turn, command: AddMentor) -> Member:
     return member
 
 
+def interests_problem(text: str) -> str | None:
+    """Why these interests cannot be kept, or None. They are named back in introductions
+    ("both interested in teaching, prescribing"), which must fit a text."""
+    parts = [p.strip() for p in text.replace(",", ";").split(";") if p.strip()]
+    if len(text.strip()) > MAX_INTERESTS_CHARS:
+        return f"at most {MAX_INTERESTS_CHARS} characters, please (that was {len(text.strip())})"
+    if len(parts) > MAX_INTERESTS:
+        return f"at most {MAX_INTERESTS} interests, please (that was {len(parts)})"
+    return None
+
+
 async def request_mentor(turn: Turn, wants: str) -> None:
     """MENTOR <what you'd like help with>: on the waiting list for the next matching run."""
     member = turn.member
     assert member is not None
-    if await turn.uow.add_mentee_request(member.id, wants.strip()[:200], turn.now):
+    problem = interests_problem(wants)
+    if problem is not None:
+        turn.reply(render("mentor_wants_too_long", problem=problem), kind="mentor_requested")
+        return
+    if await turn.uow.add_mentee_request(member.id, wants.strip(), turn.now):
         await turn.audit("mentor_requested", f"member:{member.id}")
         turn.reply(render("mentor_requested", wants=wants.strip()), kind="mentor_requested")
     else:
@@ -241,13 +262,16 @@ async def approve_matches(turn: Turn, command: ApproveMatches) -> int:
         mentee, mentor = people[pair["mentee_id"]], people[pair["mentor_id"]]
         before = await turn.uow.previous_mentor(mentee.id)
         previous = await turn.uow.member(before) if before is not None else None
+        if previous is not None:  # its own text, so the introduction always has room for why
+            stepped_down = render("mentor_stepped_down", previous=previous)
+            turn.say(Outbound(text=stepped_down, member_id=mentee.id, kind="mentor_introduction"))
         for me, other, role in ((mentee, mentor, "mentor"), (mentor, mentee, "mentee")):
             turn.say(
                 Outbound(
                     text=render(
                         "mentor_introduction",
                         other=other,
-                        previous=previous if role == "mentor" else None,
+                        new=previous is not None and role == "mentor",
                         role=role,
                         contact=channel_name(other.preferred_channel),
                         why=pair["why"],

@@ -44,11 +44,6 @@ def few(items: Any, shown: int = 4) -> str:
     return head if len(items) <= shown else f"{head} and {len(items) - shown} more"
 
 
-def short(text: str, length: int) -> str:
-    """At most ``length`` characters, with '...' where it was cut."""
-    return text if len(text) <= length else text[: length - 3].rstrip() + "..."
-
-
 CHANNEL_NAMES = {"sms": "text", "sandbox": "text", "slack": "Slack", "telegram": "Telegram"}
 
 
@@ -79,7 +74,6 @@ _env.filters.update(
     clock_time=clock_time,
     national=national,
     few=few,
-    short=short,
     channel_name=channel_name,
 )
 

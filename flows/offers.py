@@ -343,6 +343,8 @@ def session_details(
         facts.append(("Address", practice.address))
     if practice.clinical_system:
         facts.append(("System", practice.clinical_system))
+    if practice.phone:
+        facts.append(("Phone", messages.national(practice.phone)))
     if session.notes:
         facts.append(("Notes", session.notes))
     return tuple(facts)
@@ -631,7 +633,10 @@ async def drop(turn: Turn, code: str | None) -> None:
     practice = await uow.practice(session.practice)
     assert practice is not None
     if session.starts_at <= turn.now:
-        turn.reply(render("drop_too_late", session=session, practice=practice), kind="drop_too_late")
+        contact = await escalation.who_to_call(turn, practice)
+        turn.reply(
+            render("drop_too_late", session=session, practice=practice, contact=contact), kind="drop_too_late"
+        )
         return
     await uow.end_booking(booking.id, "dropped", turn.now)
     reopened_ok = await uow.set_session_status(

@@ -72,6 +72,15 @@ async def on_reminder(turn: Turn, timer: TimerRow) -> None:
             topic=f"booking:{booking.id}",
         )
     )
+    # A first visit: the practice's notes again, whole, in a text of their own.
+    if practice.info_pack and not await turn.uow.worked_at_before(
+        booking.member_id, practice.ods_code, session.starts_at
+    ):
+        turn.say(
+            Outbound(
+                text=render("info_pack", practice=practice), member_id=booking.member_id, kind="info_pack"
+            )
+        )
 
 
 async def on_hours_prompt(turn: Turn, timer: TimerRow) -> None:

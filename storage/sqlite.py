@@ -723,6 +723,15 @@ class SqliteQueries:
         )
         return row is not None
 
+    async def worked_at_before(self, member_id: int, practice: str, before: datetime) -> bool:
+        """Whether the member had a session at the practice that started before ``before``."""
+        row = await self._one(
+            "SELECT 1 FROM bookings b JOIN sessions s ON s.id = b.session_id WHERE b.member_id = ? "
+            "AND s.practice = ? AND b.state = 'booked' AND s.starts_at < ? LIMIT 1",
+            (member_id, practice, to_db(before)),
+        )
+        return row is not None
+
     async def digest_waiting(self, member_id: int) -> list[tuple[int, str, str]]:
         """Events held for the member's next digest, oldest first: (id, event, line)."""
         return [

@@ -89,6 +89,7 @@ class Harness:
             address=fields.get("address", "1 Quay St"),
             clinical_system=fields.get("clinical_system", "EMIS Web"),
             info_pack=fields.get("info_pack", "Park in bay 4."),
+            phone=fields.get("phone", ""),
         )
         async with self.pool.store.unit_of_work() as uow:
             await uow.add_practice(practice)

@@ -94,7 +94,7 @@ async def test_a_gp_is_offered_accepts_and_is_booked_by_sms(sms: Sms) -> None:
     assert offer["From"] == TWILIO_FROM and offer["StatusCallback"] == f"{PUBLIC_URL}/twilio/status"
     assert offer["Body"] == (
         "URGENT: GP session at St Mary's Medical Centre - Northside, Northside\n"
-        f"Wed 2 Dec, 08:30-12:30, £320.\nReply YES {code} or NO {code}."
+        f"Wed 2 Dec, 08:30-12:30, £320. EMIS Web.\nReply YES {code} or NO {code}."
     ), "GSM-7 only: a curly quote or an en dash in the data cannot switch the text to UCS-2"
 
     answered = await sms.inbound(zoe.phone, "Yes please")

@@ -25,7 +25,7 @@ from bot.domain import (
     SessionStatus,
 )
 from config.professions import load_professions
-from flows import alerts, desk, groups, imports, offers, wellbeing
+from flows import alerts, desk, escalation, groups, imports, matching, mentoring, offers, wellbeing
 from flows.messages import render, template_names
 from flows.offers import answer_choices
 
@@ -37,6 +37,8 @@ LONG = Practice(
         "Unit 14–16, The Old Maltings, Church Lane, Northside-upon-Tyne, Ëastshire NS12 4CD, opposite the Co-op"
     )[: imports.MAX_ADDRESS],
     info_pack=("Park in bay 4 – the code for the barrier is at reception. " * 10)[: imports.MAX_INFO_PACK],
+    clinical_system="SystmOne (TPP) with Docman 10 and AccuRx"[: imports.MAX_CLINICAL_SYSTEM],
+    phone="+442079460999",
 )
 GP = Member(
     id=1,
@@ -67,6 +69,16 @@ PEER = {
         ], ("https://teams.microsoft.com/l/meetup-join/" + "x" * 100)[: groups.LINK_LIMIT], 12, "A" * 16, "scheduled",
     ),
 }  # fmt: skip
+# The longest reason the matcher can give, from the longest interests and locality allowed.
+_INTERESTS = frozenset(
+    f"{n}" * ((mentoring.MAX_INTERESTS_CHARS + 1) // mentoring.MAX_INTERESTS - 1)
+    for n in range(mentoring.MAX_INTERESTS)
+)
+assert mentoring.interests_problem(";".join(_INTERESTS)) is None
+LONGEST_WHY = matching.fit(
+    matching.Mentor(1, None, 1, _INTERESTS, frozenset({LONG.locality}), "partner"),
+    matching.Mentee(2, None, _INTERESTS, LONG.locality, "newly_qualified"),
+)[1]
 PROFESSIONS = load_professions()
 # The longest words each template may be given: an offer's word, who a session is for (two
 # professions at most; more are "clinicians"), a member's title with a level, a registration.
@@ -111,7 +123,7 @@ SAMPLES: dict[str, dict] = {
     "checkin_reminder": {},
     "checkin_still_want": {},
     "checkin_kept": {},
-    "mentor_requested": {"wants": "w" * 200},
+    "mentor_requested": {"wants": "w" * mentoring.MAX_INTERESTS_CHARS},
     "mentor_already": {},
     "mentor_remind": {"other": GP},
     "mentor_did_you_meet": {"other": GP},
@@ -126,9 +138,11 @@ SAMPLES: dict[str, dict] = {
         "other": GP,
         "role": "mentor",
         "contact": "Telegram",
-        "why": "x" * 200,
-        "previous": GP,
+        "why": LONGEST_WHY,
+        "new": True,
     },
+    "mentor_stepped_down": {"previous": GP},
+    "mentor_wants_too_long": {"problem": mentoring.interests_problem("w" * 9999)},
     "checkin_closed": {},
     "checkin_or_offer": {"value": "NO", "offers": [Question("offer", "4821", 1, 1)]},
     "checkin_nothing_to_add": {},
@@ -168,7 +182,7 @@ SAMPLES: dict[str, dict] = {
     "distress": {
         "support": ["NHS Practitioner Health gives doctors free, confidential support: 0300 0303 300."]
     },
-    "drop_too_late": COMMON,
+    "drop_too_late": {**COMMON, "contact": escalation.Contact("the practice", "+442079460999")},
     "drop_unknown": COMMON,
     "drop_which": {"bookings": [(BOOKING, SESSION, LONG)] * 12},
     "dropped": COMMON,

@@ -153,8 +153,10 @@ async def test_the_evening_before_a_booking_the_gp_is_reminded_with_the_address(
     assert (await pool.last(gp)).kind != "reminder"
     pool.clock.set(at(pool.today, 18, 0))
     await pool.pool.settle()
-    reminder = await pool.last(gp)
-    assert reminder.kind == "reminder" and "1 Quay St" in reminder.body and "Park in bay 4" in reminder.body
+    reminder, pack = (await pool.messages(gp))[-2:]
+    assert reminder.kind == "reminder" and "1 Quay St" in reminder.body
+    # A first visit: the practice's notes whole, in their own text, never cut to fit the reminder.
+    assert pack.kind == "info_pack" and pack.body.endswith("Park in bay 4.")
 
 
 @pytest.mark.parametrize(
