@@ -273,7 +273,9 @@ class Reader(Protocol):
         """Open offers waiting for their batch message, soonest session first."""
 
     async def offers_in_batch(self, batch: str) -> list[tuple[Offer, Session, Practice]]: ...
-    async def pending_timer(self, kind: str, subject: str) -> bool: ...
+    async def pending_timer(self, kind: str, subject: str, due_by: datetime | None = None) -> bool:
+        """Whether a timer of ``kind`` for ``subject`` is still to run (``due_by``: and due by then)."""
+
     async def mark_offers_told(self, offer_ids: Sequence[int], now: datetime, batch: str | None) -> None: ...
 
     async def reopen_offer(self, offer_id: int, state: str) -> bool:

@@ -489,10 +489,11 @@ class SqliteQueries:
             (_offer(r), _session(r, _OFFER_WIDTH), _practice(r, _OFFER_WIDTH + _SESSION_WIDTH)) for r in rows
         ]
 
-    async def pending_timer(self, kind: str, subject: str) -> bool:
+    async def pending_timer(self, kind: str, subject: str, due_by: datetime | None = None) -> bool:
         row = await self._one(
-            "SELECT 1 FROM timers WHERE kind = ? AND subject = ? AND state = 'pending' LIMIT 1",
-            (kind, subject),
+            "SELECT 1 FROM timers WHERE kind = ? AND subject = ? AND state = 'pending' "
+            "AND (? IS NULL OR due_at <= ?) LIMIT 1",
+            (kind, subject, to_db(due_by) if due_by else None, to_db(due_by) if due_by else None),
         )
         return row is not None
 

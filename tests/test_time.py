@@ -124,6 +124,21 @@ async def test_a_session_filled_between_steps_alerts_nobody(pool: Harness) -> No
     assert not [m for m in await pool.messages(poster) if m.kind.startswith("escalation")]
 
 
+async def test_an_escalation_counts_only_the_offers_still_open(pool: Harness) -> None:
+    poster = await pool.coordinator()
+    await pool.gps(10)  # two waves of five
+    pool.clock.set(at(pool.today, 12, 0))
+    # Posted 21 hours ahead: the poster hears once the first wave's time is up (14:00), at the
+    # very moment those five offers lapse.
+    session = await pool.post(start=at(pool.tomorrow, 9, 0), posted_by=poster)
+    pool.clock.set(at(pool.today, 14, 0))
+    await pool.pool.settle()
+    [alert] = [m for m in await pool.messages(poster) if m.kind == "escalation_notice"]
+    still_open = [o for o, _ in (await pool.view(session)).offers if o.state == OfferState.OPEN]
+    assert len(still_open) == 5 and len((await pool.view(session)).offers) == 10
+    assert "5 GPs yet to answer" in alert.body, alert.body
+
+
 def test_the_calendar_knows_bank_holidays_and_the_clock_changes() -> None:
     assert not is_working_day(date(2026, 12, 28))  # Boxing Day, observed
     assert next_working_day(date(2026, 12, 24)) == date(2026, 12, 29)
