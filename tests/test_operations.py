@@ -20,7 +20,8 @@ TODAY = date(2026, 12, 1)  # a Tuesday
 @pytest.mark.parametrize(
     ("text", "meant"),
     [
-        ("tue pm", (date(2026, 12, 1), {"pm"})),  # today is a Tuesday
+        ("tue pm", (date(2026, 12, 1), {"pm"})),  # today is a Tuesday, and it is 07:00
+        ("tue all", (date(2026, 12, 1), {"am", "pm"})),
         ("2026-12-03 all", (date(2026, 12, 3), {"am", "pm"})),
         ("tomorrow morning", (date(2026, 12, 2), {"am"})),
         ("fri", (date(2026, 12, 4), {"am", "pm"})),
@@ -32,8 +33,36 @@ TODAY = date(2026, 12, 1)  # a Tuesday
     ],
 )
 def test_availability_as_gps_type_it(text: str, meant: tuple | None) -> None:
-    parsed = parse_availability(text, TODAY)
+    parsed = parse_availability(text, at(TODAY, 7, 0))
     assert (parsed and (parsed[0], set(parsed[1]))) == (meant or None)
+
+
+@pytest.mark.parametrize(
+    ("text", "hour", "meant"),
+    [
+        ("tue all", 19, (date(2026, 12, 8), {"am", "pm"})),  # the evening: next Tuesday
+        ("tuesday pm", 13, (date(2026, 12, 8), {"pm"})),
+        ("tue am", 10, (date(2026, 12, 8), {"am"})),
+        ("tue all", 10, (date(2026, 12, 1), {"pm"})),  # the morning has begun, the afternoon not
+        ("tue pm", 12, (date(2026, 12, 1), {"pm"})),
+        ("today pm", 19, (date(2026, 12, 1), {"pm"})),  # a date said outright is the day said
+        ("1/12 am", 19, (date(2026, 12, 1), {"am"})),
+    ],
+)
+def test_a_bare_weekday_on_that_day_means_a_half_not_yet_begun(text: str, hour: int, meant: tuple) -> None:
+    parsed = parse_availability(text, at(TODAY, hour, 0))
+    assert parsed is not None and (parsed[0], set(parsed[1])) == meant
+
+
+async def test_available_tue_all_on_a_tuesday_evening_is_next_tuesday(pool: Harness) -> None:
+    gp = await pool.gp()
+    pool.clock.set(at(TODAY, 19, 30))  # a Tuesday evening
+    await pool.send(gp, "AVAILABLE tue all")
+    assert (await pool.last(gp)).body.startswith("Thanks: you're down as available Tue 8 Dec, all day.")
+    reader = pool.pool.store.reader()
+    for half in ("am", "pm"):
+        assert await reader.available_members(TODAY, half) == [], "not today: it is over"
+        assert [m.id for m in await reader.available_members(date(2026, 12, 8), half)] == [gp.id]
 
 
 async def test_available_offers_open_sessions_that_fit_at_once(tmp_path) -> None:
