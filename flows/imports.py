@@ -471,6 +471,7 @@ async def _session_commands(turn: Turn, row: dict[str, str], by: int | None) -> 
     if len(notes) > offers.MAX_NOTES:
         raise ValueError(f"notes are longer than {offers.MAX_NOTES} characters (they go by text)")
     wanted = tuple(p.lower() for p in _split(get("professions"))) or (GP,)
+    offers.professions_and_pay(turn, wanted, rate)  # every row's reason, not only the first's
     return [
         PostSession(
             practice=ods,

@@ -72,23 +72,7 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
         raise Refused("The session's start has already passed.", field="start")
     if (command.ends_at - command.starts_at).total_seconds() > MAX_SESSION_HOURS * 3600:
         raise Refused(f"A session can be at most {MAX_SESSION_HOURS} hours long.", field="end")
-    wanted = tuple(dict.fromkeys(command.professions)) or ("gp",)
-    known = turn.policy.professions
-    unknown = [p for p in wanted if p not in known]
-    if unknown:
-        raise Refused(
-            f"{', '.join(unknown)} is not a profession here (one of {', '.join(known.keys)}).",
-            field="professions",
-        )
-    low = max(known[p].pay[0] for p in wanted)
-    high = min(known[p].pay[1] for p in wanted)
-    if not low <= command.rate_pence <= high:
-        who = known.words(wanted)
-        raise Refused(
-            f"A {who} session pays {messages.money(low)} to {messages.money(high)} here: "
-            f"{messages.money(command.rate_pence)} is outside that.",
-            field="rate",
-        )
+    wanted = professions_and_pay(turn, command.professions, command.rate_pence)
     if len(command.notes) > MAX_NOTES:
         raise Refused(f"Keep notes to {MAX_NOTES} characters: they go by text.", field="notes")
     session = await uow.add_session(
@@ -128,6 +112,29 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
             )
         )
     return session
+
+
+def professions_and_pay(turn: Turn, professions: Sequence[str], rate_pence: int) -> tuple[str, ...]:
+    """Who a session is for (default GPs), refused unless each is a profession here and the
+    rate is within every one of their pay ranges (the reason names the range)."""
+    wanted = tuple(dict.fromkeys(professions)) or ("gp",)
+    known = turn.policy.professions
+    unknown = [p for p in wanted if p not in known]
+    if unknown:
+        raise Refused(
+            f"{', '.join(unknown)} is not a profession here (one of {', '.join(known.keys)}).",
+            field="professions",
+        )
+    low = max(known[p].pay[0] for p in wanted)
+    high = min(known[p].pay[1] for p in wanted)
+    if not low <= rate_pence <= high:
+        who = known.words(wanted)
+        raise Refused(
+            f"A {who} session pays {messages.money(low)} to {messages.money(high)} here: "
+            f"{messages.money(rate_pence)} is outside that.",
+            field="rate",
+        )
+    return wanted
 
 
 async def practices_to_post(turn: Turn, command: PracticesToPost) -> list[Practice]:

@@ -404,6 +404,12 @@ async def test_modal_validation_errors_are_shown_in_the_modal(slack: Slack) -> N
         values["rate"] = {"type": "plain_text_input", "value": bad}
         answer = await slack.submit("U0COORD", view, values)
         assert answer.status_code == 200 and list(answer.json()["errors"]) == ["rate"]
+    for bad, shown in (("3.20", "£3.20"), ("32,000", "£32,000")):  # a GP session's pay range
+        values["rate"] = {"type": "plain_text_input", "value": bad}
+        answer = await slack.submit("U0COORD", view, values)
+        assert answer.json()["errors"] == {
+            "rate": f"A GP session pays £100 to £1,000 here: {shown} is outside that."
+        }
     assert (
         await slack.pool.pool.store.reader().sessions_between(
             slack.pool.clock.now(), slack.pool.clock.now() + timedelta(days=30)
