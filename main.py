@@ -81,6 +81,7 @@ from flows import report as reports
 from flows.coffee import coffee_text
 from flows.conversation import PoolConversation
 from flows.groups import group_text
+from flows.messages import render
 from flows.safety import SafetyScreen
 from storage import SqliteStore
 
@@ -385,6 +386,8 @@ def post_session(
             )
             # The running server's dispatcher sends the offers, within the providers' limits.
             typer.echo(f"Posted session {session.code} (id {session.id}), status {session.status}.")
+            if session.offers_from is not None:
+                typer.echo(render("offers_held", until=session.offers_from))
         finally:
             await pool.close()
 

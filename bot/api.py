@@ -74,6 +74,13 @@ class SessionCreated(BaseModel):
     status: str
 
 
+class SessionPosted(SessionCreated):
+    offers_from: datetime | None = Field(
+        description="When the first offers go, when quiet hours hold every one of them (posted at "
+        "night); null when they go now or nobody was offered it"
+    )
+
+
 class BookedGp(BaseModel):
     name: str
     phone: str
@@ -254,8 +261,8 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         if by is not None and not by.is_coordinator:
             raise HTTPException(status_code=403, detail="only the pool's coordinators can see this")
 
-    @router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionCreated)
-    async def post_session(body: SessionIn, by: Member | None = acting_member) -> SessionCreated:
+    @router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionPosted)
+    async def post_session(body: SessionIn, by: Member | None = acting_member) -> SessionPosted:
         command = PostSession(
             practice=body.practice.strip().upper(),
             starts_at=body.start,
@@ -268,7 +275,9 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
             professions=tuple(p.strip().lower() for p in body.professions),
         )
         session: Session = await run(command, by)
-        return SessionCreated(id=session.id, code=session.code, status=session.status)
+        return SessionPosted(
+            id=session.id, code=session.code, status=session.status, offers_from=session.offers_from
+        )
 
     @router.get("/sessions", response_model=list[SessionSummary])
     async def list_sessions(

@@ -24,6 +24,7 @@ from bot.errors import Refused
 from bot.phones import to_e164
 from bot.professions import GP, Professions
 from flows import offers, roles, spreadsheet
+from flows.messages import render
 
 PRACTICE_COLUMNS = ("ods_code", "name", "pcn", "locality", "address", "clinical_system", "info_pack")
 MEMBER_COLUMNS = (
@@ -424,6 +425,7 @@ async def import_sessions(turn: Turn, rows: Rows, progress: Progress | None = No
         slots.setdefault(key, line)
     _refuse_if(errors)
     result = ImportResult()
+    held: list[datetime] = []
     for line, command in planned:
         existing = await turn.uow.session_by_slot(command.practice, command.starts_at, command.ends_at)
         if existing is not None:
@@ -438,9 +440,13 @@ async def import_sessions(turn: Turn, rows: Rows, progress: Progress | None = No
                 state = f"already posted ({existing.status})"
                 result.notes.append(f"line {line}: session {existing.code} was {state}; left as it is")
         else:
-            await offers.post_session(turn, command)
+            posted = await offers.post_session(turn, command)
             result.added += 1
+            if posted.offers_from is not None:
+                held.append(posted.offers_from)
         tick(1)
+    if held:  # imported at night: the importer hears why nobody has the offers yet
+        result.notes.append(render("offers_held", until=min(held)))
     turn.by = by.id if by else None
     await turn.audit("imported", "sessions", "csv", added=result.added)
     return result

@@ -9,6 +9,7 @@ everyone told. A later acceptor hears, kindly, that it has gone.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.calendar import quiet_until
@@ -25,7 +26,7 @@ from bot.domain import (
     Session,
     SessionStatus,
 )
-from bot.engine import Engine, Turn
+from bot.engine import Engine, Turn, quiet_hold
 from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
@@ -92,18 +93,22 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
     await turn.uow.add_timer(START_TIMER, str(session.id), session.starts_at, {}, turn.now)
     await escalation.plan(turn, session, poster)
     offered = await send_wave(turn, session, practice, wave=1)
+    session = replace(session, offers_from=await _offers_from(turn, session) if offered else None)
     address = poster.address_on(command.via) if poster else None
     if address and command.via in CHAT_CHANNELS:
         # Posted from a chat app: the poster sees it went (the API and CLI answer directly).
+        text = render(
+            "session_posted",
+            session=session,
+            practice=practice,
+            offered=offered,
+            **messages.who(turn.policy.professions, session),
+        )
+        if session.offers_from is not None:
+            text += "\n" + render("offers_held", until=session.offers_from)
         turn.say(
             Outbound(
-                text=render(
-                    "session_posted",
-                    session=session,
-                    practice=practice,
-                    offered=offered,
-                    **messages.who(turn.policy.professions, session),
-                ),
+                text=text,
                 member_id=poster.id if poster else None,
                 channel=command.via,
                 address=address,
@@ -112,6 +117,23 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
             )
         )
     return session
+
+
+async def _offers_from(turn: Turn, session: Session) -> datetime | None:
+    """When a new session's first offers start reaching people, if quiet hours (the pool's, or
+    a GP's own) hold every one of them; None when some go now. The engine holds each message
+    by the same rule (bot.engine.quiet_hold); routine offers first wait for their batch."""
+    made = await turn.uow.offers_for_session(session.id)
+    settings = await turn.uow.quiet_preferences({o.member_id for o in made})
+    moment = turn.now + (timedelta(0) if session.urgent else turn.policy.offer_batch)
+    held = []
+    for offer in made:
+        own_hours, urgent_at_night = settings.get(offer.member_id, (None, False))
+        until = quiet_hold(turn.policy, own_hours, urgent_at_night, "offer", session.urgent, moment)
+        if until is None:
+            return None
+        held.append(until)
+    return min(held, default=None)
 
 
 def professions_and_pay(turn: Turn, professions: Sequence[str], rate_pence: int) -> tuple[str, ...]:

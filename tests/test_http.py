@@ -29,7 +29,9 @@ async def test_post_a_session_answer_by_sandbox_and_see_it_booked(
     created = await client.post("/api/sessions", json=session_body(pool), headers=AUTH)
     assert created.status_code == 201
     session = created.json()
-    assert set(session) == {"id", "code", "status"} and session["status"] == "open"
+    # DESIGN.md's three, and the addition: offers_from (null: the offers go now, by day).
+    assert set(session) == {"id", "code", "status", "offers_from"} and session["status"] == "open"
+    assert session["offers_from"] is None
 
     outbox = await client.get("/sandbox/outbox", params={"to": "07700 900501"}, headers=AUTH)
     assert outbox.status_code == 200
