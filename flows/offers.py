@@ -539,6 +539,7 @@ async def book(
     await reminders.schedule(turn, session, booking)
     await uow.cancel_timers(WAVE_TIMER, str(session.id))
     await withdraw_others(turn, session, practice, "filled_elsewhere")
+    await withdraw_clashes(turn, member, session)
     await tell_practice(
         turn,
         session,
@@ -581,6 +582,26 @@ async def withdraw_others(turn: Turn, session: Session, practice: Practice, temp
                 supersedes=True,
             )
         )
+
+
+async def withdraw_clashes(turn: Turn, member: Member, booked: Session) -> None:
+    """Someone just booked cannot take another session at the same time: their other open
+    offers that overlap it close (those told and those waiting for their batch), so OFFERS no
+    longer lists them and those sessions' waves move on."""
+    held = [*await turn.uow.open_offers(member.id), *await turn.uow.offers_to_tell(member.id)]
+    closed = []
+    for offer, other, _ in held:
+        overlaps = other.starts_at < booked.ends_at and booked.starts_at < other.ends_at
+        if other.id == booked.id or not overlaps:
+            continue
+        if await turn.uow.answer_offer(offer.id, OfferState.WITHDRAWN, None, turn.now):
+            closed.append(other.id)
+            withdrawn = await turn.uow.offer(offer.id)
+            if withdrawn is not None:
+                await offer_batches.refresh(turn, withdrawn)  # a chat batch shows it gone
+    if closed:
+        await turn.audit("offers_withdrawn_clash", f"member:{member.id}", sessions=sorted(closed))
+        await after_offers_closed(turn, closed)
 
 
 async def decline(turn: Turn, offer: Offer) -> None:
@@ -628,6 +649,15 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
             **in_place,
         )
         return
+    if offer.state == OfferState.WITHDRAWN and value == "yes" and await _clashes(turn, offer, session):
+        # Withdrawn when they booked another session at that time: say so, not "closed".
+        turn.reply(
+            render("cannot_book", session=session, practice=practice, reason="overlap", cap=None,
+                   paused_until=None, wanted=""),
+            kind="cannot_book",
+            **in_place,
+        )  # fmt: skip
+        return
     # A lapsed offer is not a no: while the session is open, a yes takes it, through the same
     # checks as any acceptance.
     lapsed = offer.state == OfferState.EXPIRED and value == "yes"
@@ -653,6 +683,15 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
         if value == "yes" and offer.answer is None:
             await turn.uow.record_late_answer(offer.id, "yes", turn.now)
         turn.reply(render("already_filled", **context), kind="already_filled", **in_place)
+
+
+async def _clashes(turn: Turn, offer: Offer, session: Session) -> bool:
+    """The offer's session is still open and this round's, and its holder is booked for
+    another session at the same time."""
+    if session.status != SessionStatus.OPEN or offer.round != session.round:
+        return False
+    facts = await turn.uow.gp_facts(session, turn.now, [offer.member_id])
+    return bool(facts) and eligibility.overlaps(facts[0], session)
 
 
 async def _still_takeable(turn: Turn, offer: Offer, session: Session) -> bool:
