@@ -76,7 +76,7 @@ from config.demo import load_demo_pool
 from config.professions import load_professions
 from config.safety import load_safety
 from config.settings import admin_token
-from flows import exports, imports, spreadsheet
+from flows import exports, imports, safety, spreadsheet
 from flows import report as reports
 from flows.coffee import coffee_text
 from flows.conversation import PoolConversation
@@ -271,6 +271,8 @@ def serve(
         app = build_app(pool, token.value, run_background=True, settings=settings)
         typer.echo(f"Pool bot on http://{host}:{port}  (database {settings.pool_database})")
         typer.echo(f"Channels on: {', '.join(pool.channels) or 'none'}. API docs: http://{host}:{port}/docs")
+        if await safety.wellbeing_lead(pool.store.reader(), pool.policy) is None:
+            typer.echo(f"Warning: {safety.NO_LEAD_WARNING}.")
         if token.generated:
             typer.echo(f"Admin token (saved in {token.path}): {token.value}")
         elif token.path is not None:

@@ -244,6 +244,7 @@ SAMPLES: dict[str, dict] = {
     "nudges_set": {"off": True},
     "nudges_how": {},
     "offers_held": {"until": START},
+    "crisis_no_lead": {},
     "peer_sessions_list": {"listed": [(PEER["group"], PEER["session"], "going", "4821")] * 3},
     "peer_coffee": {"group": PEER["group"], "others": [(GP, "Telegram")] * 2, "met": [GP] * 2, "size": 11},
 }
