@@ -433,7 +433,7 @@ def chat(
             nonlocal last
             for message in await reader.messages_to("sandbox", phone, last, pool.clock.now()):
                 last = message.id
-                stamp = message.created_at.astimezone(LONDON).strftime("%H:%M")
+                stamp = message.went_at.astimezone(LONDON).strftime("%H:%M")
                 text = text_with_choices(message.body or "", message.choices)
                 typer.echo(f"[{stamp}] bot: " + text.replace("\n", "\n              "))
 

@@ -186,6 +186,13 @@ class SentMessage:
     created_at: datetime
     sent_at: datetime | None
     member_id: int | None = None
+    due_at: datetime | None = None  # when it may go: created_at, or the end of quiet hours
+
+    @property
+    def went_at(self) -> datetime:
+        """When it went to the person: sent, or (not yet sent) when it became due to go. A
+        message held by quiet hours went in the morning, not when it was written."""
+        return self.sent_at or self.due_at or self.created_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -659,7 +659,8 @@ class SqliteQueries:
     ) -> list[SentMessage]:
         """Messages committed for this address and due by ``now``, sent or about to be."""
         rows = await self._all(
-            "SELECT id, channel, address, body, choices, kind, status, created_at, sent_at "
+            "SELECT id, channel, address, body, choices, kind, status, created_at, sent_at, "
+            "coalesce(not_before, created_at) "
             "FROM messages WHERE direction = 'out' AND channel = ? AND address = ? AND id > ? "
             "AND status IN ('queued', 'sending', 'sent', 'delivered') "
             "AND coalesce(not_before, created_at) <= ? ORDER BY id",
@@ -676,6 +677,7 @@ class SqliteQueries:
                 status=r[6],
                 created_at=from_db(r[7]),
                 sent_at=opt_from_db(r[8]),
+                due_at=from_db(r[9]),
             )
             for r in rows
         ]
@@ -683,8 +685,8 @@ class SqliteQueries:
     async def outbound_after(self, after_id: int, now: datetime) -> list[SentMessage]:
         """Every outbound message after ``after_id`` that is due by ``now``, on any channel."""
         rows = await self._all(
-            "SELECT id, channel, address, body, choices, kind, status, created_at, sent_at, member_id "
-            "FROM messages WHERE direction = 'out' AND id > ? "
+            "SELECT id, channel, address, body, choices, kind, status, created_at, sent_at, member_id, "
+            "coalesce(not_before, created_at) FROM messages WHERE direction = 'out' AND id > ? "
             "AND coalesce(not_before, created_at) <= ? ORDER BY id",
             (after_id, to_db(now)),
         )
@@ -700,6 +702,7 @@ class SqliteQueries:
                 created_at=from_db(r[7]),
                 sent_at=opt_from_db(r[8]),
                 member_id=r[9],
+                due_at=from_db(r[10]),
             )
             for r in rows
         ]

@@ -83,6 +83,26 @@ async def test_the_poster_is_told_when_offers_are_held_by_quiet_hours(
     assert (await client.post("/api/sessions", json=by_day, headers=AUTH)).json()["offers_from"] is None
 
 
+async def test_chat_and_the_sandbox_stamp_a_held_message_with_when_it_went(
+    pool: Harness, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gp = await pool.gp("Dr Maya Patel")
+    pool.clock.set(at(pool.today, 22, 0))
+    await pool.post(start=at(pool.today + timedelta(days=2), 9, 0))  # written at 22:00, held
+    pool.clock.set(at(pool.tomorrow, 7, 30))
+    await pool.pool.settle()  # sent at 07:30, when quiet hours end
+    pool.clock.set(at(pool.today, 7, 45))  # and read a little later
+
+    monkeypatch.setattr(main, "SystemClock", lambda: pool.clock)
+    chat = await asyncio.to_thread(
+        CliRunner().invoke, main.cli, ["chat", "--as", gp.phone], env={"POOL_DATABASE": str(pool.database)}
+    )
+    assert chat.exit_code == 0, chat.output
+    assert "[07:30] bot: GP session at Riverside Surgery" in chat.output and "[22:00]" not in chat.output
+    [offer] = (await client.get("/sandbox/outbox", params={"to": gp.phone}, headers=AUTH)).json()["messages"]
+    assert datetime.fromisoformat(offer["at"]) == at(pool.today, 7, 30)
+
+
 async def test_an_urgent_session_at_night_with_a_nights_on_gp_is_offered_now(
     pool: Harness, client: httpx.AsyncClient
 ) -> None:
