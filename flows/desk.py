@@ -222,10 +222,14 @@ async def answer_inbox(turn: Turn, command: AnswerInbox) -> None:
 
 
 async def close_inbox(turn: Turn, command: CloseInbox) -> None:
+    """Mark an inbox message done. One already done (answered, or marked done by someone
+    else) stays as it is, and that is no error: what was asked for is so."""
     turn.by = command.by
     roles.require_coordinator(await roles.actor(turn, command.by))
     if not await turn.uow.close_inbox_item(command.item_id, command.by, turn.now):
-        raise Refused(f"No open inbox message {command.item_id}.", field="item")
+        if await turn.uow.inbox_item(command.item_id) is None:
+            raise Refused(f"No inbox message {command.item_id}.", field="item")
+        return
     await turn.audit("inbox_done", f"inbox:{command.item_id}", None)
 
 

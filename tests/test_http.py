@@ -172,8 +172,12 @@ async def test_the_inbox_and_availability_over_the_api(pool: Harness, client: ht
     )
     assert answered.json() == {"status": "done"}
     assert (await client.get("/api/inbox", headers=AUTH)).json() == []
-    again = await client.post(f"/api/inbox/{item['id']}/done", headers=AUTH)
-    assert again.status_code == 422
+    done = await client.post(f"/api/inbox/{item['id']}/done", headers=AUTH)  # after answering it
+    assert done.status_code == 200 and done.json() == {"status": "done"}
+    [closed] = (await client.get("/api/inbox", params={"state": "done"}, headers=AUTH)).json()
+    assert closed["id"] == item["id"], "still done once, nothing changed"
+    unknown = await client.post(f"/api/inbox/{item['id'] + 1}/done", headers=AUTH)
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["field"] == "item"
     people = (
         await client.get("/api/availability", params={"date": "2026-12-03", "half": "pm"}, headers=AUTH)
     ).json()

@@ -3,15 +3,18 @@ preferences, GP settings by message, and the inbox answered through the bot."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
+from typer.testing import CliRunner
 
 from bot.commands import AnswerInbox, BookByHand, BroadcastUrgent, CancelSession, SetPracticePreference
 from bot.domain import CHECK_KINDS, OfferState, SessionStatus
 from bot.errors import Refused
 from bot.policy import PoolPolicy
 from flows.availability import parse_availability
+from main import cli
 from tests.harness import Harness, at
 
 TODAY = date(2026, 12, 1)  # a Tuesday
@@ -275,6 +278,15 @@ async def test_the_inbox_is_answered_through_the_bot(pool: Harness) -> None:
     assert [i.id for i in await pool.pool.store.reader().inbox("done")] == [item.id]
     with pytest.raises(Refused):
         await pool.pool.engine.execute(AnswerInbox(item.id, "Again", coordinator.id), actor="test")
+
+    # Marking it done after answering it is no error: it is done, and nothing changes.
+    env = {"POOL_DATABASE": str(pool.database)}
+    done = await asyncio.to_thread(CliRunner().invoke, cli, ["inbox", "done", str(item.id)], env=env)
+    assert done.exit_code == 0 and done.output.strip() == f"#{item.id} is done."
+    assert [i.id for i in await pool.pool.store.reader().inbox("done")] == [item.id]
+    assert (await pool.last(gp)).body.startswith("Yes, bay 4."), "nobody is told anything again"
+    unknown = await asyncio.to_thread(CliRunner().invoke, cli, ["inbox", "done", str(item.id + 1)], env=env)
+    assert unknown.exit_code == 2 and unknown.output.strip() == f"error: No inbox message {item.id + 1}."
 
 
 async def test_a_session_cannot_be_cancelled_once_started_nor_delivered_before_it_ends(pool: Harness) -> None:
