@@ -600,10 +600,12 @@ def export(
 @cli.command()
 def book(
     code: Annotated[str, typer.Argument(help="The session's code")],
-    phone: Annotated[str, typer.Argument(help="The GP's phone number")],
+    phone: Annotated[str, typer.Argument(help="The GP's phone number, or their name")],
     as_: AsOption = None,
 ) -> None:
-    """Book a named GP by hand (after a phone call); the same checks as an acceptance."""
+    """Book a named GP by hand (after a phone call); the same checks as an acceptance. A name
+    books when exactly one clinician has it (any case, with or without 'Dr'); several are
+    listed with their phones."""
     _desk(
         lambda by: BookByHand(code, phone, by),
         lambda b: f"Booked: session {code.upper()}, code {b.code}.",

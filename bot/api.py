@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from annotated_types import Interval
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from bot.clock import LONDON
 from bot.commands import (
@@ -122,7 +122,20 @@ def _answer(state: OfferState, answer: str | None) -> str | None:
 
 
 class BookIn(BaseModel):
-    phone: str = Field(description="The GP's phone number", examples=["07700 900123"])
+    phone: str | None = Field(default=None, description="The GP's phone number", examples=["07700 900123"])
+    who: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Instead of phone: their phone number or their name, when exactly one clinician "
+        "has it (any case, with or without 'Dr'); several are listed in the 422, with their phones",
+        examples=["Deepa Menon"],
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> BookIn:
+        if (self.phone is None) == (self.who is None):
+            raise ValueError("give phone or who (a phone number or a name), not both")
+        return self
 
 
 class CancelIn(BaseModel):
@@ -323,7 +336,12 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
 
     @router.post("/sessions/{session_id}/book", response_model=SessionOut)
     async def book(session_id: RowId, body: BookIn, by: Member | None = acting_member) -> SessionOut:
-        await run(BookByHand(await code_of(session_id), body.phone, by.id if by else None), by)
+        code, by_id = await code_of(session_id), by.id if by else None
+        if body.phone is not None:
+            command = BookByHand(code, body.phone, by_id, phone_only=True)
+        else:
+            command = BookByHand(code, body.who or "", by_id)
+        await run(command, by)
         return await get_session(session_id, by)
 
     @router.post("/sessions/{session_id}/cancel", response_model=SessionCreated)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -15,7 +16,7 @@ from bot.errors import Refused
 from bot.policy import PoolPolicy
 from flows.availability import parse_availability
 from main import cli
-from tests.harness import Harness, at
+from tests.harness import AUTH, Harness, at
 
 TODAY = date(2026, 12, 1)  # a Tuesday
 
@@ -152,6 +153,50 @@ async def test_booking_by_hand_goes_through_the_same_checks(pool: Harness) -> No
     assert "checks are not all valid" in unchecked.value.message
     with pytest.raises(Refused):
         await pool.pool.engine.execute(BookByHand(morning.code, holder.phone, coordinator.id), actor="test")
+
+
+async def test_booking_by_hand_takes_a_name_that_one_clinician_has(
+    pool: Harness, client: httpx.AsyncClient
+) -> None:
+    deepa = await pool.gp("Dr Deepa Menon")
+    await pool.coordinator("Deepa Menon")  # the same name, but she takes no sessions
+    twins = [await pool.gp("Dr Sam Lee"), await pool.gp("Sam Lee")]
+    first, second, third = [await pool.post(start=at(pool.tomorrow + timedelta(days=d), 9)) for d in range(3)]
+    env = {"POOL_DATABASE": str(pool.database)}
+
+    def book(*args: str):  # type: ignore[no-untyped-def]
+        return asyncio.to_thread(CliRunner().invoke, cli, ["book", *args], env=env)
+
+    booked = await book(first.code, "deepa  MENON")  # any case and spacing, without the Dr
+    assert booked.exit_code == 0, booked.output
+    assert (await pool.view(first)).booked.id == deepa.id
+
+    several = await book(second.code, "Dr Sam Lee")
+    assert several.exit_code == 2 and (await pool.view(second)).booked is None
+    assert several.output.strip() == (
+        "error: 2 people in the pool are called Dr Sam Lee: Dr Sam Lee, 07700 900003; Sam Lee, 07700 900004. "
+        "Give the phone number of the one you mean."
+    )
+    nobody = await book(second.code, "Dr Who")
+    assert nobody.exit_code == 2 and "No one in the pool who takes sessions is called Dr Who" in nobody.output
+    assert (await pool.view(second)).booked is None
+
+    url = f"/api/sessions/{second.id}/book"
+    by_name = await client.post(url, json={"who": "deepa menon"}, headers=AUTH)
+    assert by_name.status_code == 200 and by_name.json()["booked"]["name"] == "Dr Deepa Menon"
+    listed = await client.post(f"/api/sessions/{third.id}/book", json={"who": "sam lee"}, headers=AUTH)
+    assert listed.status_code == 422 and "07700 900004" in listed.json()["detail"][0]["problem"]
+    as_before = await client.post(f"/api/sessions/{third.id}/book", json={"phone": "Sam Lee"}, headers=AUTH)
+    assert as_before.status_code == 422 and as_before.json()["detail"] == [
+        {"field": "phone", "problem": "Sam Lee is not a phone number."}
+    ], "phone is a phone number, as ever"
+    both = await client.post(f"/api/sessions/{third.id}/book", json={"phone": twins[1].phone, "who": "x"},
+                             headers=AUTH)  # fmt: skip
+    assert both.status_code == 422
+    by_phone = await client.post(
+        f"/api/sessions/{third.id}/book", json={"phone": twins[1].phone}, headers=AUTH
+    )
+    assert by_phone.json()["booked"]["name"] == "Sam Lee"
 
 
 async def test_cancel_tells_the_booked_gp_the_holders_and_the_practice(pool: Harness) -> None:
