@@ -77,11 +77,12 @@ from config.demo import load_demo_pool
 from config.professions import load_professions
 from config.safety import load_safety
 from config.settings import admin_token
-from flows import exports, imports, spreadsheet
+from flows import exports, imports, safety, spreadsheet
 from flows import report as reports
 from flows.coffee import coffee_text
 from flows.conversation import PoolConversation
 from flows.groups import group_text
+from flows.messages import render
 from flows.safety import SafetyScreen
 from storage import SqliteStore
 
@@ -271,6 +272,8 @@ def serve(
         app = build_app(pool, token.value, run_background=True, settings=settings)
         typer.echo(f"Pool bot on http://{host}:{port}  (database {settings.pool_database})")
         typer.echo(f"Channels on: {', '.join(pool.channels) or 'none'}. API docs: http://{host}:{port}/docs")
+        if await safety.wellbeing_lead(pool.store.reader(), pool.policy) is None:
+            typer.echo(f"Warning: {safety.NO_LEAD_WARNING}.")
         if token.generated:
             typer.echo(f"Admin token (saved in {token.path}): {token.value}")
         elif token.path is not None:
@@ -386,6 +389,8 @@ def post_session(
             )
             # The running server's dispatcher sends the offers, within the providers' limits.
             typer.echo(f"Posted session {session.code} (id {session.id}), status {session.status}.")
+            if session.offers_from is not None:
+                typer.echo(render("offers_held", until=session.offers_from))
         finally:
             await pool.close()
 
@@ -429,7 +434,7 @@ def chat(
             nonlocal last
             for message in await reader.messages_to("sandbox", phone, last, pool.clock.now()):
                 last = message.id
-                stamp = message.created_at.astimezone(LONDON).strftime("%H:%M")
+                stamp = message.went_at.astimezone(LONDON).strftime("%H:%M")
                 text = text_with_choices(message.body or "", message.choices)
                 typer.echo(f"[{stamp}] bot: " + text.replace("\n", "\n              "))
 
@@ -602,10 +607,12 @@ def export(
 @cli.command()
 def book(
     code: Annotated[str, typer.Argument(help="The session's code")],
-    phone: Annotated[str, typer.Argument(help="The GP's phone number")],
+    phone: Annotated[str, typer.Argument(help="The GP's phone number, or their name")],
     as_: AsOption = None,
 ) -> None:
-    """Book a named GP by hand (after a phone call); the same checks as an acceptance."""
+    """Book a named GP by hand (after a phone call); the same checks as an acceptance. A name
+    books when exactly one clinician has it (any case, with or without 'Dr'); several are
+    listed with their phones."""
     _desk(
         lambda by: BookByHand(code, phone, by),
         lambda b: f"Booked: session {code.upper()}, code {b.code}.",

@@ -58,7 +58,9 @@ class SandboxMessage(BaseModel):
     text: str = Field(description="The message as the person reads it, reply words included")
     choices: list[ChoiceOut]
     kind: str
-    at: str
+    at: str = Field(
+        description="When it went: sent, or when it became due (one held by quiet hours went at their end)"
+    )
 
 
 class SandboxOutbox(BaseModel):
@@ -103,7 +105,7 @@ def sandbox_router(pool: Pool, auth: Callable[..., None], channel: SandboxChanne
                     text=channel.render(m.body or "(deleted after the retention period)", m.choices),
                     choices=[ChoiceOut(label=c.label, value=c.value) for c in m.choices],
                     kind=m.kind,
-                    at=m.created_at.isoformat(),
+                    at=m.went_at.isoformat(),
                 )
                 for m in found
             ],

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from annotated_types import Interval
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from bot.clock import LONDON
 from bot.commands import (
@@ -77,6 +77,13 @@ class SessionCreated(BaseModel):
     status: str
 
 
+class SessionPosted(SessionCreated):
+    offers_from: datetime | None = Field(
+        description="When the first offers go, when quiet hours hold every one of them (posted at "
+        "night); null when they go now or nobody was offered it"
+    )
+
+
 class BookedGp(BaseModel):
     name: str
     phone: str
@@ -118,7 +125,20 @@ def _answer(state: OfferState, answer: str | None) -> str | None:
 
 
 class BookIn(BaseModel):
-    phone: str = Field(description="The GP's phone number", examples=["07700 900123"])
+    phone: str | None = Field(default=None, description="The GP's phone number", examples=["07700 900123"])
+    who: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Instead of phone: their phone number or their name, when exactly one clinician "
+        "has it (any case, with or without 'Dr'); several are listed in the 422, with their phones",
+        examples=["Deepa Menon"],
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> BookIn:
+        if (self.phone is None) == (self.who is None):
+            raise ValueError("give phone or who (a phone number or a name), not both")
+        return self
 
 
 class CancelIn(BaseModel):
@@ -293,8 +313,8 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         if by is not None and not by.is_coordinator:
             raise HTTPException(status_code=403, detail="only the pool's coordinators can see this")
 
-    @router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionCreated)
-    async def post_session(body: SessionIn, by: Member | None = acting_member) -> SessionCreated:
+    @router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionPosted)
+    async def post_session(body: SessionIn, by: Member | None = acting_member) -> SessionPosted:
         command = PostSession(
             practice=body.practice.strip().upper(),
             starts_at=body.start,
@@ -307,7 +327,9 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
             professions=tuple(p.strip().lower() for p in body.professions),
         )
         session: Session = await run(command, by)
-        return SessionCreated(id=session.id, code=session.code, status=session.status)
+        return SessionPosted(
+            id=session.id, code=session.code, status=session.status, offers_from=session.offers_from
+        )
 
     @router.get("/sessions", response_model=list[SessionSummary])
     async def list_sessions(
@@ -373,7 +395,12 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
 
     @router.post("/sessions/{session_id}/book", response_model=SessionOut)
     async def book(session_id: RowId, body: BookIn, by: Member | None = acting_member) -> SessionOut:
-        await run(BookByHand(await code_of(session_id), body.phone, by.id if by else None), by)
+        code, by_id = await code_of(session_id), by.id if by else None
+        if body.phone is not None:
+            command = BookByHand(code, body.phone, by_id, phone_only=True)
+        else:
+            command = BookByHand(code, body.who or "", by_id)
+        await run(command, by)
         return await get_session(session_id, by)
 
     @router.post("/sessions/{session_id}/cancel", response_model=SessionCreated)

@@ -36,8 +36,9 @@ class BookByHand:
     """A coordinator books a named GP after a phone call: the same atomic checks apply."""
 
     code: str
-    phone: str
+    phone: str  # their phone number, or their name when exactly one clinician has it
     by: int | None = None
+    phone_only: bool = False  # a phone number and nothing else (the API's "phone")
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,6 +150,9 @@ class Session:
     filled_at: datetime | None = None
     delivered_hours: float | None = None
     professions: tuple[str, ...] = ("gp",)  # who it is for
+    # Not stored: on the session a posting returns, when its first offers go if quiet hours
+    # hold every one of them (None: they go now, or nobody was offered it).
+    offers_from: datetime | None = field(default=None, compare=False)
 
     @property
     def hours(self) -> float:

@@ -269,23 +269,44 @@ class Engine:
     ) -> Outbound:
         """Nothing routine goes inside the person's quiet hours: it waits for their end (the
         outbox sends in order). Urgent offers go at once to those who said NIGHTS ON."""
-        if out.kind in _NEVER_HELD or (out.urgent and urgent_at_night) or own_hours == "off":
-            return out
-        start, end = self.policy.quiet_start, self.policy.quiet_end
-        if own_hours:
-            start, end = quiet_window(own_hours)
         moment = max(now, out.not_before) if out.not_before else now
-        until = quiet_until(moment, start, end)
+        until = quiet_hold(self.policy, own_hours, urgent_at_night, out.kind, out.urgent, moment)
         return out if until is None else replace(out, not_before=until)
 
 
+def quiet_hold(
+    policy: PoolPolicy,
+    own_hours: str | None,
+    urgent_at_night: bool,
+    kind: str,
+    urgent: bool,
+    moment: datetime,
+) -> datetime | None:
+    """When a message of ``kind`` queued at ``moment`` for someone with these settings may go,
+    if quiet hours hold it (None: it goes now). ``own_hours``: their QUIET setting ("off", a
+    window, or None for the pool's); ``urgent_at_night``: they said NIGHTS ON."""
+    if kind in _NEVER_HELD or (urgent and urgent_at_night) or own_hours == "off":
+        return None
+    start, end = policy.quiet_start, policy.quiet_end
+    if own_hours:
+        start, end = quiet_window(own_hours)
+    return quiet_until(moment, start, end)
+
+
 def _answers(turn: Turn, out: Outbound) -> bool:
-    """The message answers what the person has just said, on the channel they said it on:
-    they are awake, so it goes now."""
+    """The message answers what the person has just said, on the channel they said it on, or
+    what they have just done from a chat app (Slack's form to post a session), where they did
+    it: they are awake, so it goes now."""
     inbound = turn.inbound
+    if inbound is None:
+        return (
+            turn.by is not None
+            and out.member_id == turn.by
+            and out.channel is not None
+            and out.address is not None
+        )
     return (
-        inbound is not None
-        and out.member_id == (turn.member.id if turn.member else None)
+        out.member_id == (turn.member.id if turn.member else None)
         and out.channel == inbound.channel
         and out.address == inbound.address
     )

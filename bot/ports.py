@@ -186,6 +186,13 @@ class SentMessage:
     created_at: datetime
     sent_at: datetime | None
     member_id: int | None = None
+    due_at: datetime | None = None  # when it may go: created_at, or the end of quiet hours
+
+    @property
+    def went_at(self) -> datetime:
+        """When it went to the person: sent, or (not yet sent) when it became due to go. A
+        message held by quiet hours went in the morning, not when it was written."""
+        return self.sent_at or self.due_at or self.created_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +280,9 @@ class Reader(Protocol):
         """Open offers waiting for their batch message, soonest session first."""
 
     async def offers_in_batch(self, batch: str) -> list[tuple[Offer, Session, Practice]]: ...
-    async def pending_timer(self, kind: str, subject: str) -> bool: ...
+    async def pending_timer(self, kind: str, subject: str, due_by: datetime | None = None) -> bool:
+        """Whether a timer of ``kind`` for ``subject`` is still to run (``due_by``: and due by then)."""
+
     async def mark_offers_told(self, offer_ids: Sequence[int], now: datetime, batch: str | None) -> None: ...
 
     async def reopen_offer(self, offer_id: int, state: str) -> bool:

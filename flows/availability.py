@@ -4,10 +4,10 @@ coordinator can list who is available for a date and half day."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from bot.clock import LONDON, london_date
-from bot.dates import parse_day
+from bot.dates import day_name, parse_day
 from bot.domain import HALVES, Session
 from bot.engine import Turn
 from flows import offers
@@ -26,8 +26,19 @@ HALF_WORDS = {
 }
 
 
-def parse_availability(argument: str, today: date) -> tuple[date, frozenset[str]] | None:
-    """'tue pm', '2026-12-03 all', 'tomorrow morning', 'friday' (the whole day)."""
+# When a half day begins (London time), for reading a bare weekday said on that day: most
+# morning sessions start at 08:00 or soon after, most afternoon ones from 13:00.
+HALF_STARTS = {"am": time(8, 0), "pm": time(13, 0)}
+
+
+def parse_availability(argument: str, now: datetime) -> tuple[date, frozenset[str]] | None:
+    """'tue pm', '2026-12-03 all', 'tomorrow morning', 'friday' (the whole day).
+
+    A bare weekday means the next such day whose named half has not begun: 'tue pm' sent on a
+    Tuesday at 19:00 is next Tuesday, and 'tue all' at 10:00 is this afternoon (the morning
+    has begun). A date given outright ('today', '1/12') is the day said."""
+    local = now.astimezone(LONDON)
+    today = local.date()
     words = argument.lower().replace(",", " ").split()
     halves = frozenset(HALVES)
     for size in (2, 1):
@@ -36,7 +47,15 @@ def parse_availability(argument: str, today: date) -> tuple[date, frozenset[str]
             halves, words = HALF_WORDS[tail], words[:-size]
             break
     day = parse_day(" ".join(words), today) if words else None
-    return (day, halves) if day is not None else None
+    if day is None:
+        return None
+    if day == today and day_name(words[-1]) is not None:
+        left = frozenset(h for h in halves if local.time() < HALF_STARTS[h])
+        if left:
+            halves = left
+        else:
+            day += timedelta(days=7)
+    return day, halves
 
 
 async def available(turn: Turn, argument: str) -> None:
@@ -46,7 +65,7 @@ async def available(turn: Turn, argument: str) -> None:
         turn.reply(render("available_how", not_gp=True), kind="available_how")
         return
     today = london_date(turn.now)
-    parsed = parse_availability(argument, today)
+    parsed = parse_availability(argument, turn.now)
     if parsed is None or parsed[0] < today:
         turn.reply(render("available_how", past=parsed is not None), kind="available_how")
         return

@@ -22,7 +22,7 @@ from bot.commands import (
 from bot.domain import Booking, Cost, Member, OfferState, Outbound, Practice, Session, SessionStatus
 from bot.engine import Engine, Turn
 from bot.errors import Refused
-from bot.phones import to_e164
+from bot.phones import national, to_e164
 from bot.ports import InboxItem
 from flows import alerts, offers, roles
 from flows.messages import render
@@ -68,12 +68,46 @@ async def member_by_phone(turn: Turn, phone: str) -> Member:
     return member
 
 
+def _plain_name(name: str) -> str:
+    """A name as people say it: any case and spacing, with or without 'Dr'."""
+    words = name.casefold().split()
+    if words and words[0] in ("dr", "dr."):
+        words = words[1:]
+    return " ".join(words)
+
+
+async def clinician_named(turn: Turn, who: str) -> Member:
+    """A clinician given by phone number, or by name when exactly one has it (any case, with
+    or without 'Dr'); several with that name are listed, with their phones, to choose from."""
+    if not any(c.isalpha() for c in who):
+        return await member_by_phone(turn, who)
+    wanted = _plain_name(who)
+    found = [m for m in await turn.uow.all_members() if m.is_clinician and _plain_name(m.name) == wanted]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        listed = "; ".join(f"{m.name}, {national(m.phone)}" for m in found)
+        raise Refused(
+            f"{len(found)} people in the pool are called {who.strip()}: {listed}. Give the phone number "
+            "of the one you mean.",
+            field="phone",
+        )
+    raise Refused(
+        f"No one in the pool who takes sessions is called {who.strip()}: give their name as the pool "
+        "has it, or their phone number.",
+        field="phone",
+    )
+
+
 async def book_by_hand(turn: Turn, command: BookByHand) -> Booking:
     turn.by = command.by
     by = await roles.actor(turn, command.by)
     roles.require_coordinator(by)
     session, practice = await session_and_practice(turn, command.code)
-    gp = await member_by_phone(turn, command.phone)
+    if command.phone_only:
+        gp = await member_by_phone(turn, command.phone)
+    else:
+        gp = await clinician_named(turn, command.phone)
     if session.status != SessionStatus.OPEN:
         raise Refused(f"Session {session.code} is {session.status}, so it can't be booked.", field="session")
     before = len(turn.outbound)  # the GP hears first, then the others
@@ -222,10 +256,14 @@ async def answer_inbox(turn: Turn, command: AnswerInbox) -> None:
 
 
 async def close_inbox(turn: Turn, command: CloseInbox) -> None:
+    """Mark an inbox message done. One already done (answered, or marked done by someone
+    else) stays as it is, and that is no error: what was asked for is so."""
     turn.by = command.by
     roles.require_coordinator(await roles.actor(turn, command.by))
     if not await turn.uow.close_inbox_item(command.item_id, command.by, turn.now):
-        raise Refused(f"No open inbox message {command.item_id}.", field="item")
+        if await turn.uow.inbox_item(command.item_id) is None:
+            raise Refused(f"No inbox message {command.item_id}.", field="item")
+        return
     await turn.audit("inbox_done", f"inbox:{command.item_id}", None)
 
 

@@ -26,7 +26,6 @@ from bot.dates import parse_day
 from bot.domain import Member
 from bot.engine import Engine, Turn
 from bot.errors import Refused
-from bot.phones import to_e164
 from flows import desk, groups, messages, roles
 from flows.messages import render, when
 
@@ -71,8 +70,7 @@ async def desk_chat(turn: Turn, command: DeskChat) -> str:
             return render("desk_cancelled", session=session)
         case "book" if len(rest.split()) >= 2:
             code, _, who = rest.partition(" ")
-            phone = await _phone_of(turn, who.strip())
-            booking = await desk.book_by_hand(turn, BookByHand(code, phone, by=by.id))
+            booking = await desk.book_by_hand(turn, BookByHand(code, who.strip(), by=by.id))
             gp = await turn.uow.member(booking.member_id)
             assert gp is not None
             return render("desk_booked", code=code.upper(), gp=gp)
@@ -142,27 +140,6 @@ def _wall(text: str) -> time:
         return time(int(hours), int(minutes))
     except ValueError:
         raise Refused(f"{text} is not a time of day.", field="start") from None
-
-
-async def _phone_of(turn: Turn, who: str) -> str:
-    """A GP named by phone number, or by name when exactly one member has it."""
-    try:
-        return to_e164(who)
-    except ValueError:
-        pass
-    wanted = who.casefold().removeprefix("dr ").strip()
-    found = [
-        m
-        for m in await turn.uow.all_members()
-        if m.is_clinician and m.name.casefold().removeprefix("dr ").strip() == wanted
-    ]
-    if len(found) == 1:
-        return found[0].phone
-    if found:
-        raise Refused(f"More than one GP is called {who}: give their phone number.", field="phone")
-    raise Refused(
-        f"No GP is called {who}: give their name as the pool has it, or their phone.", field="phone"
-    )
 
 
 def _item_number(text: str) -> bool:

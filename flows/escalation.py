@@ -92,6 +92,13 @@ async def on_escalate(turn: Turn, timer: TimerRow) -> None:
     session = await turn.uow.session(int(timer.subject))
     if session is None or session.status != SessionStatus.OPEN or session.starts_at <= turn.now:
         return  # filled, cancelled or over meanwhile: nobody needs alerting
+    from flows.offers import EXPIRY_TIMER  # offers plan escalations; escalation reads offers
+
+    if await turn.uow.pending_timer(EXPIRY_TIMER, timer.subject, due_by=turn.now):
+        # Offers whose time runs out at this very moment are not waiting for an answer: their
+        # expiry goes first (a step written now runs after it), so only open offers count.
+        await turn.uow.add_timer(ESCALATE_TIMER, timer.subject, turn.now, dict(timer.payload), turn.now)
+        return
     practice = await turn.uow.practice(session.practice)
     assert practice is not None
     offers = [o for o in await turn.uow.offers_for_session(session.id) if o.round == session.round]

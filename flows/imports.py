@@ -24,6 +24,7 @@ from bot.errors import Refused
 from bot.phones import to_e164
 from bot.professions import GP, Professions
 from flows import alerts, offers, roles, spreadsheet
+from flows.messages import render
 
 PRACTICE_COLUMNS = ("ods_code", "name", "pcn", "locality", "address", "clinical_system", "info_pack", "phone")
 MEMBER_COLUMNS = (
@@ -463,6 +464,7 @@ async def import_sessions(turn: Turn, rows: Rows, progress: Progress | None = No
         slots.setdefault(key, line)
     _refuse_if(errors)
     result = ImportResult()
+    held: list[datetime] = []
     for line, command in planned:
         existing = await turn.uow.session_by_slot(command.practice, command.starts_at, command.ends_at)
         if existing is not None:
@@ -477,9 +479,13 @@ async def import_sessions(turn: Turn, rows: Rows, progress: Progress | None = No
                 state = f"already posted ({existing.status})"
                 result.notes.append(f"line {line}: session {existing.code} was {state}; left as it is")
         else:
-            await offers.post_session(turn, command)
+            posted = await offers.post_session(turn, command)
             result.added += 1
+            if posted.offers_from is not None:
+                held.append(posted.offers_from)
         tick(1)
+    if held:  # imported at night: the importer hears why nobody has the offers yet
+        result.notes.append(render("offers_held", until=min(held)))
     turn.by = by.id if by else None
     await turn.audit("imported", "sessions", "csv", added=result.added)
     return result
@@ -510,6 +516,7 @@ async def _session_commands(turn: Turn, row: dict[str, str], by: int | None) -> 
     if len(notes) > offers.MAX_NOTES:
         raise ValueError(f"notes are longer than {offers.MAX_NOTES} characters (they go by text)")
     wanted = tuple(p.lower() for p in _split(get("professions"))) or (GP,)
+    offers.professions_and_pay(turn, wanted, rate)  # every row's reason, not only the first's
     return [
         PostSession(
             practice=ods,

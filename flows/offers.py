@@ -9,6 +9,7 @@ everyone told. A later acceptor hears, kindly, that it has gone.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.calendar import quiet_until
@@ -25,7 +26,7 @@ from bot.domain import (
     Session,
     SessionStatus,
 )
-from bot.engine import Engine, Turn
+from bot.engine import Engine, Turn, quiet_hold
 from bot.errors import Refused
 from bot.ports import TimerRow
 from bot.reach import reach
@@ -72,23 +73,7 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
         raise Refused("The session's start has already passed.", field="start")
     if (command.ends_at - command.starts_at).total_seconds() > MAX_SESSION_HOURS * 3600:
         raise Refused(f"A session can be at most {MAX_SESSION_HOURS} hours long.", field="end")
-    wanted = tuple(dict.fromkeys(command.professions)) or ("gp",)
-    known = turn.policy.professions
-    unknown = [p for p in wanted if p not in known]
-    if unknown:
-        raise Refused(
-            f"{', '.join(unknown)} is not a profession here (one of {', '.join(known.keys)}).",
-            field="professions",
-        )
-    low = max(known[p].pay[0] for p in wanted)
-    high = min(known[p].pay[1] for p in wanted)
-    if not low <= command.rate_pence <= high:
-        who = known.words(wanted)
-        raise Refused(
-            f"A {who} session pays {messages.money(low)} to {messages.money(high)} here: "
-            f"{messages.money(command.rate_pence)} is outside that.",
-            field="rate",
-        )
+    wanted = professions_and_pay(turn, command.professions, command.rate_pence)
     if len(command.notes) > MAX_NOTES:
         raise Refused(f"Keep notes to {MAX_NOTES} characters: they go by text.", field="notes")
     session = await uow.add_session(
@@ -108,18 +93,22 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
     await turn.uow.add_timer(START_TIMER, str(session.id), session.starts_at, {}, turn.now)
     await escalation.plan(turn, session, poster)
     offered = await send_wave(turn, session, practice, wave=1)
+    session = replace(session, offers_from=await _offers_from(turn, session) if offered else None)
     address = poster.address_on(command.via) if poster else None
     if address and command.via in CHAT_CHANNELS:
         # Posted from a chat app: the poster sees it went (the API and CLI answer directly).
+        text = render(
+            "session_posted",
+            session=session,
+            practice=practice,
+            offered=offered,
+            **messages.who(turn.policy.professions, session),
+        )
+        if session.offers_from is not None:
+            text += "\n" + render("offers_held", until=session.offers_from)
         turn.say(
             Outbound(
-                text=render(
-                    "session_posted",
-                    session=session,
-                    practice=practice,
-                    offered=offered,
-                    **messages.who(turn.policy.professions, session),
-                ),
+                text=text,
                 member_id=poster.id if poster else None,
                 channel=command.via,
                 address=address,
@@ -128,6 +117,46 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
             )
         )
     return session
+
+
+async def _offers_from(turn: Turn, session: Session) -> datetime | None:
+    """When a new session's first offers start reaching people, if quiet hours (the pool's, or
+    a GP's own) hold every one of them; None when some go now. The engine holds each message
+    by the same rule (bot.engine.quiet_hold); routine offers first wait for their batch."""
+    made = await turn.uow.offers_for_session(session.id)
+    settings = await turn.uow.quiet_preferences({o.member_id for o in made})
+    moment = turn.now + (timedelta(0) if session.urgent else turn.policy.offer_batch)
+    held = []
+    for offer in made:
+        own_hours, urgent_at_night = settings.get(offer.member_id, (None, False))
+        until = quiet_hold(turn.policy, own_hours, urgent_at_night, "offer", session.urgent, moment)
+        if until is None:
+            return None
+        held.append(until)
+    return min(held, default=None)
+
+
+def professions_and_pay(turn: Turn, professions: Sequence[str], rate_pence: int) -> tuple[str, ...]:
+    """Who a session is for (default GPs), refused unless each is a profession here and the
+    rate is within every one of their pay ranges (the reason names the range)."""
+    wanted = tuple(dict.fromkeys(professions)) or ("gp",)
+    known = turn.policy.professions
+    unknown = [p for p in wanted if p not in known]
+    if unknown:
+        raise Refused(
+            f"{', '.join(unknown)} is not a profession here (one of {', '.join(known.keys)}).",
+            field="professions",
+        )
+    low = max(known[p].pay[0] for p in wanted)
+    high = min(known[p].pay[1] for p in wanted)
+    if not low <= rate_pence <= high:
+        who = known.words(wanted)
+        raise Refused(
+            f"A {who} session pays {messages.money(low)} to {messages.money(high)} here: "
+            f"{messages.money(rate_pence)} is outside that.",
+            field="rate",
+        )
+    return wanted
 
 
 async def practices_to_post(turn: Turn, command: PracticesToPost) -> list[Practice]:
@@ -494,6 +523,7 @@ async def book(
     await reminders.schedule(turn, session, booking)
     await uow.cancel_timers(WAVE_TIMER, str(session.id))
     await withdraw_others(turn, session, practice, "filled_elsewhere")
+    await withdraw_clashes(turn, member, session)
     text = render(
         "practice_booked",
         gp=member,
@@ -533,6 +563,26 @@ async def withdraw_others(turn: Turn, session: Session, practice: Practice, temp
                 supersedes=True,
             )
         )
+
+
+async def withdraw_clashes(turn: Turn, member: Member, booked: Session) -> None:
+    """Someone just booked cannot take another session at the same time: their other open
+    offers that overlap it close (those told and those waiting for their batch), so OFFERS no
+    longer lists them and those sessions' waves move on."""
+    held = [*await turn.uow.open_offers(member.id), *await turn.uow.offers_to_tell(member.id)]
+    closed = []
+    for offer, other, _ in held:
+        overlaps = other.starts_at < booked.ends_at and booked.starts_at < other.ends_at
+        if other.id == booked.id or not overlaps:
+            continue
+        if await turn.uow.answer_offer(offer.id, OfferState.WITHDRAWN, None, turn.now):
+            closed.append(other.id)
+            withdrawn = await turn.uow.offer(offer.id)
+            if withdrawn is not None:
+                await offer_batches.refresh(turn, withdrawn)  # a chat batch shows it gone
+    if closed:
+        await turn.audit("offers_withdrawn_clash", f"member:{member.id}", sessions=sorted(closed))
+        await after_offers_closed(turn, closed)
 
 
 async def decline(turn: Turn, offer: Offer) -> None:
@@ -580,6 +630,15 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
             **in_place,
         )
         return
+    if offer.state == OfferState.WITHDRAWN and value == "yes" and await _clashes(turn, offer, session):
+        # Withdrawn when they booked another session at that time: say so, not "closed".
+        turn.reply(
+            render("cannot_book", session=session, practice=practice, reason="overlap", cap=None,
+                   paused_until=None, wanted=""),
+            kind="cannot_book",
+            **in_place,
+        )  # fmt: skip
+        return
     # A lapsed offer is not a no: while the session is open, a yes takes it, through the same
     # checks as any acceptance.
     lapsed = offer.state == OfferState.EXPIRED and value == "yes"
@@ -605,6 +664,15 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
         if value == "yes" and offer.answer is None:
             await turn.uow.record_late_answer(offer.id, "yes", turn.now)
         turn.reply(render("already_filled", **context), kind="already_filled", **in_place)
+
+
+async def _clashes(turn: Turn, offer: Offer, session: Session) -> bool:
+    """The offer's session is still open and this round's, and its holder is booked for
+    another session at the same time."""
+    if session.status != SessionStatus.OPEN or offer.round != session.round:
+        return False
+    facts = await turn.uow.gp_facts(session, turn.now, [offer.member_id])
+    return bool(facts) and eligibility.overlaps(facts[0], session)
 
 
 async def _still_takeable(turn: Turn, offer: Offer, session: Session) -> bool:

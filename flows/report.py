@@ -22,7 +22,7 @@ from bot.domain import GP_TYPES, Member, Session, SessionStatus
 from bot.engine import Engine, Turn
 from bot.ports import Reader
 from bot.professions import GP, GP_ONLY, Professions
-from flows import roles
+from flows import roles, safety
 from flows.mentoring import CYCLE
 
 # The NHS indicative maxima (£323.21 a session, £77.57 an hour) make a session 4 h 10 min;
@@ -83,6 +83,8 @@ class PoolReport:
     by_profession: dict[str, dict[str, object]] = field(default_factory=dict)
     # Members whose registration number does not fit their profession's format (to check).
     registration_numbers_to_check: list[str] = field(default_factory=list)
+    # The named wellbeing lead (POOL_WELLBEING_LEAD), or None: crisis messages reach no one.
+    wellbeing_lead: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -92,7 +94,7 @@ async def build_report_command(turn: Turn, command: BuildReport) -> PoolReport:
     turn.by = command.by
     roles.require_coordinator(await roles.actor(turn, command.by))
     year = command.year if command.year is not None else financial_year(london_date(turn.now))
-    return await build_report(
+    report = await build_report(
         turn.uow,
         year,
         turn.policy.live_date,
@@ -100,6 +102,9 @@ async def build_report_command(turn: Turn, command: BuildReport) -> PoolReport:
         turn.now,
         turn.policy.professions,
     )
+    lead = await safety.wellbeing_lead(turn.uow, turn.policy)
+    report.wellbeing_lead = lead.name if lead else None
+    return report
 
 
 async def build_report(
@@ -327,6 +332,8 @@ def as_text(report: PoolReport) -> str:
         f"Running costs:              {_pounds(r.running_costs_pence)} of a {_pounds(r.setup_budget_pence)} "
         f"set-up budget ({_pounds(r.budget_left_pence)} left)",
     ]
+    if r.wellbeing_lead is None:
+        lines.append(f"Warning: {safety.NO_LEAD_WARNING}.")
     peer, mentoring = r.peer_groups, r.mentoring
     if peer.get("sessions"):
         rate = peer["attendance_rate"]

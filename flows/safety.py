@@ -7,15 +7,32 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 
-from bot.domain import Outbound
+from bot.domain import Member, Outbound
 from bot.engine import Turn
 from bot.phones import masked
+from bot.policy import PoolPolicy
+from bot.ports import Reader
+from bot.reach import reach
 from bot.replies import normalise
 from flows import inbox
 from flows.messages import render
 
 log = logging.getLogger(__name__)
+
+NO_LEAD_WARNING = (
+    "no wellbeing lead: POOL_WELLBEING_LEAD is unset or not a member's phone, so a message "
+    "suggesting a risk to life gets crisis signposting and no one else hears of it"
+)
+NO_LEAD_ALERT_QUIET = timedelta(hours=24)  # the coordinators hear of it at most once a day
+
+
+async def wellbeing_lead(reader: Reader, policy: PoolPolicy) -> Member | None:
+    """The named wellbeing lead (POOL_WELLBEING_LEAD), when that phone is a member's."""
+    if not policy.wellbeing_lead_phone:
+        return None
+    return await reader.member_by_phone(policy.wellbeing_lead_phone)
 
 
 class SafetyScreen:
@@ -52,9 +69,7 @@ class SafetyScreen:
             # signpost is in the UK, by phone, and a landline cannot read a text.
             await turn.audit("crisis_not_signposted", inbound.channel, reason="not a UK mobile")
             return
-        lead = None
-        if turn.policy.wellbeing_lead_phone:
-            lead = await turn.uow.member_by_phone(turn.policy.wellbeing_lead_phone)
+        lead = named = await wellbeing_lead(turn.uow, turn.policy)
         if lead is not None and turn.member is not None and lead.id == turn.member.id:
             lead = None  # the lead writing in themselves: signpost, tell nobody else
         turn.reply(
@@ -75,17 +90,30 @@ class SafetyScreen:
                     kind="crisis_lead",
                 )
             )
-        else:
+        elif named is None:
             log.warning(
                 "crisis signposting sent to %s; no wellbeing lead to tell "
                 "(POOL_WELLBEING_LEAD unset or not a member)",
                 masked(inbound.address),
             )
+            await _warn_coordinators(turn)
         await turn.audit(
             "crisis_signposted",
             f"member:{sender.id}" if sender else inbound.channel,
             lead_told=lead is not None,
         )
+
+
+async def _warn_coordinators(turn: Turn) -> None:
+    """No lead is named: the coordinators hear that such a message came and that nobody could
+    be told (DESIGN.md: the message itself goes only to the named lead, so not who, nor what),
+    at most once a day each, so the pool names one."""
+    for coordinator in await turn.uow.members_with_role("coordinator"):
+        found = reach(coordinator, turn.channels_on)
+        since = turn.now - NO_LEAD_ALERT_QUIET
+        if found is None or await turn.uow.recent_outbound_to(*found, "crisis_no_lead", since):
+            continue
+        turn.say(Outbound(text=render("crisis_no_lead"), member_id=coordinator.id, kind="crisis_no_lead"))
 
 
 def _either(patterns: Sequence[str]) -> re.Pattern[str] | None:

@@ -492,10 +492,11 @@ class SqliteQueries:
             (_offer(r), _session(r, _OFFER_WIDTH), _practice(r, _OFFER_WIDTH + _SESSION_WIDTH)) for r in rows
         ]
 
-    async def pending_timer(self, kind: str, subject: str) -> bool:
+    async def pending_timer(self, kind: str, subject: str, due_by: datetime | None = None) -> bool:
         row = await self._one(
-            "SELECT 1 FROM timers WHERE kind = ? AND subject = ? AND state = 'pending' LIMIT 1",
-            (kind, subject),
+            "SELECT 1 FROM timers WHERE kind = ? AND subject = ? AND state = 'pending' "
+            "AND (? IS NULL OR due_at <= ?) LIMIT 1",
+            (kind, subject, to_db(due_by) if due_by else None, to_db(due_by) if due_by else None),
         )
         return row is not None
 
@@ -661,7 +662,8 @@ class SqliteQueries:
     ) -> list[SentMessage]:
         """Messages committed for this address and due by ``now``, sent or about to be."""
         rows = await self._all(
-            "SELECT id, channel, address, body, choices, kind, status, created_at, sent_at "
+            "SELECT id, channel, address, body, choices, kind, status, created_at, sent_at, "
+            "coalesce(not_before, created_at) "
             "FROM messages WHERE direction = 'out' AND channel = ? AND address = ? AND id > ? "
             "AND status IN ('queued', 'sending', 'sent', 'delivered') "
             "AND coalesce(not_before, created_at) <= ? ORDER BY id",
@@ -678,6 +680,7 @@ class SqliteQueries:
                 status=r[6],
                 created_at=from_db(r[7]),
                 sent_at=opt_from_db(r[8]),
+                due_at=from_db(r[9]),
             )
             for r in rows
         ]
@@ -685,8 +688,8 @@ class SqliteQueries:
     async def outbound_after(self, after_id: int, now: datetime) -> list[SentMessage]:
         """Every outbound message after ``after_id`` that is due by ``now``, on any channel."""
         rows = await self._all(
-            "SELECT id, channel, address, body, choices, kind, status, created_at, sent_at, member_id "
-            "FROM messages WHERE direction = 'out' AND id > ? "
+            "SELECT id, channel, address, body, choices, kind, status, created_at, sent_at, member_id, "
+            "coalesce(not_before, created_at) FROM messages WHERE direction = 'out' AND id > ? "
             "AND coalesce(not_before, created_at) <= ? ORDER BY id",
             (after_id, to_db(now)),
         )
@@ -702,6 +705,7 @@ class SqliteQueries:
                 created_at=from_db(r[7]),
                 sent_at=opt_from_db(r[8]),
                 member_id=r[9],
+                due_at=from_db(r[10]),
             )
             for r in rows
         ]

@@ -48,6 +48,36 @@ async def test_a_gp_holding_two_overlapping_offers_who_accepts_both_gets_one(poo
     assert "overlaps" in last.body
 
 
+async def test_booking_withdraws_the_gps_overlapping_offers_and_their_waves_move_on(tmp_path) -> None:
+    from bot.policy import PoolPolicy
+
+    pool = await Harness.open(tmp_path, policy=PoolPolicy(wave_size=1, wave_wait=timedelta(minutes=30)))
+    try:
+        await pool.practice()
+        await pool.practice("X20001", "Hillview Health Centre")
+        gp = await pool.gp("Dr Both")
+        booked = await pool.post(start=at(pool.tomorrow, 13, 30), hours=4.5)  # 13:30-18:00
+        clash = await pool.post(practice="X20001", start=at(pool.tomorrow, 14, 0), hours=4.5)  # 14:00-18:30
+        later = await pool.post(practice="X20001", start=at(pool.tomorrow, 18, 30), hours=2)  # 18:30-20:30
+        await pool.gp("Dr Next")  # joins after the first waves: only in the next ones
+
+        await pool.send(gp, f"YES {await pool.offer_code(gp, booked)}")
+
+        assert (await pool.view(booked)).booked.id == gp.id
+        states = {m.name: o.state for o, m in (await pool.view(clash)).offers}
+        assert states == {"Dr Both": OfferState.WITHDRAWN, "Dr Next": OfferState.OPEN}, (
+            "the clash's wave moves on now, not in half an hour"
+        )
+        assert {m.name: o.state for o, m in (await pool.view(later)).offers} == {"Dr Both": OfferState.OPEN}
+        await pool.send(gp, "OFFERS")
+        listing = (await pool.last(gp)).body
+        assert "Hillview" in listing and "14:00" not in listing and "18:30" in listing, listing
+        await pool.send(gp, f"YES {await pool.offer_code(gp, clash)}")
+        assert (await pool.last(gp)).kind == "cannot_book" and "overlaps" in (await pool.last(gp)).body
+    finally:
+        await pool.close()
+
+
 async def test_a_gp_cannot_accept_an_offer_made_to_someone_else(pool: Harness) -> None:
     offered, outsider = (
         await pool.gp("Dr Offered", localities=("Northside",)),

@@ -49,9 +49,10 @@ async def text_in(pool: Harness, phone: str, text: str) -> None:
 async def test_under_a_backlog_the_most_pressing_go_first_and_each_persons_order_is_kept(
     tmp_path: Path,
 ) -> None:
-    pool, sms = await sms_pool(tmp_path)
+    pool, sms = await sms_pool(tmp_path, wellbeing_lead_phone="+447700900990")
     try:
         coordinator = await pool.member("Priya Shah", roles=("coordinator",), preferred_channel="sms")
+        await pool.member("Dr Helen Marsh", phone="+447700900990", roles=("lead",), preferred_channel="sms")
         gps = await pool.gps(6, preferred_channel="sms")
 
         async def digest(turn) -> None:  # type: ignore[no-untyped-def]
@@ -69,7 +70,8 @@ async def test_under_a_backlog_the_most_pressing_go_first_and_each_persons_order
         queued = await pool.pool.store.reader()._all(
             "SELECT id, kind, priority, address FROM messages WHERE direction = 'out' AND status = 'queued'"
         )
-        assert len(queued) == 1 + 30 + 1 + 5 + 6 + 1  # digest, strangers, OFFERS, a wave, urgent, crisis
+        # digest, strangers, OFFERS, a wave, urgent, crisis and the wellbeing lead told
+        assert len(queued) == 1 + 30 + 1 + 5 + 6 + 1 + 1
 
         await pool.pool.dispatcher.drain()
         sent = [message for _, message in sms.sent]

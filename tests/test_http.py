@@ -29,7 +29,9 @@ async def test_post_a_session_answer_by_sandbox_and_see_it_booked(
     created = await client.post("/api/sessions", json=session_body(pool), headers=AUTH)
     assert created.status_code == 201
     session = created.json()
-    assert set(session) == {"id", "code", "status"} and session["status"] == "open"
+    # DESIGN.md's three, and the addition: offers_from (null: the offers go now, by day).
+    assert set(session) == {"id", "code", "status", "offers_from"} and session["status"] == "open"
+    assert session["offers_from"] is None
 
     outbox = await client.get("/sandbox/outbox", params={"to": "07700 900501"}, headers=AUTH)
     assert outbox.status_code == 200
@@ -170,8 +172,12 @@ async def test_the_inbox_and_availability_over_the_api(pool: Harness, client: ht
     )
     assert answered.json() == {"status": "done"}
     assert (await client.get("/api/inbox", headers=AUTH)).json() == []
-    again = await client.post(f"/api/inbox/{item['id']}/done", headers=AUTH)
-    assert again.status_code == 422
+    done = await client.post(f"/api/inbox/{item['id']}/done", headers=AUTH)  # after answering it
+    assert done.status_code == 200 and done.json() == {"status": "done"}
+    [closed] = (await client.get("/api/inbox", params={"state": "done"}, headers=AUTH)).json()
+    assert closed["id"] == item["id"], "still done once, nothing changed"
+    unknown = await client.post(f"/api/inbox/{item['id'] + 1}/done", headers=AUTH)
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["field"] == "item"
     people = (
         await client.get("/api/availability", params={"date": "2026-12-03", "half": "pm"}, headers=AUTH)
     ).json()

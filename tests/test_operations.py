@@ -3,16 +3,20 @@ preferences, GP settings by message, and the inbox answered through the bot."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
+import httpx
 import pytest
+from typer.testing import CliRunner
 
 from bot.commands import AnswerInbox, BookByHand, BroadcastUrgent, CancelSession, SetPracticePreference
 from bot.domain import CHECK_KINDS, OfferState, SessionStatus
 from bot.errors import Refused
 from bot.policy import PoolPolicy
 from flows.availability import parse_availability
-from tests.harness import Harness, at
+from main import cli
+from tests.harness import AUTH, Harness, at
 
 TODAY = date(2026, 12, 1)  # a Tuesday
 
@@ -20,7 +24,8 @@ TODAY = date(2026, 12, 1)  # a Tuesday
 @pytest.mark.parametrize(
     ("text", "meant"),
     [
-        ("tue pm", (date(2026, 12, 1), {"pm"})),  # today is a Tuesday
+        ("tue pm", (date(2026, 12, 1), {"pm"})),  # today is a Tuesday, and it is 07:00
+        ("tue all", (date(2026, 12, 1), {"am", "pm"})),
         ("2026-12-03 all", (date(2026, 12, 3), {"am", "pm"})),
         ("tomorrow morning", (date(2026, 12, 2), {"am"})),
         ("fri", (date(2026, 12, 4), {"am", "pm"})),
@@ -32,8 +37,36 @@ TODAY = date(2026, 12, 1)  # a Tuesday
     ],
 )
 def test_availability_as_gps_type_it(text: str, meant: tuple | None) -> None:
-    parsed = parse_availability(text, TODAY)
+    parsed = parse_availability(text, at(TODAY, 7, 0))
     assert (parsed and (parsed[0], set(parsed[1]))) == (meant or None)
+
+
+@pytest.mark.parametrize(
+    ("text", "hour", "meant"),
+    [
+        ("tue all", 19, (date(2026, 12, 8), {"am", "pm"})),  # the evening: next Tuesday
+        ("tuesday pm", 13, (date(2026, 12, 8), {"pm"})),
+        ("tue am", 10, (date(2026, 12, 8), {"am"})),
+        ("tue all", 10, (date(2026, 12, 1), {"pm"})),  # the morning has begun, the afternoon not
+        ("tue pm", 12, (date(2026, 12, 1), {"pm"})),
+        ("today pm", 19, (date(2026, 12, 1), {"pm"})),  # a date said outright is the day said
+        ("1/12 am", 19, (date(2026, 12, 1), {"am"})),
+    ],
+)
+def test_a_bare_weekday_on_that_day_means_a_half_not_yet_begun(text: str, hour: int, meant: tuple) -> None:
+    parsed = parse_availability(text, at(TODAY, hour, 0))
+    assert parsed is not None and (parsed[0], set(parsed[1])) == meant
+
+
+async def test_available_tue_all_on_a_tuesday_evening_is_next_tuesday(pool: Harness) -> None:
+    gp = await pool.gp()
+    pool.clock.set(at(TODAY, 19, 30))  # a Tuesday evening
+    await pool.send(gp, "AVAILABLE tue all")
+    assert (await pool.last(gp)).body.startswith("Thanks: you're down as available Tue 8 Dec, all day.")
+    reader = pool.pool.store.reader()
+    for half in ("am", "pm"):
+        assert await reader.available_members(TODAY, half) == [], "not today: it is over"
+        assert [m.id for m in await reader.available_members(date(2026, 12, 8), half)] == [gp.id]
 
 
 async def test_available_offers_open_sessions_that_fit_at_once(tmp_path) -> None:
@@ -120,6 +153,50 @@ async def test_booking_by_hand_goes_through_the_same_checks(pool: Harness) -> No
     assert "checks are not all valid" in unchecked.value.message
     with pytest.raises(Refused):
         await pool.pool.engine.execute(BookByHand(morning.code, holder.phone, coordinator.id), actor="test")
+
+
+async def test_booking_by_hand_takes_a_name_that_one_clinician_has(
+    pool: Harness, client: httpx.AsyncClient
+) -> None:
+    deepa = await pool.gp("Dr Deepa Menon")
+    await pool.coordinator("Deepa Menon")  # the same name, but she takes no sessions
+    twins = [await pool.gp("Dr Sam Lee"), await pool.gp("Sam Lee")]
+    first, second, third = [await pool.post(start=at(pool.tomorrow + timedelta(days=d), 9)) for d in range(3)]
+    env = {"POOL_DATABASE": str(pool.database)}
+
+    def book(*args: str):  # type: ignore[no-untyped-def]
+        return asyncio.to_thread(CliRunner().invoke, cli, ["book", *args], env=env)
+
+    booked = await book(first.code, "deepa  MENON")  # any case and spacing, without the Dr
+    assert booked.exit_code == 0, booked.output
+    assert (await pool.view(first)).booked.id == deepa.id
+
+    several = await book(second.code, "Dr Sam Lee")
+    assert several.exit_code == 2 and (await pool.view(second)).booked is None
+    assert several.output.strip() == (
+        "error: 2 people in the pool are called Dr Sam Lee: Dr Sam Lee, 07700 900003; Sam Lee, 07700 900004. "
+        "Give the phone number of the one you mean."
+    )
+    nobody = await book(second.code, "Dr Who")
+    assert nobody.exit_code == 2 and "No one in the pool who takes sessions is called Dr Who" in nobody.output
+    assert (await pool.view(second)).booked is None
+
+    url = f"/api/sessions/{second.id}/book"
+    by_name = await client.post(url, json={"who": "deepa menon"}, headers=AUTH)
+    assert by_name.status_code == 200 and by_name.json()["booked"]["name"] == "Dr Deepa Menon"
+    listed = await client.post(f"/api/sessions/{third.id}/book", json={"who": "sam lee"}, headers=AUTH)
+    assert listed.status_code == 422 and "07700 900004" in listed.json()["detail"][0]["problem"]
+    as_before = await client.post(f"/api/sessions/{third.id}/book", json={"phone": "Sam Lee"}, headers=AUTH)
+    assert as_before.status_code == 422 and as_before.json()["detail"] == [
+        {"field": "phone", "problem": "Sam Lee is not a phone number."}
+    ], "phone is a phone number, as ever"
+    both = await client.post(f"/api/sessions/{third.id}/book", json={"phone": twins[1].phone, "who": "x"},
+                             headers=AUTH)  # fmt: skip
+    assert both.status_code == 422
+    by_phone = await client.post(
+        f"/api/sessions/{third.id}/book", json={"phone": twins[1].phone}, headers=AUTH
+    )
+    assert by_phone.json()["booked"]["name"] == "Sam Lee"
 
 
 async def test_cancel_tells_the_booked_gp_the_holders_and_the_practice(pool: Harness) -> None:
@@ -246,6 +323,15 @@ async def test_the_inbox_is_answered_through_the_bot(pool: Harness) -> None:
     assert [i.id for i in await pool.pool.store.reader().inbox("done")] == [item.id]
     with pytest.raises(Refused):
         await pool.pool.engine.execute(AnswerInbox(item.id, "Again", coordinator.id), actor="test")
+
+    # Marking it done after answering it is no error: it is done, and nothing changes.
+    env = {"POOL_DATABASE": str(pool.database)}
+    done = await asyncio.to_thread(CliRunner().invoke, cli, ["inbox", "done", str(item.id)], env=env)
+    assert done.exit_code == 0 and done.output.strip() == f"#{item.id} is done."
+    assert [i.id for i in await pool.pool.store.reader().inbox("done")] == [item.id]
+    assert (await pool.last(gp)).body.startswith("Yes, bay 4."), "nobody is told anything again"
+    unknown = await asyncio.to_thread(CliRunner().invoke, cli, ["inbox", "done", str(item.id + 1)], env=env)
+    assert unknown.exit_code == 2 and unknown.output.strip() == f"error: No inbox message {item.id + 1}."
 
 
 async def test_a_session_cannot_be_cancelled_once_started_nor_delivered_before_it_ends(pool: Harness) -> None:

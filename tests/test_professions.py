@@ -4,14 +4,18 @@ unchanged."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from bot.clock import LONDON
 from bot.commands import BookByHand, BuildReport, PostSession
 from bot.errors import Refused
 from flows import imports
+from main import cli
 from tests.harness import AUTH, Harness, at
 
 
@@ -187,6 +191,43 @@ async def test_the_pay_range_is_each_professions_own(pool: Harness, client: http
     assert made.status_code == 201
     seen = (await client.get(f"/api/sessions/{made.json()['id']}", headers=AUTH)).json()
     assert seen["professions"] == ["practice_nurse"]
+
+
+@pytest.mark.parametrize(("rate", "shown"), [(320, "£3.20"), (3_200_000, "£32,000")])
+async def test_pay_outside_a_gps_range_is_refused_with_the_range_and_nothing_is_posted(
+    pool: Harness, client: httpx.AsyncClient, rate: int, shown: str
+) -> None:
+    await pool.gp()
+    reason = f"A GP session pays £100 to £1,000 here: {shown} is outside that."
+    start = at(pool.tomorrow, 9, 0)
+    body = {"practice": "X10001", "start": start.isoformat(), "end": (start + timedelta(hours=4)).isoformat(),
+            "rate_pence": rate}  # fmt: skip
+    refused = await client.post("/api/sessions", json=body, headers=AUTH)
+    assert refused.status_code == 422 and refused.json()["detail"] == [{"field": "rate", "problem": reason}]
+
+    day = (datetime.now(LONDON) + timedelta(days=3)).date()  # the CLI runs on the real clock
+    printed = await asyncio.to_thread(
+        CliRunner().invoke,
+        cli,
+        ["post-session", "--practice", "X10001", "--start", f"{day}T09:00", "--end", f"{day}T13:00",
+         "--rate-pence", str(rate)],
+        env={"POOL_DATABASE": str(pool.database)},
+    )  # fmt: skip
+    assert printed.exit_code == 2 and printed.output.strip() == f"error: {reason}"
+
+    text = (
+        "practice,start,end,rate_pence,urgent,notes,repeat_weeks\n"
+        f"X10001,{day}T09:00,{day}T13:00,32000,no,,\n"
+        f"X10001,{day}T14:00,{day}T18:00,{rate},no,,\n"
+        f"X10001,{day}T18:30,{day}T20:00,{rate},no,,\n"
+    )
+    with pytest.raises(imports.ImportRefused) as refusal:
+        await pool.pool.engine.run(
+            "test", lambda turn: imports.import_sessions(turn, imports.read_csv("sessions", text))
+        )
+    assert [str(e) for e in refusal.value.errors] == [f"line 3: {reason}", f"line 4: {reason}"]
+    reader = pool.pool.store.reader()
+    assert await reader.sessions_between(pool.clock.now(), pool.clock.now() + timedelta(days=400)) == []
 
 
 async def test_sessions_import_and_export_say_who_they_are_for(pool: Harness) -> None:

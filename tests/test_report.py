@@ -85,6 +85,21 @@ async def test_the_report_matches_a_scripted_history(tmp_path) -> None:
         await pool.close()
 
 
+async def test_the_report_names_the_wellbeing_lead_or_warns_there_is_none(tmp_path) -> None:
+    pool = await Harness.open(tmp_path, policy=PoolPolicy(wellbeing_lead_phone="+447700900999"))
+    try:
+        warning = "Warning: no wellbeing lead: POOL_WELLBEING_LEAD is unset or not a member's phone"
+        unnamed = await pool.pool.engine.execute(BuildReport(), actor="test")  # the phone is nobody's
+        assert unnamed.as_dict()["wellbeing_lead"] is None and warning in as_text(unnamed)
+        assert dict(as_rows(unnamed)[1:])["wellbeing_lead"] == ""
+        await pool.member("Dr Helen Marsh", phone="+447700900999", roles=("lead",))
+        named = await pool.pool.engine.execute(BuildReport(), actor="test")
+        assert named.as_dict()["wellbeing_lead"] == "Dr Helen Marsh" and warning not in as_text(named)
+        assert dict(as_rows(named)[1:])["wellbeing_lead"] == "Dr Helen Marsh"
+    finally:
+        await pool.close()
+
+
 async def test_open_sessions_do_not_lower_the_fill_rate(pool: Harness) -> None:
     gp = await pool.gp()
     await pool.post(urgent=True)

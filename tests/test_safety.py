@@ -83,7 +83,7 @@ async def test_a_crisis_message_is_signposted_and_goes_only_to_the_lead(tmp_path
         told = await pool.last(lead)
         assert told.kind == "crisis_lead" and "Dr Sam" in told.body and "I want to die" in told.body
         assert await pool.pool.store.reader().inbox() == []
-        assert [m.kind for m in await pool.messages(coordinator)] == []
+        assert [m.kind for m in await pool.messages(coordinator)] == [], "with a lead, nobody else hears"
         # "yes" inside a crisis message books nothing: safety comes first.
         assert (await pool.last(gp)).kind == "crisis"
         audit = await pool.pool.store.reader()._all(
@@ -100,6 +100,29 @@ async def test_without_a_lead_the_signposting_still_goes(pool: Harness) -> None:
     reply = await pool.last(gp)
     assert reply.kind == "crisis" and "wellbeing lead" not in reply.body
     assert await pool.pool.store.reader().inbox() == []
+
+
+@pytest.mark.parametrize("lead_phone", [None, "+447700900999"])  # unset, or not a member's
+async def test_without_a_lead_the_coordinators_are_warned_but_not_told_who_or_what(
+    tmp_path: Path, lead_phone: str | None
+) -> None:
+    pool = await Harness.open(tmp_path, policy=PoolPolicy(wellbeing_lead_phone=lead_phone))
+    try:
+        coordinators = [await pool.coordinator("Priya Shah"), await pool.coordinator("Sam Okoro")]
+        gp = await pool.gp("Dr Sam Quiet")
+        await pool.send(gp, "I feel suicidal")
+        assert (await pool.last(gp)).kind == "crisis"
+        for coordinator in coordinators:
+            [warned] = await pool.messages(coordinator)
+            assert warned.kind == "crisis_no_lead" and "POOL_WELLBEING_LEAD" in warned.body
+            assert "Sam Quiet" not in warned.body and "suicidal" not in warned.body
+        await pool.send("07700 900777", "I want to end my life")
+        assert [len(await pool.messages(c)) for c in coordinators] == [1, 1], "once a day is enough"
+        await pool.advance(hours=24, minutes=1)
+        await pool.send(gp, "I want to die")
+        assert [len(await pool.messages(c)) for c in coordinators] == [2, 2]
+    finally:
+        await pool.close()
 
 
 async def test_an_unknown_sender_in_crisis_is_signposted_too(pool: Harness) -> None:

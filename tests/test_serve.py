@@ -44,6 +44,9 @@ def test_serve_starts_on_defaults_and_stops_cleanly_on_sigterm(tmp_path: Path) -
         assert server.poll() is None, "".join(output)
         token = (tmp_path / "admin_token").read_text().strip()
         assert any(token in line for line in output), "a generated token is printed, as Jupyter does"
+        assert any(line.startswith("Warning: no wellbeing lead: POOL_WELLBEING_LEAD") for line in output), (
+            "a pool with nobody to hear of a crisis is told so at start"
+        )
         base = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
         assert httpx.get(f"{base}/sandbox/outbox", params={"to": "07700900001"}).status_code == 401

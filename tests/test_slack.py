@@ -27,7 +27,7 @@ from tests.fakes import (
     slack_now,
     slack_signature,
 )
-from tests.harness import Harness
+from tests.harness import Harness, at
 
 
 class Slack:
@@ -404,6 +404,12 @@ async def test_modal_validation_errors_are_shown_in_the_modal(slack: Slack) -> N
         values["rate"] = {"type": "plain_text_input", "value": bad}
         answer = await slack.submit("U0COORD", view, values)
         assert answer.status_code == 200 and list(answer.json()["errors"]) == ["rate"]
+    for bad, shown in (("3.20", "£3.20"), ("32,000", "£32,000")):  # a GP session's pay range
+        values["rate"] = {"type": "plain_text_input", "value": bad}
+        answer = await slack.submit("U0COORD", view, values)
+        assert answer.json()["errors"] == {
+            "rate": f"A GP session pays £100 to £1,000 here: {shown} is outside that."
+        }
     assert (
         await slack.pool.pool.store.reader().sessions_between(
             slack.pool.clock.now(), slack.pool.clock.now() + timedelta(days=30)
@@ -631,3 +637,23 @@ async def test_the_post_form_asks_who_the_session_is_for(slack: Slack) -> None:
     values["rate"] = {"type": "plain_text_input", "value": "2000"}
     refused = await slack.submit("U0COORD", view, values)
     assert "£600" in refused.json()["errors"]["rate"], "the pay range is the profession's"
+
+
+async def test_a_session_posted_at_night_says_when_its_offers_will_go(slack: Slack) -> None:
+    await coordinator(slack)
+    await gp_on_slack(slack, "U0GP1")
+    slack.pool.clock.set(at(slack.pool.today, 22, 0))
+    await slack.command("U0COORD", "post")
+    view = slack.fake.called("views.open")[0]["view"]
+    values = {
+        "practice": {"type": "static_select", "selected_option": {"value": "X10001"}},
+        "date": {"type": "datepicker", "selected_date": (slack.pool.today + timedelta(days=2)).isoformat()},
+        "start": {"type": "timepicker", "selected_time": "09:00"},
+        "end": {"type": "timepicker", "selected_time": "13:00"},
+        "rate": {"type": "plain_text_input", "value": "320"},
+    }
+    assert (await slack.submit("U0COORD", view, values)).status_code == 200
+    told = slack.fake.posted_to("U0COORD")
+    assert told, "the poster hears at once: they have just posted it"
+    assert "It's quiet hours, so the offers wait until 07:30 on Wed 2 Dec." in told[-1]["text"]
+    assert slack.fake.posted_to("U0GP1") == [], "the GP is not woken"

@@ -260,6 +260,8 @@ SAMPLES: dict[str, dict] = {
     "peer_nudge": {"groups": [PEER["group"]] * 3, "sessions": [(PEER["group"], PEER["session"], "4821")] * 2},
     "nudges_set": {"off": True},
     "nudges_how": {},
+    "offers_held": {"until": START},
+    "crisis_no_lead": {},
     "peer_sessions_list": {"listed": [(PEER["group"], PEER["session"], "going", "4821")] * 3},
     "peer_coffee": {"group": PEER["group"], "others": [(GP, "Telegram")] * 2, "met": [GP] * 2, "size": 11},
 }

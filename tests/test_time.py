@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+import asyncio
+from datetime import date, datetime, time, timedelta
 
+import httpx
 import pytest
+from typer.testing import CliRunner
 
+import main
 from bot.calendar import at_london, is_working_day, next_working_day, quiet_until
 from bot.clock import LONDON, FakeClock
 from bot.commands import RecordDelivery
 from bot.domain import CHECK_KINDS, OfferState
 from bot.policy import PoolPolicy
-from tests.harness import START, Harness, at
+from flows import imports
+from tests.harness import AUTH, START, Harness, at
 
 
 def london_day(moment):
@@ -42,6 +47,78 @@ async def test_an_urgent_offer_at_night_reaches_at_once_only_those_who_said_nigh
     pool.clock.set(at(pool.today, 7, 30) + timedelta(days=1))
     await pool.pool.settle()
     assert [m.kind for m in await pool.messages(lark)] == ["offer"], "the rest in the morning, in order"
+
+
+async def test_the_poster_is_told_when_offers_are_held_by_quiet_hours(
+    pool: Harness, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await pool.gp()
+    pool.clock.set(at(pool.today, 22, 0))
+    morning = at(pool.tomorrow, 7, 30)
+    day = pool.today + timedelta(days=2)
+    body = {"practice": "X10001", "start": at(day, 9, 0).isoformat(), "end": at(day, 13, 0).isoformat(),
+            "rate_pence": 32000}  # fmt: skip
+    posted = (await client.post("/api/sessions", json=body, headers=AUTH)).json()
+    assert datetime.fromisoformat(posted["offers_from"]) == morning
+
+    monkeypatch.setattr(main, "SystemClock", lambda: pool.clock)  # the CLI at 22:00 too
+    printed = await asyncio.to_thread(
+        CliRunner().invoke,
+        main.cli,
+        ["post-session", "--practice", "X10001", "--start", f"{day}T14:00", "--end", f"{day}T18:00",
+         "--rate-pence", "32000"],
+        env={"POOL_DATABASE": str(pool.database)},
+    )  # fmt: skip
+    assert printed.exit_code == 0, printed.output
+    assert printed.output.splitlines()[1] == "It's quiet hours, so the offers wait until 07:30 on Wed 2 Dec."
+
+    text = f"practice,start,end,rate_pence,urgent,notes,repeat_weeks\nX10001,{day}T18:30,{day}T20:00,32000,no,,\n"
+    imported = await pool.pool.engine.run(
+        "test", lambda turn: imports.import_sessions(turn, imports.read_csv("sessions", text))
+    )
+    assert imported.notes == ["It's quiet hours, so the offers wait until 07:30 on Wed 2 Dec."]
+
+    pool.clock.set(at(pool.tomorrow, 9, 0))
+    by_day = {**body, "start": at(day, 19, 0).isoformat(), "end": at(day, 21, 0).isoformat()}
+    assert (await client.post("/api/sessions", json=by_day, headers=AUTH)).json()["offers_from"] is None
+
+
+async def test_chat_and_the_sandbox_stamp_a_held_message_with_when_it_went(
+    pool: Harness, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gp = await pool.gp("Dr Maya Patel")
+    pool.clock.set(at(pool.today, 22, 0))
+    await pool.post(start=at(pool.today + timedelta(days=2), 9, 0))  # written at 22:00, held
+    pool.clock.set(at(pool.tomorrow, 7, 30))
+    await pool.pool.settle()  # sent at 07:30, when quiet hours end
+    pool.clock.set(at(pool.today, 7, 45))  # and read a little later
+
+    monkeypatch.setattr(main, "SystemClock", lambda: pool.clock)
+    chat = await asyncio.to_thread(
+        CliRunner().invoke, main.cli, ["chat", "--as", gp.phone], env={"POOL_DATABASE": str(pool.database)}
+    )
+    assert chat.exit_code == 0, chat.output
+    assert "[07:30] bot: GP session at Riverside Surgery" in chat.output and "[22:00]" not in chat.output
+    [offer] = (await client.get("/sandbox/outbox", params={"to": gp.phone}, headers=AUTH)).json()["messages"]
+    assert datetime.fromisoformat(offer["at"]) == at(pool.today, 7, 30)
+
+
+async def test_an_urgent_session_at_night_with_a_nights_on_gp_is_offered_now(
+    pool: Harness, client: httpx.AsyncClient
+) -> None:
+    await pool.gp("Dr Lark")
+    pool.clock.set(at(pool.today, 23, 0))
+    body = {"practice": "X10001", "start": at(pool.tomorrow, 9, 0).isoformat(),
+            "end": at(pool.tomorrow, 13, 0).isoformat(), "rate_pence": 32000, "urgent": True}  # fmt: skip
+    held = (await client.post("/api/sessions", json=body, headers=AUTH)).json()
+    assert datetime.fromisoformat(held["offers_from"]) == at(pool.tomorrow, 7, 30)
+    await pool.gp("Dr Owl", urgent_at_night=True)
+    later = {
+        **body,
+        "start": at(pool.tomorrow, 14, 0).isoformat(),
+        "end": at(pool.tomorrow, 18, 0).isoformat(),
+    }
+    assert (await client.post("/api/sessions", json=later, headers=AUTH)).json()["offers_from"] is None
 
 
 async def test_someone_who_writes_at_night_is_answered_at_once(pool: Harness) -> None:
@@ -122,6 +199,21 @@ async def test_a_session_filled_between_steps_alerts_nobody(pool: Harness) -> No
     pool.clock.set(start - timedelta(hours=1))
     await pool.pool.settle()
     assert not [m for m in await pool.messages(poster) if m.kind.startswith("escalation")]
+
+
+async def test_an_escalation_counts_only_the_offers_still_open(pool: Harness) -> None:
+    poster = await pool.coordinator()
+    await pool.gps(10)  # two waves of five
+    pool.clock.set(at(pool.today, 12, 0))
+    # Posted 21 hours ahead: the poster hears once the first wave's time is up (14:00), at the
+    # very moment those five offers lapse.
+    session = await pool.post(start=at(pool.tomorrow, 9, 0), posted_by=poster)
+    pool.clock.set(at(pool.today, 14, 0))
+    await pool.pool.settle()
+    [alert] = [m for m in await pool.messages(poster) if m.kind == "escalation_notice"]
+    still_open = [o for o, _ in (await pool.view(session)).offers if o.state == OfferState.OPEN]
+    assert len(still_open) == 5 and len((await pool.view(session)).offers) == 10
+    assert "5 GPs yet to answer" in alert.body, alert.body
 
 
 def test_the_calendar_knows_bank_holidays_and_the_clock_changes() -> None:
