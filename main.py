@@ -368,7 +368,7 @@ def post_session(
         try:
             poster = None
             if as_:
-                poster = await pool.store.reader().member_by_phone(to_e164(as_))
+                poster = await pool.store.reader().members.member_by_phone(to_e164(as_))
                 if poster is None:
                     raise Refused(f"No member has the phone number {as_}.")
             session = await pool.engine.execute(
@@ -422,7 +422,7 @@ def chat(
         # The sandbox shows what the bot has committed to send, so replies appear at once.
         pool = await open_pool(settings)
         reader = pool.store.reader()
-        member = await reader.member_by_phone(phone)
+        member = await reader.members.member_by_phone(phone)
         typer.echo(
             f"Sandbox chat as {member.name if member else phone + ' (not a member)'}. "
             "Type a reply and press Enter; Ctrl-D to leave."
@@ -432,7 +432,7 @@ def chat(
 
         async def show() -> None:
             nonlocal last
-            for message in await reader.messages_to("sandbox", phone, last, pool.clock.now()):
+            for message in await reader.messages.messages_to("sandbox", phone, last, pool.clock.now()):
                 last = message.id
                 stamp = message.went_at.astimezone(LONDON).strftime("%H:%M")
                 text = text_with_choices(message.body or "", message.choices)
@@ -496,7 +496,7 @@ async def _actor(pool: Pool, phone: str | None) -> int | None:
     if phone is None:
         return None
     try:
-        member = await pool.store.reader().member_by_phone(to_e164(phone))
+        member = await pool.store.reader().members.member_by_phone(to_e164(phone))
     except ValueError as error:
         _fail(f"{phone} is {error}")
     if member is None:
@@ -680,7 +680,7 @@ def available(
     async def run() -> None:
         pool = await open_pool(settings)
         try:
-            people = await pool.store.reader().available_members(parsed, half)
+            people = await pool.store.reader().members.available_members(parsed, half)
         finally:
             await pool.close()
         typer.echo(f"Available {parsed:%a %-d %b} {half}: {len(people)}")
@@ -766,7 +766,7 @@ def inbox_list(done: Annotated[bool, typer.Option(help="Show those already done"
     async def run() -> None:
         pool = await open_pool(settings)
         try:
-            items = await pool.store.reader().inbox("done" if done else "open")
+            items = await pool.store.reader().inbox.items("done" if done else "open")
         finally:
             await pool.close()
         if not items:
@@ -825,7 +825,7 @@ def slack_link() -> None:
             channel = pool.channels["slack"]
             assert isinstance(channel, SlackChannel)
             linked = await SlackDesk(pool, channel, settings.slack_signing_secret or "").link_by_email()
-            left = await pool.store.reader().members_to_look_up_in_slack(
+            left = await pool.store.reader().members.members_to_look_up_in_slack(
                 pool.clock.now() - timedelta(days=1), 10_000
             )
             return linked, len(left)

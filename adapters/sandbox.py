@@ -96,7 +96,7 @@ def sandbox_router(pool: Pool, auth: Callable[..., None], channel: SandboxChanne
         after: int = Query(default=0, ge=0, le=MAX_INTEGER, description="Only messages with a larger id"),
     ) -> SandboxOutbox:
         phone = _phone(to)
-        found = await pool.store.reader().messages_to("sandbox", phone, after, pool.clock.now())
+        found = await pool.store.reader().messages.messages_to("sandbox", phone, after, pool.clock.now())
         return SandboxOutbox(
             to=phone,
             messages=[

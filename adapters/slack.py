@@ -256,7 +256,7 @@ class SlackDesk:
         """The member linked to this Slack user; a user new to us is looked up once by the
         email on their Slack profile (users.info) and linked when a member has it."""
         reader = self.pool.store.reader()
-        member = await reader.member_by_address("slack", user_id)
+        member = await reader.members.member_by_address("slack", user_id)
         if member is not None:
             return member
         checked = self._not_members.get(user_id)
@@ -270,13 +270,13 @@ class SlackDesk:
             self.channel.warn("users.info", error)
             return None
         email = profile.get("email")
-        found = await reader.member_by_email(email) if email else None
+        found = await reader.members.member_by_email(email) if email else None
         if found is None or found.slack_user_id is not None:
             return None
         linked = await self.pool.engine.execute(
             RecordSlackLookups(((found.id, user_id),)), actor="slack:linking"
         )
-        return await reader.member(found.id) if linked else None
+        return await reader.members.member(found.id) if linked else None
 
     async def link_by_email(self, limit: int = LOOKUPS_AT_ONCE) -> int:
         """Look members' emails up in Slack (once; again a day after a miss), so those who
@@ -284,7 +284,9 @@ class SlackDesk:
         ``slack link``. How many were linked."""
         await self.channel._session()
         now = self.pool.clock.now()
-        pending = await self.pool.store.reader().members_to_look_up_in_slack(now - LOOK_AGAIN_AFTER, limit)
+        pending = await self.pool.store.reader().members.members_to_look_up_in_slack(
+            now - LOOK_AGAIN_AFTER, limit
+        )
         found: list[tuple[int, str | None]] = []
         for member in pending:
             try:
@@ -507,7 +509,7 @@ class SlackDesk:
 
     async def _open_inbox_answer(self, user: str, item_id: int, trigger_id: str) -> None:
         member = await self.member_for(user)
-        item = await self.pool.store.reader().inbox_item(item_id)
+        item = await self.pool.store.reader().inbox.inbox_item(item_id)
         if member is None or not member.is_coordinator or item is None or item.state != "open":
             return
         await self._open_view(trigger_id, blocks.inbox_answer_modal(item))

@@ -240,12 +240,12 @@ class TelegramWebhook:
         else:  # Telegram always says who pressed; an update that does not is not Telegram's
             return
         reader = self.pool.store.reader()
-        if await reader.member_by_address("telegram", chat) is None:
+        if await reader.members.member_by_address("telegram", chat) is None:
             await self._toast(query.id, "This chat isn't linked to the pool")
             return
-        before = await reader.messages_to("telegram", chat, 0, self.pool.clock.now())
+        before = await reader.messages.messages_to("telegram", chat, 0, self.pool.clock.now())
         fresh = await self._receive(chat, query.data or "", f"update:{update.update_id}", choice=True)
-        after = await reader.messages_to(
+        after = await reader.messages.messages_to(
             "telegram", chat, before[-1].id if before else 0, self.pool.clock.now()
         )
         toast = (

@@ -45,11 +45,11 @@ async def pool_with_gps(
     )
     now = pool.clock.now()
     async with pool.store.unit_of_work() as uow:
-        await uow.add_practice(
+        await uow.practices.add_practice(
             Practice("X10001", "Riverside Surgery", locality="Northside", address="1 Quay St")
         )
         for i in range(gps):
-            member = await uow.add_member(
+            member = await uow.members.add_member(
                 Member(
                     id=0,
                     name=f"Dr Bench {i}",
@@ -61,7 +61,7 @@ async def pool_with_gps(
                 now,
             )
             for kind in CHECK_KINDS:
-                await uow.set_check(member.id, kind, None)
+                await uow.members.set_check(member.id, kind, None)
     return pool
 
 

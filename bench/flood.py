@@ -40,7 +40,7 @@ async def prepare(database: Path, gps: int) -> None:
     pool = await pool_with_gps(database, gps, channel="sms")
     try:
         async with pool.store.unit_of_work() as uow:
-            await uow.add_member(
+            await uow.members.add_member(
                 Member(id=0, name="Priya Shah", phone="+447700900990", roles=frozenset({"coordinator"}),
                        preferred_channel="sms"),
                 pool.clock.now(),

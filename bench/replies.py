@@ -132,10 +132,10 @@ async def prepare(database: Path, gps: int, sessions: int, via: str) -> list[str
         rng = random.Random(3)
         pairs = []
         for session_id in ids:
-            offers = [(o.member_id, o.code) for o in await reader.offers_for_session(session_id)]
+            offers = [(o.member_id, o.code) for o in await reader.offers.offers_for_session(session_id)]
             rng.shuffle(offers)
             pairs.extend(offers)
-        members = await reader.members(m for m, _ in pairs)
+        members = await reader.members.by_ids(m for m, _ in pairs)
         if via == "sandbox":
             return [
                 json.dumps({"from": members[m].phone, "text": f"YES {code}", "id": f"bench-{n}"})

@@ -44,7 +44,7 @@ async def prepare(database: Path, gps: int, sessions: int) -> list[tuple[str, st
     pool = await pool_with_gps(database, gps, channel="slack")
     try:
         async with pool.store.unit_of_work() as uow:
-            await uow.add_member(
+            await uow.members.add_member(
                 Member(id=0, name="Sam Coordinator", phone="+447700900999", roles=frozenset({"coordinator"}),
                        preferred_channel="slack", slack_user_id=COORDINATOR),
                 pool.clock.now(),

@@ -273,7 +273,7 @@ def acting_as_dependency(pool: Pool) -> Callable[..., Any]:
         if x_acting_as is None:
             return None
         try:
-            member = await pool.store.reader().member_by_phone(to_e164(x_acting_as))
+            member = await pool.store.reader().members.member_by_phone(to_e164(x_acting_as))
         except ValueError:
             member = None
         if member is None:
@@ -304,7 +304,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         return await run_command(pool, command, by)
 
     async def code_of(session_id: RowId) -> str:
-        session = await reader().session(session_id)
+        session = await reader().sessions.session(session_id)
         if session is None:
             raise HTTPException(status_code=404, detail="no such session")
         return session.code
@@ -342,8 +342,8 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         begin = datetime(first.year, first.month, first.day, tzinfo=LONDON)
         last = first + timedelta(days=days)
         stop = datetime(last.year, last.month, last.day, tzinfo=LONDON)
-        found = await reader().sessions_between(begin, stop)
-        booked = {s.id: m for _, s, m in await reader().bookings_between(begin, stop)}
+        found = await reader().sessions.sessions_between(begin, stop)
+        booked = {s.id: m for _, s, m in await reader().bookings.bookings_between(begin, stop)}
         return [
             SessionSummary(
                 id=s.id,
@@ -382,7 +382,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
 
     @router.get("/practices", response_model=list[PracticeOut])
     async def list_practices() -> list[PracticeOut]:
-        return [PracticeOut(**asdict(p)) for p in await reader().practices()]
+        return [PracticeOut(**asdict(p)) for p in await reader().practices.all()]
 
     @router.put("/practices/{ods_code}", response_model=PracticeOut)
     async def save_practice(
@@ -440,7 +440,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
                 received_at=item.received_at,
                 count=item.count,
             )
-            for item in await reader().inbox(state)
+            for item in await reader().inbox.items(state)
         ]
 
     @router.post("/inbox/{item_id}/answer", response_model=Done, tags=["inbox"])
@@ -483,7 +483,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         coordinators_only(by)
         return [
             Person(name=m.name, phone=m.phone, profession=m.profession)
-            for m in await reader().available_members(day, half)
+            for m in await reader().members.available_members(day, half)
         ]
 
     @router.put("/practices/{ods_code}/preferences/{phone}", response_model=Done)
@@ -507,7 +507,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
 
     @router.get("/sessions/{session_id}", response_model=SessionOut)
     async def get_session(session_id: RowId, by: Member | None = acting_member) -> SessionOut:
-        view = await pool.store.reader().session_view(session_id)
+        view = await pool.store.reader().sessions.session_view(session_id)
         if view is None:
             raise HTTPException(status_code=404, detail="no such session")
         if by is not None and not by.is_coordinator and f"practice:{view.session.practice}" not in by.roles:

@@ -31,13 +31,13 @@ async def seed_pool(pool: Pool, data: dict[str, Any], today: date) -> int:
     async with pool.store.unit_of_work() as uow:
         now = pool.clock.now()
         for p in data["practices"]:
-            await uow.add_practice(Practice(**p))
+            await uow.practices.add_practice(Practice(**p))
         for m in data["members"]:
             phone = to_e164(m["phone"])
-            if await uow.member_by_phone(phone) is not None:
+            if await uow.members.member_by_phone(phone) is not None:
                 continue
             paused = m.get("paused_days")
-            member = await uow.add_member(
+            member = await uow.members.add_member(
                 Member(
                     id=0,
                     name=m["name"],
@@ -71,7 +71,7 @@ async def seed_pool(pool: Pool, data: dict[str, Any], today: date) -> int:
                         expires = None
                     else:
                         expires = today + timedelta(days=300)
-                    await uow.set_check(member.id, kind, expires)
+                    await uow.members.set_check(member.id, kind, expires)
     return added
 
 
@@ -86,7 +86,7 @@ class Transcript:
         self.names: dict[str, str] = {}
 
     async def load_names(self) -> None:
-        for member in await self.pool.store.reader().all_members():
+        for member in await self.pool.store.reader().members.all_members():
             self.names[member.phone] = member.name
 
     def at(self) -> str:
@@ -116,7 +116,7 @@ class Transcript:
     async def show(self) -> None:
         """Settle the pool, then print every message it sent since last time."""
         await self.pool.settle()
-        sent = await self.pool.store.reader().outbound_after(self.last_id, self.clock.now())
+        sent = await self.pool.store.reader().messages.outbound_after(self.last_id, self.clock.now())
         groups: list[list[Any]] = []
         for message in sent:
             self.last_id = message.id
@@ -164,7 +164,7 @@ async def play(
     t = Transcript(pool, clock, emit)
     await t.load_names()
     reader = pool.store.reader()
-    priya = await reader.member_by_phone(to_e164("07700 900001"))
+    priya = await reader.members.member_by_phone(to_e164("07700 900001"))
     assert priya is not None
 
     async def post(**fields: Any) -> Session:
@@ -240,7 +240,7 @@ async def play(
 
     t.scene("A practice manager posts a session for their practice")
     clock.set(_at(today, 10, 30))
-    tom = await reader.member_by_phone(to_e164("07700 900002"))
+    tom = await reader.members.member_by_phone(to_e164("07700 900002"))
     assert tom is not None
     thursday = today + timedelta(days=3)
     managed: Session = await pool.engine.execute(
@@ -313,24 +313,24 @@ async def play(
     clock.advance(timedelta(minutes=2))
     first = t.last_id
     await t.show()
-    told = await reader.outbound_after(first, clock.now())
+    told = await reader.messages.outbound_after(first, clock.now())
     offers_made = 0
     for session in batch:
-        view = await reader.session_view(session.id)
+        view = await reader.sessions.session_view(session.id)
         offers_made += len(view.offers) if view else 0
     t.note(f"{offers_made} offers went as {len(told)} texts, instead of {offers_made}")
 
     t.scene("A GP asks what is open and takes one in two texts")
     clock.advance(timedelta(minutes=5))
     await t.says("07700 900117", "OPEN")
-    listed = (await reader.outbound_after(first, clock.now()))[-1].body or ""
+    listed = (await reader.messages.outbound_after(first, clock.now()))[-1].body or ""
     code = listed.splitlines()[1].split()[0]
     clock.advance(timedelta(minutes=1))
     await t.says("07700 900117", f"YES {code}")
 
     t.scene("The coordinator answers the message the bot did not understand")
     clock.set(_at(today, 11, 10))
-    [question] = await reader.inbox()
+    [question] = await reader.inbox.items()
     t.note(f"Priya Shah answers inbox message #{question.id} through the bot")
     await pool.engine.execute(
         AnswerInbox(question.id, "Yes, if the practice agrees: ask Tom Reilly on the day.", by=priya.id),
@@ -344,14 +344,14 @@ async def play(
 
     t.scene("End of the morning")
     for session in (routine, urgent, managed, nurses, pharmacist):
-        view = await reader.session_view(session.id)
+        view = await reader.sessions.session_view(session.id)
         assert view is not None
         who = f", booked by {view.booked.name}" if view.booked else ""
         emit(
             f"Session {session.code} ({view.practice.name}): {view.session.status}{who}; "
             f"{len(view.offers)} offer{'' if len(view.offers) == 1 else 's'} made."
         )
-    items = await reader.inbox()
+    items = await reader.inbox.items()
     emit(f"Coordinators' inbox: {len(items)} message(s) still to read.")
     emit("")
     figures = await pool.engine.execute(BuildReport(by=priya.id), actor=f"member:{priya.id}")
@@ -361,6 +361,6 @@ async def play(
 
 async def _codes(pool: Pool, session: Session) -> dict[str, str]:
     """Each member's current offer code for the session, by phone (to script their replies)."""
-    view = await pool.store.reader().session_view(session.id)
+    view = await pool.store.reader().sessions.session_view(session.id)
     assert view is not None
     return {member.phone: offer.code for offer, member in view.offers}

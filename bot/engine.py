@@ -77,7 +77,7 @@ class Turn:
             channel = self.inbound.channel
         if self.read_by is not None:
             detail.setdefault("read_by", self.read_by)
-        await self.uow.audit(AuditEntry(self.actor, action, subject, channel, dict(detail)), self.now)
+        await self.uow.audit.record(AuditEntry(self.actor, action, subject, channel, dict(detail)), self.now)
 
 
 class Conversation(Protocol):
@@ -131,8 +131,8 @@ class Engine:
         async with self.store.unit_of_work() as uow:
             now = self.clock.now()
             for kind, first_due in self.standing.items():
-                if not await uow.has_pending_timer(kind):
-                    await uow.add_timer(kind, "pool", first_due(now), {}, now)
+                if not await uow.timers.has_pending_timer(kind):
+                    await uow.timers.add_timer(kind, "pool", first_due(now), {}, now)
 
     def on_command(self, command: type, handler: Callable[[Turn, Any], Awaitable[Any]]) -> None:
         self.command_handlers[command] = handler
@@ -156,8 +156,8 @@ class Engine:
     async def receive(self, inbound: Inbound) -> bool:
         """Handle one inbound message. False when its external id was seen before."""
         async with self.store.unit_of_work() as uow:
-            member = await uow.member_by_address(inbound.channel, inbound.address)
-            message_id = await uow.record_inbound(inbound, member.id if member else None)
+            member = await uow.members.member_by_address(inbound.channel, inbound.address)
+            message_id = await uow.messages.record_inbound(inbound, member.id if member else None)
             if message_id is None:
                 return False
             actor = f"member:{member.id}" if member else f"{inbound.channel}:unknown"
@@ -190,13 +190,13 @@ class Engine:
         ``reason``: the error code in words, for the coordinators."""
         async with self.store.unit_of_work() as uow:
             turn = self._turn(uow, f"provider:{channel}")
-            first, change = await uow.record_delivery_report(
+            first, change = await uow.messages.record_delivery_report(
                 channel, provider_id, status, rank, error_code, turn.now, reason
             )
             if not first or change is None:
                 return first
             if opted_out and change.member_id is not None:
-                await uow.opt_out(change.member_id, channel, turn.now)
+                await uow.members.opt_out(change.member_id, channel, turn.now)
                 await turn.audit("opted_out", f"member:{change.member_id}", channel, reason=error_code or "")
             if change.status in ("undelivered", "failed") and self.on_undelivered is not None:
                 await self.on_undelivered(turn, change)
@@ -211,7 +211,7 @@ class Engine:
             return
         async with self.store.unit_of_work() as uow:
             turn = self._turn(uow, "provider")
-            for change in await uow.failed_messages(message_ids):
+            for change in await uow.messages.failed_messages(message_ids):
                 await self.on_undelivered(turn, change)
             await self._queue(turn)
         self.on_commit()
@@ -221,7 +221,7 @@ class Engine:
         handler = self.timer_handlers.get(timer.kind)
         async with self.store.unit_of_work() as uow:
             turn = self._turn(uow, f"timer:{timer.kind}")
-            if not await uow.finish_timer(timer.id, turn.now):
+            if not await uow.timers.finish_timer(timer.id, turn.now):
                 return False
             if handler is None:
                 log.error("no handler for timer kind %s; marked done", timer.kind)
@@ -240,8 +240,8 @@ class Engine:
         addressed = {o.member_id for o in turn.outbound if o.member_id is not None and o.address}
         unaddressed = {o.member_id for o in turn.outbound if o.member_id is not None and not o.address}
         # Read afresh: the turn may have changed them (an opt-in, a new channel).
-        people = await turn.uow.members(unaddressed) if unaddressed else {}
-        opted_out = await turn.uow.opted_out(addressed) if addressed else set()
+        people = await turn.uow.members.by_ids(unaddressed) if unaddressed else {}
+        opted_out = await turn.uow.members.opted_out(addressed) if addressed else set()
         # Quiet hours matter for everyone not simply being answered. Outside the pool's quiet
         # hours only members with their own need reading (a light query: a broadcast's
         # thousand "filled" notices must not load a thousand members).
@@ -250,7 +250,7 @@ class Engine:
             o.not_before for o in holdable
         )
         quiet = (
-            await turn.uow.quiet_preferences({o.member_id for o in holdable}, only_own=not pool_quiet)
+            await turn.uow.members.quiet_preferences({o.member_id for o in holdable}, only_own=not pool_quiet)
             if holdable
             else {}
         )
@@ -262,7 +262,7 @@ class Engine:
             row = _route(out, person, opted_out, self.channels_on)
             if row is not None:
                 rows.append(row)
-        await turn.uow.enqueue(rows, turn.now)
+        await turn.uow.outbox.enqueue(rows, turn.now)
 
     def _after_quiet_hours(
         self, out: Outbound, own_hours: str | None, urgent_at_night: bool, now: datetime

@@ -78,7 +78,7 @@ def create_app(
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
-        await pool.store.reader().next_timer_due()
+        await pool.store.reader().timers.next_timer_due()
         return {"status": "ok"}
 
     app.include_router(api_router(pool, auth))

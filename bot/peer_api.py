@@ -144,7 +144,7 @@ def peer_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
 
     @router.get("/groups/{group_id}", response_model=GroupViewOut)
     async def show_group(group_id: RowId, by: Member | None = acting_member) -> GroupViewOut:
-        if await pool.store.reader().peer_group(group_id) is None:
+        if await pool.store.reader().groups.peer_group(group_id) is None:
             raise HTTPException(status_code=404, detail="no such group")
         view = await run(ShowGroup(str(group_id), by.id if by else None), by)
         group = view.group

@@ -115,7 +115,7 @@ class Pool:
         """Wake exactly at the next due timer when it comes before the next poll."""
         if self._scheduler is None:
             return
-        due = await self.store.reader().next_timer_due()
+        due = await self.store.reader().timers.next_timer_due()
         if due is not None and due - self.clock.now() < timedelta(seconds=self.poll_seconds):
             self._scheduler.add_job(
                 self.tick,

@@ -36,7 +36,7 @@ class TimerLoop:
         """Run every timer due by now, oldest first; the number that ran."""
         now = self.clock.now()
         ran = 0
-        while due := await self.store.reader().due_timers(now, limit=100):
+        while due := await self.store.reader().timers.due_timers(now, limit=100):
             for timer in due:
                 try:
                     if await self.engine.run_timer(timer):

@@ -81,14 +81,14 @@ def follows_sessions(member: Member) -> bool:
 async def change(turn: Turn, member: Member, alerts: str) -> Member:
     """Set how ``member`` hears. Anything held goes now when they switch to NOW, or at their
     new time when they move it."""
-    updated = await turn.uow.update_member(member.id, alerts=alerts)
-    await turn.uow.cancel_timers(DIGEST_TIMER, str(member.id))
-    if await turn.uow.digest_waiting(member.id):
+    updated = await turn.uow.members.update_member(member.id, alerts=alerts)
+    await turn.uow.timers.cancel_timers(DIGEST_TIMER, str(member.id))
+    if await turn.uow.digests.digest_waiting(member.id):
         at = digest_at(alerts)
         if at is None:
             await send_digest(turn, updated)
         else:
-            await turn.uow.add_timer(DIGEST_TIMER, str(member.id), next_at(turn.now, at), {}, turn.now)
+            await turn.uow.timers.add_timer(DIGEST_TIMER, str(member.id), next_at(turn.now, at), {}, turn.now)
     await turn.audit("alerts_set", f"member:{member.id}", alerts=alerts)
     return updated
 
@@ -116,7 +116,7 @@ async def set_for(turn: Turn, command: SetAlerts) -> Member:
     """The CLI and the API: the member themselves or a coordinator."""
     by = await roles.actor(turn, command.by)
     try:
-        member = await turn.uow.member_by_phone(to_e164(command.phone))
+        member = await turn.uow.members.member_by_phone(to_e164(command.phone))
     except ValueError:
         member = None
     if member is None:
@@ -150,16 +150,16 @@ async def tell_followers(
     for member_id in await escalation.practice_and_poster(turn, session):
         if member_id == turn.acting_member_id:
             continue
-        follower = await turn.uow.member(member_id)
+        follower = await turn.uow.members.member(member_id)
         at = digest_at(follower.alerts) if follower else None
         if at is None or at_once:
             turn.say(
                 Outbound(text=text, member_id=member_id, kind="poster_update", topic=f"session:{session.id}")
             )
             continue
-        await turn.uow.hold_for_digest(member_id, session.id, event, line, turn.now)
-        if not await turn.uow.pending_timer(DIGEST_TIMER, str(member_id)):
-            await turn.uow.add_timer(DIGEST_TIMER, str(member_id), next_at(turn.now, at), {}, turn.now)
+        await turn.uow.digests.hold_for_digest(member_id, session.id, event, line, turn.now)
+        if not await turn.uow.timers.pending_timer(DIGEST_TIMER, str(member_id)):
+            await turn.uow.timers.add_timer(DIGEST_TIMER, str(member_id), next_at(turn.now, at), {}, turn.now)
 
 
 def soon(turn: Turn, session: Session) -> bool:
@@ -178,14 +178,14 @@ def next_at(now: datetime, at: time) -> datetime:
 
 
 async def on_digest(turn: Turn, timer: TimerRow) -> None:
-    member = await turn.uow.member(int(timer.subject))
+    member = await turn.uow.members.member(int(timer.subject))
     if member is not None:
         await send_digest(turn, member)
 
 
 async def send_digest(turn: Turn, member: Member) -> None:
-    waiting = await turn.uow.digest_waiting(member.id)
-    if not waiting or await turn.uow.mark_digest_sent([i for i, _, _ in waiting], turn.now) == 0:
+    waiting = await turn.uow.digests.digest_waiting(member.id)
+    if not waiting or await turn.uow.digests.mark_digest_sent([i for i, _, _ in waiting], turn.now) == 0:
         return
     found = reach(member, turn.channels_on)
     await lists.send(turn, member.id, found[0] if found else None, _listing(waiting), kind="digest")
@@ -204,4 +204,4 @@ def _listing(items: list[tuple[int, str, str]]) -> lists.Listing:
 
 async def _last_digest_listing(turn: Turn) -> lists.Listing:
     assert turn.member is not None
-    return _listing(await turn.uow.last_digest(turn.member.id))
+    return _listing(await turn.uow.digests.last_digest(turn.member.id))

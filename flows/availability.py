@@ -70,7 +70,7 @@ async def available(turn: Turn, argument: str) -> None:
         turn.reply(render("available_how", past=parsed is not None), kind="available_how")
         return
     day, halves = parsed
-    await turn.uow.set_availability(member.id, day, halves, turn.now)
+    await turn.uow.members.set_availability(member.id, day, halves, turn.now)
     await turn.audit("availability_added", f"member:{member.id}", day=day.isoformat(), halves=sorted(halves))
     before = len(turn.outbound)
     offered = await offers.offer_open_sessions_to(turn, member, where=lambda s: _fits(s, day, halves))

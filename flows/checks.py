@@ -56,7 +56,7 @@ def next_digest(now: datetime) -> datetime:
 
 async def weekly_digest(turn: Turn, timer: TimerRow) -> None:
     await _digest(turn, london_date(turn.now))
-    await turn.uow.add_timer(DIGEST_TIMER, "pool", next_digest(turn.now), {}, turn.now)
+    await turn.uow.timers.add_timer(DIGEST_TIMER, "pool", next_digest(turn.now), {}, turn.now)
 
 
 def next_sweep(now: datetime) -> datetime:
@@ -67,11 +67,13 @@ def next_sweep(now: datetime) -> datetime:
 
 async def daily_sweep(turn: Turn, timer: TimerRow) -> None:
     today = london_date(turn.now)
-    for member, kind, expires in await turn.uow.checks_expiring(today + timedelta(days=max(REMIND_DAYS))):
+    for member, kind, expires in await turn.uow.members.checks_expiring(
+        today + timedelta(days=max(REMIND_DAYS))
+    ):
         if expires <= today:
             continue  # lapsed: in the coordinators' digest, not a reminder to the GP
         days = min(d for d in REMIND_DAYS if (expires - today).days <= d)
-        if await turn.uow.note_check_reminder(member.id, kind, expires, days, turn.now):
+        if await turn.uow.members.note_check_reminder(member.id, kind, expires, days, turn.now):
             turn.say(
                 Outbound(
                     text=render(
@@ -84,15 +86,15 @@ async def daily_sweep(turn: Turn, timer: TimerRow) -> None:
                     kind="check_reminder",
                 )
             )
-    await turn.uow.add_timer(SWEEP_TIMER, "pool", next_sweep(turn.now), {}, turn.now)
+    await turn.uow.timers.add_timer(SWEEP_TIMER, "pool", next_sweep(turn.now), {}, turn.now)
 
 
 async def _digest(turn: Turn, today) -> None:
-    found = await turn.uow.checks_expiring(today + timedelta(days=30))
+    found = await turn.uow.members.checks_expiring(today + timedelta(days=30))
     lapsed = [(m, CHECK_NAMES.get(k, k), e) for m, k, e in found if e <= today]
     expiring = [(m, CHECK_NAMES.get(k, k), e) for m, k, e in found if e > today]
     if not lapsed and not expiring:
         return
     text = render("checks_digest", lapsed=lapsed, expiring=expiring)
-    for coordinator in await turn.uow.members_with_role("coordinator"):
+    for coordinator in await turn.uow.members.members_with_role("coordinator"):
         turn.say(Outbound(text=text, member_id=coordinator.id, kind="checks_digest"))

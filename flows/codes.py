@@ -13,7 +13,7 @@ CODE_REUSE_AFTER = timedelta(days=30)
 
 
 async def codes_taken(turn: Turn, member_ids: Iterable[int]) -> dict[int, set[str]]:
-    return await turn.uow.codes_in_use(member_ids, turn.now - CODE_REUSE_AFTER)
+    return await turn.uow.offers.codes_in_use(member_ids, turn.now - CODE_REUSE_AFTER)
 
 
 def new_code(turn: Turn, taken: set[str]) -> str:

@@ -107,33 +107,33 @@ async def coffee_round(turn: Turn, command: CoffeeRound) -> CoffeeResult:
     roles.require_lead(await roles.actor(turn, command.by))
     group = await group_named(turn, command.group)
     if command.monthly is not None and command.monthly != group.coffee:
-        await turn.uow.set_coffee(group.id, command.monthly)
+        await turn.uow.groups.set_coffee(group.id, command.monthly)
         await turn.audit("coffee_monthly", f"group:{group.id}", None, on=command.monthly)
     monthly = group.coffee if command.monthly is None else command.monthly
     if monthly:
-        await turn.uow.add_timer(COFFEE_TIMER, str(group.id), turn.now + EVERY, {}, turn.now)
+        await turn.uow.timers.add_timer(COFFEE_TIMER, str(group.id), turn.now + EVERY, {}, turn.now)
     pods, repeats = await hold_round(turn, group)
     return CoffeeResult(group, pods, repeats, monthly)
 
 
 async def on_coffee(turn: Turn, timer: TimerRow) -> None:
-    group = await turn.uow.peer_group(int(timer.subject))
+    group = await turn.uow.groups.peer_group(int(timer.subject))
     if group is None or not group.coffee:
         return
-    last = await turn.uow.last_pairing_round(group.id)
+    last = await turn.uow.groups.last_pairing_round(group.id)
     if last is not None and turn.now - last < EVERY - timedelta(days=1):
         return  # a round was held by hand since this was planned; that one planned the next
     await hold_round(turn, group)
-    await turn.uow.add_timer(COFFEE_TIMER, str(group.id), turn.now + EVERY, {}, turn.now)
+    await turn.uow.timers.add_timer(COFFEE_TIMER, str(group.id), turn.now + EVERY, {}, turn.now)
 
 
 async def hold_round(turn: Turn, group: PeerGroup) -> tuple[tuple[tuple[str, ...], ...], int]:
-    member_ids = await turn.uow.group_member_ids(group.id)
-    found = pair(member_ids, await turn.uow.recent_pods(group.id, RECENT_ROUNDS))
+    member_ids = await turn.uow.groups.group_member_ids(group.id)
+    found = pair(member_ids, await turn.uow.groups.recent_pods(group.id, RECENT_ROUNDS))
     if not found.pods:
         return (), 0
-    await turn.uow.add_pairing_round(group.id, found.pods, turn.now)
-    people = await turn.uow.members(member_ids)
+    await turn.uow.groups.add_pairing_round(group.id, found.pods, turn.now)
+    people = await turn.uow.members.by_ids(member_ids)
     for pod in found.pods:
         for me in pod:
             others = [people[o] for o in pod if o != me]

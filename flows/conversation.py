@@ -64,7 +64,7 @@ class PoolConversation:
             turn.reply(render("forwarded"), kind="forwarded")
             return
         blocked_before = inbound.channel in CHAT_APPS and inbound.channel in turn.member.opted_out
-        if blocked_before and await turn.uow.lift_provider_opt_out(turn.member.id, inbound.channel):
+        if blocked_before and await turn.uow.members.lift_provider_opt_out(turn.member.id, inbound.channel):
             # They blocked the bot once (a 403); writing to it again shows they unblocked it.
             await turn.audit("unblocked", f"member:{turn.member.id}")
         if inbound.chat_action == "unlink":
@@ -130,7 +130,7 @@ class PoolConversation:
             return False
         if isinstance(parsed, replies.Answer | replies.Unclear) and parsed.code:
             return False
-        questions = await turn.uow.open_questions(turn.member.id)
+        questions = await turn.uow.prompts.open_questions(turn.member.id)
         checkin = next((q for q in questions if q.kind == "checkin"), None)
         if checkin is None:
             return False
@@ -148,9 +148,9 @@ class PoolConversation:
         """👍 books and 👎 declines only the one offer open, and only when that offer is the last
         thing the bot sent them (a thumb is often a nod to whatever came last); otherwise ask."""
         assert turn.member is not None and turn.inbound is not None
-        open_offers = [q for q in await turn.uow.open_questions(turn.member.id) if q.kind == "offer"]
+        open_offers = [q for q in await turn.uow.prompts.open_questions(turn.member.id) if q.kind == "offer"]
         if len(open_offers) == 1:
-            last = await turn.uow.last_sent(turn.inbound.channel, turn.inbound.address)
+            last = await turn.uow.messages.last_sent(turn.inbound.channel, turn.inbound.address)
             if (
                 last is not None
                 and last[0] == f"offer:{open_offers[0].ref_id}"
@@ -165,7 +165,7 @@ class PoolConversation:
         assert turn.member is not None
         if code is None and await wellbeing.bare_answer_after_checkin(turn, value):
             return
-        questions = await turn.uow.open_questions(turn.member.id, code)
+        questions = await turn.uow.prompts.open_questions(turn.member.id, code)
         found = route(questions, code, accepts=lambda q: q.kind in ANSWERERS)
         match found:
             case Matched(question):
@@ -175,7 +175,7 @@ class PoolConversation:
             case Ambiguous():
                 await offers.clarify(turn, "several")
             case NoOpenQuestion(None):
-                recent = await turn.uow.latest_answered_offer(
+                recent = await turn.uow.offers.latest_answered_offer(
                     turn.member.id, turn.now - offers.LATE_ANSWER_WINDOW
                 )
                 if recent is not None:
@@ -185,7 +185,7 @@ class PoolConversation:
             case NoOpenQuestion(given) if await groups.answer_again(turn, given, value):
                 pass  # a change of mind about a peer session already answered
             case NoOpenQuestion(given):
-                offer = await turn.uow.offer_by_code(turn.member.id, given)
+                offer = await turn.uow.offers.offer_by_code(turn.member.id, given)
                 if offer is not None:
                     await offers.late_answer(turn, offer, value, named=True)
                 else:
@@ -193,7 +193,7 @@ class PoolConversation:
 
     async def hours(self, turn: Turn, hours: float, code: str | None) -> None:
         assert turn.member is not None
-        questions = await turn.uow.open_questions(turn.member.id, code)
+        questions = await turn.uow.prompts.open_questions(turn.member.id, code)
         match route(questions, code, accepts=lambda q: q.kind in NUMBER_TAKERS):
             case Matched(question):
                 await NUMBER_TAKERS[question.kind](turn, question, hours)
@@ -236,15 +236,15 @@ async def clarify_which(turn: Turn, questions: tuple[Question, ...], said: str) 
     for question in questions:
         session, about = None, None
         if question.kind == "offer":
-            offer = await turn.uow.offer(question.ref_id)
-            session = await turn.uow.session(offer.session_id) if offer else None
+            offer = await turn.uow.offers.offer(question.ref_id)
+            session = await turn.uow.sessions.session(offer.session_id) if offer else None
         elif question.kind == "hours":
-            prompt = await turn.uow.prompt(question.ref_id)
-            session = await turn.uow.session(prompt.ref_id) if prompt else None
+            prompt = await turn.uow.prompts.prompt(question.ref_id)
+            session = await turn.uow.sessions.session(prompt.ref_id) if prompt else None
         elif question.kind in ("rsvp", "attended"):
             about = await groups.describe(turn, question)
         elif question.kind == "met":
             about = await mentoring.describe(turn, question)
-        practice = await turn.uow.practice(session.practice) if session else None
+        practice = await turn.uow.practices.practice(session.practice) if session else None
         described.append((question, session, practice, about))
     turn.reply(render("clarify_which", described=described, said=said.upper()), kind="clarify")

@@ -18,10 +18,10 @@ def register(engine: Engine) -> None:
 async def on_undelivered(turn: Turn, change: DeliveryChange) -> None:
     if change.member_id is None or change.kind != "offer" or not (change.topic or "").startswith("offer:"):
         return
-    offer = await turn.uow.offer(int(str(change.topic).split(":", 1)[1]))
+    offer = await turn.uow.offers.offer(int(str(change.topic).split(":", 1)[1]))
     if offer is None or offer.state != OfferState.OPEN:
         return  # answered, filled or withdrawn meanwhile: nothing to chase
-    member = await turn.uow.member(change.member_id)
+    member = await turn.uow.members.member(change.member_id)
     assert member is not None
     # Another real channel: not the one that failed, and not the sandbox (nobody reads it).
     others = [c for c in turn.channels_on if c not in (change.channel, "sandbox")]
@@ -32,7 +32,7 @@ async def on_undelivered(turn: Turn, change: DeliveryChange) -> None:
         )
         return
     channel, address = found
-    await turn.uow.set_offer_channel(offer.id, channel)
+    await turn.uow.offers.set_offer_channel(offer.id, channel)
     turn.say(
         Outbound(
             text=change.text or "",

@@ -49,10 +49,10 @@ def register(engine: Engine) -> None:
 
 
 async def session_and_practice(turn: Turn, code: str) -> tuple[Session, Practice]:
-    session = await turn.uow.session_by_code(code.strip())
+    session = await turn.uow.sessions.session_by_code(code.strip())
     if session is None:
         raise Refused(f"No session has the code {code.strip().upper()}.", field="session")
-    practice = await turn.uow.practice(session.practice)
+    practice = await turn.uow.practices.practice(session.practice)
     assert practice is not None
     return session, practice
 
@@ -62,7 +62,7 @@ async def member_by_phone(turn: Turn, phone: str) -> Member:
         e164 = to_e164(phone)
     except ValueError as error:
         raise Refused(f"{phone} is {error}.", field="phone") from None
-    member = await turn.uow.member_by_phone(e164)
+    member = await turn.uow.members.member_by_phone(e164)
     if member is None:
         raise Refused(f"No member has the phone number {phone}.", field="phone")
     return member
@@ -82,7 +82,9 @@ async def clinician_named(turn: Turn, who: str) -> Member:
     if not any(c.isalpha() for c in who):
         return await member_by_phone(turn, who)
     wanted = _plain_name(who)
-    found = [m for m in await turn.uow.all_members() if m.is_clinician and _plain_name(m.name) == wanted]
+    found = [
+        m for m in await turn.uow.members.all_members() if m.is_clinician and _plain_name(m.name) == wanted
+    ]
     if len(found) == 1:
         return found[0]
     if found:
@@ -151,21 +153,21 @@ async def cancel_session(turn: Turn, command: CancelSession) -> Session:
     if len(command.reason) > MAX_REASON:
         raise Refused(f"Keep the reason to {MAX_REASON} characters: it goes by text.", field="reason")
     uow = turn.uow
-    booking = await uow.live_booking(session.id)
-    cancelled = await uow.set_session_status(
+    booking = await uow.bookings.live_booking(session.id)
+    cancelled = await uow.sessions.set_session_status(
         session.id, SessionStatus.CANCELLED, expect=SessionStatus.OPEN, now=turn.now
-    ) or await uow.set_session_status(
+    ) or await uow.sessions.set_session_status(
         session.id, SessionStatus.CANCELLED, expect=SessionStatus.FILLED, now=turn.now
     )
     if not cancelled:
         raise Refused(
             f"Session {session.code} is {session.status}, so it can't be cancelled.", field="session"
         )
-    await uow.cancel_timers(offers.WAVE_TIMER, str(session.id))
-    await uow.cancel_timers(offers.START_TIMER, str(session.id))
+    await uow.timers.cancel_timers(offers.WAVE_TIMER, str(session.id))
+    await uow.timers.cancel_timers(offers.START_TIMER, str(session.id))
     await offers.withdraw_others(turn, session, practice, "offer_cancelled")
     if booking is not None:
-        await uow.end_booking(booking.id, "cancelled", turn.now)
+        await uow.bookings.end_booking(booking.id, "cancelled", turn.now)
         turn.say(
             Outbound(
                 text=render("booking_cancelled", session=session, practice=practice, reason=command.reason),
@@ -174,10 +176,10 @@ async def cancel_session(turn: Turn, command: CancelSession) -> Session:
             )
         )
     text = render("practice_cancelled", session=session, practice=practice, by=by)
-    booked = await uow.member(booking.member_id) if booking is not None else None
+    booked = await uow.members.member(booking.member_id) if booking is not None else None
     await alerts.tell_followers(turn, session, practice, text, "cancelled", member=booked)
     await turn.audit("session_cancelled", f"session:{session.id}", None, had_booking=booking is not None)
-    updated = await uow.session(session.id)
+    updated = await uow.sessions.session(session.id)
     assert updated is not None
     return updated
 
@@ -192,11 +194,11 @@ async def broadcast_urgent(turn: Turn, command: BroadcastUrgent) -> int:
         raise Refused(
             f"Session {session.code} is not open, so there is nothing to broadcast.", field="session"
         )
-    await turn.uow.make_urgent(session.id)
-    await turn.uow.cancel_timers(offers.WAVE_TIMER, str(session.id))
-    urgent = await turn.uow.session(session.id)
+    await turn.uow.sessions.make_urgent(session.id)
+    await turn.uow.timers.cancel_timers(offers.WAVE_TIMER, str(session.id))
+    urgent = await turn.uow.sessions.session(session.id)
     assert urgent is not None
-    waves = [o.wave for o in await turn.uow.offers_for_session(session.id) if o.round == session.round]
+    waves = [o.wave for o in await turn.uow.offers.offers_for_session(session.id) if o.round == session.round]
     sent = await offers.send_wave(turn, urgent, practice, wave=max(waves, default=0) + 1)
     await turn.audit("session_made_urgent", f"session:{session.id}", None, offered=sent)
     return sent
@@ -214,14 +216,14 @@ async def record_delivery(turn: Turn, command: RecordDelivery) -> Session:
         )
     if session.ends_at > turn.now:
         raise Refused(f"Session {session.code} has not ended yet.", field="session")
-    if not await turn.uow.record_delivery(session.id, command.hours, turn.now):
+    if not await turn.uow.sessions.record_delivery(session.id, command.hours, turn.now):
         raise Refused(
             f"Session {session.code} is {session.status}: only a filled session is delivered.",
             field="session",
         )
-    await turn.uow.close_prompts_about("hours", session.id, turn.now)  # nobody asks the GP now
+    await turn.uow.prompts.close_prompts_about("hours", session.id, turn.now)  # nobody asks the GP now
     await turn.audit("session_delivered", f"session:{session.id}", None, hours=command.hours)
-    updated = await turn.uow.session(session.id)
+    updated = await turn.uow.sessions.session(session.id)
     assert updated is not None
     return updated
 
@@ -237,7 +239,7 @@ async def answer_inbox(turn: Turn, command: AnswerInbox) -> None:
         raise Refused("The answer is empty.", field="text")
     if len(text) > MAX_ANSWER:
         raise Refused(f"Keep the answer to {MAX_ANSWER} characters: it may go by text.", field="text")
-    item = await turn.uow.inbox_item(command.item_id)
+    item = await turn.uow.inbox.inbox_item(command.item_id)
     if item is None or item.state != "open":
         raise Refused(f"No open inbox message {command.item_id}.", field="item")
     turn.say(
@@ -251,7 +253,7 @@ async def answer_inbox(turn: Turn, command: AnswerInbox) -> None:
             kind="inbox_answer",
         )
     )
-    await turn.uow.close_inbox_item(item.id, command.by, turn.now)
+    await turn.uow.inbox.close_inbox_item(item.id, command.by, turn.now)
     await turn.audit("inbox_answered", f"inbox:{item.id}", None)
 
 
@@ -260,8 +262,8 @@ async def close_inbox(turn: Turn, command: CloseInbox) -> None:
     else) stays as it is, and that is no error: what was asked for is so."""
     turn.by = command.by
     roles.require_coordinator(await roles.actor(turn, command.by))
-    if not await turn.uow.close_inbox_item(command.item_id, command.by, turn.now):
-        if await turn.uow.inbox_item(command.item_id) is None:
+    if not await turn.uow.inbox.close_inbox_item(command.item_id, command.by, turn.now):
+        if await turn.uow.inbox.inbox_item(command.item_id) is None:
             raise Refused(f"No inbox message {command.item_id}.", field="item")
         return
     await turn.audit("inbox_done", f"inbox:{command.item_id}", None)
@@ -270,14 +272,14 @@ async def close_inbox(turn: Turn, command: CloseInbox) -> None:
 async def set_practice_preference(turn: Turn, command: SetPracticePreference) -> None:
     turn.by = command.by
     by = await roles.actor(turn, command.by)
-    practice = await turn.uow.practice(command.practice.strip().upper())
+    practice = await turn.uow.practices.practice(command.practice.strip().upper())
     if practice is None:
         raise Refused(f"No practice has the ODS code {command.practice}.", field="practice")
     roles.require_manages(by, practice.ods_code)
     if command.kind not in ("prefer", "block", None):
         raise Refused("A preference is prefer, block or none.", field="kind")
     gp = await member_by_phone(turn, command.phone)
-    await turn.uow.set_practice_preference(practice.ods_code, gp.id, command.kind)
+    await turn.uow.practices.set_practice_preference(practice.ods_code, gp.id, command.kind)
     await turn.audit(
         "practice_preference",
         f"practice:{practice.ods_code}",
@@ -288,9 +290,9 @@ async def set_practice_preference(turn: Turn, command: SetPracticePreference) ->
     if command.kind == "block":
         # Never offered: the offers they hold for this practice close, and their waves move on.
         closed = []
-        for offer, session, held_at in await turn.uow.open_offers(gp.id):
+        for offer, session, held_at in await turn.uow.offers.open_offers(gp.id):
             if held_at.ods_code == practice.ods_code:
-                await turn.uow.answer_offer(offer.id, OfferState.WITHDRAWN, None, turn.now)
+                await turn.uow.offers.answer_offer(offer.id, OfferState.WITHDRAWN, None, turn.now)
                 closed.append(session.id)
         await offers.after_offers_closed(turn, closed)
 
@@ -302,7 +304,7 @@ async def add_cost(turn: Turn, command: AddCost) -> Cost:
         raise Refused("A cost must be more than £0.", field="amount")
     if not command.what.strip():
         raise Refused("Say what the cost was for.", field="what")
-    cost = await turn.uow.add_cost(command.day, command.amount_pence, command.what.strip(), turn.now)
+    cost = await turn.uow.money.add_cost(command.day, command.amount_pence, command.what.strip(), turn.now)
     await turn.audit("cost_added", f"cost:{cost.id}", None, pence=command.amount_pence)
     return cost
 
@@ -316,16 +318,17 @@ async def desk_status(turn: Turn, command: DeskStatus) -> str:
         roles.require_coordinator(by)
     today = london_date(turn.now)
     start = datetime(today.year, today.month, today.day, tzinfo=LONDON)
-    found = await turn.uow.sessions_between(start, start + timedelta(days=command.days))
+    found = await turn.uow.sessions.sessions_between(start, start + timedelta(days=command.days))
     booked = {
-        s.id: m for _, s, m in await turn.uow.bookings_between(start, start + timedelta(days=command.days))
+        s.id: m
+        for _, s, m in await turn.uow.bookings.bookings_between(start, start + timedelta(days=command.days))
     }
-    places = {p.ods_code: p for p in await turn.uow.practices()}
+    places = {p.ods_code: p for p in await turn.uow.practices.all()}
     rows = []
     for session in found:
         if not roles.manages(by, session.practice) or session.status == SessionStatus.CANCELLED:
             continue
-        tally = await turn.uow.offer_tally(session, named=STATUS_NAMES)
+        tally = await turn.uow.offers.offer_tally(session, named=STATUS_NAMES)
         rows.append(
             {
                 "session": session,
@@ -340,4 +343,4 @@ async def desk_status(turn: Turn, command: DeskStatus) -> str:
 async def list_inbox(turn: Turn, command: ListInbox) -> list[InboxItem]:
     turn.by = command.by
     roles.require_coordinator(await roles.actor(turn, command.by))
-    return await turn.uow.inbox("open")
+    return await turn.uow.inbox.items("open")

@@ -71,7 +71,7 @@ async def desk_chat(turn: Turn, command: DeskChat) -> str:
         case "book" if len(rest.split()) >= 2:
             code, _, who = rest.partition(" ")
             booking = await desk.book_by_hand(turn, BookByHand(code, who.strip(), by=by.id))
-            gp = await turn.uow.member(booking.member_id)
+            gp = await turn.uow.members.member(booking.member_id)
             assert gp is not None
             return render("desk_booked", code=code.upper(), gp=gp)
         case "status":
@@ -106,7 +106,7 @@ async def peer_desk(turn: Turn, by: Member, word: str, rest: str) -> str:
     """A lead's peer-group commands: groups, group NAME, meet NAME on DAY HH:MM-HH:MM at PLACE."""
     match word:
         case "groups":
-            found = await turn.uow.peer_groups()
+            found = await turn.uow.groups.peer_groups()
             views = [await groups.show_group(turn, ShowGroup(str(g.id), by=by.id)) for g in found]
             return "\n\n".join(groups.group_text(v) for v in views) or "No peer groups yet."
         case "group" if rest:

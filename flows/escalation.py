@@ -31,11 +31,11 @@ def register(engine: Engine) -> None:
 async def practice_and_poster(turn: Turn, session: Session) -> list[int]:
     """Who follows a session: its practice's managers, and its poster (or, when the admin
     posted it, the pool's coordinators), once each."""
-    managers = [m.id for m in await turn.uow.members_with_role(f"practice:{session.practice}")]
+    managers = [m.id for m in await turn.uow.members.members_with_role(f"practice:{session.practice}")]
     if session.posted_by is not None:
         others = [session.posted_by]
     else:
-        others = [m.id for m in await turn.uow.members_with_role("coordinator")]
+        others = [m.id for m in await turn.uow.members.members_with_role("coordinator")]
     return list(dict.fromkeys([*managers, *others]))
 
 
@@ -49,13 +49,13 @@ async def plan(turn: Turn, session: Session, poster: Member | None) -> None:
     second = session.starts_at - turn.policy.escalate_second
     followers = await practice_and_poster(turn, session)
     if first is not None:
-        await turn.uow.add_timer(
+        await turn.uow.timers.add_timer(
             ESCALATE_TIMER, str(session.id), first, {"step": 1, "to": followers}, turn.now
         )
     if second > turn.now and (first is None or second > first):
         named = await _next_coordinator(turn, exclude={*followers, *([poster.id] if poster else [])})
         if named is not None:
-            await turn.uow.add_timer(
+            await turn.uow.timers.add_timer(
                 ESCALATE_TIMER, str(session.id), second, {"step": 2, "to": [named]}, turn.now
             )
 
@@ -73,7 +73,7 @@ async def who_to_call(turn: Turn, practice: Practice) -> Contact | None:
     if practice.phone:
         return Contact("the practice", practice.phone)
     first = await _next_coordinator(turn, exclude=set())
-    coordinator = await turn.uow.member(first) if first is not None else None
+    coordinator = await turn.uow.members.member(first) if first is not None else None
     return Contact("the pool", coordinator.phone) if coordinator else None
 
 
@@ -81,27 +81,29 @@ async def _next_coordinator(turn: Turn, exclude: set[int]) -> int | None:
     """The first named escalation contact (POOL_ESCALATION_CONTACTS, in order; else the
     coordinators in the order they joined) who is not already following the session."""
     if turn.policy.escalation_contacts:
-        named = [await turn.uow.member_by_phone(phone) for phone in turn.policy.escalation_contacts]
+        named = [await turn.uow.members.member_by_phone(phone) for phone in turn.policy.escalation_contacts]
         candidates = [m for m in named if m is not None]
     else:
-        candidates = await turn.uow.members_with_role("coordinator")
+        candidates = await turn.uow.members.members_with_role("coordinator")
     return next((m.id for m in candidates if m.id not in exclude), None)
 
 
 async def on_escalate(turn: Turn, timer: TimerRow) -> None:
-    session = await turn.uow.session(int(timer.subject))
+    session = await turn.uow.sessions.session(int(timer.subject))
     if session is None or session.status != SessionStatus.OPEN or session.starts_at <= turn.now:
         return  # filled, cancelled or over meanwhile: nobody needs alerting
     from flows.offers import EXPIRY_TIMER  # offers plan escalations; escalation reads offers
 
-    if await turn.uow.pending_timer(EXPIRY_TIMER, timer.subject, due_by=turn.now):
+    if await turn.uow.timers.pending_timer(EXPIRY_TIMER, timer.subject, due_by=turn.now):
         # Offers whose time runs out at this very moment are not waiting for an answer: their
         # expiry goes first (a step written now runs after it), so only open offers count.
-        await turn.uow.add_timer(ESCALATE_TIMER, timer.subject, turn.now, dict(timer.payload), turn.now)
+        await turn.uow.timers.add_timer(
+            ESCALATE_TIMER, timer.subject, turn.now, dict(timer.payload), turn.now
+        )
         return
-    practice = await turn.uow.practice(session.practice)
+    practice = await turn.uow.practices.practice(session.practice)
     assert practice is not None
-    offers = [o for o in await turn.uow.offers_for_session(session.id) if o.round == session.round]
+    offers = [o for o in await turn.uow.offers.offers_for_session(session.id) if o.round == session.round]
     waiting = sum(1 for o in offers if o.state == OfferState.OPEN)
     step = timer.payload.get("step", 1)
     began = min((o.sent_at for o in offers if o.sent_at), default=None)
@@ -110,9 +112,11 @@ async def on_escalate(turn: Turn, timer: TimerRow) -> None:
         # offers their time first.
         later = began + turn.policy.offer_open
         if later < session.starts_at - MINIMUM_NOTICE:
-            await turn.uow.add_timer(ESCALATE_TIMER, timer.subject, later, dict(timer.payload), turn.now)
+            await turn.uow.timers.add_timer(
+                ESCALATE_TIMER, timer.subject, later, dict(timer.payload), turn.now
+            )
             return
-    poster = await turn.uow.member(session.posted_by) if session.posted_by else None
+    poster = await turn.uow.members.member(session.posted_by) if session.posted_by else None
     text = render(
         "poster_still_open" if step == 1 else "escalation_alert",
         session=session,

@@ -47,21 +47,21 @@ def _member_row(m: Member) -> list[str]:
 
 
 async def members(reader: Reader) -> Table:
-    return list(MEMBER_COLUMNS), [_member_row(m) for m in await reader.all_members()]
+    return list(MEMBER_COLUMNS), [_member_row(m) for m in await reader.members.all_members()]
 
 
 async def practices(reader: Reader) -> Table:
     """In the import's own columns, so a file round-trips."""
     return list(PRACTICE_COLUMNS), [
-        [getattr(p, column) for column in PRACTICE_COLUMNS] for p in await reader.practices()
+        [getattr(p, column) for column in PRACTICE_COLUMNS] for p in await reader.practices.all()
     ]
 
 
 async def sessions(reader: Reader) -> Table:
     header = [*SESSION_COLUMNS, "code", "status", "booked_name", "booked_phone", "delivered_hours"]
-    booked = {s.id: m for _, s, m in await reader.bookings_between(FAR_PAST, FAR_FUTURE)}
+    booked = {s.id: m for _, s, m in await reader.bookings.bookings_between(FAR_PAST, FAR_FUTURE)}
     rows = []
-    for s in await reader.sessions_between(FAR_PAST, FAR_FUTURE):
+    for s in await reader.sessions.sessions_between(FAR_PAST, FAR_FUTURE):
         gp = booked.get(s.id)
         urgent = "true" if s.urgent else "false"
         rows.append(
@@ -79,6 +79,6 @@ async def bookings(reader: Reader) -> Table:
         [s.code, s.practice, _when(s.starts_at), _when(s.ends_at), m.name, m.phone,
          m.registration_number or "", m.gp_type or "", _when(b.booked_at), str(s.rate_pence), s.status,
          _hours(s.delivered_hours), m.profession]
-        for b, s, m in await reader.bookings_between(FAR_PAST, FAR_FUTURE)
+        for b, s, m in await reader.bookings.bookings_between(FAR_PAST, FAR_FUTURE)
     ]  # fmt: skip
     return header, rows

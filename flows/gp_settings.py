@@ -28,7 +28,7 @@ async def cap(turn: Turn, argument: str) -> None:
     else:
         turn.reply(render("setting_how", setting="cap"), kind="setting_how")
         return
-    await turn.uow.update_member(member.id, max_sessions_per_week=limit)
+    await turn.uow.members.update_member(member.id, max_sessions_per_week=limit)
     await _confirm(turn, "cap", limit=limit)
 
 
@@ -44,14 +44,14 @@ async def days(turn: Turn, argument: str) -> None:
     else:
         turn.reply(render("setting_how", setting="days"), kind="setting_how")
         return
-    await turn.uow.update_member(member.id, days=chosen)
+    await turn.uow.members.update_member(member.id, days=chosen)
     await _confirm(turn, "days", days=chosen)
 
 
 async def areas(turn: Turn, argument: str) -> None:
     member = turn.member
     assert member is not None
-    known = sorted({p.locality for p in await turn.uow.practices() if p.locality})
+    known = sorted({p.locality for p in await turn.uow.practices.all() if p.locality})
     wanted = [a.strip() for a in re.split(r"[,;]+", argument) if a.strip()]
     if wanted and " ".join(wanted).lower() in ANY_WORDS:
         chosen: list[str] = []
@@ -61,7 +61,7 @@ async def areas(turn: Turn, argument: str) -> None:
         if not wanted or len(chosen) != len(wanted):
             turn.reply(render("setting_how", setting="areas", known=known), kind="setting_how")
             return
-    await turn.uow.update_member(member.id, localities=chosen)
+    await turn.uow.members.update_member(member.id, localities=chosen)
     await _confirm(turn, "areas", areas=chosen)
 
 
@@ -73,7 +73,7 @@ async def nights(turn: Turn, argument: str) -> None:
         turn.reply(render("setting_how", setting="nights"), kind="setting_how")
         return
     on = value in ("on", "yes")
-    await turn.uow.update_member(member.id, urgent_at_night=on)
+    await turn.uow.members.update_member(member.id, urgent_at_night=on)
     await _confirm(turn, "nights", on=on)
 
 
@@ -93,7 +93,7 @@ async def quiet(turn: Turn, argument: str) -> None:
             turn.reply(render("setting_how", setting="quiet"), kind="setting_how")
             return
         hours = f"{start:%H:%M}-{end:%H:%M}"
-    await turn.uow.update_member(member.id, quiet_hours=hours)
+    await turn.uow.members.update_member(member.id, quiet_hours=hours)
     await _confirm(turn, "quiet", hours=hours, pool=turn.policy)
 
 
@@ -104,11 +104,11 @@ async def channel(turn: Turn, argument: str) -> None:
     if wanted is None:
         turn.reply(render("setting_how", setting="channel"), kind="setting_how")
         return
-    updated = await turn.uow.update_member(member.id, preferred_channel=wanted)
+    updated = await turn.uow.members.update_member(member.id, preferred_channel=wanted)
     found = reach(updated, turn.channels_on)
     if found is None or (found[0] != wanted and not (wanted == "sms" and found[0] == "sandbox")):
         # Not linked or not running: keep what they had, and say why.
-        await turn.uow.update_member(member.id, preferred_channel=member.preferred_channel)
+        await turn.uow.members.update_member(member.id, preferred_channel=member.preferred_channel)
         turn.reply(render("setting_how", setting="channel_unavailable", wanted=wanted), kind="setting_how")
         return
     await _confirm(turn, "channel", wanted=wanted)

@@ -61,7 +61,7 @@ def register(engine: Engine) -> None:
 
 
 async def group_named(turn: Turn, key: str) -> PeerGroup:
-    group = await turn.uow.peer_group(key.strip())
+    group = await turn.uow.groups.peer_group(key.strip())
     if group is None:
         raise Refused(f"No peer group called {key.strip()!r}.", field="group")
     return group
@@ -79,13 +79,15 @@ async def create_group(turn: Turn, command: CreateGroup) -> PeerGroup:
         raise Refused(f"A group needs a name of up to {NAME_LIMIT} characters.", field="name")
     if command.kind not in GROUP_KINDS:
         raise Refused(f"The kind is one of: {', '.join(GROUP_KINDS)}.", field="kind")
-    if await turn.uow.peer_group(name) is not None:
+    if await turn.uow.groups.peer_group(name) is not None:
         raise Refused(f"There is already a group called {name!r}.", field="name")
     lead = await desk.member_by_phone(turn, command.lead) if command.lead else actor
     closed = command.kind in CLOSED_KINDS if command.closed is None else command.closed
-    group = await turn.uow.add_peer_group(name, command.kind, closed, lead.id if lead else None, turn.now)
+    group = await turn.uow.groups.add_peer_group(
+        name, command.kind, closed, lead.id if lead else None, turn.now
+    )
     members = [await desk.member_by_phone(turn, phone) for phone in command.members]
-    await turn.uow.add_group_members(group.id, [m.id for m in members], turn.now)
+    await turn.uow.groups.add_group_members(group.id, [m.id for m in members], turn.now)
     await turn.audit("group_created", f"group:{group.id}", None, members=len(members))
     return group
 
@@ -96,8 +98,10 @@ async def add_members(turn: Turn, command: AddGroupMembers) -> int:
     roles.require_lead(await roles.actor(turn, command.by))
     group = await group_named(turn, command.group)
     members = [await desk.member_by_phone(turn, phone) for phone in command.members]
-    added = await turn.uow.add_group_members(group.id, [m.id for m in members], turn.now)
-    for session in await turn.uow.group_sessions(group.id, after=turn.now, before=turn.now + INVITE_AHEAD):
+    added = await turn.uow.groups.add_group_members(group.id, [m.id for m in members], turn.now)
+    for session in await turn.uow.groups.group_sessions(
+        group.id, after=turn.now, before=turn.now + INVITE_AHEAD
+    ):
         await invite(turn, group, session, added)
     await turn.audit("group_joined", f"group:{group.id}", None, members=len(added))
     return len(added)
@@ -105,7 +109,7 @@ async def add_members(turn: Turn, command: AddGroupMembers) -> int:
 
 async def join_open_group(turn: Turn, group: PeerGroup, member: Member) -> None:
     """Saying Going to an open group's session makes you one of its members."""
-    if not group.closed and await turn.uow.add_group_members(group.id, [member.id], turn.now):
+    if not group.closed and await turn.uow.groups.add_group_members(group.id, [member.id], turn.now):
         await turn.audit("group_joined", f"group:{group.id}", None, members=1)
 
 
@@ -135,7 +139,7 @@ async def schedule(turn: Turn, command: ScheduleGroupSessions) -> list[GroupSess
     for n in range(command.times):
         starts = weeks_later(command.starts_at, command.every_weeks * n)
         ends = weeks_later(command.ends_at, command.every_weeks * n)
-        session = await turn.uow.add_group_session(
+        session = await turn.uow.groups.add_group_session(
             group.id, starts, ends, place, link, command.capacity, secrets.token_urlsafe(12),
             made[0].id if made else None, turn.now,
         )  # fmt: skip
@@ -148,25 +152,25 @@ async def schedule(turn: Turn, command: ScheduleGroupSessions) -> list[GroupSess
 async def _plan(turn: Turn, group: PeerGroup, session: GroupSession) -> None:
     invite_at = session.starts_at - INVITE_AHEAD
     if invite_at <= turn.now:
-        await invite(turn, group, session, await turn.uow.group_member_ids(group.id))
+        await invite(turn, group, session, await turn.uow.groups.group_member_ids(group.id))
     else:
-        await turn.uow.add_timer(INVITE_TIMER, str(session.id), invite_at, {}, turn.now)
+        await turn.uow.timers.add_timer(INVITE_TIMER, str(session.id), invite_at, {}, turn.now)
     for ahead, before in REMINDERS.items():
         if session.starts_at - before > turn.now:
             due = session.starts_at - before
-            await turn.uow.add_timer(REMIND_TIMER, str(session.id), due, {"ahead": ahead}, turn.now)
-    await turn.uow.add_timer(AFTER_TIMER, str(session.id), session.ends_at, {}, turn.now)
+            await turn.uow.timers.add_timer(REMIND_TIMER, str(session.id), due, {"ahead": ahead}, turn.now)
+    await turn.uow.timers.add_timer(AFTER_TIMER, str(session.id), session.ends_at, {}, turn.now)
 
 
 async def invite(turn: Turn, group: PeerGroup, session: GroupSession, member_ids: list[int]) -> None:
-    people = await turn.uow.members(member_ids)
-    going = await turn.uow.going_count(session.id)
+    people = await turn.uow.members.by_ids(member_ids)
+    going = await turn.uow.groups.going_count(session.id)
     for member_id in member_ids:
         member = people.get(member_id)
-        if member is None or await turn.uow.prompt_about("rsvp", member_id, session.id) is not None:
+        if member is None or await turn.uow.prompts.prompt_about("rsvp", member_id, session.id) is not None:
             continue  # invited already (or given a code when they asked with GROUPS)
         code = await codes.fresh_code(turn, member_id)
-        await turn.uow.add_prompt("rsvp", member_id, session.id, code, turn.now)
+        await turn.uow.prompts.add_prompt("rsvp", member_id, session.id, code, turn.now)
         turn.say(
             Outbound(
                 text=render(
@@ -190,22 +194,22 @@ def calendar_url(turn: Turn, session: GroupSession) -> str:
 
 
 async def on_invite(turn: Turn, timer: TimerRow) -> None:
-    session = await turn.uow.group_session(int(timer.subject))
+    session = await turn.uow.groups.group_session(int(timer.subject))
     if session is None or session.state != "scheduled":
         return
-    group = await turn.uow.peer_group(session.group_id)
+    group = await turn.uow.groups.peer_group(session.group_id)
     assert group is not None
-    await invite(turn, group, session, await turn.uow.group_member_ids(group.id))
+    await invite(turn, group, session, await turn.uow.groups.group_member_ids(group.id))
 
 
 async def on_remind(turn: Turn, timer: TimerRow) -> None:
     """To those going, and only them."""
-    session = await turn.uow.group_session(int(timer.subject))
+    session = await turn.uow.groups.group_session(int(timer.subject))
     if session is None or session.state != "scheduled":
         return
-    group = await turn.uow.peer_group(session.group_id)
+    group = await turn.uow.groups.peer_group(session.group_id)
     ahead = timer.payload["ahead"]
-    for rsvp in await turn.uow.rsvps(session.id):
+    for rsvp in await turn.uow.groups.rsvps(session.id):
         if rsvp["answer"] == "going":
             turn.say(
                 Outbound(
@@ -219,16 +223,16 @@ async def on_remind(turn: Turn, timer: TimerRow) -> None:
 
 async def on_after(turn: Turn, timer: TimerRow) -> None:
     """The session is over: unanswered invitations close; those going are asked if they made it."""
-    session = await turn.uow.group_session(int(timer.subject))
+    session = await turn.uow.groups.group_session(int(timer.subject))
     if session is None or session.state != "scheduled":
         return
-    group = await turn.uow.peer_group(session.group_id)
-    await turn.uow.close_prompts_about("rsvp", session.id, turn.now)
-    for rsvp in await turn.uow.rsvps(session.id):
+    group = await turn.uow.groups.peer_group(session.group_id)
+    await turn.uow.prompts.close_prompts_about("rsvp", session.id, turn.now)
+    for rsvp in await turn.uow.groups.rsvps(session.id):
         if rsvp["answer"] != "going":
             continue
         code = await codes.fresh_code(turn, rsvp["member_id"])
-        await turn.uow.add_prompt("attended", rsvp["member_id"], session.id, code, turn.now)
+        await turn.uow.prompts.add_prompt("attended", rsvp["member_id"], session.id, code, turn.now)
         turn.say(
             Outbound(
                 text=render("peer_did_you_make_it", group=group, session=session),
@@ -242,13 +246,13 @@ async def on_after(turn: Turn, timer: TimerRow) -> None:
 async def cancel(turn: Turn, command: CancelGroupSession) -> GroupSession:
     turn.by = command.by
     roles.require_lead(await roles.actor(turn, command.by))
-    session = await turn.uow.group_session(command.session_id)
+    session = await turn.uow.groups.group_session(command.session_id)
     if session is None or session.state != "scheduled" or session.starts_at <= turn.now:
         raise Refused("No session to cancel with that number (or it has started).", field="session")
-    await turn.uow.cancel_group_session(session.id)
-    await turn.uow.close_prompts_about("rsvp", session.id, turn.now)
-    group = await turn.uow.peer_group(session.group_id)
-    for rsvp in await turn.uow.rsvps(session.id):
+    await turn.uow.groups.cancel_group_session(session.id)
+    await turn.uow.prompts.close_prompts_about("rsvp", session.id, turn.now)
+    group = await turn.uow.groups.peer_group(session.group_id)
+    for rsvp in await turn.uow.groups.rsvps(session.id):
         if rsvp["answer"] in ("going", "waitlist"):
             turn.say(
                 Outbound(
@@ -272,13 +276,13 @@ async def list_sessions(turn: Turn) -> None:
 async def sessions_listing(turn: Turn) -> lists.Listing:
     member = turn.member
     assert member is not None
-    mine = {g.id for g in await turn.uow.groups_of(member.id)}
-    groups = {g.id: g for g in await turn.uow.peer_groups() if g.id in mine or not g.closed}
+    mine = {g.id for g in await turn.uow.groups.groups_of(member.id)}
+    groups = {g.id: g for g in await turn.uow.groups.peer_groups() if g.id in mine or not g.closed}
     listed = []
-    for session in await turn.uow.group_sessions(None, after=turn.now, before=turn.now + LIST_AHEAD):
+    for session in await turn.uow.groups.group_sessions(None, after=turn.now, before=turn.now + LIST_AHEAD):
         group = groups.get(session.group_id)
         if group is not None:
-            listed.append((group, session, await turn.uow.rsvp(session.id, member.id)))
+            listed.append((group, session, await turn.uow.groups.rsvp(session.id, member.id)))
 
     def line(n: int, code: str) -> str:
         group, session, answer = listed[n]
@@ -296,10 +300,10 @@ async def sessions_listing(turn: Turn) -> lists.Listing:
     async def with_codes(positions: range) -> None:
         for n in positions:
             session = listed[n][1]
-            prompt = await turn.uow.prompt_about("rsvp", member.id, session.id)
+            prompt = await turn.uow.prompts.prompt_about("rsvp", member.id, session.id)
             if prompt is None:
                 code = await codes.fresh_code(turn, member.id)
-                await turn.uow.add_prompt("rsvp", member.id, session.id, code, turn.now)
+                await turn.uow.prompts.add_prompt("rsvp", member.id, session.id, code, turn.now)
             else:
                 code = prompt.code
             listing.lines[n] = line(n, code)
@@ -313,9 +317,9 @@ async def sessions_listing(turn: Turn) -> lists.Listing:
 
 async def answer_rsvp(turn: Turn, question: Question, value: str) -> None:
     """Going (YES) or Not going (NO) to an invitation."""
-    prompt = await turn.uow.prompt(question.ref_id)
+    prompt = await turn.uow.prompts.prompt(question.ref_id)
     assert prompt is not None
-    await turn.uow.close_prompt(prompt.id, "answered", turn.now)
+    await turn.uow.prompts.close_prompt(prompt.id, "answered", turn.now)
     await change_rsvp(turn, prompt.ref_id, prompt.code, value)
 
 
@@ -323,7 +327,7 @@ async def answer_again(turn: Turn, code: str, value: str) -> bool:
     """A change of mind, with the code of an invitation already answered. False when the code
     is not an invitation's."""
     assert turn.member is not None
-    prompt = await turn.uow.prompt_by_code(turn.member.id, code)
+    prompt = await turn.uow.prompts.prompt_by_code(turn.member.id, code)
     if prompt is None or prompt.kind != "rsvp":
         return False
     await change_rsvp(turn, prompt.ref_id, prompt.code, value)
@@ -333,23 +337,25 @@ async def answer_again(turn: Turn, code: str, value: str) -> bool:
 async def change_rsvp(turn: Turn, session_id: int, code: str, value: str) -> None:
     member = turn.member
     assert member is not None
-    session = await turn.uow.group_session(session_id)
+    session = await turn.uow.groups.group_session(session_id)
     assert session is not None
-    group = await turn.uow.peer_group(session.group_id)
+    group = await turn.uow.groups.peer_group(session.group_id)
     assert group is not None
     reply = _RsvpReply(turn, group, session, code)
     if session.state != "scheduled":
         return reply.say("peer_session_cancelled")
     if session.starts_at <= turn.now:
         return reply.say("peer_session_started")
-    before = await turn.uow.rsvp(session.id, member.id)
+    before = await turn.uow.groups.rsvp(session.id, member.id)
     if value == "yes":
         if before == "going":
             return reply.say("peer_already_going", cancel=True)
         if before == "waitlist":
             return reply.say("peer_waitlisted", place=await _waitlist_place(turn, session, member.id))
-        full = session.capacity is not None and await turn.uow.going_count(session.id) >= session.capacity
-        await turn.uow.set_rsvp(session.id, member.id, "waitlist" if full else "going", turn.now)
+        full = (
+            session.capacity is not None and await turn.uow.groups.going_count(session.id) >= session.capacity
+        )
+        await turn.uow.groups.set_rsvp(session.id, member.id, "waitlist" if full else "going", turn.now)
         await join_open_group(turn, group, member)
         await turn.audit("rsvp", f"group_session:{session.id}", answer="waitlist" if full else "going")
         if full:
@@ -357,7 +363,7 @@ async def change_rsvp(turn: Turn, session_id: int, code: str, value: str) -> Non
         return reply.say("peer_going", cancel=True)
     if before == "not_going":
         return reply.say("peer_not_going")
-    await turn.uow.set_rsvp(session.id, member.id, "not_going", turn.now)
+    await turn.uow.groups.set_rsvp(session.id, member.id, "not_going", turn.now)
     await turn.audit("rsvp", f"group_session:{session.id}", answer="not_going")
     reply.say("peer_not_going")
     if before == "going":
@@ -365,21 +371,21 @@ async def change_rsvp(turn: Turn, session_id: int, code: str, value: str) -> Non
 
 
 async def _waitlist_place(turn: Turn, session: GroupSession, member_id: int) -> int:
-    waiting = [r["member_id"] for r in await turn.uow.rsvps(session.id) if r["answer"] == "waitlist"]
+    waiting = [r["member_id"] for r in await turn.uow.groups.rsvps(session.id) if r["answer"] == "waitlist"]
     return waiting.index(member_id) + 1
 
 
 async def _promote(turn: Turn, group: PeerGroup, session: GroupSession) -> None:
     """A place came up: the first on the waitlist has it, and is told so."""
-    if session.capacity is None or await turn.uow.going_count(session.id) >= session.capacity:
+    if session.capacity is None or await turn.uow.groups.going_count(session.id) >= session.capacity:
         return
-    waiting = [r["member_id"] for r in await turn.uow.rsvps(session.id) if r["answer"] == "waitlist"]
+    waiting = [r["member_id"] for r in await turn.uow.groups.rsvps(session.id) if r["answer"] == "waitlist"]
     if not waiting:
         return
     promoted = waiting[0]
-    await turn.uow.set_rsvp(session.id, promoted, "going", turn.now)
+    await turn.uow.groups.set_rsvp(session.id, promoted, "going", turn.now)
     await turn.audit("rsvp", f"group_session:{session.id}", answer="promoted")
-    prompt = await turn.uow.prompt_about("rsvp", promoted, session.id)
+    prompt = await turn.uow.prompts.prompt_about("rsvp", promoted, session.id)
     choices = (Choice("Not going", f"NO {prompt.code}"),) if prompt else ()
     turn.say(
         Outbound(
@@ -409,19 +415,19 @@ class _RsvpReply:
 
 
 async def answer_attended(turn: Turn, question: Question, value: str) -> None:
-    prompt = await turn.uow.prompt(question.ref_id)
+    prompt = await turn.uow.prompts.prompt(question.ref_id)
     assert prompt is not None and turn.member is not None
-    await turn.uow.close_prompt(prompt.id, "answered", turn.now)
-    await turn.uow.set_attended(prompt.ref_id, turn.member.id, value == "yes")
+    await turn.uow.prompts.close_prompt(prompt.id, "answered", turn.now)
+    await turn.uow.groups.set_attended(prompt.ref_id, turn.member.id, value == "yes")
     await turn.audit("attendance", f"group_session:{prompt.ref_id}", attended=value == "yes")
     turn.reply(render("peer_attended_noted", came=value == "yes"), kind="peer_attended")
 
 
 async def describe(turn: Turn, question: Question) -> str:
     """What an RSVP or attendance question is about, for "which do you mean?"."""
-    prompt = await turn.uow.prompt(question.ref_id)
-    session = await turn.uow.group_session(prompt.ref_id) if prompt else None
-    group = await turn.uow.peer_group(session.group_id) if session else None
+    prompt = await turn.uow.prompts.prompt(question.ref_id)
+    session = await turn.uow.groups.group_session(prompt.ref_id) if prompt else None
+    group = await turn.uow.groups.peer_group(session.group_id) if session else None
     if session is None or group is None:
         return "the question you were sent"
     return render("peer_about", group=group, session=session, kind=question.kind)
@@ -453,18 +459,18 @@ async def show_group(turn: Turn, command: ShowGroup) -> GroupView:
     turn.by = command.by
     roles.require_lead(await roles.actor(turn, command.by))
     group = await group_named(turn, command.group)
-    member_ids = await turn.uow.group_member_ids(group.id)
-    people = await turn.uow.members(member_ids + ([group.lead_id] if group.lead_id else []))
+    member_ids = await turn.uow.groups.group_member_ids(group.id)
+    people = await turn.uow.members.by_ids(member_ids + ([group.lead_id] if group.lead_id else []))
     sessions = []
-    for session in await turn.uow.group_sessions(group.id, after=turn.now - VIEW_BACK):
-        answers = await turn.uow.rsvps(session.id)
-        names = await turn.uow.members([r["member_id"] for r in answers])
+    for session in await turn.uow.groups.group_sessions(group.id, after=turn.now - VIEW_BACK):
+        answers = await turn.uow.groups.rsvps(session.id)
+        names = await turn.uow.members.by_ids([r["member_id"] for r in answers])
         by_answer: dict[object, list[str]] = {}
         for r in answers:
             name = names[r["member_id"]].name
             by_answer.setdefault(r["answer"], []).append(name)
             by_answer.setdefault(r["attended"], []).append(name)  # True, False or None
-        invited = await turn.uow.prompts_about("rsvp", session.id)
+        invited = await turn.uow.prompts.prompts_about("rsvp", session.id)
         sessions.append(
             SessionView(
                 session,
@@ -480,10 +486,10 @@ async def show_group(turn: Turn, command: ShowGroup) -> GroupView:
 
 async def calendar_file(turn: Turn, command: CalendarFile) -> bytes | None:
     """The session as an iCalendar file (RFC 5545) for a phone's calendar; None when unknown."""
-    session = await turn.uow.group_session_by_token(command.token)
+    session = await turn.uow.groups.group_session_by_token(command.token)
     if session is None:
         return None
-    group = await turn.uow.peer_group(session.group_id)
+    group = await turn.uow.groups.peer_group(session.group_id)
     assert group is not None
     calendar = Calendar()
     calendar.add("prodid", f"-//{turn.policy.pool_name}//peer groups//EN")

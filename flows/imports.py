@@ -182,12 +182,12 @@ async def import_practices(turn: Turn, rows: Rows, progress: Progress | None = N
     _refuse_if(errors)
     result = ImportResult()
     for ods, fields in parsed:
-        existing = await turn.uow.practice(ods)
+        existing = await turn.uow.practices.practice(ods)
         practice = replace(existing, **fields) if existing else Practice(ods_code=ods, **fields)
         if existing == practice:
             result.unchanged += 1
         else:
-            await turn.uow.add_practice(practice)
+            await turn.uow.practices.add_practice(practice)
             result.updated += existing is not None
             result.added += existing is None
         tick(1)
@@ -199,7 +199,7 @@ async def save_practice(turn: Turn, command: SavePractice) -> Practice:
     """One practice, through the import's own checks (the API's PUT /api/practices/{ods})."""
     row = {"ods_code": command.ods_code, **dict(command.fields)}
     if "name" not in row:
-        existing = await turn.uow.practice(command.ods_code.strip().upper())
+        existing = await turn.uow.practices.practice(command.ods_code.strip().upper())
         row["name"] = existing.name if existing else ""
     try:
         await import_practices(turn, [(1, row)])
@@ -207,7 +207,7 @@ async def save_practice(turn: Turn, command: SavePractice) -> Practice:
         reason = refusal.errors[0].reason
         column = next((c for c in PRACTICE_COLUMNS if reason.startswith(c)), "")
         raise Refused(reason[0].upper() + reason[1:] + ".", field=column) from None
-    saved = await turn.uow.practice(command.ods_code.strip().upper())
+    saved = await turn.uow.practices.practice(command.ods_code.strip().upper())
     assert saved is not None
     return saved
 
@@ -222,14 +222,14 @@ def register(engine: Engine) -> None:
 async def import_members(turn: Turn, rows: Rows, progress: Progress | None = None) -> ImportResult:
     roles.require_coordinator(await roles.actor(turn, turn.by))
     tick, errors = _ticker(progress), []
-    known_practices = {p.ods_code for p in await turn.uow.practices()}
+    known_practices = {p.ods_code for p in await turn.uow.practices.all()}
     professions = turn.policy.professions
     phones: dict[str, int] = {}
     parsed: list[tuple[int, str, dict[str, object]]] = []
     for line, row in rows:
         try:
             phone, fields = _member_fields(row, known_practices, professions)
-            existing = await turn.uow.member_by_phone(phone)
+            existing = await turn.uow.members.member_by_phone(phone)
             _check_profession_fields(fields, existing, professions)
         except ValueError as error:
             errors.append(RowError(line, str(error)))
@@ -250,21 +250,23 @@ async def import_members(turn: Turn, rows: Rows, progress: Progress | None = Non
                 continue
             if value:
                 linked[column, str(value)] = line
-                holder = await turn.uow.member_by_address(channel, str(value))
+                holder = await turn.uow.members.member_by_address(channel, str(value))
                 if holder is not None and holder.phone != phone:
                     errors.append(RowError(line, f"{column} {value} already belongs to {holder.name}"))
     _refuse_if(errors)
     result = ImportResult()
     for _, phone, fields in parsed:
-        existing = await turn.uow.member_by_phone(phone)
+        existing = await turn.uow.members.member_by_phone(phone)
         if existing is None:
-            member = await turn.uow.add_member(Member(id=0, name=str(fields["name"]), phone=phone), turn.now)
-            await turn.uow.update_member(member.id, **fields)
+            member = await turn.uow.members.add_member(
+                Member(id=0, name=str(fields["name"]), phone=phone), turn.now
+            )
+            await turn.uow.members.update_member(member.id, **fields)
             result.added += 1
         else:
             changed = {k: v for k, v in fields.items() if _member_value(existing, k) != v}
             if changed:
-                await turn.uow.update_member(existing.id, **changed)
+                await turn.uow.members.update_member(existing.id, **changed)
                 result.updated += 1
             else:
                 result.unchanged += 1
@@ -401,7 +403,7 @@ async def import_checks(turn: Turn, rows: Rows, progress: Progress | None = None
         except ValueError as error:
             errors.append(RowError(line, f"phone '{row.get('phone', '')}' is {error}"))
             continue
-        member = await turn.uow.member_by_phone(phone)
+        member = await turn.uow.members.member_by_phone(phone)
         kind = row.get("check", "").strip().lower()
         expires_text = row.get("expires", "").strip()
         if member is None:
@@ -428,11 +430,11 @@ async def import_checks(turn: Turn, rows: Rows, progress: Progress | None = None
     _refuse_if(errors)
     result = ImportResult()
     for member_id, kind, expires in parsed:
-        current = await turn.uow.checks_of(member_id)
+        current = await turn.uow.members.checks_of(member_id)
         if kind in current and current[kind] == expires:
             result.unchanged += 1
         else:
-            await turn.uow.set_check(member_id, kind, expires)
+            await turn.uow.members.set_check(member_id, kind, expires)
             result.updated += kind in current
             result.added += kind not in current
         tick(1)
@@ -466,7 +468,9 @@ async def import_sessions(turn: Turn, rows: Rows, progress: Progress | None = No
     result = ImportResult()
     held: list[datetime] = []
     for line, command in planned:
-        existing = await turn.uow.session_by_slot(command.practice, command.starts_at, command.ends_at)
+        existing = await turn.uow.sessions.session_by_slot(
+            command.practice, command.starts_at, command.ends_at
+        )
         if existing is not None:
             # Posted before (even if since cancelled): never posted twice, nor brought back.
             result.unchanged += 1
@@ -494,7 +498,7 @@ async def import_sessions(turn: Turn, rows: Rows, progress: Progress | None = No
 async def _session_commands(turn: Turn, row: dict[str, str], by: int | None) -> list[PostSession]:
     get = lambda column: (row.get(column) or "").strip()  # noqa: E731
     ods = get("practice").upper()
-    practice = await turn.uow.practice(ods)
+    practice = await turn.uow.practices.practice(ods)
     if practice is None:
         raise ValueError(f"practice '{get('practice')}' is not in the pool")
     roles.require_manages(await roles.actor(turn, by), ods)

@@ -25,7 +25,7 @@ UK_MOBILE = "+447"
 
 async def not_understood(turn: Turn) -> None:
     assert turn.message_id is not None
-    await turn.uow.add_to_inbox(turn.message_id, turn.member.id if turn.member else None, turn.now)
+    await turn.uow.inbox.add_to_inbox(turn.message_id, turn.member.id if turn.member else None, turn.now)
     turn.reply(render("not_understood"), kind="not_understood")
 
 
@@ -37,7 +37,7 @@ async def unknown_sender(turn: Turn, asked_for_help: bool = False) -> None:
     if by_phone and not flood:
         # Often a GP with a new phone: the coordinators see it. On a chat app anyone who finds
         # the bot could write, so there they get the polite answer and nothing else.
-        await turn.uow.add_to_inbox(turn.message_id, None, turn.now)
+        await turn.uow.inbox.add_to_inbox(turn.message_id, None, turn.now)
     if not await may_answer_stranger(turn):
         return
     # HELP from an unlinked Telegram chat: how to link it (the text speaks of t.me links).
@@ -54,11 +54,11 @@ async def may_answer_stranger(turn: Turn) -> bool:
     assert inbound is not None
     if not textable_stranger(inbound):
         return False
-    if await turn.uow.recent_outbound_to(
+    if await turn.uow.messages.recent_outbound_to(
         inbound.channel, inbound.address, "unknown_sender", turn.now - UNKNOWN_SENDER_QUIET
     ):
         return False
-    answered = await turn.uow.replies_to_strangers(turn.now - timedelta(hours=1))
+    answered = await turn.uow.messages.replies_to_strangers(turn.now - timedelta(hours=1))
     return answered < turn.policy.unknown_replies_per_hour
 
 
@@ -70,11 +70,11 @@ def textable_stranger(inbound: Inbound) -> bool:
 async def _flood(turn: Turn) -> bool:
     """More strangers than usual lately: tell the coordinators once, and say so."""
     policy = turn.policy
-    writing = await turn.uow.strangers_writing(turn.now - policy.unknown_alert_window)
+    writing = await turn.uow.messages.strangers_writing(turn.now - policy.unknown_alert_window)
     if writing <= policy.unknown_alert_numbers:
         return False
-    coordinators = await turn.uow.members_with_role("coordinator")
-    if coordinators and not await turn.uow.flood_alerted_since(turn.now - FLOOD_ALERT_QUIET):
+    coordinators = await turn.uow.members.members_with_role("coordinator")
+    if coordinators and not await turn.uow.messages.flood_alerted_since(turn.now - FLOOD_ALERT_QUIET):
         minutes = int(policy.unknown_alert_window.total_seconds() // 60)
         text = render(
             "stranger_flood", numbers=writing, minutes=minutes, per_hour=policy.unknown_replies_per_hour

@@ -131,13 +131,13 @@ async def pause(turn: Turn, argument: str) -> None:
     if until is None or until < today:
         turn.reply(render("pause_which_day", past=until is not None), kind="pause_which_day")
         return
-    await turn.uow.set_paused_until(member.id, until)
+    await turn.uow.members.set_paused_until(member.id, until)
     # Offers they hold could not be booked while paused: close them so others get a turn.
-    withdrawn = await turn.uow.withdraw_member_offers(member.id, turn.now)
+    withdrawn = await turn.uow.offers.withdraw_member_offers(member.id, turn.now)
     await offers.after_offers_closed(turn, (o.session_id for o in withdrawn))
-    await turn.uow.cancel_timers(PAUSE_END_TIMER, str(member.id))
+    await turn.uow.timers.cancel_timers(PAUSE_END_TIMER, str(member.id))
     back = until + timedelta(days=1)
-    await turn.uow.add_timer(
+    await turn.uow.timers.add_timer(
         PAUSE_END_TIMER, str(member.id), datetime.combine(back, PAUSE_ENDS_AT, tzinfo=LONDON), {}, turn.now
     )
     await turn.audit("member_paused", f"member:{member.id}", until=until.isoformat())
@@ -148,8 +148,8 @@ async def resume(turn: Turn) -> None:
     member = turn.member
     assert member is not None
     was_paused = member.paused_until is not None and member.paused_until >= london_date(turn.now)
-    await turn.uow.set_paused_until(member.id, None)
-    await turn.uow.cancel_timers(PAUSE_END_TIMER, str(member.id))
+    await turn.uow.members.set_paused_until(member.id, None)
+    await turn.uow.timers.cancel_timers(PAUSE_END_TIMER, str(member.id))
     await turn.audit("member_resumed", f"member:{member.id}")
     turn.reply(render("resumed", was_paused=was_paused), kind="resumed")
     await offers.offer_open_sessions_to(turn, await fresh(turn, member.id))
@@ -157,13 +157,13 @@ async def resume(turn: Turn) -> None:
 
 async def on_pause_end(turn: Turn, timer: TimerRow) -> None:
     """The morning after a pause: open sessions they fit reach them."""
-    member = await turn.uow.member(int(timer.subject))
+    member = await turn.uow.members.member(int(timer.subject))
     if member is not None and (member.paused_until is None or member.paused_until < london_date(turn.now)):
         await offers.offer_open_sessions_to(turn, member)
 
 
 async def fresh(turn: Turn, member_id: int) -> Member:
-    member = await turn.uow.member(member_id)
+    member = await turn.uow.members.member(member_id)
     assert member is not None
     return member
 
@@ -179,20 +179,20 @@ async def show_settings(turn: Turn) -> None:
 async def opt_out(turn: Turn, confirm: bool = True) -> None:
     member, inbound = turn.member, turn.inbound
     assert member is not None and inbound is not None
-    await turn.uow.opt_out(member.id, inbound.channel, turn.now)
+    await turn.uow.members.opt_out(member.id, inbound.channel, turn.now)
     await turn.audit("opted_out", f"member:{member.id}")
     if confirm:
         turn.reply(render("opted_out", pool_name=turn.policy.pool_name), kind="opted_out")
     if reach(await fresh(turn, member.id), turn.channels_on) is None:
         # No channel reaches them now: the offers they hold go to others.
-        withdrawn = await turn.uow.withdraw_member_offers(member.id, turn.now)
+        withdrawn = await turn.uow.offers.withdraw_member_offers(member.id, turn.now)
         await offers.after_offers_closed(turn, (o.session_id for o in withdrawn))
 
 
 async def opt_in(turn: Turn, confirm: bool = True) -> None:
     member, inbound = turn.member, turn.inbound
     assert member is not None and inbound is not None
-    changed = await turn.uow.opt_in(member.id, inbound.channel)
+    changed = await turn.uow.members.opt_in(member.id, inbound.channel)
     if confirm:
         turn.reply(render("opted_in", changed=changed, pool_name=turn.policy.pool_name), kind="opted_in")
     if changed:

@@ -41,7 +41,9 @@ async def issue_link_code(turn: Turn, command: IssueLinkCode) -> str:
     roles.require_coordinator(await roles.actor(turn, command.by))
     member = await desk.member_by_phone(turn, command.phone)
     code = secrets.token_urlsafe(16)  # 22 characters of [A-Za-z0-9_-], as Telegram's start takes
-    await turn.uow.add_link_code(member.id, "telegram", code_hash(code), turn.now, turn.now + LINK_LIFETIME)
+    await turn.uow.members.add_link_code(
+        member.id, "telegram", code_hash(code), turn.now, turn.now + LINK_LIFETIME
+    )
     link = f"https://t.me/{command.bot_username}?start={code}"
     await turn.audit("link_issued", f"member:{member.id}", "telegram")
     if command.send:
@@ -62,7 +64,7 @@ async def link_chat(turn: Turn, code: str) -> None:
     inbound = turn.inbound
     assert inbound is not None
     hashed = code_hash(code.strip())
-    member_id, problem = await turn.uow.link_code(hashed, inbound.channel, turn.now)
+    member_id, problem = await turn.uow.members.link_code(hashed, inbound.channel, turn.now)
     owner = turn.member  # whoever this chat is linked to already
     if owner is not None and owner.id == member_id:
         turn.reply(render("already_linked", member=owner), kind="linked")  # the link, opened again
@@ -75,13 +77,13 @@ async def link_chat(turn: Turn, code: str) -> None:
     if (
         problem is not None
         or member_id is None
-        or not await turn.uow.use_link_code(hashed, inbound.channel, turn.now)
+        or not await turn.uow.members.use_link_code(hashed, inbound.channel, turn.now)
     ):
         turn.reply(render("link_refused", reason=problem or "used"), kind="link_refused")
         return
-    await turn.uow.link_telegram(member_id, inbound.address)
-    await turn.uow.opt_in(member_id, inbound.channel)  # linking again undoes a block or an unlink
-    member = await turn.uow.member(member_id)
+    await turn.uow.members.link_telegram(member_id, inbound.address)
+    await turn.uow.members.opt_in(member_id, inbound.channel)  # linking again undoes a block or an unlink
+    member = await turn.uow.members.member(member_id)
     assert member is not None
     turn.member = member
     await turn.audit("linked", f"member:{member.id}", inbound.channel, by="code")
@@ -94,18 +96,18 @@ async def unlink_chat(turn: Turn) -> None:
     """/stop: this chat no longer reaches the member; what they hold goes elsewhere or back."""
     member, inbound = turn.member, turn.inbound
     assert member is not None and inbound is not None
-    await turn.uow.link_telegram(member.id, None)
+    await turn.uow.members.link_telegram(member.id, None)
     await turn.audit("unlinked", f"member:{member.id}", inbound.channel)
     turn.reply(render("unlinked", pool_name=turn.policy.pool_name), kind="opted_out")
     if reach(await keywords.fresh(turn, member.id), turn.channels_on) is None:
-        withdrawn = await turn.uow.withdraw_member_offers(member.id, turn.now)
+        withdrawn = await turn.uow.offers.withdraw_member_offers(member.id, turn.now)
         await offers.after_offers_closed(turn, (o.session_id for o in withdrawn))
 
 
 async def record_slack_lookups(turn: Turn, command: RecordSlackLookups) -> int:
     linked = 0
     for member_id, user_id in command.found:
-        if await turn.uow.record_slack_lookup(member_id, user_id, turn.now):
+        if await turn.uow.members.record_slack_lookup(member_id, user_id, turn.now):
             linked += 1
             await turn.audit("linked", f"member:{member_id}", "slack", by="email")
     return linked

@@ -50,7 +50,7 @@ async def show(turn: Turn, listing: Listing, start: int = 0, kind: str | None = 
     assert member is not None and inbound is not None
     text, choices, end = await _next_page(listing, start, inbound.channel in CHAT_CHANNELS)
     turn.reply(text, choices=choices, kind=kind or f"{listing.kind}_list")
-    await turn.uow.remember_list(member.id, listing.kind, end, turn.now)
+    await turn.uow.messages.remember_list(member.id, listing.kind, end, turn.now)
 
 
 async def send(turn: Turn, member_id: int, channel: str | None, listing: Listing, kind: str) -> None:
@@ -58,7 +58,7 @@ async def send(turn: Turn, member_id: int, channel: str | None, listing: Listing
     MORE then continues it like a list asked for."""
     text, choices, end = await _next_page(listing, 0, channel in CHAT_CHANNELS)
     turn.say(Outbound(text=text, member_id=member_id, choices=choices, kind=kind))
-    await turn.uow.remember_list(member_id, listing.kind, end, turn.now)
+    await turn.uow.messages.remember_list(member_id, listing.kind, end, turn.now)
 
 
 async def _next_page(listing: Listing, start: int, chat: bool) -> tuple[str, tuple[Choice, ...], int]:
@@ -95,7 +95,7 @@ async def more(turn: Turn) -> None:
     """MORE: the next page of the last list asked for, within the hour."""
     member = turn.member
     assert member is not None
-    last = await turn.uow.last_list(member.id)
+    last = await turn.uow.messages.last_list(member.id)
     if last is None or not last[1] or last[0] not in BUILDERS:
         turn.reply(render("more_nothing"), kind="more_nothing")
         return

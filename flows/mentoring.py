@@ -43,9 +43,9 @@ async def mentor_leaves(turn: Turn, command: MentorLeaves) -> int:
     turn.by = command.by
     roles.require_lead(await roles.actor(turn, command.by))
     mentor = await desk.member_by_phone(turn, command.phone)
-    mentees = await turn.uow.mentor_leaves(mentor.id, turn.now)
+    mentees = await turn.uow.mentoring.mentor_leaves(mentor.id, turn.now)
     for mentee_id in mentees:
-        await turn.uow.requeue_mentee(mentee_id, turn.now)
+        await turn.uow.mentoring.requeue_mentee(mentee_id, turn.now)
     await turn.audit("mentor_left", f"member:{mentor.id}", None, mentees=len(mentees))
     return len(mentees)
 
@@ -53,19 +53,19 @@ async def mentor_leaves(turn: Turn, command: MentorLeaves) -> int:
 async def _plan_cycle(turn: Turn, mentorship_id: int, start: datetime) -> None:
     for step, after in (("remind", REMIND_AFTER), ("ask", ASK_AFTER), ("check", CYCLE)):
         payload = {"step": step, "start": start.isoformat()}
-        await turn.uow.add_timer(CYCLE_TIMER, str(mentorship_id), start + after, payload, turn.now)
+        await turn.uow.timers.add_timer(CYCLE_TIMER, str(mentorship_id), start + after, payload, turn.now)
 
 
 async def on_cycle_step(turn: Turn, timer: TimerRow) -> None:
     """Each four-week cycle: a reminder to meet, "Did you meet?", and on day 28 a flag to the
     lead if no meeting was logged; then the next cycle."""
-    pair = await turn.uow.mentorship(int(timer.subject))
+    pair = await turn.uow.mentoring.mentorship(int(timer.subject))
     if pair is None or pair["state"] != "active":
         return
     start = datetime.fromisoformat(timer.payload["start"])
-    people = await turn.uow.members([pair["mentee_id"], pair["mentor_id"]])
+    people = await turn.uow.members.by_ids([pair["mentee_id"], pair["mentor_id"]])
     mentee, mentor = people[pair["mentee_id"]], people[pair["mentor_id"]]
-    met = await turn.uow.meetings_since(pair["id"], start)
+    met = await turn.uow.mentoring.meetings_since(pair["id"], start)
     match timer.payload["step"]:
         case "remind" if not met:
             for me, other in ((mentee, mentor), (mentor, mentee)):
@@ -74,7 +74,7 @@ async def on_cycle_step(turn: Turn, timer: TimerRow) -> None:
                 )
         case "ask" if not met:
             code = await codes.fresh_code(turn, mentee.id)
-            await turn.uow.add_prompt("met", mentee.id, pair["id"], code, turn.now)
+            await turn.uow.prompts.add_prompt("met", mentee.id, pair["id"], code, turn.now)
             turn.say(
                 Outbound(
                     text=render("mentor_did_you_meet", other=mentor),
@@ -84,7 +84,7 @@ async def on_cycle_step(turn: Turn, timer: TimerRow) -> None:
                 )
             )
         case "check":
-            await turn.uow.close_prompts_about("met", pair["id"], turn.now)  # the cycle is over
+            await turn.uow.prompts.close_prompts_about("met", pair["id"], turn.now)  # the cycle is over
             if not met:
                 text = render("mentor_no_meeting", mentee=mentee, mentor=mentor)
                 for lead in await _leads(turn):
@@ -94,17 +94,17 @@ async def on_cycle_step(turn: Turn, timer: TimerRow) -> None:
 
 
 async def _leads(turn: Turn) -> list[Member]:
-    leads = await turn.uow.members_with_role("lead")
-    return leads or await turn.uow.members_with_role("coordinator")
+    leads = await turn.uow.members.members_with_role("lead")
+    return leads or await turn.uow.members.members_with_role("coordinator")
 
 
 async def answer_met(turn: Turn, question: Question, value: str) -> None:
     """YES or NO to "Did you meet?"."""
-    prompt = await turn.uow.prompt(question.ref_id)
+    prompt = await turn.uow.prompts.prompt(question.ref_id)
     assert prompt is not None and turn.member is not None
-    await turn.uow.close_prompt(prompt.id, "answered", turn.now)
+    await turn.uow.prompts.close_prompt(prompt.id, "answered", turn.now)
     if value == "yes":
-        await turn.uow.log_meeting(prompt.ref_id, turn.member.id, turn.now)
+        await turn.uow.mentoring.log_meeting(prompt.ref_id, turn.member.id, turn.now)
         turn.reply(render("mentor_met_noted"), kind="mentoring")
     else:
         turn.reply(render("mentor_not_met"), kind="mentoring")
@@ -112,11 +112,11 @@ async def answer_met(turn: Turn, question: Question, value: str) -> None:
 
 async def describe(turn: Turn, question: Question) -> str:
     """What a "Did you meet?" question is about, for "which do you mean?"."""
-    prompt = await turn.uow.prompt(question.ref_id)
-    pair = await turn.uow.mentorship(prompt.ref_id) if prompt else None
+    prompt = await turn.uow.prompts.prompt(question.ref_id)
+    pair = await turn.uow.mentoring.mentorship(prompt.ref_id) if prompt else None
     if pair is None or turn.member is None:
         return "the question you were sent"
-    other = await turn.uow.member(
+    other = await turn.uow.members.member(
         pair["mentor_id"] if pair["mentee_id"] == turn.member.id else pair["mentee_id"]
     )
     return f"whether you met {other.name}" if other else "whether you met"
@@ -127,13 +127,13 @@ async def rematch(turn: Turn) -> None:
     new match, and the pair is never proposed again."""
     member = turn.member
     assert member is not None
-    pairs = await turn.uow.active_mentorships_of(member.id)
+    pairs = await turn.uow.mentoring.active_mentorships_of(member.id)
     if not pairs:
         turn.reply(render("mentor_no_pair"), kind="mentoring")
         return
     for pair in pairs:
-        await turn.uow.end_mentorship(pair["id"], turn.now)
-        await turn.uow.requeue_mentee(pair["mentee_id"], turn.now)
+        await turn.uow.mentoring.end_mentorship(pair["id"], turn.now)
+        await turn.uow.mentoring.requeue_mentee(pair["mentee_id"], turn.now)
         other_id = pair["mentor_id"] if pair["mentee_id"] == member.id else pair["mentee_id"]
         turn.say(Outbound(text=render("mentor_pair_ended"), member_id=other_id, kind="mentoring"))
         for lead in await _leads(turn):
@@ -153,7 +153,7 @@ async def add_mentor(turn: Turn, command: AddMentor) -> Member:
     if problem is not None:
         raise Refused(f"Interests: {problem}.", field="interests")
     member = await desk.member_by_phone(turn, command.phone)
-    await turn.uow.set_mentor(
+    await turn.uow.mentoring.set_mentor(
         member.id,
         command.capacity,
         command.hours,
@@ -163,7 +163,7 @@ async def add_mentor(turn: Turn, command: AddMentor) -> Member:
         turn.now,
     )
     if "mentor" not in member.roles:
-        member = await turn.uow.update_member(member.id, roles={*member.roles, "mentor"})
+        member = await turn.uow.members.update_member(member.id, roles={*member.roles, "mentor"})
     await turn.audit("mentor_registered", f"member:{member.id}", None, capacity=command.capacity)
     return member
 
@@ -187,7 +187,7 @@ async def request_mentor(turn: Turn, wants: str) -> None:
     if problem is not None:
         turn.reply(render("mentor_wants_too_long", problem=problem), kind="mentor_requested")
         return
-    if await turn.uow.add_mentee_request(member.id, wants.strip(), turn.now):
+    if await turn.uow.mentoring.add_mentee_request(member.id, wants.strip(), turn.now):
         await turn.audit("mentor_requested", f"member:{member.id}")
         turn.reply(render("mentor_requested", wants=wants.strip()), kind="mentor_requested")
     else:
@@ -198,8 +198,8 @@ async def propose_matches(turn: Turn, command: ProposeMatches) -> list[tuple[int
     """(number, proposal, mentee's name, mentor's name) for the lead to read and approve."""
     turn.by = command.by
     roles.require_lead(await roles.actor(turn, command.by))
-    register = await turn.uow.mentors()
-    people = await turn.uow.members([m["member_id"] for m in register])
+    register = await turn.uow.mentoring.mentors()
+    people = await turn.uow.members.by_ids([m["member_id"] for m in register])
     mentors = [
         Mentor(
             id=m["member_id"],
@@ -212,8 +212,8 @@ async def propose_matches(turn: Turn, command: ProposeMatches) -> list[tuple[int
         for m in register
         if m["member_id"] in people
     ]
-    waiting = await turn.uow.waiting_mentees()
-    asking = await turn.uow.members([member_id for member_id, _ in waiting])
+    waiting = await turn.uow.mentoring.waiting_mentees()
+    asking = await turn.uow.members.by_ids([member_id for member_id, _ in waiting])
     mentees = [
         Mentee(
             id=member_id,
@@ -225,12 +225,16 @@ async def propose_matches(turn: Turn, command: ProposeMatches) -> list[tuple[int
         for member_id, wants in waiting
         if member_id in asking
     ]
-    existing = [(p["mentee_id"], p["mentor_id"]) for p in await turn.uow.mentorships(["active"])]
-    ended = [(p["mentee_id"], p["mentor_id"]) for p in await turn.uow.mentorships(["ended", "declined"])]
+    existing = [(p["mentee_id"], p["mentor_id"]) for p in await turn.uow.mentoring.mentorships(["active"])]
+    ended = [
+        (p["mentee_id"], p["mentor_id"]) for p in await turn.uow.mentoring.mentorships(["ended", "declined"])
+    ]
     proposals = propose(mentors, mentees, existing, ended)
-    await turn.uow.replace_proposals(((p.mentee, p.mentor, p.fit, p.why) for p in proposals), turn.now)
+    await turn.uow.mentoring.replace_proposals(
+        ((p.mentee, p.mentor, p.fit, p.why) for p in proposals), turn.now
+    )
     await turn.audit("matching_run", "mentoring", None, proposed=len(proposals), waiting=len(mentees))
-    stored = await turn.uow.mentorships(["proposed"])
+    stored = await turn.uow.mentoring.mentorships(["proposed"])
     names = {**{m.id: m.name for m in people.values()}, **{m.id: m.name for m in asking.values()}}
     return [
         (row["id"], p, names[p.mentee], names[p.mentor]) for row, p in zip(stored, proposals, strict=True)
@@ -248,20 +252,20 @@ def _practice(member: Member) -> str | None:
 async def approve_matches(turn: Turn, command: ApproveMatches) -> int:
     turn.by = command.by
     roles.require_lead(await roles.actor(turn, command.by))
-    proposed = await turn.uow.mentorships(["proposed"])
+    proposed = await turn.uow.mentoring.mentorships(["proposed"])
     chosen = [p for p in proposed if not command.ids or p["id"] in command.ids]
     unknown = set(command.ids) - {p["id"] for p in proposed}
     if unknown:
         raise Refused(f"No proposal numbered {', '.join(str(i) for i in sorted(unknown))}.", field="ids")
     approved = 0
     for proposal in chosen:
-        pair = await turn.uow.approve_mentorship(proposal["id"], turn.now)
+        pair = await turn.uow.mentoring.approve_mentorship(proposal["id"], turn.now)
         if pair is None:
             continue
-        people = await turn.uow.members([pair["mentee_id"], pair["mentor_id"]])
+        people = await turn.uow.members.by_ids([pair["mentee_id"], pair["mentor_id"]])
         mentee, mentor = people[pair["mentee_id"]], people[pair["mentor_id"]]
-        before = await turn.uow.previous_mentor(mentee.id)
-        previous = await turn.uow.member(before) if before is not None else None
+        before = await turn.uow.mentoring.previous_mentor(mentee.id)
+        previous = await turn.uow.members.member(before) if before is not None else None
         if previous is not None:  # its own text, so the introduction always has room for why
             stepped_down = render("mentor_stepped_down", previous=previous)
             turn.say(Outbound(text=stepped_down, member_id=mentee.id, kind="mentor_introduction"))

@@ -31,8 +31,8 @@ def register(engine: Engine) -> None:
 async def hold(turn: Turn, member_ids: Sequence[int]) -> None:
     """These members' new routine offers wait for their batch (started now if none is)."""
     for member_id in member_ids:
-        if not await turn.uow.pending_timer(BATCH_TIMER, str(member_id)):
-            await turn.uow.add_timer(
+        if not await turn.uow.timers.pending_timer(BATCH_TIMER, str(member_id)):
+            await turn.uow.timers.add_timer(
                 BATCH_TIMER, str(member_id), turn.now + turn.policy.offer_batch, {}, turn.now
             )
 
@@ -41,24 +41,24 @@ async def on_batch(turn: Turn, timer: TimerRow) -> None:
     from flows import offers  # offers holds for batches and batches tell offers: one of us waits
 
     member_id = int(timer.subject)
-    waiting = [r for r in await turn.uow.offers_to_tell(member_id) if r[1].starts_at > turn.now]
+    waiting = [r for r in await turn.uow.offers.offers_to_tell(member_id) if r[1].starts_at > turn.now]
     if not waiting:
         return
-    member = await turn.uow.member(member_id)
+    member = await turn.uow.members.member(member_id)
     word = turn.policy.professions[member.profession].word if member else "GP"
     if len(waiting) == 1:
         offer, session, practice = waiting[0]
-        await turn.uow.mark_offers_told([offer.id], turn.now, None)
+        await turn.uow.offers.mark_offers_told([offer.id], turn.now, None)
         turn.say(offers.offer_message(offer, session, practice, word))
         return
     for chunk in _chunks(_in_practice_order(waiting), word):
         if len(chunk) == 1:  # the last of a long batch reads as the offer it is
             offer, session, practice = chunk[0]
-            await turn.uow.mark_offers_told([offer.id], turn.now, None)
+            await turn.uow.offers.mark_offers_told([offer.id], turn.now, None)
             turn.say(offers.offer_message(offer, session, practice, word))
             continue
         topic = f"batch:{chunk[0][0].id}"
-        await turn.uow.mark_offers_told([o.id for o, _, _ in chunk], turn.now, topic)
+        await turn.uow.offers.mark_offers_told([o.id for o, _, _ in chunk], turn.now, topic)
         turn.say(_message(chunk, word, member_id, topic))
     await turn.audit("offers_batched", f"member:{member_id}", offers=len(waiting))
 
@@ -116,8 +116,8 @@ async def refresh(turn: Turn, offer: Offer) -> None:
     free); the other sessions' buttons stay. By text nothing is sent: the answer said it."""
     if offer.batch is None or offer.channel not in lists.CHAT_CHANNELS:
         return
-    rows = await turn.uow.offers_in_batch(offer.batch)
-    member = await turn.uow.member(offer.member_id)
+    rows = await turn.uow.offers.offers_in_batch(offer.batch)
+    member = await turn.uow.members.member(offer.member_id)
     if not rows or member is None:
         return
     word = turn.policy.professions[member.profession].word

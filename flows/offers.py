@@ -63,7 +63,7 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
     uow = turn.uow
     turn.by = command.posted_by
     poster = await roles.actor(turn, command.posted_by)
-    practice = await uow.practice(command.practice)
+    practice = await uow.practices.practice(command.practice)
     if practice is None:
         raise Refused(f"No practice has the ODS code {command.practice}.", field="practice")
     roles.require_manages(poster, practice.ods_code)
@@ -76,7 +76,7 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
     wanted = professions_and_pay(turn, command.professions, command.rate_pence)
     if len(command.notes) > MAX_NOTES:
         raise Refused(f"Keep notes to {MAX_NOTES} characters: they go by text.", field="notes")
-    session = await uow.add_session(
+    session = await uow.sessions.add_session(
         code=await _new_session_code(turn),
         practice=practice.ods_code,
         starts_at=command.starts_at,
@@ -90,7 +90,7 @@ async def post_session(turn: Turn, command: PostSession) -> Session:
         professions=wanted,
     )
     await turn.audit("session_posted", f"session:{session.id}", command.via, urgent=session.urgent)
-    await turn.uow.add_timer(START_TIMER, str(session.id), session.starts_at, {}, turn.now)
+    await turn.uow.timers.add_timer(START_TIMER, str(session.id), session.starts_at, {}, turn.now)
     await escalation.plan(turn, session, poster)
     offered = await send_wave(turn, session, practice, wave=1)
     session = replace(session, offers_from=await _offers_from(turn, session) if offered else None)
@@ -123,8 +123,8 @@ async def _offers_from(turn: Turn, session: Session) -> datetime | None:
     """When a new session's first offers start reaching people, if quiet hours (the pool's, or
     a GP's own) hold every one of them; None when some go now. The engine holds each message
     by the same rule (bot.engine.quiet_hold); routine offers first wait for their batch."""
-    made = await turn.uow.offers_for_session(session.id)
-    settings = await turn.uow.quiet_preferences({o.member_id for o in made})
+    made = await turn.uow.offers.offers_for_session(session.id)
+    settings = await turn.uow.members.quiet_preferences({o.member_id for o in made})
     moment = turn.now + (timedelta(0) if session.urgent else turn.policy.offer_batch)
     held = []
     for offer in made:
@@ -161,7 +161,7 @@ def professions_and_pay(turn: Turn, professions: Sequence[str], rate_pence: int)
 
 async def practices_to_post(turn: Turn, command: PracticesToPost) -> list[Practice]:
     poster = await roles.actor(turn, command.by)
-    practices = [p for p in await turn.uow.practices() if roles.manages(poster, p.ods_code)]
+    practices = [p for p in await turn.uow.practices.all() if roles.manages(poster, p.ods_code)]
     if not practices:
         raise Refused(
             "Sorry, only the pool's coordinators and practice managers can post sessions.", field="role"
@@ -172,13 +172,13 @@ async def practices_to_post(turn: Turn, command: PracticesToPost) -> list[Practi
 async def on_offers_expiry(turn: Turn, timer: TimerRow) -> None:
     """A wave's offers close after their time (urgent ones shortly before the start): nobody is
     told anything new, but they no longer book; the next wave may go."""
-    session = await turn.uow.session(int(timer.subject))
+    session = await turn.uow.sessions.session(int(timer.subject))
     if session is None or session.status != SessionStatus.OPEN or session.round != timer.payload.get("round"):
         return
     # Only the offers this timer was written for (made up to then): a late offer to someone
     # who has just become eligible keeps its own full time.
     made = datetime.fromisoformat(timer.payload["made"]) if "made" in timer.payload else turn.now
-    expired = await turn.uow.expire_offers(
+    expired = await turn.uow.offers.expire_offers(
         session.id, session.round, timer.payload.get("wave"), made, turn.now
     )
     if expired:
@@ -189,7 +189,7 @@ async def on_offers_expiry(turn: Turn, timer: TimerRow) -> None:
 async def _new_session_code(turn: Turn) -> str:
     while True:
         code = "".join(turn.rng.choice(SESSION_CODE_LETTERS) for _ in range(4))
-        if not await turn.uow.session_code_taken(code):
+        if not await turn.uow.sessions.session_code_taken(code):
             return code
 
 
@@ -201,14 +201,14 @@ async def send_wave(
         return 0  # too late to offer; the start timer closes it
     if session.urgent and session.starts_at - turn.policy.urgent_close <= turn.now:
         return 0  # urgent offers have closed: too close to the start
-    facts = await turn.uow.gp_facts(session, turn.now)
+    facts = await turn.uow.eligibility.gp_facts(session, turn.now)
     ranked = eligibility.next_wave(
         facts, session, practice, turn.now, turn.channels_on, turn.policy.professions
     )
     chosen = ranked if session.urgent else ranked[: turn.policy.wave_size]
     await _offer_to(turn, session, practice, wave, [f.member for f in chosen])
     if len(ranked) > len(chosen):
-        await turn.uow.add_timer(
+        await turn.uow.timers.add_timer(
             WAVE_TIMER,
             str(session.id),
             readable_from(turn) + turn.policy.wave_wait,
@@ -245,7 +245,7 @@ async def _offer_to(
     # Routine offers wait a little to go with any others made for the same person soon after
     # (one text for several); urgent ones go at once.
     hold = not session.urgent and turn.policy.offer_batch > timedelta(0)
-    offers = await turn.uow.add_offers(session, wave, rows, turn.now, told=not hold)
+    offers = await turn.uow.offers.add_offers(session, wave, rows, turn.now, told=not hold)
     if session.urgent:
         closes = session.starts_at - turn.policy.urgent_close
     else:  # open for its time from when it can be read: after quiet hours, for one made at night
@@ -254,7 +254,7 @@ async def _offer_to(
         )
     if closes < session.starts_at:
         which = {"round": session.round, "wave": wave, "made": turn.now.isoformat()}
-        await turn.uow.add_timer(EXPIRY_TIMER, str(session.id), max(closes, turn.now), which, turn.now)
+        await turn.uow.timers.add_timer(EXPIRY_TIMER, str(session.id), max(closes, turn.now), which, turn.now)
     if hold:
         await offer_batches.hold(turn, [m.id for m in members])
     else:
@@ -305,17 +305,19 @@ async def offer_open_sessions_to(
     they fit, and have not turned down, reach them now rather than waiting for a wave that
     may never come. ``where`` narrows the sessions. The number offered."""
     count = 0
-    for session in await turn.uow.open_sessions(turn.now):
+    for session in await turn.uow.sessions.open_sessions(turn.now):
         if where is not None and not where(session):
             continue
-        facts = await turn.uow.gp_facts(session, turn.now, [member.id])
-        practice = await turn.uow.practice(session.practice)
+        facts = await turn.uow.eligibility.gp_facts(session, turn.now, [member.id])
+        practice = await turn.uow.practices.practice(session.practice)
         assert practice is not None
         if not eligibility.next_wave(
             facts, session, practice, turn.now, turn.channels_on, turn.policy.professions
         ):
             continue
-        waves = [o.wave for o in await turn.uow.offers_for_session(session.id) if o.round == session.round]
+        waves = [
+            o.wave for o in await turn.uow.offers.offers_for_session(session.id) if o.round == session.round
+        ]
         await _offer_to(turn, session, practice, max(waves, default=1), [member])
         count += 1
     return count
@@ -326,28 +328,30 @@ async def after_offers_closed(turn: Turn, session_ids: Iterable[int], expired: b
     wait for its next wave's timer. (After an expiry nobody is told that everyone declined:
     they did not; the escalation plan alerts the poster.)"""
     for session_id in sorted(set(session_ids)):
-        session = await turn.uow.session(session_id)
+        session = await turn.uow.sessions.session(session_id)
         if session is None or session.status != SessionStatus.OPEN or session.starts_at <= turn.now:
             continue
         if await _open_offers_in_round(turn, session):
             continue
-        practice = await turn.uow.practice(session.practice)
+        practice = await turn.uow.practices.practice(session.practice)
         assert practice is not None
-        await turn.uow.cancel_timers(WAVE_TIMER, str(session.id))
-        waves = [o.wave for o in await turn.uow.offers_for_session(session.id) if o.round == session.round]
+        await turn.uow.timers.cancel_timers(WAVE_TIMER, str(session.id))
+        waves = [
+            o.wave for o in await turn.uow.offers.offers_for_session(session.id) if o.round == session.round
+        ]
         await send_wave(turn, session, practice, wave=max(waves, default=0) + 1, announce_empty=not expired)
 
 
 async def on_session_start(turn: Turn, timer: TimerRow) -> None:
     """A session whose start passes unfilled is expired: its offers close, the poster hears."""
-    session = await turn.uow.session(int(timer.subject))
-    if session is None or not await turn.uow.set_session_status(
+    session = await turn.uow.sessions.session(int(timer.subject))
+    if session is None or not await turn.uow.sessions.set_session_status(
         session.id, SessionStatus.EXPIRED, expect=SessionStatus.OPEN, now=turn.now
     ):
         return
-    await turn.uow.withdraw_open_offers(session.id, turn.now)
-    await turn.uow.cancel_timers(WAVE_TIMER, str(session.id))
-    practice = await turn.uow.practice(session.practice)
+    await turn.uow.offers.withdraw_open_offers(session.id, turn.now)
+    await turn.uow.timers.cancel_timers(WAVE_TIMER, str(session.id))
+    practice = await turn.uow.practices.practice(session.practice)
     assert practice is not None
     text = render("poster_expired", session=session, practice=practice, **_who(turn, session))
     await alerts.tell_followers(turn, session, practice, text, "unfilled", at_once=True)
@@ -385,12 +389,12 @@ def answer_choices(code: str, group: str | None = None) -> tuple[Choice, ...]:
 
 
 async def on_wave_timer(turn: Turn, timer: TimerRow) -> None:
-    session = await turn.uow.session(int(timer.subject))
+    session = await turn.uow.sessions.session(int(timer.subject))
     if session is None or session.status != SessionStatus.OPEN:
         return
     if session.round != timer.payload.get("round"):
         return  # a DROP started a new round with its own waves
-    practice = await turn.uow.practice(session.practice)
+    practice = await turn.uow.practices.practice(session.practice)
     assert practice is not None
     await send_wave(turn, session, practice, wave=int(timer.payload["wave"]))
 
@@ -398,7 +402,7 @@ async def on_wave_timer(turn: Turn, timer: TimerRow) -> None:
 async def _open_offers_in_round(turn: Turn, session: Session) -> list[Offer]:
     return [
         offer
-        for offer in await turn.uow.offers_for_session(session.id)
+        for offer in await turn.uow.offers.offers_for_session(session.id)
         if offer.state == OfferState.OPEN and offer.round == session.round
     ]
 
@@ -408,7 +412,7 @@ async def _open_offers_in_round(turn: Turn, session: Session) -> list[Offer]:
 
 async def answer(turn: Turn, question: Question, value: str) -> None:
     """A yes or no to one of the member's open offers."""
-    offer = await turn.uow.offer(question.ref_id)
+    offer = await turn.uow.offers.offer(question.ref_id)
     assert offer is not None and turn.member is not None and offer.member_id == turn.member.id
     if value == "yes":
         await accept(turn, offer)
@@ -417,9 +421,9 @@ async def answer(turn: Turn, question: Question, value: str) -> None:
 
 
 async def _context(turn: Turn, offer: Offer) -> tuple[Session, Practice]:
-    session = await turn.uow.session(offer.session_id)
+    session = await turn.uow.sessions.session(offer.session_id)
     assert session is not None
-    practice = await turn.uow.practice(session.practice)
+    practice = await turn.uow.practices.practice(session.practice)
     assert practice is not None
     return session, practice
 
@@ -450,7 +454,7 @@ async def accept(turn: Turn, offer: Offer) -> None:
     # A batched offer's answer is a message of its own; the batch message is edited to show it.
     in_place = turn.pressed and offer.batch is None
     if outcome is None:
-        await turn.uow.answer_offer(offer.id, OfferState.WITHDRAWN, "yes", turn.now)
+        await turn.uow.offers.answer_offer(offer.id, OfferState.WITHDRAWN, "yes", turn.now)
         turn.reply(
             render("already_filled", session=session, practice=practice),
             kind="already_filled",
@@ -469,7 +473,7 @@ async def accept(turn: Turn, offer: Offer) -> None:
         )
         if first_time and practice.info_pack:
             turn.reply(render("info_pack", practice=practice), at=before + 1, kind="info_pack")
-    refreshed = await turn.uow.offer(offer.id)
+    refreshed = await turn.uow.offers.offer(offer.id)
     if refreshed is not None:
         await offer_batches.refresh(turn, refreshed)
 
@@ -484,7 +488,7 @@ async def book(
     longer open. Everything happens in the turn's transaction: the session is filled by
     compare-and-set, the other offers withdrawn, the practice and the poster told."""
     uow = turn.uow
-    facts = await uow.gp_facts(session, turn.now, [member.id])
+    facts = await uow.eligibility.gp_facts(session, turn.now, [member.id])
     mine = facts[0] if facts else None
     blocker = eligibility.booking_blocker(mine, session, turn.now, turn.policy.professions)
     if mine is None and member.is_clinician:
@@ -494,7 +498,7 @@ async def book(
     if blocker is not None:
         await turn.audit("booking_refused", f"session:{session.id}", reason=blocker)
         return blocker
-    if not await uow.set_session_status(
+    if not await uow.sessions.set_session_status(
         session.id, SessionStatus.FILLED, expect=SessionStatus.OPEN, now=turn.now
     ):
         return None
@@ -502,17 +506,17 @@ async def book(
         offer = next(
             (
                 o
-                for o in await uow.offers_for_session(session.id)
+                for o in await uow.offers.offers_for_session(session.id)
                 if o.member_id == member.id and o.state == OfferState.OPEN
             ),
             None,
         )
     if offer is not None:
-        await uow.answer_offer(offer.id, OfferState.ACCEPTED, "yes", turn.now)
+        await uow.offers.answer_offer(offer.id, OfferState.ACCEPTED, "yes", turn.now)
         code = offer.code
     else:
         code = await codes.fresh_code(turn, member.id)
-    booking = await uow.add_booking(
+    booking = await uow.bookings.add_booking(
         session_id=session.id,
         member_id=member.id,
         offer_id=offer.id if offer else None,
@@ -521,7 +525,7 @@ async def book(
         now=turn.now,
     )
     await reminders.schedule(turn, session, booking)
-    await uow.cancel_timers(WAVE_TIMER, str(session.id))
+    await uow.timers.cancel_timers(WAVE_TIMER, str(session.id))
     await withdraw_others(turn, session, practice, "filled_elsewhere")
     await withdraw_clashes(turn, member, session)
     text = render(
@@ -540,7 +544,7 @@ async def book(
 async def withdraw_others(turn: Turn, session: Session, practice: Practice, template: str) -> None:
     """Close the session's other open offers and tell their holders where it costs nothing
     (chat channels, the sandbox) or where the pool pays for it (SMS, when turned on)."""
-    withdrawn = await turn.uow.withdraw_open_offers(session.id, turn.now)
+    withdrawn = await turn.uow.offers.withdraw_open_offers(session.id, turn.now)
     text = render(template, session=session, practice=practice)
     for offer, address in withdrawn:
         if offer.notified_at is None:
@@ -569,15 +573,15 @@ async def withdraw_clashes(turn: Turn, member: Member, booked: Session) -> None:
     """Someone just booked cannot take another session at the same time: their other open
     offers that overlap it close (those told and those waiting for their batch), so OFFERS no
     longer lists them and those sessions' waves move on."""
-    held = [*await turn.uow.open_offers(member.id), *await turn.uow.offers_to_tell(member.id)]
+    held = [*await turn.uow.offers.open_offers(member.id), *await turn.uow.offers.offers_to_tell(member.id)]
     closed = []
     for offer, other, _ in held:
         overlaps = other.starts_at < booked.ends_at and booked.starts_at < other.ends_at
         if other.id == booked.id or not overlaps:
             continue
-        if await turn.uow.answer_offer(offer.id, OfferState.WITHDRAWN, None, turn.now):
+        if await turn.uow.offers.answer_offer(offer.id, OfferState.WITHDRAWN, None, turn.now):
             closed.append(other.id)
-            withdrawn = await turn.uow.offer(offer.id)
+            withdrawn = await turn.uow.offers.offer(offer.id)
             if withdrawn is not None:
                 await offer_batches.refresh(turn, withdrawn)  # a chat batch shows it gone
     if closed:
@@ -587,7 +591,7 @@ async def withdraw_clashes(turn: Turn, member: Member, booked: Session) -> None:
 
 async def decline(turn: Turn, offer: Offer) -> None:
     session, practice = await _context(turn, offer)
-    await turn.uow.answer_offer(offer.id, OfferState.DECLINED, "no", turn.now)
+    await turn.uow.offers.answer_offer(offer.id, OfferState.DECLINED, "no", turn.now)
     turn.reply(
         render("declined", session=session, practice=practice),
         kind="declined",
@@ -607,7 +611,7 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
     # A button pressed on a stale offer: the answer replaces it, so its buttons go.
     in_place = {"topic": f"offer:{offer.id}", "supersedes": turn.pressed}
     if offer.state == OfferState.ACCEPTED:
-        booking = await turn.uow.live_booking(session.id)
+        booking = await turn.uow.bookings.live_booking(session.id)
         if booking is not None and booking.member_id == offer.member_id:
             # Not in place: the booked message keeps the address and details.
             turn.reply(render("already_booked", **context), kind="already_booked")
@@ -619,8 +623,8 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
             and session.starts_at > turn.now
         )
         # A change of mind, by code, while the session is still open: let them have it.
-        if value == "yes" and named and still_open and await turn.uow.reopen_declined_offer(offer.id):
-            reopened = await turn.uow.offer(offer.id)
+        if value == "yes" and named and still_open and await turn.uow.offers.reopen_declined_offer(offer.id):
+            reopened = await turn.uow.offers.offer(offer.id)
             assert reopened is not None
             await accept(turn, reopened)
             return
@@ -645,9 +649,9 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
     if (
         lapsed
         and await _still_takeable(turn, offer, session)
-        and await turn.uow.reopen_offer(offer.id, "expired")
+        and await turn.uow.offers.reopen_offer(offer.id, "expired")
     ):
-        reopened = await turn.uow.offer(offer.id)
+        reopened = await turn.uow.offers.offer(offer.id)
         assert reopened is not None
         await turn.audit("lapsed_offer_taken", f"session:{session.id}", member=offer.member_id)
         await accept(turn, reopened)
@@ -662,7 +666,7 @@ async def late_answer(turn: Turn, offer: Offer, value: str, named: bool) -> None
         turn.reply(render("offer_expired", **context), kind="offer_expired", **in_place)
     else:
         if value == "yes" and offer.answer is None:
-            await turn.uow.record_late_answer(offer.id, "yes", turn.now)
+            await turn.uow.offers.record_late_answer(offer.id, "yes", turn.now)
         turn.reply(render("already_filled", **context), kind="already_filled", **in_place)
 
 
@@ -671,7 +675,7 @@ async def _clashes(turn: Turn, offer: Offer, session: Session) -> bool:
     another session at the same time."""
     if session.status != SessionStatus.OPEN or offer.round != session.round:
         return False
-    facts = await turn.uow.gp_facts(session, turn.now, [offer.member_id])
+    facts = await turn.uow.eligibility.gp_facts(session, turn.now, [offer.member_id])
     return bool(facts) and eligibility.overlaps(facts[0], session)
 
 
@@ -688,7 +692,7 @@ async def _still_takeable(turn: Turn, offer: Offer, session: Session) -> bool:
 async def drop(turn: Turn, code: str | None) -> None:
     uow, member = turn.uow, turn.member
     assert member is not None
-    upcoming = await uow.upcoming_bookings(member.id, turn.now)
+    upcoming = await uow.bookings.upcoming_bookings(member.id, turn.now)
     if code is None:
         turn.reply(render("drop_which", bookings=upcoming), kind="drop_which")
         return
@@ -696,9 +700,9 @@ async def drop(turn: Turn, code: str | None) -> None:
     if booking is None:
         turn.reply(render("drop_unknown", code=code), kind="drop_unknown")
         return
-    session = await uow.session(booking.session_id)
+    session = await uow.sessions.session(booking.session_id)
     assert session is not None
-    practice = await uow.practice(session.practice)
+    practice = await uow.practices.practice(session.practice)
     assert practice is not None
     if session.starts_at <= turn.now:
         contact = await escalation.who_to_call(turn, practice)
@@ -706,8 +710,8 @@ async def drop(turn: Turn, code: str | None) -> None:
             render("drop_too_late", session=session, practice=practice, contact=contact), kind="drop_too_late"
         )
         return
-    await uow.end_booking(booking.id, "dropped", turn.now)
-    reopened_ok = await uow.set_session_status(
+    await uow.bookings.end_booking(booking.id, "dropped", turn.now)
+    reopened_ok = await uow.sessions.set_session_status(
         session.id, SessionStatus.OPEN, expect=SessionStatus.FILLED, now=turn.now
     )
     if not reopened_ok:  # not filled any more (cancelled, delivered): nothing to offer again
@@ -716,8 +720,8 @@ async def drop(turn: Turn, code: str | None) -> None:
         )
         await turn.audit("booking_dropped", f"session:{session.id}", member=member.id)
         return
-    await uow.start_new_round(session.id)
-    reopened = await uow.session(session.id)
+    await uow.sessions.start_new_round(session.id)
+    reopened = await uow.sessions.session(session.id)
     assert reopened is not None
     turn.reply(render("dropped", session=reopened, practice=practice, **_who(turn, reopened)), kind="dropped")
     await turn.audit("booking_dropped", f"session:{session.id}", member=member.id)
@@ -737,7 +741,7 @@ async def list_offers(turn: Turn) -> None:
 
 async def offers_listing(turn: Turn) -> lists.Listing:
     assert turn.member is not None
-    offers = await turn.uow.open_offers(turn.member.id)
+    offers = await turn.uow.offers.open_offers(turn.member.id)
     return lists.Listing(
         "offers",
         header="Your open offers:",
@@ -754,7 +758,7 @@ async def list_bookings(turn: Turn) -> None:
 
 async def bookings_listing(turn: Turn) -> lists.Listing:
     assert turn.member is not None
-    bookings = await turn.uow.upcoming_bookings(turn.member.id, turn.now)
+    bookings = await turn.uow.bookings.upcoming_bookings(turn.member.id, turn.now)
     return lists.Listing(
         "bookings",
         header="Your bookings:",
@@ -771,7 +775,7 @@ def line_label(session: Session, practice: Practice) -> str:
 async def clarify(turn: Turn, reason: str, only: Sequence[str] | None = None) -> bool:
     """Ask which offer, or whether it is a yes, changing nothing. False if nothing is open."""
     assert turn.member is not None
-    offers = await turn.uow.open_offers(turn.member.id)
+    offers = await turn.uow.offers.open_offers(turn.member.id)
     if only is not None:
         offers = [o for o in offers if o[0].code in only] or offers
     if not offers:

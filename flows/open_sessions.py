@@ -34,19 +34,19 @@ async def show(turn: Turn) -> None:
 async def takeable(turn: Turn, member: Member) -> Found:
     """Open sessions this member could take now, soonest first."""
     found = []
-    for session in await turn.uow.open_sessions(turn.now):
+    for session in await turn.uow.sessions.open_sessions(turn.now):
         if member.profession not in session.professions or session.status != SessionStatus.OPEN:
             continue
         if session.urgent and session.starts_at - turn.policy.urgent_close <= turn.now:
             continue  # its offers have closed, so close to the start
-        facts = await turn.uow.gp_facts(session, turn.now, [member.id])
+        facts = await turn.uow.eligibility.gp_facts(session, turn.now, [member.id])
         mine = facts[0] if facts else None
         if eligibility.booking_blocker(mine, session, turn.now, turn.policy.professions) is not None:
             continue
         assert mine is not None
         if mine.practice_preference == "block" or mine.turned_down:
             continue
-        practice = await turn.uow.practice(session.practice)
+        practice = await turn.uow.practices.practice(session.practice)
         if practice is not None:
             found.append((session, practice))
     return found
@@ -63,11 +63,11 @@ async def issue(turn: Turn, member: Member, found: Found, positions: range) -> d
         session, _ = found[n]
         offer = held.get(session.id)
         if offer is not None and offer.notified_at is None:  # waiting for its batch: OPEN tells it
-            await turn.uow.mark_offers_told([offer.id], turn.now, None)
+            await turn.uow.offers.mark_offers_told([offer.id], turn.now, None)
         elif offer is None:
             code = codes.new_code(turn, taken)
             taken.add(code)
-            [offer] = await turn.uow.add_offers(
+            [offer] = await turn.uow.offers.add_offers(
                 session, 0, [(member.id, code, channel[0] if channel else None)], turn.now, source="open"
             )
             await turn.audit("offered_on_request", f"session:{session.id}", member=member.id)
@@ -78,7 +78,7 @@ async def issue(turn: Turn, member: Member, found: Found, positions: range) -> d
 async def _held(turn: Turn, member: Member) -> dict[int, Offer]:
     """The member's open offers by session, those still waiting for their batch message too
     (a session has one open offer a person at most)."""
-    rows = [*await turn.uow.open_offers(member.id), *await turn.uow.offers_to_tell(member.id)]
+    rows = [*await turn.uow.offers.open_offers(member.id), *await turn.uow.offers.offers_to_tell(member.id)]
     return {session.id: offer for offer, session, _ in rows}
 
 
@@ -116,7 +116,7 @@ async def open_for(turn: Turn, command: OpenSessionsFor) -> list[tuple[Offer, Se
     the member themselves or a coordinator."""
     by = await roles.actor(turn, command.by)
     try:
-        member = await turn.uow.member_by_phone(to_e164(command.phone))
+        member = await turn.uow.members.member_by_phone(to_e164(command.phone))
     except ValueError:
         member = None
     if member is None:

@@ -17,9 +17,9 @@ def register(engine: Engine) -> None:
 
 
 async def member_overview(turn: Turn, command: MemberOverview) -> Overview:
-    bookings = await turn.uow.upcoming_bookings(command.member_id, turn.now)
-    offers = await turn.uow.open_offers(command.member_id)
-    member = await turn.uow.member(command.member_id)
+    bookings = await turn.uow.bookings.upcoming_bookings(command.member_id, turn.now)
+    offers = await turn.uow.offers.open_offers(command.member_id)
+    member = await turn.uow.members.member(command.member_id)
     word = turn.policy.professions[member.profession].word if member else "GP"
     return Overview(
         bookings=tuple(

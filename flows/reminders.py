@@ -43,18 +43,18 @@ async def schedule(turn: Turn, session: Session, booking: Booking) -> None:
     evening = at_london(london_date(session.starts_at) - timedelta(days=1), EVENING_BEFORE)
     payload = {"booking": booking.id}
     if turn.now < evening:
-        await turn.uow.add_timer(REMINDER_TIMER, str(session.id), evening, payload, turn.now)
-    await turn.uow.add_timer(HOURS_TIMER, str(session.id), session.ends_at, payload, turn.now)
+        await turn.uow.timers.add_timer(REMINDER_TIMER, str(session.id), evening, payload, turn.now)
+    await turn.uow.timers.add_timer(HOURS_TIMER, str(session.id), session.ends_at, payload, turn.now)
 
 
 async def _live(turn: Turn, timer: TimerRow) -> tuple[Session, Practice, Booking] | None:
-    session = await turn.uow.session(int(timer.subject))
-    booking = await turn.uow.live_booking(int(timer.subject))
+    session = await turn.uow.sessions.session(int(timer.subject))
+    booking = await turn.uow.bookings.live_booking(int(timer.subject))
     if session is None or booking is None or booking.id != timer.payload.get("booking"):
         return None  # cancelled, given up or rebooked meanwhile
     if booking.state != BookingState.BOOKED or session.status not in (SessionStatus.FILLED,):
         return None
-    practice = await turn.uow.practice(session.practice)
+    practice = await turn.uow.practices.practice(session.practice)
     assert practice is not None
     return session, practice, booking
 
@@ -73,7 +73,7 @@ async def on_reminder(turn: Turn, timer: TimerRow) -> None:
         )
     )
     # A first visit: the practice's notes again, whole, in a text of their own.
-    if practice.info_pack and not await turn.uow.worked_at_before(
+    if practice.info_pack and not await turn.uow.bookings.worked_at_before(
         booking.member_id, practice.ods_code, session.starts_at
     ):
         turn.say(
@@ -89,10 +89,12 @@ async def on_hours_prompt(turn: Turn, timer: TimerRow) -> None:
         return
     session, practice, booking = found
     code = await codes.fresh_code(turn, booking.member_id)
-    prompt_id = await turn.uow.add_prompt("hours", booking.member_id, session.id, code, turn.now)
+    prompt_id = await turn.uow.prompts.add_prompt("hours", booking.member_id, session.id, code, turn.now)
     _ask(turn, session, practice, booking.member_id, code, "hours_prompt")
     nudge = at_london(next_working_day(london_date(turn.now)), WORKING_MORNING)
-    await turn.uow.add_timer(HOURS_NUDGE_TIMER, str(session.id), nudge, {"prompt": prompt_id}, turn.now)
+    await turn.uow.timers.add_timer(
+        HOURS_NUDGE_TIMER, str(session.id), nudge, {"prompt": prompt_id}, turn.now
+    )
 
 
 def _ask(turn: Turn, session: Session, practice: Practice, member_id: int, code: str, template: str) -> None:
@@ -112,26 +114,28 @@ def _ask(turn: Turn, session: Session, practice: Practice, member_id: int, code:
 
 
 async def on_hours_nudge(turn: Turn, timer: TimerRow) -> None:
-    prompt = await turn.uow.prompt(timer.payload["prompt"])
-    session = await turn.uow.session(int(timer.subject))
+    prompt = await turn.uow.prompts.prompt(timer.payload["prompt"])
+    session = await turn.uow.sessions.session(int(timer.subject))
     if prompt is None or prompt.state != "open" or session is None or session.status != SessionStatus.FILLED:
         return
-    practice = await turn.uow.practice(session.practice)
+    practice = await turn.uow.practices.practice(session.practice)
     assert practice is not None
     _ask(turn, session, practice, prompt.member_id, prompt.code, "hours_nudge")
     handover = at_london(next_working_day(london_date(turn.now)), WORKING_MORNING)
-    await turn.uow.add_timer(HOURS_HANDOVER_TIMER, str(session.id), handover, dict(timer.payload), turn.now)
+    await turn.uow.timers.add_timer(
+        HOURS_HANDOVER_TIMER, str(session.id), handover, dict(timer.payload), turn.now
+    )
 
 
 async def on_hours_handover(turn: Turn, timer: TimerRow) -> None:
     """Still no answer: the question passes to the coordinators (and the practice)."""
-    prompt = await turn.uow.prompt(timer.payload["prompt"])
-    session = await turn.uow.session(int(timer.subject))
+    prompt = await turn.uow.prompts.prompt(timer.payload["prompt"])
+    session = await turn.uow.sessions.session(int(timer.subject))
     if prompt is None or prompt.state != "open" or session is None or session.status != SessionStatus.FILLED:
         return
-    await turn.uow.close_prompt(prompt.id, "closed", turn.now)
-    practice = await turn.uow.practice(session.practice)
-    gp = await turn.uow.member(prompt.member_id)
+    await turn.uow.prompts.close_prompt(prompt.id, "closed", turn.now)
+    practice = await turn.uow.practices.practice(session.practice)
+    gp = await turn.uow.members.member(prompt.member_id)
     assert practice is not None and gp is not None
     text = render("hours_handover", session=session, practice=practice, gp=gp)
     await alerts.tell_followers(turn, session, practice, text, "no_hours", member=gp)
@@ -143,17 +147,17 @@ async def on_hours_handover(turn: Turn, timer: TimerRow) -> None:
 async def answer(turn: Turn, question: Question, value: str) -> None:
     """YES or NO to "did it go ahead?": NO is recorded and the coordinators told; YES asks
     for the hours."""
-    prompt = await turn.uow.prompt(question.ref_id)
-    session = await turn.uow.session(prompt.ref_id) if prompt else None
+    prompt = await turn.uow.prompts.prompt(question.ref_id)
+    session = await turn.uow.sessions.session(prompt.ref_id) if prompt else None
     assert prompt is not None and session is not None and turn.member is not None
-    practice = await turn.uow.practice(session.practice)
+    practice = await turn.uow.practices.practice(session.practice)
     assert practice is not None
     if value == "yes":
         turn.reply(
             render("hours_how", session=session, practice=practice, code=prompt.code), kind="hours_how"
         )
         return
-    await turn.uow.close_prompt(prompt.id, "answered", turn.now)
+    await turn.uow.prompts.close_prompt(prompt.id, "answered", turn.now)
     await turn.audit("session_not_delivered", f"session:{session.id}", member=turn.member.id)
     turn.reply(render("hours_none_noted", session=session, practice=practice), kind="hours_noted")
     text = render("hours_not_delivered", session=session, practice=practice, gp=turn.member)
@@ -161,10 +165,10 @@ async def answer(turn: Turn, question: Question, value: str) -> None:
 
 
 async def answer_hours(turn: Turn, question: Question, hours: float) -> None:
-    prompt = await turn.uow.prompt(question.ref_id)
-    session = await turn.uow.session(prompt.ref_id) if prompt else None
+    prompt = await turn.uow.prompts.prompt(question.ref_id)
+    session = await turn.uow.sessions.session(prompt.ref_id) if prompt else None
     assert prompt is not None and session is not None and turn.member is not None
-    practice = await turn.uow.practice(session.practice)
+    practice = await turn.uow.practices.practice(session.practice)
     assert practice is not None
     longest = session.hours + OVERRUN_HOURS
     if not 0 < hours <= longest:
@@ -173,7 +177,7 @@ async def answer_hours(turn: Turn, question: Question, hours: float) -> None:
             kind="hours_how",
         )
         return
-    await turn.uow.close_prompt(prompt.id, "answered", turn.now)
-    if await turn.uow.record_delivery(session.id, hours, turn.now):
+    await turn.uow.prompts.close_prompt(prompt.id, "answered", turn.now)
+    if await turn.uow.sessions.record_delivery(session.id, hours, turn.now):
         await turn.audit("session_delivered", f"session:{session.id}", None, hours=hours, by="gp")
     turn.reply(render("hours_noted", session=session, practice=practice, hours=hours), kind="hours_noted")

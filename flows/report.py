@@ -117,9 +117,9 @@ async def build_report(
 ) -> PoolReport:
     start = datetime(year, 4, 1, tzinfo=LONDON)
     end = datetime(year + 1, 4, 1, tzinfo=LONDON)
-    all_sessions = await reader.sessions_between(start, end)
-    all_booked = await reader.bookings_between(start, end)
-    members = await reader.members_registered_before(end)
+    all_sessions = await reader.sessions.sessions_between(start, end)
+    all_booked = await reader.bookings.bookings_between(start, end)
+    members = await reader.members.members_registered_before(end)
     booked_by = {s.id: m for _, s, m in all_booked}
     # The NHS return's figures are GPs' (see the module's docstring).
     sessions = [s for s in all_sessions if _for_profession(s, booked_by, GP)]
@@ -132,12 +132,12 @@ async def build_report(
     # Sessions still open (and cancelled ones) are not yet filled or missed: the rate is over
     # those whose outcome is known.
     decided = len(taken) + status[SessionStatus.EXPIRED]
-    costs = await reader.costs_between(start.date(), date(year + 1, 3, 31))
+    costs = await reader.money.costs_between(start.date(), date(year + 1, 3, 31))
     spent = sum(c.amount_pence for c in costs)
-    first_posted = await reader.first_session_posted()
+    first_posted = await reader.sessions.first_session_posted()
     live = live_date or (london_date(first_posted) if first_posted else None)
     contracted = sum(m.contracted_sessions_per_week for m in registered)
-    texts = await reader.sms_segments_between(start, end)
+    texts = await reader.messages.sms_segments_between(start, end)
 
     def minutes_to_fill(urgent: bool) -> float | None:
         waits = [
@@ -224,7 +224,7 @@ def _by_profession(
 
 
 async def peer_figures(reader: Reader, start: datetime, end: datetime) -> dict[str, object]:
-    figures: dict[str, object] = dict(await reader.peer_figures(start, end))
+    figures: dict[str, object] = dict(await reader.groups.peer_figures(start, end))
     answered = figures["attended"] + figures["missed"]  # type: ignore[operator]
     figures["attendance_rate"] = round(figures["attended"] / answered, 3) if answered else None  # type: ignore[operator]
     return figures
@@ -233,7 +233,7 @@ async def peer_figures(reader: Reader, start: datetime, end: datetime) -> dict[s
 async def mentoring_figures(reader: Reader, start: datetime, until: datetime) -> dict[str, object]:
     """Meetings due: each active (or since ended) pair owes one meeting per four-week cycle
     completed in the period."""
-    found = await reader.mentoring_figures(start, until)
+    found = await reader.mentoring.mentoring_figures(start, until)
     due = 0
     for approved, ended in found.pop("cycles"):
         cycle_end = approved + CYCLE
@@ -268,12 +268,14 @@ async def wellbeing_months(reader: Reader, start: datetime, end: datetime) -> li
     """Monthly aggregates of check-ins; a month with fewer than five people answering shows
     only that it is withheld."""
     months: dict[str, list[tuple[int, int, str | None, bool]]] = {}
-    for answered, member_id, score, consent, offered in await reader.checkin_answers_between(start, end):
+    for answered, member_id, score, consent, offered in await reader.wellbeing.checkin_answers_between(
+        start, end
+    ):
         months.setdefault(f"{answered.astimezone(LONDON):%Y-%m}", []).append(
             (member_id, score, consent, offered)
         )
     asked: dict[str, set[int]] = {}
-    for when, member_id in await reader.checkins_asked_between(start, end):
+    for when, member_id in await reader.wellbeing.checkins_asked_between(start, end):
         asked.setdefault(f"{when.astimezone(LONDON):%Y-%m}", set()).add(member_id)
     result = []
     for month, answers in sorted(months.items()):

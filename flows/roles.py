@@ -36,7 +36,7 @@ def valid_role(role: str) -> bool:
 async def actor(turn: Turn, member_id: int | None) -> Member | None:
     if member_id is None:
         return None
-    member = await turn.uow.member(member_id)
+    member = await turn.uow.members.member(member_id)
     if member is None:
         raise Refused("That member is not in the pool.")
     return member

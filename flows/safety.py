@@ -32,7 +32,7 @@ async def wellbeing_lead(reader: Reader, policy: PoolPolicy) -> Member | None:
     """The named wellbeing lead (POOL_WELLBEING_LEAD), when that phone is a member's."""
     if not policy.wellbeing_lead_phone:
         return None
-    return await reader.member_by_phone(policy.wellbeing_lead_phone)
+    return await reader.members.member_by_phone(policy.wellbeing_lead_phone)
 
 
 class SafetyScreen:
@@ -108,10 +108,10 @@ async def _warn_coordinators(turn: Turn) -> None:
     """No lead is named: the coordinators hear that such a message came and that nobody could
     be told (DESIGN.md: the message itself goes only to the named lead, so not who, nor what),
     at most once a day each, so the pool names one."""
-    for coordinator in await turn.uow.members_with_role("coordinator"):
+    for coordinator in await turn.uow.members.members_with_role("coordinator"):
         found = reach(coordinator, turn.channels_on)
         since = turn.now - NO_LEAD_ALERT_QUIET
-        if found is None or await turn.uow.recent_outbound_to(*found, "crisis_no_lead", since):
+        if found is None or await turn.uow.messages.recent_outbound_to(*found, "crisis_no_lead", since):
             continue
         turn.say(Outbound(text=render("crisis_no_lead"), member_id=coordinator.id, kind="crisis_no_lead"))
 

@@ -53,7 +53,7 @@ def register(engine: Engine) -> None:
 
 async def on_lead_close(turn: Turn, timer: TimerRow) -> None:
     """Unanswered, the question about the lead lapses: nobody is told (silence is a no)."""
-    await turn.uow.close_prompt(int(timer.subject), "closed", turn.now)
+    await turn.uow.prompts.close_prompt(int(timer.subject), "closed", turn.now)
 
 
 def _parse_plan(argument: str) -> tuple[str, int, str] | None:
@@ -94,8 +94,8 @@ async def set_cadence(turn: Turn, argument: str) -> None:
         turn.reply(render("checkin_kept"), kind="checkin_setting")
         return
     if argument.strip().lower() in ("stop", "off", "no"):
-        if await turn.uow.stop_wellbeing_plan(member.id, turn.now):
-            await turn.uow.cancel_timers(CHECKIN_TIMER, str(member.id))
+        if await turn.uow.wellbeing.stop_wellbeing_plan(member.id, turn.now):
+            await turn.uow.timers.cancel_timers(CHECKIN_TIMER, str(member.id))
             await turn.audit("checkins_stopped", f"member:{member.id}")
         turn.reply(render("checkin_stopped"), kind="checkin_setting")
         return
@@ -104,44 +104,46 @@ async def set_cadence(turn: Turn, argument: str) -> None:
         turn.reply(render("checkin_invitation", channel=turn.inbound.channel), kind="checkin_invitation")
         return
     cadence, weekday, at_time = plan
-    await turn.uow.set_wellbeing_plan(member.id, cadence, weekday, at_time, turn.now)
-    await turn.uow.cancel_timers(CHECKIN_TIMER, str(member.id))
-    saved = await turn.uow.wellbeing_plan(member.id)
+    await turn.uow.wellbeing.set_wellbeing_plan(member.id, cadence, weekday, at_time, turn.now)
+    await turn.uow.timers.cancel_timers(CHECKIN_TIMER, str(member.id))
+    saved = await turn.uow.wellbeing.wellbeing_plan(member.id)
     assert saved is not None
-    last = await turn.uow.last_checkin_asked(member.id)
+    last = await turn.uow.wellbeing.last_checkin_asked(member.id)
     # Changing the plan keeps the rhythm: never a second check-in too soon after the last.
     due = next_due(
         saved, max(turn.now, last + timedelta(days=CADENCES[cadence] - 1)) if last else turn.now, True
     )
-    await turn.uow.add_timer(CHECKIN_TIMER, str(member.id), due, {}, turn.now)
+    await turn.uow.timers.add_timer(CHECKIN_TIMER, str(member.id), due, {}, turn.now)
     await turn.audit("checkins_consented", f"member:{member.id}", cadence=cadence)
     turn.reply(render("checkin_set", plan=saved, first=due), kind="checkin_setting")
 
 
 async def on_checkin_due(turn: Turn, timer: TimerRow) -> None:
-    member = await turn.uow.member(int(timer.subject))
-    plan = await turn.uow.wellbeing_plan(int(timer.subject))
+    member = await turn.uow.members.member(int(timer.subject))
+    plan = await turn.uow.wellbeing.wellbeing_plan(int(timer.subject))
     if member is None or plan is None:
         return
-    await turn.uow.add_timer(CHECKIN_TIMER, timer.subject, next_due(plan, turn.now), {}, turn.now)
+    await turn.uow.timers.add_timer(CHECKIN_TIMER, timer.subject, next_due(plan, turn.now), {}, turn.now)
     today = london_date(turn.now)
     if (member.paused_until and member.paused_until >= today) or is_bank_holiday(today):
         return
-    booked = [s for _, s, _ in await turn.uow.upcoming_bookings(member.id, turn.now - timedelta(hours=12))]
+    booked = [
+        s for _, s, _ in await turn.uow.bookings.upcoming_bookings(member.id, turn.now - timedelta(hours=12))
+    ]
     if any(london_date(s.starts_at) == today for s in booked if s.halves == {"am", "pm"}):
         return  # booked morning to evening: not today
     # Last time's question, unanswered, closes: a late number answers this one.
-    for question in await turn.uow.open_questions(member.id):
+    for question in await turn.uow.prompts.open_questions(member.id):
         if question.kind in ("checkin", "lead"):
-            await turn.uow.close_prompt(question.ref_id, "closed", turn.now)
-    recent = await turn.uow.recent_checkin_scores(member.id, STILL_WANT_AFTER + 1)
+            await turn.uow.prompts.close_prompt(question.ref_id, "closed", turn.now)
+    recent = await turn.uow.wellbeing.recent_checkin_scores(member.id, STILL_WANT_AFTER + 1)
     streak = recent[:STILL_WANT_AFTER] == [None] * STILL_WANT_AFTER
     if streak and (len(recent) == STILL_WANT_AFTER or recent[STILL_WANT_AFTER] is not None):
         # Three unanswered in a row: this time, ask once whether they still want them (the
         # ask takes the check-in's place, so the streak is four and it is not asked again).
-        checkin_id = await turn.uow.add_checkin(member.id, turn.now)
+        checkin_id = await turn.uow.wellbeing.add_checkin(member.id, turn.now)
         code = await codes.fresh_code(turn, member.id)
-        await turn.uow.add_prompt("still_want", member.id, checkin_id, code, turn.now)
+        await turn.uow.prompts.add_prompt("still_want", member.id, checkin_id, code, turn.now)
         turn.say(
             Outbound(
                 text=render("checkin_still_want"),
@@ -151,9 +153,9 @@ async def on_checkin_due(turn: Turn, timer: TimerRow) -> None:
             )
         )
         return
-    checkin_id = await turn.uow.add_checkin(member.id, turn.now)
+    checkin_id = await turn.uow.wellbeing.add_checkin(member.id, turn.now)
     code = await codes.fresh_code(turn, member.id)
-    await turn.uow.add_prompt("checkin", member.id, checkin_id, code, turn.now)
+    await turn.uow.prompts.add_prompt("checkin", member.id, checkin_id, code, turn.now)
     turn.say(
         Outbound(
             text=render("checkin_question"),
@@ -164,11 +166,13 @@ async def on_checkin_due(turn: Turn, timer: TimerRow) -> None:
     )
     reminder = turn.now + REMIND_AFTER
     if reminder < next_due(plan, turn.now):
-        await turn.uow.add_timer(REMINDER_TIMER, timer.subject, reminder, {"checkin": checkin_id}, turn.now)
+        await turn.uow.timers.add_timer(
+            REMINDER_TIMER, timer.subject, reminder, {"checkin": checkin_id}, turn.now
+        )
 
 
 async def answer_still_want(turn: Turn, question: Question, value: str) -> None:
-    await turn.uow.close_prompt(question.ref_id, "answered", turn.now)
+    await turn.uow.prompts.close_prompt(question.ref_id, "answered", turn.now)
     if value == "yes":
         turn.reply(render("checkin_kept"), kind="checkin_setting")
     else:
@@ -177,15 +181,15 @@ async def answer_still_want(turn: Turn, question: Question, value: str) -> None:
 
 async def on_reminder_due(turn: Turn, timer: TimerRow) -> None:
     """The one reminder, if the check-in is still unanswered (and check-ins still wanted)."""
-    member = await turn.uow.member(int(timer.subject))
-    if member is None or await turn.uow.wellbeing_plan(member.id) is None:
+    member = await turn.uow.members.member(int(timer.subject))
+    if member is None or await turn.uow.wellbeing.wellbeing_plan(member.id) is None:
         return  # they stopped check-ins meanwhile
     today = london_date(turn.now)
     if (member.paused_until and member.paused_until >= today) or is_bank_holiday(today):
         return
     prompt = None
-    for question in await turn.uow.open_questions(int(timer.subject)):
-        found = await turn.uow.prompt(question.ref_id) if question.kind == "checkin" else None
+    for question in await turn.uow.prompts.open_questions(int(timer.subject)):
+        found = await turn.uow.prompts.prompt(question.ref_id) if question.kind == "checkin" else None
         if found is not None and found.ref_id == timer.payload.get("checkin"):
             prompt = found
     if prompt is None:
@@ -206,32 +210,34 @@ async def answer_score(turn: Turn, question: Question, number: float, comment: s
     score in the same message ("2 tbh. rough week"), kept with it, seen by nobody else."""
     member = turn.member
     assert member is not None
-    prompt = await turn.uow.prompt(question.ref_id)
+    prompt = await turn.uow.prompts.prompt(question.ref_id)
     assert prompt is not None
     if number != int(number) or not 1 <= number <= 5:
         turn.reply(render("checkin_how", code=prompt.code), kind="checkin_how")
         return
     score = int(number)
-    usual = [s for _, s in await turn.uow.checkin_history(member.id, 3)]
-    await turn.uow.close_prompt(prompt.id, "answered", turn.now)
-    await turn.uow.answer_checkin(prompt.ref_id, score, turn.now)
+    usual = [s for _, s in await turn.uow.wellbeing.checkin_history(member.id, 3)]
+    await turn.uow.prompts.close_prompt(prompt.id, "answered", turn.now)
+    await turn.uow.wellbeing.answer_checkin(prompt.ref_id, score, turn.now)
     if comment:
-        await turn.uow.comment_on_checkin(prompt.ref_id, comment[:1000])
+        await turn.uow.wellbeing.comment_on_checkin(prompt.ref_id, comment[:1000])
     if turn.message_id is not None:
-        await turn.uow.forget_message_body(turn.message_id)
+        await turn.uow.messages.forget_message_body(turn.message_id)
     await turn.audit("checkin_answered", f"member:{member.id}")  # not the score: it is theirs
     low = score <= 2 or (len(usual) == 3 and statistics.median(usual) - score >= 2)
     if not low:
         template = "checkin_comment_noted" if comment else "checkin_thanks"
         turn.reply(render(template, score=score), kind="checkin_thanks")
         return
-    lead = await turn.uow.member_by_phone(turn.policy.wellbeing_lead_phone or "")
+    lead = await turn.uow.members.member_by_phone(turn.policy.wellbeing_lead_phone or "")
     choices: tuple[Choice, ...] = ()
     if lead is not None:
         code = prompt.code  # the same code answers the lead question
-        lead_prompt = await turn.uow.add_prompt("lead", member.id, prompt.ref_id, code, turn.now)
+        lead_prompt = await turn.uow.prompts.add_prompt("lead", member.id, prompt.ref_id, code, turn.now)
         # Asked now, answered now: a bare YES days later is more likely meant for an offer.
-        await turn.uow.add_timer(LEAD_CLOSE_TIMER, str(lead_prompt), turn.now + LEAD_WINDOW, {}, turn.now)
+        await turn.uow.timers.add_timer(
+            LEAD_CLOSE_TIMER, str(lead_prompt), turn.now + LEAD_WINDOW, {}, turn.now
+        )
         choices = (Choice("Yes, please", f"YES {code}"), Choice("No, thanks", f"NO {code}"))
     turn.reply(
         render("checkin_low", signposting=signposting(), has_lead=lead is not None),
@@ -245,11 +251,11 @@ async def _peer_support(turn: Turn, member: Member) -> None:
     """After a low check-in, the people already around them: their mentor, and their peer
     group's next session (in a second short text, so the first stays within two)."""
     mentor = None
-    for pair in await turn.uow.active_mentorships_of(member.id):
+    for pair in await turn.uow.mentoring.active_mentorships_of(member.id):
         if pair["mentee_id"] == member.id:
-            mentor = await turn.uow.member(pair["mentor_id"])
-    mine = {g.id: g for g in await turn.uow.groups_of(member.id)}
-    upcoming = await turn.uow.group_sessions(None, after=turn.now, before=turn.now + PEER_LOOK_AHEAD)
+            mentor = await turn.uow.members.member(pair["mentor_id"])
+    mine = {g.id: g for g in await turn.uow.groups.groups_of(member.id)}
+    upcoming = await turn.uow.groups.group_sessions(None, after=turn.now, before=turn.now + PEER_LOOK_AHEAD)
     session = next((s for s in upcoming if s.group_id in mine), None)
     if mentor is None and session is None:
         return
@@ -261,15 +267,15 @@ async def answer_lead(turn: Turn, question: Question, value: str) -> None:
     """Yes or no to "Would you like the pool's wellbeing lead to contact you?"."""
     member = turn.member
     assert member is not None
-    prompt = await turn.uow.prompt(question.ref_id)
+    prompt = await turn.uow.prompts.prompt(question.ref_id)
     assert prompt is not None
-    await turn.uow.close_prompt(prompt.id, "answered", turn.now)
-    await turn.uow.set_lead_consent(prompt.ref_id, value)
-    lead = await turn.uow.member_by_phone(turn.policy.wellbeing_lead_phone or "")
+    await turn.uow.prompts.close_prompt(prompt.id, "answered", turn.now)
+    await turn.uow.wellbeing.set_lead_consent(prompt.ref_id, value)
+    lead = await turn.uow.members.member_by_phone(turn.policy.wellbeing_lead_phone or "")
     if value != "yes" or lead is None:
         turn.reply(render("checkin_lead_no"), kind="checkin_lead")
         return
-    checkin = await turn.uow.checkin(prompt.ref_id)
+    checkin = await turn.uow.wellbeing.checkin(prompt.ref_id)
     assert checkin is not None
     turn.say(
         Outbound(
@@ -286,7 +292,9 @@ async def answer_lead(turn: Turn, question: Question, value: str) -> None:
 async def open_checkin(turn: Turn) -> Question | None:
     """The check-in question the member has open, if any."""
     assert turn.member is not None
-    return next((q for q in await turn.uow.open_questions(turn.member.id) if q.kind == "checkin"), None)
+    return next(
+        (q for q in await turn.uow.prompts.open_questions(turn.member.id) if q.kind == "checkin"), None
+    )
 
 
 async def while_checkin_open(turn: Turn, question: Question, score: int | None) -> None:
@@ -299,7 +307,7 @@ async def while_checkin_open(turn: Turn, question: Question, score: int | None) 
         await answer_score(turn, question, score, comment=inbound.said.strip())
         return
     if turn.message_id is not None:
-        await turn.uow.forget_message_body(turn.message_id)
+        await turn.uow.messages.forget_message_body(turn.message_id)
     turn.reply(render("checkin_about", code=question.code), kind="checkin_how")
 
 
@@ -308,12 +316,12 @@ async def take_comment(turn: Turn, acknowledge: bool = True) -> bool:
     False when there is no check-in it could belong to."""
     member, inbound = turn.member, turn.inbound
     assert member is not None and inbound is not None
-    checkin_id = await turn.uow.latest_answered_checkin(member.id, turn.now - COMMENT_WINDOW)
+    checkin_id = await turn.uow.wellbeing.latest_answered_checkin(member.id, turn.now - COMMENT_WINDOW)
     if checkin_id is None:
         return False
-    await turn.uow.comment_on_checkin(checkin_id, inbound.said.strip()[:1000])
+    await turn.uow.wellbeing.comment_on_checkin(checkin_id, inbound.said.strip()[:1000])
     if turn.message_id is not None:
-        await turn.uow.forget_message_body(turn.message_id)
+        await turn.uow.messages.forget_message_body(turn.message_id)
     if acknowledge:
         turn.reply(render("checkin_comment_noted"), kind="checkin_comment")
     return True
@@ -322,8 +330,8 @@ async def take_comment(turn: Turn, acknowledge: bool = True) -> bool:
 async def show_trend(turn: Turn) -> None:
     member = turn.member
     assert member is not None
-    history = list(reversed(await turn.uow.checkin_history(member.id, 6)))
-    plan = await turn.uow.wellbeing_plan(member.id)
+    history = list(reversed(await turn.uow.wellbeing.checkin_history(member.id, 6)))
+    plan = await turn.uow.wellbeing.wellbeing_plan(member.id)
     turn.reply(render("checkin_trend", history=history, plan=plan), kind="checkin_trend")
 
 
@@ -337,7 +345,7 @@ async def forget(turn: Turn, argument: str) -> bool:
     if words[1:2] != ["confirm"]:
         turn.reply(render("checkin_forget_sure"), kind="checkin_forget")
         return True
-    gone = await turn.uow.forget_checkins(member.id)
+    gone = await turn.uow.wellbeing.forget_checkins(member.id)
     await turn.audit("checkins_forgotten", f"member:{member.id}", count=gone)
     turn.reply(render("checkin_forgotten", gone=gone), kind="checkin_forget")
     return True
@@ -346,11 +354,11 @@ async def forget(turn: Turn, argument: str) -> bool:
 async def late_score(turn: Turn, code: str) -> bool:
     """A number with the code of a check-in that has closed: say so; never the inbox."""
     assert turn.member is not None
-    prompt = await turn.uow.prompt_by_code(turn.member.id, code)
+    prompt = await turn.uow.prompts.prompt_by_code(turn.member.id, code)
     if prompt is None or prompt.kind not in ("checkin", "lead", "still_want"):
         return False
     if turn.message_id is not None:
-        await turn.uow.forget_message_body(turn.message_id)
+        await turn.uow.messages.forget_message_body(turn.message_id)
     turn.reply(render("checkin_closed"), kind="checkin_closed")
     return True
 
@@ -360,15 +368,15 @@ async def bare_answer_after_checkin(turn: Turn, value: str) -> bool:
     mean either, so ask; with none, it is "nothing to add". False when no comment is invited."""
     member = turn.member
     assert member is not None
-    checkin_id = await turn.uow.latest_answered_checkin(member.id, turn.now - COMMENT_WINDOW)
-    if checkin_id is None or (await turn.uow.checkin(checkin_id) or {}).get("comment") == "":
+    checkin_id = await turn.uow.wellbeing.latest_answered_checkin(member.id, turn.now - COMMENT_WINDOW)
+    if checkin_id is None or (await turn.uow.wellbeing.checkin(checkin_id) or {}).get("comment") == "":
         return False  # none invited, or they already said there was nothing to add
-    questions = [q for q in await turn.uow.open_questions(member.id) if q.kind != "checkin"]
+    questions = [q for q in await turn.uow.prompts.open_questions(member.id) if q.kind != "checkin"]
     if any(q.kind == "lead" for q in questions):
         return False  # the lead question is the one just asked: it takes the yes or no
-    answered = (await turn.uow.checkin(checkin_id) or {}).get("answered_at")
+    answered = (await turn.uow.wellbeing.checkin(checkin_id) or {}).get("answered_at")
     newer = [
-        o for q in questions if q.kind == "offer" and (o := await turn.uow.offer(q.ref_id)) is not None
+        o for q in questions if q.kind == "offer" and (o := await turn.uow.offers.offer(q.ref_id)) is not None
         and o.sent_at is not None and answered is not None and o.sent_at >= answered
     ]  # fmt: skip
     if newer:
@@ -377,6 +385,6 @@ async def bare_answer_after_checkin(turn: Turn, value: str) -> bool:
         offers = [q for q in questions if q.kind == "offer"]
         turn.reply(render("checkin_or_offer", value=value.upper(), offers=offers), kind="clarify")
         return True
-    await turn.uow.comment_on_checkin(checkin_id, "")
+    await turn.uow.wellbeing.comment_on_checkin(checkin_id, "")
     turn.reply(render("checkin_nothing_to_add"), kind="checkin_comment")
     return True

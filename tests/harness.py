@@ -92,7 +92,7 @@ class Harness:
             phone=fields.get("phone", ""),
         )
         async with self.pool.store.unit_of_work() as uow:
-            await uow.add_practice(practice)
+            await uow.practices.add_practice(practice)
         return practice
 
     def next_phone(self) -> str:
@@ -110,7 +110,7 @@ class Harness:
         phone = to_e164(phone) if phone else self.next_phone()
         fields.setdefault("preferred_channel", "sandbox")
         async with self.pool.store.unit_of_work() as uow:
-            member = await uow.add_member(
+            member = await uow.members.add_member(
                 Member(id=0, name=name or f"Dr {phone[-3:]}", phone=phone, roles=frozenset(roles), **fields),
                 self.clock.now(),
             )
@@ -118,7 +118,7 @@ class Harness:
                 needed = self.pool.policy.professions[member.profession].checks
                 valid = checks if checks is not None else dict.fromkeys(c.split("|")[0] for c in needed)
                 for kind, expires in valid.items():
-                    await uow.set_check(member.id, kind, expires)
+                    await uow.members.set_check(member.id, kind, expires)
         return member
 
     async def gp(self, name: str = "", **fields: Any) -> Member:
@@ -173,7 +173,7 @@ class Harness:
 
     async def messages(self, who: Member | str, after: int = 0) -> list[SentMessage]:
         phone = who.phone if isinstance(who, Member) else to_e164(who)
-        return await self.pool.store.reader().messages_to("sandbox", phone, after, self.clock.now())
+        return await self.pool.store.reader().messages.messages_to("sandbox", phone, after, self.clock.now())
 
     async def last(self, who: Member | str) -> SentMessage:
         found = await self.messages(who)
@@ -182,13 +182,15 @@ class Harness:
 
     async def offer_code(self, who: Member, session: Session) -> str:
         offers = [
-            o for o in await self.pool.store.reader().offers_for_session(session.id) if o.member_id == who.id
+            o
+            for o in await self.pool.store.reader().offers.offers_for_session(session.id)
+            if o.member_id == who.id
         ]
         assert offers, f"{who.name} was not offered session {session.code}"
         return offers[-1].code
 
     async def view(self, session: Session) -> SessionView:
-        view = await self.pool.store.reader().session_view(session.id)
+        view = await self.pool.store.reader().sessions.session_view(session.id)
         assert view is not None
         return view
 

@@ -55,10 +55,10 @@ class Reader:
         replies = [m.kind for m in sent]
         view = await pool.view(session)
         mine = next(o for o, m in view.offers if m.id == gp.id)
-        filed = [i for i in await pool.pool.store.reader().inbox() if i.member and i.member.id == gp.id]
+        filed = [i for i in await pool.pool.store.reader().inbox.items() if i.member and i.member.id == gp.id]
         async with pool.pool.store.unit_of_work() as uow:  # out of the way of the next reply
             for member in (gp, other):
-                await uow.update_member(member.id, roles=frozenset())
+                await uow.members.update_member(member.id, roles=frozenset())
         if view.session.status == "open":
             await pool.pool.engine.execute(CancelSession(session.code), actor="test")
         if view.booked is not None and view.booked.id == gp.id:

@@ -193,7 +193,10 @@ async def test_forged_webhooks_are_refused_on_their_headers_and_raw_bytes(
     assert (await site.telegram({"update_id": 1}, secret="")).status_code == 403
 
     assert (
-        await site.pool.pool.store.reader().messages_to("sandbox", gp.phone, 0, site.pool.clock.now()) == []
+        await site.pool.pool.store.reader().messages.messages_to(
+            "sandbox", gp.phone, 0, site.pool.clock.now()
+        )
+        == []
     )
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
@@ -285,15 +288,15 @@ async def test_a_slack_api_error_that_is_not_json_is_a_failed_send_tried_again(s
     ]
     await site.pool.post(urgent=True)
     store = site.pool.pool.store.reader()
-    [offer] = await store.messages_to("slack", "U0ZOE", 0, site.pool.clock.now())
+    [offer] = await store.messages.messages_to("slack", "U0ZOE", 0, site.pool.clock.now())
     assert offer.status == "queued" and len(site.slack.called("chat.postMessage")) == 1
 
     await site.pool.advance(seconds=3)
-    [offer] = await store.messages_to("slack", "U0ZOE", 0, site.pool.clock.now())
+    [offer] = await store.messages.messages_to("slack", "U0ZOE", 0, site.pool.clock.now())
     assert offer.status == "queued" and len(site.slack.called("chat.postMessage")) == 2
 
     await site.pool.advance(seconds=10)
-    [offer] = await store.messages_to("slack", "U0ZOE", 0, site.pool.clock.now())
+    [offer] = await store.messages.messages_to("slack", "U0ZOE", 0, site.pool.clock.now())
     assert offer.status == "sent" and len(site.slack.posted_to("U0ZOE")) == 3
 
 
@@ -403,7 +406,7 @@ async def test_an_unexpected_error_is_a_500_with_its_traceback_once_a_minute(
     async def broken(_: object) -> None:
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(type(site.pool.pool.store.reader()), "next_timer_due", broken)
+    monkeypatch.setattr(type(site.pool.pool.store.reader().timers), "next_timer_due", broken)
     answers = [(await site.http.get("/healthz")).status_code for _ in range(5)]
     assert answers == [500] * 5
     failures = [r for r in caplog.records if r.name == "bot.guard" and r.levelno == logging.ERROR]

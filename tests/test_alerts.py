@@ -25,12 +25,12 @@ async def book(pool: Harness, gp, session) -> None:  # type: ignore[no-untyped-d
 async def book_by_someone(pool: Harness, session) -> None:  # type: ignore[no-untyped-def]
     """The first GP offered it says yes."""
     reader = pool.pool.store.reader()
-    offer = (await reader.offers_for_session(session.id))[0]
-    await pool.send(await reader.member(offer.member_id), f"YES {offer.code}")
+    offer = (await reader.offers.offers_for_session(session.id))[0]
+    await pool.send(await reader.members.member(offer.member_id), f"YES {offer.code}")
 
 
 async def booking_code(pool: Harness, gp, session) -> str:  # type: ignore[no-untyped-def]
-    found = await pool.pool.store.reader().upcoming_bookings(gp.id, pool.clock.now())
+    found = await pool.pool.store.reader().bookings.upcoming_bookings(gp.id, pool.clock.now())
     return next(b.code for b, s, _ in found if s.id == session.id)
 
 
@@ -127,7 +127,7 @@ async def test_a_gp_is_told_alerts_are_for_coordinators_and_bad_times_are_explai
     await pool.send(coordinator, "ALERTS DAILY 25:00")
     answer = await pool.last(coordinator)
     assert "ALERTS DAILY 17:00" in answer.body and "as things happen" in answer.body
-    assert (await pool.pool.store.reader().member(coordinator.id)).alerts == "now", "nothing changed"
+    assert (await pool.pool.store.reader().members.member(coordinator.id)).alerts == "now", "nothing changed"
 
 
 async def test_alerts_over_the_api_the_cli_and_csv(pool: Harness, client: httpx.AsyncClient) -> None:
@@ -151,7 +151,7 @@ async def test_alerts_over_the_api_the_cli_and_csv(pool: Harness, client: httpx.
         CliRunner().invoke, cli, ["alerts", coordinator.phone, "daily", "18:30"], env=env
     )
     assert printed.exit_code == 0 and "daily 18:30" in printed.output
-    assert (await pool.pool.store.reader().member(coordinator.id)).alerts == "daily 18:30"
+    assert (await pool.pool.store.reader().members.member(coordinator.id)).alerts == "daily 18:30"
 
     header, rows = await exports.members(pool.pool.store.reader())
     exported = {row[header.index("phone")]: row[header.index("alerts")] for row in rows}
@@ -160,7 +160,7 @@ async def test_alerts_over_the_api_the_cli_and_csv(pool: Harness, client: httpx.
     await pool.pool.engine.run(
         "test", lambda turn: imports.import_members(turn, imports.read_csv("members", text))
     )
-    assert (await pool.pool.store.reader().member(manager.id)).alerts == "now"
+    assert (await pool.pool.store.reader().members.member(manager.id)).alerts == "now"
     refused = "name,phone,alerts\nDr New,07700900555,weekly\n"
     try:
         await pool.pool.engine.run(

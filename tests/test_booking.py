@@ -327,5 +327,7 @@ async def test_a_members_recent_codes_are_not_given_again(pool: Harness) -> None
     session = await pool.post(urgent=True)
     code = await pool.offer_code(second, session)
     await pool.send(first, "yes")  # second's offer is withdrawn, its code closed
-    used = await pool.pool.store.reader().codes_in_use([second.id], pool.clock.now() - timedelta(days=30))
+    used = await pool.pool.store.reader().offers.codes_in_use(
+        [second.id], pool.clock.now() - timedelta(days=30)
+    )
     assert code in used[second.id]

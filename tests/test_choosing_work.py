@@ -188,12 +188,14 @@ async def test_six_offers_from_one_import_go_as_one_text_with_its_segments_count
             assert counted.encoding == "GSM-7" and counted.count == 2, "one paid text of two parts, not six"
             reader = pool.pool.store.reader()
             today = pool.clock.now() - timedelta(hours=1), pool.clock.now() + timedelta(hours=1)
-            assert await reader.sms_segments_between(*today) == 2, "the report counts what Twilio billed"
+            assert await reader.messages.sms_segments_between(*today) == 2, (
+                "the report counts what Twilio billed"
+            )
 
             codes = [line.split(":")[0] for line in sms["Body"].splitlines()[2:8]]
             assert all(c.isdigit() and len(c) == 4 for c in codes)
             await pool.send(gp, f"YES {codes[1]}")  # each code books its own session
-            assert len([o for o, _, _ in await pool.pool.store.reader().open_offers(gp.id)]) == 5
+            assert len([o for o, _, _ in await pool.pool.store.reader().offers.open_offers(gp.id)]) == 5
         finally:
             await pool.close()
 

@@ -83,23 +83,23 @@ async def test_a_timer_that_fails_is_retried_then_marked_failed(pool: Harness) -
 
     pool.pool.engine.on_timer("broken", broken)
     async with pool.pool.store.unit_of_work() as uow:
-        await uow.add_timer("broken", "x", pool.clock.now(), {}, pool.clock.now())
+        await uow.timers.add_timer("broken", "x", pool.clock.now(), {}, pool.clock.now())
     for _ in range(10):
         await pool.pool.timers.run_due()
         pool.clock.advance(timedelta(minutes=2))
     assert len(calls) == pool.pool.timers.max_attempts
-    later = await pool.pool.store.reader().due_timers(pool.clock.now() + timedelta(days=365))
+    later = await pool.pool.store.reader().timers.due_timers(pool.clock.now() + timedelta(days=365))
     assert "broken" not in [t.kind for t in later], "given up, not pending"
 
 
 async def test_work_of_a_failed_timer_is_rolled_back(pool: Harness) -> None:
     async def half_done(turn, timer) -> None:
-        await turn.uow.add_timer("other", "y", turn.now, {}, turn.now)
+        await turn.uow.timers.add_timer("other", "y", turn.now, {}, turn.now)
         raise RuntimeError("after writing")
 
     pool.pool.engine.on_timer("half", half_done)
     async with pool.pool.store.unit_of_work() as uow:
-        await uow.add_timer("half", "x", pool.clock.now(), {}, pool.clock.now())
+        await uow.timers.add_timer("half", "x", pool.clock.now(), {}, pool.clock.now())
     await pool.pool.timers.run_due()
-    due = await pool.pool.store.reader().due_timers(pool.clock.now() + timedelta(days=1))
+    due = await pool.pool.store.reader().timers.due_timers(pool.clock.now() + timedelta(days=1))
     assert [t.kind for t in due if t.kind in ("half", "other")] == ["half"]

@@ -98,7 +98,7 @@ async def test_a_slack_user_no_longer_in_the_workspace_gets_the_offer_by_sms(sit
 async def test_with_no_other_channel_the_coordinators_see_who_and_why(site: Site) -> None:
     zoe = await site.pool.gp("Dr Zoë Ng", preferred_channel="telegram", telegram_chat_id=ZOE_CHAT)
     async with site.pool.pool.store.unit_of_work() as uow:
-        await uow.opt_out(zoe.id, "sms", site.pool.clock.now())  # she texted STOP once
+        await uow.members.opt_out(zoe.id, "sms", site.pool.clock.now())  # she texted STOP once
     site.telegram_api.script["sendMessage"] = [(403, BLOCKED)]
     session_id = await post_urgent(site)
     assert site.twilio.sent == [], "STOP is honoured on every path, fallbacks included"
@@ -133,7 +133,7 @@ async def test_a_text_from_a_sender_that_is_not_a_phone_number_gets_nothing(site
     said = await site.sms({"MessageSid": "SM" + "8" * 32, "From": sender, "Body": "Your code is 123456"})
     assert said.status_code == 200 and "<Response></Response>" in said.text
     await site.pool.pool.settle()
-    assert site.twilio.sent == [] and await site.pool.pool.store.reader().inbox() == []
+    assert site.twilio.sent == [] and await site.pool.pool.store.reader().inbox.items() == []
 
 
 def _telegram_text(update_id: int, text: str, is_bot: bool = False, forwarded: bool = False) -> dict:
@@ -158,7 +158,7 @@ async def test_a_forwarded_yes_books_nothing_and_asks_for_the_gps_own_answer(sit
     assert answers == ["Please type your answer yourself: I don't act on forwarded messages."]
     seen = (await site.http.get(f"/api/sessions/{session_id}", headers=AUTH)).json()
     assert seen["booked"] is None and seen["offers"][0]["status"] == "open"
-    assert await site.pool.pool.store.reader().inbox() == []
+    assert await site.pool.pool.store.reader().inbox.items() == []
 
     await site.telegram(_telegram_text(9002, "yes"))
     await site.pool.pool.settle()

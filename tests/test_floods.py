@@ -152,7 +152,7 @@ async def test_a_flood_of_strangers_costs_bounded_texts_and_never_delays_an_urge
         to_strangers = [m for _, m in sms.sent if m.member_id is None]
         assert len(to_strangers) == 100, "the hourly allowance for strangers, no more"
         assert all(m.address.startswith("+447") for m in to_strangers), "never a premium or foreign number"
-        inbox = await pool.pool.store.reader().inbox()
+        inbox = await pool.pool.store.reader().inbox.items()
         assert len(inbox) == 50, "the inbox stops taking strangers once it is a flood"
         alerts = [m for _, m in sms.sent if m.kind == "stranger_flood"]
         assert [m.member_id for m in alerts] == [coordinator.id]
@@ -173,7 +173,7 @@ async def test_repeats_from_one_number_fold_into_one_inbox_item(
     for text in ("hello?", "are you there", "call me"):
         await pool.send(gp, text)
     await pool.send("07700 900888", "who is this")
-    items = await pool.pool.store.reader().inbox()
+    items = await pool.pool.store.reader().inbox.items()
     assert [(i.member.name if i.member else i.address, i.count, i.body) for i in items] == [
         (gp.name, 3, "call me"),
         ("+447700900888", 1, "who is this"),
@@ -182,4 +182,6 @@ async def test_repeats_from_one_number_fold_into_one_inbox_item(
     assert [(i["text"], i["count"]) for i in listed] == [("call me", 3), ("who is this", 1)]
     await pool.pool.engine.execute(CloseInbox(items[0].id, None), actor="test")
     await pool.send(gp, "still there?")
-    assert [i.count for i in await pool.pool.store.reader().inbox()] == [1, 1], "a new item once answered"
+    assert [i.count for i in await pool.pool.store.reader().inbox.items()] == [1, 1], (
+        "a new item once answered"
+    )

@@ -85,7 +85,7 @@ async def test_bad_sessions_are_refused_with_the_field_and_change_nothing(
     assert response.status_code == 422
     assert field in {problem["field"] for problem in response.json()["detail"]}
     assert (
-        await pool.pool.store.reader().sessions_between(
+        await pool.pool.store.reader().sessions.sessions_between(
             at(pool.today, 0), at(pool.today, 0).replace(year=2030)
         )
         == []

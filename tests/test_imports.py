@@ -44,17 +44,17 @@ async def test_members_import_normalises_and_is_idempotent(pool: Harness) -> Non
     assert (first.added, first.updated, first.unchanged) == (3, 0, 0)
     again = await run(pool, "members", MEMBERS)
     assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
-    zoe = await pool.pool.store.reader().member_by_phone("+447700900301")
+    zoe = await pool.pool.store.reader().members.member_by_phone("+447700900301")
     assert zoe.name == "Dr Zoë Ávila" and zoe.roles == {"clinician", "mentor"}
     assert zoe.localities == ("Northside", "Southgate") and zoe.days == ("mon", "tue-am")
     assert zoe.max_sessions_per_week == 3 and zoe.slack_user_id == "U123"
-    ravi = await pool.pool.store.reader().member_by_phone("+447700900302")
+    ravi = await pool.pool.store.reader().members.member_by_phone("+447700900302")
     assert (
         ravi.roles == {"clinician"}
         and ravi.contracted_sessions_per_week == 2
         and ravi.telegram_chat_id == "12345"
     )
-    tom = await pool.pool.store.reader().member_by_phone("+447700900303")
+    tom = await pool.pool.store.reader().members.member_by_phone("+447700900303")
     assert tom.roles == {"practice:X10001"}
 
 
@@ -63,7 +63,7 @@ async def test_an_updated_row_updates_only_that_member(pool: Harness) -> None:
     changed = MEMBERS.replace("mon;tue-am,3,", "fri,2,")
     result = await run(pool, "members", changed)
     assert (result.added, result.updated, result.unchanged) == (0, 1, 2)
-    zoe = await pool.pool.store.reader().member_by_phone("+447700900301")
+    zoe = await pool.pool.store.reader().members.member_by_phone("+447700900301")
     assert zoe.days == ("fri",) and zoe.max_sessions_per_week == 2
 
 
@@ -105,7 +105,7 @@ async def test_every_bad_member_row_is_reported_and_nothing_is_imported(pool: Ha
         "line 15: telegram_chat_id '@ravi' is not a Telegram chat id (a number)",
         "line 16: phone +447700900310 is also on line 2",
     ]
-    assert await pool.pool.store.reader().all_members() == []
+    assert await pool.pool.store.reader().members.all_members() == []
 
 
 async def test_a_file_with_one_bad_row_imports_nothing(pool: Harness) -> None:
@@ -113,7 +113,7 @@ async def test_a_file_with_one_bad_row_imports_nothing(pool: Harness) -> None:
     assert await refused(pool, "members", good_then_bad) == [
         "line 5: phone 'not a number' is not a phone number"
     ]
-    assert await pool.pool.store.reader().all_members() == []
+    assert await pool.pool.store.reader().members.all_members() == []
 
 
 async def test_a_slack_id_belongs_to_one_member(pool: Harness) -> None:
@@ -137,7 +137,7 @@ Y20002,Brook Lane,East PCN,Eastfield,,,
 """
     assert (await run(pool, "practices", text)).added == 2
     assert (await run(pool, "practices", text)).unchanged == 2
-    assert (await pool.pool.store.reader().practice("Y20001")).name == "St Mary’s Surgery"
+    assert (await pool.pool.store.reader().practices.practice("Y20001")).name == "St Mary’s Surgery"
     bad = """
 ods_code,name
 not an ods,Somewhere
@@ -161,8 +161,8 @@ phone,check,expires
 """
     assert (await run(pool, "checks", text)).added == 2
     assert (await run(pool, "checks", text)).unchanged == 2
-    checks = await pool.pool.store.reader().checks_of(
-        (await pool.pool.store.reader().member_by_phone("+447700900301")).id
+    checks = await pool.pool.store.reader().members.checks_of(
+        (await pool.pool.store.reader().members.member_by_phone("+447700900301")).id
     )
     assert checks["identity"] is None and str(checks["dbs"]) == "2027-03-31"
     bad = """
@@ -191,7 +191,7 @@ X10001,2026-12-03T13:30,2026-12-03T17:30,30000,yes,,
     result = await run(pool, "sessions", text)
     assert result.added == 4
     reader = pool.pool.store.reader()
-    starts = [s.starts_at.astimezone(LONDON) for s in await reader.open_sessions(pool.clock.now())]
+    starts = [s.starts_at.astimezone(LONDON) for s in await reader.sessions.open_sessions(pool.clock.now())]
     assert [f"{s:%Y-%m-%d %H:%M}" for s in starts] == [
         "2026-12-03 13:30",
         "2027-03-23 08:30",
@@ -226,7 +226,7 @@ X10001,2026-12-07T08:30,2026-12-07T12:30,32000,,,
         "line 9: repeat_weeks must be a whole number from 1 to 52",
         "line 11: the same session is also on line 10",
     ]
-    assert await pool.pool.store.reader().open_sessions(pool.clock.now()) == []
+    assert await pool.pool.store.reader().sessions.open_sessions(pool.clock.now()) == []
 
 
 async def test_members_export_round_trips_through_import(pool: Harness) -> None:
@@ -263,13 +263,13 @@ async def test_a_row_with_more_values_than_the_header_is_refused(pool: Harness) 
 
 async def test_header_names_are_read_without_their_spaces(pool: Harness) -> None:
     await run(pool, "members", "name,phone, roles\nDr Coord,07700 900340,coordinator\n")
-    assert (await pool.pool.store.reader().member_by_phone("+447700900340")).roles == {"coordinator"}
+    assert (await pool.pool.store.reader().members.member_by_phone("+447700900340")).roles == {"coordinator"}
 
 
 async def test_a_partial_practices_file_leaves_other_columns_alone(pool: Harness) -> None:
     result = await run(pool, "practices", "ods_code,name\nX10001,Riverside Surgery (Quay St)\n")
     assert result.updated == 1
-    practice = await pool.pool.store.reader().practice("X10001")
+    practice = await pool.pool.store.reader().practices.practice("X10001")
     assert (
         practice.name == "Riverside Surgery (Quay St)"
         and practice.locality == "Northside"
@@ -283,12 +283,12 @@ async def test_a_cancelled_session_is_not_brought_back_by_importing_again(pool: 
     await pool.gp()
     text = "practice,start,end,rate_pence\nX10001,2026-12-03T08:30,2026-12-03T12:30,32000\n"
     await run(pool, "sessions", text)
-    [session] = await pool.pool.store.reader().open_sessions(pool.clock.now())
+    [session] = await pool.pool.store.reader().sessions.open_sessions(pool.clock.now())
     await pool.pool.engine.execute(CancelSession(session.code), actor="test")
     again = await run(pool, "sessions", text)
     assert (again.added, again.unchanged) == (0, 1)
     assert again.notes == [f"line 2: session {session.code} was already posted (cancelled); left as it is"]
-    assert await pool.pool.store.reader().open_sessions(pool.clock.now()) == []
+    assert await pool.pool.store.reader().sessions.open_sessions(pool.clock.now()) == []
 
 
 async def test_the_same_slack_id_twice_in_a_file_is_a_bad_row(pool: Harness) -> None:

@@ -83,7 +83,7 @@ async def test_pause_without_a_usable_day_asks_and_changes_nothing(pool: Harness
     assert (await pool.last(gp)).kind == "pause_which_day"
     await pool.send(gp, "pause 1/1/2020")
     assert "passed" in (await pool.last(gp)).body
-    assert (await pool.pool.store.reader().member(gp.id)).paused_until is None
+    assert (await pool.pool.store.reader().members.member(gp.id)).paused_until is None
 
 
 async def test_a_paused_gp_who_accepts_is_told_to_resume_first(pool: Harness) -> None:
@@ -91,7 +91,7 @@ async def test_a_paused_gp_who_accepts_is_told_to_resume_first(pool: Harness) ->
     session = await pool.post(urgent=True)
     code = await pool.offer_code(gp, session)
     async with pool.pool.store.unit_of_work() as uow:
-        await uow.set_paused_until(gp.id, date(2026, 12, 5))
+        await uow.members.set_paused_until(gp.id, date(2026, 12, 5))
     await pool.send(gp, f"yes {code}")
     assert (await pool.last(gp)).kind == "cannot_book" and "RESUME" in (await pool.last(gp)).body
     assert (await pool.view(session)).booked is None

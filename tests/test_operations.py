@@ -65,8 +65,8 @@ async def test_available_tue_all_on_a_tuesday_evening_is_next_tuesday(pool: Harn
     assert (await pool.last(gp)).body.startswith("Thanks: you're down as available Tue 8 Dec, all day.")
     reader = pool.pool.store.reader()
     for half in ("am", "pm"):
-        assert await reader.available_members(TODAY, half) == [], "not today: it is over"
-        assert [m.id for m in await reader.available_members(date(2026, 12, 8), half)] == [gp.id]
+        assert await reader.members.available_members(TODAY, half) == [], "not today: it is over"
+        assert [m.id for m in await reader.members.available_members(date(2026, 12, 8), half)] == [gp.id]
 
 
 async def test_available_offers_open_sessions_that_fit_at_once(tmp_path) -> None:
@@ -89,7 +89,7 @@ async def test_available_offers_open_sessions_that_fit_at_once(tmp_path) -> None
         assert free.id not in {m.id for _, m in (await pool.view(thursday_am)).offers}
         assert free.id not in {m.id for _, m in (await pool.view(friday)).offers}
         assert len(await pool.messages(first)) == first_got, "nobody else hears anything"
-        people = await pool.pool.store.reader().available_members(date(2026, 12, 3), "pm")
+        people = await pool.pool.store.reader().members.available_members(date(2026, 12, 3), "pm")
         assert [m.id for m in people] == [free.id]
     finally:
         await pool.close()
@@ -113,7 +113,7 @@ async def test_available_without_a_day_asks_and_changes_nothing(pool: Harness) -
     assert (await pool.last(gp)).kind == "available_how"
     await pool.send(gp, "available 1/1/2020 am")
     assert "passed" in (await pool.last(gp)).body
-    assert await pool.pool.store.reader().available_members(date(2020, 1, 1), "am") == []
+    assert await pool.pool.store.reader().members.available_members(date(2020, 1, 1), "am") == []
 
 
 async def test_booking_by_hand_goes_through_the_same_checks(pool: Harness) -> None:
@@ -239,7 +239,7 @@ async def test_urgent_rebroadcast_reaches_everyone_eligible_once(tmp_path) -> No
         assert [m.kind for m in await pool.messages(gps[0])] == ["offer"], (
             "the first holder is not asked twice"
         )
-        pending = await pool.pool.store.reader().due_timers(pool.clock.now() + timedelta(days=2))
+        pending = await pool.pool.store.reader().timers.due_timers(pool.clock.now() + timedelta(days=2))
         assert "offer_wave" not in {t.kind for t in pending}, "no waves after an urgent broadcast"
     finally:
         await pool.close()
@@ -291,7 +291,7 @@ async def test_settings_by_message_are_confirmed(pool: Harness, text: str, reply
     await pool.send(gp, text)
     answer = await pool.last(gp)
     assert answer.kind == "setting_changed" and reply in answer.body
-    assert check(await pool.pool.store.reader().member(gp.id))
+    assert check(await pool.pool.store.reader().members.member(gp.id))
 
 
 @pytest.mark.parametrize(
@@ -299,17 +299,17 @@ async def test_settings_by_message_are_confirmed(pool: Harness, text: str, reply
 )
 async def test_a_bad_setting_explains_and_changes_nothing(pool: Harness, text: str) -> None:
     gp = await pool.gp(max_sessions_per_week=4, days=("wed",))
-    before = await pool.pool.store.reader().member(gp.id)
+    before = await pool.pool.store.reader().members.member(gp.id)
     await pool.send(gp, text)
     assert (await pool.last(gp)).kind == "setting_how"
-    assert await pool.pool.store.reader().member(gp.id) == before
+    assert await pool.pool.store.reader().members.member(gp.id) == before
 
 
 async def test_the_inbox_is_answered_through_the_bot(pool: Harness) -> None:
     coordinator = await pool.coordinator()
     gp = await pool.gp()
     await pool.send(gp, "Is there parking?")
-    [item] = await pool.pool.store.reader().inbox()
+    [item] = await pool.pool.store.reader().inbox.items()
     assert item.member.id == gp.id and item.body == "Is there parking?"
     await pool.pool.engine.execute(AnswerInbox(item.id, "Yes, bay 4.", coordinator.id), actor="test")
     await pool.pool.settle()
@@ -319,8 +319,8 @@ async def test_the_inbox_is_answered_through_the_bot(pool: Harness) -> None:
         and answer.body.startswith("Yes, bay 4.")
         and coordinator.name in answer.body
     )
-    assert await pool.pool.store.reader().inbox() == []
-    assert [i.id for i in await pool.pool.store.reader().inbox("done")] == [item.id]
+    assert await pool.pool.store.reader().inbox.items() == []
+    assert [i.id for i in await pool.pool.store.reader().inbox.items("done")] == [item.id]
     with pytest.raises(Refused):
         await pool.pool.engine.execute(AnswerInbox(item.id, "Again", coordinator.id), actor="test")
 
@@ -328,7 +328,7 @@ async def test_the_inbox_is_answered_through_the_bot(pool: Harness) -> None:
     env = {"POOL_DATABASE": str(pool.database)}
     done = await asyncio.to_thread(CliRunner().invoke, cli, ["inbox", "done", str(item.id)], env=env)
     assert done.exit_code == 0 and done.output.strip() == f"#{item.id} is done."
-    assert [i.id for i in await pool.pool.store.reader().inbox("done")] == [item.id]
+    assert [i.id for i in await pool.pool.store.reader().inbox.items("done")] == [item.id]
     assert (await pool.last(gp)).body.startswith("Yes, bay 4."), "nobody is told anything again"
     unknown = await asyncio.to_thread(CliRunner().invoke, cli, ["inbox", "done", str(item.id + 1)], env=env)
     assert unknown.exit_code == 2 and unknown.output.strip() == f"error: No inbox message {item.id + 1}."
@@ -368,14 +368,14 @@ async def test_days_that_are_not_days_are_not_guessed(pool: Harness, text: str) 
     gp = await pool.gp(days=("wed",))
     await pool.send(gp, text)
     assert (await pool.last(gp)).kind == "setting_how"
-    assert (await pool.pool.store.reader().member(gp.id)).days == ("wed",)
+    assert (await pool.pool.store.reader().members.member(gp.id)).days == ("wed",)
 
 
 async def test_only_gps_say_available(pool: Harness) -> None:
     coordinator = await pool.coordinator()
     await pool.send(coordinator, "AVAILABLE thu pm")
     assert "for the pool's clinicians" in (await pool.last(coordinator)).body
-    assert await pool.pool.store.reader().available_members(date(2026, 12, 3), "pm") == []
+    assert await pool.pool.store.reader().members.available_members(date(2026, 12, 3), "pm") == []
 
 
 def test_a_day_just_past_is_not_next_year() -> None:

@@ -96,7 +96,7 @@ async def test_a_provider_opt_out_is_recorded_and_nothing_more_is_sent(tmp_path:
         gp = await pool.gp()
         await _queue(pool, [gp.id])
         await pool.pool.dispatcher.drain()
-        member = await pool.pool.store.reader().member(gp.id)
+        member = await pool.pool.store.reader().members.member(gp.id)
         assert "sandbox" in member.opted_out
         await _queue(pool, [gp.id], "another")
         await pool.pool.dispatcher.drain()

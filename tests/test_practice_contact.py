@@ -29,11 +29,13 @@ async def of_kind(pool: Harness, who, kind: str):  # type: ignore[no-untyped-def
 
 async def waiting(pool: Harness) -> list:
     async with pool.pool.store.unit_of_work() as uow:
-        return await uow.waiting_mentees()
+        return await uow.mentoring.waiting_mentees()
 
 
 async def booking_code(pool: Harness, gp, session) -> str:  # type: ignore[no-untyped-def]
-    found = await pool.pool.store.reader().upcoming_bookings(gp.id, pool.clock.now() - timedelta(days=1))
+    found = await pool.pool.store.reader().bookings.upcoming_bookings(
+        gp.id, pool.clock.now() - timedelta(days=1)
+    )
     return next(b.code for b, s, _ in found if s.id == session.id)
 
 
@@ -80,7 +82,9 @@ async def test_the_practice_phone_through_csv_export_and_the_api(
         "test", lambda turn: imports.import_practices(turn, imports.read_csv("practices", text))
     )
     reader = pool.pool.store.reader()
-    assert (await reader.practice("X10001")).phone == PHONE and (await reader.practice("X20001")).phone == ""
+    assert (await reader.practices.practice("X10001")).phone == PHONE and (
+        await reader.practices.practice("X20001")
+    ).phone == ""
 
     bad = "ods_code,name,phone\nX10001,Riverside Surgery,call reception\n"
     with pytest.raises(imports.ImportRefused) as refused:
@@ -88,7 +92,7 @@ async def test_the_practice_phone_through_csv_export_and_the_api(
             "test", lambda turn: imports.import_practices(turn, imports.read_csv("practices", bad))
         )
     assert refused.value.errors[0].reason.startswith("phone 'call reception' is not")
-    assert (await reader.practice("X10001")).phone == PHONE, "nothing changed"
+    assert (await reader.practices.practice("X10001")).phone == PHONE, "nothing changed"
 
     header, rows = await exports.practices(reader)
     assert header == list(imports.PRACTICE_COLUMNS) and [r[-1] for r in rows] == [PHONE, ""]

@@ -113,7 +113,7 @@ async def test_numbers_are_read_as_people_write_them(pool: Harness) -> None:
     await pool.pool.engine.run(
         "test", lambda turn: imports.import_members(turn, imports.read_csv("members", text))
     )
-    nia = await pool.pool.store.reader().member_by_phone("+447700900401")
+    nia = await pool.pool.store.reader().members.member_by_phone("+447700900401")
     assert nia.registration_number == "12A3456B"
 
 
@@ -138,7 +138,7 @@ async def test_the_old_role_name_gp_is_still_read(pool: Harness) -> None:
     await pool.pool.engine.run(
         "test", lambda turn: imports.import_members(turn, imports.read_csv("members", text))
     )
-    old = await pool.pool.store.reader().member_by_phone("+447700900401")
+    old = await pool.pool.store.reader().members.member_by_phone("+447700900401")
     assert old.roles == {"clinician", "mentor"} and old.is_clinician and old.profession == "gp"
 
 
@@ -227,7 +227,9 @@ async def test_pay_outside_a_gps_range_is_refused_with_the_range_and_nothing_is_
         )
     assert [str(e) for e in refusal.value.errors] == [f"line 3: {reason}", f"line 4: {reason}"]
     reader = pool.pool.store.reader()
-    assert await reader.sessions_between(pool.clock.now(), pool.clock.now() + timedelta(days=400)) == []
+    assert (
+        await reader.sessions.sessions_between(pool.clock.now(), pool.clock.now() + timedelta(days=400)) == []
+    )
 
 
 async def test_sessions_import_and_export_say_who_they_are_for(pool: Harness) -> None:

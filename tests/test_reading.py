@@ -71,7 +71,7 @@ async def test_a_reaction_to_some_other_message_is_not_an_answer(pool: Harness) 
 async def test_a_thumb_with_nothing_open_is_a_nod(pool: Harness) -> None:
     gp = await pool.gp()
     await pool.send(gp, "👍")
-    assert await pool.messages(gp) == [] and await pool.pool.store.reader().inbox() == []
+    assert await pool.messages(gp) == [] and await pool.pool.store.reader().inbox.items() == []
 
 
 # -- several codes ---------------------------------------------------------------------------------
@@ -135,7 +135,9 @@ async def asked_to_check_in(pool: Harness, gp) -> str:  # type: ignore[no-untype
     await on(pool, date(2026, 12, 7), 9, 0)
     question = await pool.last(gp)
     assert question.kind == "checkin"
-    [open_checkin] = [q for q in await pool.pool.store.reader().open_questions(gp.id) if q.kind == "checkin"]
+    [open_checkin] = [
+        q for q in await pool.pool.store.reader().prompts.open_questions(gp.id) if q.kind == "checkin"
+    ]
     return open_checkin.code
 
 
@@ -158,7 +160,7 @@ async def test_a_score_with_words_around_it_is_the_answer_and_its_comment(
     await asked_to_check_in(pool, gp)
     await pool.send(gp, text)
     assert (await checkins(pool, gp))[-1] == (score, comment)
-    assert await pool.pool.store.reader().inbox() == []
+    assert await pool.pool.store.reader().inbox.items() == []
     last = await pool.last(gp)
     assert last.kind in ("checkin_thanks", "checkin_low", "checkin_peer")
 
@@ -190,7 +192,7 @@ async def test_anything_else_while_a_check_in_is_open_is_asked_about_never_filed
     await pool.send(gp, "who do I talk to about my pension")
     last = await pool.last(gp)
     assert "Is this about your check-in?" in last.body and code in last.body
-    assert await pool.pool.store.reader().inbox() == []
+    assert await pool.pool.store.reader().inbox.items() == []
     await pool.send(gp, "OFFERS")
     assert (await pool.last(gp)).kind == "offers_list", "keywords go their own way"
 
@@ -216,13 +218,17 @@ def test_no_generated_reply_to_an_open_check_in_reaches_the_inbox(tmp_path: Path
 
             async def ask_and_reply() -> None:
                 async with pool.pool.store.unit_of_work() as uow:  # a check-in question, open now
-                    checkin = await uow.add_checkin(gp.id, pool.clock.now())
-                    await uow.add_prompt("checkin", gp.id, checkin, f"{n[0] % 9000 + 1000}", pool.clock.now())
+                    checkin = await uow.wellbeing.add_checkin(gp.id, pool.clock.now())
+                    await uow.prompts.add_prompt(
+                        "checkin", gp.id, checkin, f"{n[0] % 9000 + 1000}", pool.clock.now()
+                    )
                 await pool.send(gp, text)
 
             runner.run(ask_and_reply())
             filed = [
-                i for i in runner.run(pool.pool.store.reader().inbox()) if i.member and i.member.id == gp.id
+                i
+                for i in runner.run(pool.pool.store.reader().inbox.items())
+                if i.member and i.member.id == gp.id
             ]
             assert filed == [], text
 

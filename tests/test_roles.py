@@ -119,15 +119,15 @@ async def test_imports_check_roles(pool: Harness, cast: dict) -> None:
 
         with pytest.raises(Refused):
             await pool.pool.engine.run("test", work)
-    assert await pool.pool.store.reader().practice("X30001") is None
+    assert await pool.pool.store.reader().practices.practice("X30001") is None
 
 
 async def test_urgent_by_text_from_a_gp_is_refused_politely(pool: Harness, cast: dict) -> None:
-    before = len(await pool.pool.store.reader().offers_for_session(cast["session"].id))
+    before = len(await pool.pool.store.reader().offers.offers_for_session(cast["session"].id))
     await pool.send(cast["gp"], f"URGENT {cast['session'].code}")
     reply = await pool.last(cast["gp"])
     assert reply.kind == "refused" and reply.body.startswith("Sorry, ")
-    assert len(await pool.pool.store.reader().offers_for_session(cast["session"].id)) == before
+    assert len(await pool.pool.store.reader().offers.offers_for_session(cast["session"].id)) == before
     assert not (await pool.view(cast["session"])).session.urgent
 
 

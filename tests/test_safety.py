@@ -82,7 +82,7 @@ async def test_a_crisis_message_is_signposted_and_goes_only_to_the_lead(tmp_path
         assert "Dr Helen Marsh" in reply.body
         told = await pool.last(lead)
         assert told.kind == "crisis_lead" and "Dr Sam" in told.body and "I want to die" in told.body
-        assert await pool.pool.store.reader().inbox() == []
+        assert await pool.pool.store.reader().inbox.items() == []
         assert [m.kind for m in await pool.messages(coordinator)] == [], "with a lead, nobody else hears"
         # "yes" inside a crisis message books nothing: safety comes first.
         assert (await pool.last(gp)).kind == "crisis"
@@ -99,7 +99,7 @@ async def test_without_a_lead_the_signposting_still_goes(pool: Harness) -> None:
     await pool.send(gp, "I feel suicidal")
     reply = await pool.last(gp)
     assert reply.kind == "crisis" and "wellbeing lead" not in reply.body
-    assert await pool.pool.store.reader().inbox() == []
+    assert await pool.pool.store.reader().inbox.items() == []
 
 
 @pytest.mark.parametrize("lead_phone", [None, "+447700900999"])  # unset, or not a member's
@@ -145,7 +145,7 @@ async def test_distress_gets_support_and_never_reaches_the_inbox(pool: Harness, 
     reply = await pool.last(gp)
     assert reply.kind == "distress" and "Practitioner Health" in reply.body
     assert "not been passed to the coordinators" in reply.body
-    assert await pool.pool.store.reader().inbox() == []
+    assert await pool.pool.store.reader().inbox.items() == []
 
 
 async def test_distress_with_a_clear_answer_is_still_the_answer(pool: Harness) -> None:

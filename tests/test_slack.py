@@ -267,7 +267,7 @@ async def test_forged_and_stale_signatures_are_refused(slack: Slack) -> None:
         "/slack/events", content=body, headers={"Content-Type": "application/json"}
     )
     assert {forged.status_code, stale.status_code, missing.status_code} == {401}
-    member = await slack.pool.pool.store.reader().member_by_address("slack", "U0ZOE")
+    member = await slack.pool.pool.store.reader().members.member_by_address("slack", "U0ZOE")
     assert member is not None and not member.opted_out and slack.fake.posted == []
 
 
@@ -309,7 +309,7 @@ async def test_a_member_who_writes_is_linked_by_the_email_on_their_slack_profile
     zoe = await slack.pool.gp("Dr Zoë", email="Zoe@Example.nhs.uk", preferred_channel="slack")
     slack.fake.emails["zoe@example.nhs.uk"] = "U0ZOE"
     await slack.dm("U0ZOE", "OFFERS")
-    assert (await slack.pool.pool.store.reader().member(zoe.id)).slack_user_id == "U0ZOE"
+    assert (await slack.pool.pool.store.reader().members.member(zoe.id)).slack_user_id == "U0ZOE"
     assert "open offers" in slack.fake.posted_to("U0ZOE")[-1]["text"]
     await slack.dm("U0ZOE", "BOOKINGS")
     assert len(slack.fake.called("users.info")) == 1, "once linked, never asked again"
@@ -320,7 +320,7 @@ async def test_members_who_have_not_written_are_linked_by_email_once(slack: Slac
     await slack.pool.gp("Dr Other", email="other@example.nhs.uk")
     slack.fake.emails["zoe@example.nhs.uk"] = "U0ZOE"
     assert await slack.desk.link_by_email() == 1
-    assert (await slack.pool.pool.store.reader().member(zoe.id)).slack_user_id == "U0ZOE"
+    assert (await slack.pool.pool.store.reader().members.member(zoe.id)).slack_user_id == "U0ZOE"
     await slack.pool.post(urgent=True)
     await slack.settle()
     assert slack.fake.message("U0ZOE")["args"]["text"].startswith("URGENT"), "her offers now come on Slack"
@@ -411,7 +411,7 @@ async def test_modal_validation_errors_are_shown_in_the_modal(slack: Slack) -> N
             "rate": f"A GP session pays £100 to £1,000 here: {shown} is outside that."
         }
     assert (
-        await slack.pool.pool.store.reader().sessions_between(
+        await slack.pool.pool.store.reader().sessions.sessions_between(
             slack.pool.clock.now(), slack.pool.clock.now() + timedelta(days=30)
         )
         == []
@@ -432,7 +432,7 @@ async def test_an_overnight_session_ends_the_next_morning(slack: Slack) -> None:
         "notes": {"type": "plain_text_input", "value": None},
     }
     assert (await slack.submit("U0COORD", view, values)).content in (b"", b"{}")
-    [session] = await slack.pool.pool.store.reader().sessions_between(
+    [session] = await slack.pool.pool.store.reader().sessions.sessions_between(
         slack.pool.clock.now(), slack.pool.clock.now() + timedelta(days=3)
     )
     assert session.hours == 13.5 and session.ends_at.date() > session.starts_at.date()
@@ -485,7 +485,7 @@ async def test_the_inbox_from_slack_answers_and_marks_done(slack: Slack) -> None
         "U0COORD", modal, {"answer": {"type": "plain_text_input", "value": "Sadly not, sorry!"}}
     )
     assert "Sadly not, sorry!" in slack.fake.posted_to("U0ZOE")[-1]["text"]
-    assert await slack.pool.pool.store.reader().inbox("open") == []
+    assert await slack.pool.pool.store.reader().inbox.items("open") == []
 
 
 # -- limits ------------------------------------------------------------------------------------------

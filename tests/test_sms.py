@@ -122,7 +122,7 @@ async def test_decline_drop_and_stop_by_sms(sms: Sms) -> None:
     await sms.inbound(zoe.phone, "STOP")
 
     assert len(sms.twilio.sent) == sent, "Twilio confirms STOP itself; a text from us would be blocked"
-    assert "sms" in (await sms.pool.pool.store.reader().member(zoe.id)).opted_out
+    assert "sms" in (await sms.pool.pool.store.reader().members.member(zoe.id)).opted_out
     third = await sms.pool.post(start=first.starts_at + timedelta(days=1), urgent=True)
     assert zoe.id not in {m.id for _, m in (await sms.pool.view(third)).offers}
     assert sms.twilio.to(zoe.phone)[-1]["Body"].startswith("You've given up"), (
@@ -136,7 +136,7 @@ async def test_decline_drop_and_stop_by_sms(sms: Sms) -> None:
 async def test_each_carrier_opt_out_word_opts_out_silently(sms: Sms, word: str) -> None:
     zoe = await gp(sms)
     await sms.inbound(zoe.phone, word)
-    assert "sms" in (await sms.pool.pool.store.reader().member(zoe.id)).opted_out
+    assert "sms" in (await sms.pool.pool.store.reader().members.member(zoe.id)).opted_out
     assert sms.twilio.to(zoe.phone) == []
 
 
@@ -146,7 +146,7 @@ async def test_start_and_unstop_opt_back_in_and_open_sessions_follow(sms: Sms, w
     await sms.inbound(zoe.phone, "STOP")
     session = await sms.pool.post(urgent=True)
     await sms.inbound(zoe.phone, word)
-    assert "sms" not in (await sms.pool.pool.store.reader().member(zoe.id)).opted_out
+    assert "sms" not in (await sms.pool.pool.store.reader().members.member(zoe.id)).opted_out
     assert [m["Body"].split("\n")[0] for m in sms.twilio.to(zoe.phone)] == [
         "URGENT: GP session at St Mary's Medical Centre - Northside, Northside"
     ], "no welcome text from us (Twilio sends one); the open session reaches her"
@@ -165,7 +165,7 @@ async def test_yes_from_someone_who_said_stop_opts_them_in_and_answers(sms: Sms)
     await sms.inbound(zoe.phone, "STOP")
     session = await sms.pool.post(urgent=True)
     await sms.inbound(zoe.phone, "yes")
-    assert "sms" not in (await sms.pool.pool.store.reader().member(zoe.id)).opted_out
+    assert "sms" not in (await sms.pool.pool.store.reader().members.member(zoe.id)).opted_out
     assert (await sms.pool.view(session)).booked.id == zoe.id
     bodies = sms.bodies(zoe.phone)
     assert bodies[0].startswith("URGENT: GP session") and bodies[1].startswith("Booked:")
@@ -210,7 +210,7 @@ async def test_the_signature_is_checked_against_the_public_url(sms: Sms) -> None
     )
     assert [r.status_code for r in (forged, missing, stale, tampered)] == [403, 403, 403, 403]
     assert sms.twilio.sent == []
-    assert await sms.pool.pool.store.reader().inbox() == []
+    assert await sms.pool.pool.store.reader().inbox.items() == []
     good = await sms.post("/twilio/sms", params)
     assert good.status_code == 200 and len(sms.twilio.sent) == 1
 
@@ -280,7 +280,7 @@ async def test_a_21610_refusal_opts_the_member_out(sms: Sms) -> None:
     zoe = await gp(sms)
     sms.twilio.script = [(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient"}, {})]
     await sms.pool.post(urgent=True)
-    assert "sms" in (await sms.pool.pool.store.reader().member(zoe.id)).opted_out
+    assert "sms" in (await sms.pool.pool.store.reader().members.member(zoe.id)).opted_out
     await sms.pool.post(start=sms.pool.clock.now() + timedelta(days=2), urgent=True)
     assert sms.twilio.to(zoe.phone) == [], "no SMS ever reaches her again"
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain import AuditEntry
 from storage import SqliteStore
-from storage.sqlite import _migrations
+from storage.sqlite.migrate import numbered_migrations
 from tests.harness import Harness
 
 
@@ -20,13 +20,15 @@ async def test_migrations_apply_once_and_the_database_is_wal(tmp_path: Path) -> 
         store = await SqliteStore.open(path)
         await store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == max(n for n, _ in _migrations())
+        assert db.execute("PRAGMA user_version").fetchone()[0] == max(n for n, _ in numbered_migrations())
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 async def test_the_audit_log_is_append_only(pool: Harness) -> None:
     async with pool.pool.store.unit_of_work() as uow:
-        await uow.audit(AuditEntry("member:1", "session_posted", "session:1", "sandbox"), pool.clock.now())
+        await uow.audit.record(
+            AuditEntry("member:1", "session_posted", "session:1", "sandbox"), pool.clock.now()
+        )
     with pytest.raises(sqlite3.IntegrityError):
         async with pool.pool.store.unit_of_work() as uow:
             await uow._run("UPDATE audit SET actor = 'someone else'")
@@ -60,9 +62,9 @@ async def test_message_bodies_are_deleted_after_the_retention_period(pool: Harne
 async def test_a_failed_unit_of_work_leaves_nothing_behind(pool: Harness) -> None:
     with pytest.raises(RuntimeError):
         async with pool.pool.store.unit_of_work() as uow:
-            await uow.add_timer("x", "y", pool.clock.now(), {}, pool.clock.now())
+            await uow.timers.add_timer("x", "y", pool.clock.now(), {}, pool.clock.now())
             raise RuntimeError("half way")
-    due = await pool.pool.store.reader().due_timers(pool.clock.now() + timedelta(days=1))
+    due = await pool.pool.store.reader().timers.due_timers(pool.clock.now() + timedelta(days=1))
     assert "x" not in [t.kind for t in due]
 
 
@@ -74,7 +76,7 @@ async def test_a_unit_of_work_waits_for_another_process_without_blocking_the_loo
 
     async def write() -> None:
         async with pool.pool.store.unit_of_work() as uow:
-            await uow.add_timer("x", "y", pool.clock.now(), {}, pool.clock.now())
+            await uow.timers.add_timer("x", "y", pool.clock.now(), {}, pool.clock.now())
 
     task = asyncio.create_task(write())
     for _ in range(5):
@@ -83,7 +85,7 @@ async def test_a_unit_of_work_waits_for_another_process_without_blocking_the_loo
     other.execute("COMMIT")
     other.close()
     await task
-    assert await pool.pool.store.reader().next_timer_due() is not None
+    assert await pool.pool.store.reader().timers.next_timer_due() is not None
 
 
 def test_two_processes_starting_at_once_migrate_once(tmp_path: Path) -> None:
@@ -110,4 +112,4 @@ def test_two_processes_starting_at_once_migrate_once(tmp_path: Path) -> None:
         thread.join()
     assert errors == []
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == max(n for n, _ in _migrations())
+        assert db.execute("PRAGMA user_version").fetchone()[0] == max(n for n, _ in numbered_migrations())

@@ -125,7 +125,7 @@ async def test_a_gp_links_with_a_deep_link_sent_on_another_channel(tg: Telegram)
 
     await tg.say(ZOE_CHAT, f"/start {link.split('start=')[1]}")
 
-    assert (await tg.pool.pool.store.reader().member(zoe.id)).telegram_chat_id == str(ZOE_CHAT)
+    assert (await tg.pool.pool.store.reader().members.member(zoe.id)).telegram_chat_id == str(ZOE_CHAT)
     assert tg.fake.sent_to(ZOE_CHAT)[-1]["text"].startswith("Linked: Dr Zoë O’Neill")
 
 
@@ -137,7 +137,7 @@ async def test_a_used_an_expired_and_an_unknown_code_get_clear_replies(tg: Teleg
     await tg.say(ZOE_CHAT, f"/start {code}")
     await tg.say(777, f"/start {code}")
     assert "already been used" in tg.fake.sent_to(777)[-1]["text"]
-    assert (await tg.pool.pool.store.reader().member(zoe.id)).telegram_chat_id == str(ZOE_CHAT)
+    assert (await tg.pool.pool.store.reader().members.member(zoe.id)).telegram_chat_id == str(ZOE_CHAT)
 
     late = (await tg.pool.pool.engine.execute(IssueLinkCode(zoe.phone, TELEGRAM_BOT), actor="test")).split(
         "start="
@@ -147,7 +147,7 @@ async def test_a_used_an_expired_and_an_unknown_code_get_clear_replies(tg: Teleg
     assert "expired" in tg.fake.sent_to(888)[-1]["text"]
     await tg.say(888, "/start notarealcode12345678")
     assert "isn't one we know" in tg.fake.sent_to(888)[-1]["text"]
-    assert await tg.pool.pool.store.reader().member_by_address("telegram", "888") is None
+    assert await tg.pool.pool.store.reader().members.member_by_address("telegram", "888") is None
 
 
 async def test_a_link_opened_in_a_group_links_nothing(tg: Telegram) -> None:
@@ -156,10 +156,10 @@ async def test_a_link_opened_in_a_group_links_nothing(tg: Telegram) -> None:
         "start="
     )[1]
     await tg.say(-100123, f"/start {code}", chat_type="group")
-    assert (await tg.pool.pool.store.reader().member(zoe.id)).telegram_chat_id is None
+    assert (await tg.pool.pool.store.reader().members.member(zoe.id)).telegram_chat_id is None
     assert "private chat" in tg.fake.sent_to(-100123)[-1]["text"]
     await tg.say(ZOE_CHAT, f"/start {code}")
-    assert (await tg.pool.pool.store.reader().member(zoe.id)).telegram_chat_id == str(ZOE_CHAT), (
+    assert (await tg.pool.pool.store.reader().members.member(zoe.id)).telegram_chat_id == str(ZOE_CHAT), (
         "still usable"
     )
 
@@ -177,7 +177,7 @@ async def test_stop_unlinks_and_offers_go_by_another_channel(tg: Telegram) -> No
     zoe = await linked_gp(tg, ZOE_CHAT)
     await tg.say(ZOE_CHAT, "/stop")
     assert "Unlinked" in tg.fake.sent_to(ZOE_CHAT)[-1]["text"]
-    assert (await tg.pool.pool.store.reader().member(zoe.id)).telegram_chat_id is None
+    assert (await tg.pool.pool.store.reader().members.member(zoe.id)).telegram_chat_id is None
     before = len(tg.fake.sent_to(ZOE_CHAT))
     await tg.pool.post(urgent=True)
     assert len(tg.fake.sent_to(ZOE_CHAT)) == before
@@ -251,7 +251,7 @@ async def test_a_wrong_or_missing_secret_is_refused_with_no_effect(tg: Telegram)
     update = tg.text(ZOE_CHAT, f"/start {code}")
     assert (await tg.deliver(update, secret="not-the-secret")).status_code == 403
     assert (await tg.deliver(update, secret=None)).status_code == 403
-    assert (await tg.pool.pool.store.reader().member(zoe.id)).telegram_chat_id is None
+    assert (await tg.pool.pool.store.reader().members.member(zoe.id)).telegram_chat_id is None
     assert tg.fake.called("sendMessage") == []
     assert (await tg.deliver(update)).status_code == 200, "the code was not used up"
 
@@ -287,7 +287,7 @@ async def test_a_user_who_blocked_the_bot_is_opted_out_of_telegram(tg: Telegram)
         (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})
     ]
     await tg.pool.post(urgent=True)
-    assert "telegram" in (await tg.pool.pool.store.reader().member(zoe.id)).opted_out
+    assert "telegram" in (await tg.pool.pool.store.reader().members.member(zoe.id)).opted_out
     sent = len(tg.fake.called("sendMessage"))
     await tg.pool.post(start=tg.pool.clock.now() + timedelta(days=2), urgent=True)
     assert len(tg.fake.called("sendMessage")) == sent, "nothing more is sent to a chat that blocked us"
@@ -355,20 +355,20 @@ async def test_a_gp_who_unblocks_the_bot_and_books_hears_about_it(tg: Telegram) 
         (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})
     ]
     await tg.pool.post(start=first.starts_at + timedelta(days=1), urgent=True)
-    assert "telegram" in (await tg.pool.pool.store.reader().member(zoe.id)).opted_out
+    assert "telegram" in (await tg.pool.pool.store.reader().members.member(zoe.id)).opted_out
 
     await tg.deliver(tg.press(ZOE_CHAT, offer, "Accept"))  # unblocked, she taps the older offer
 
     assert (await tg.pool.view(first)).booked.id == zoe.id
     assert tg.fake.edits_of(ZOE_CHAT, offer["message_id"])[-1]["text"].startswith("Booked:")
-    assert "telegram" not in (await tg.pool.pool.store.reader().member(zoe.id)).opted_out
+    assert "telegram" not in (await tg.pool.pool.store.reader().members.member(zoe.id)).opted_out
 
 
 async def test_a_stop_typed_by_the_gp_is_not_undone_by_their_next_message(tg: Telegram) -> None:
     zoe = await linked_gp(tg, ZOE_CHAT)
     await tg.say(ZOE_CHAT, "STOP")
     await tg.say(ZOE_CHAT, "thanks")
-    assert "telegram" in (await tg.pool.pool.store.reader().member(zoe.id)).opted_out
+    assert "telegram" in (await tg.pool.pool.store.reader().members.member(zoe.id)).opted_out
 
 
 async def test_linking_in_a_pool_with_no_texts_brings_the_open_sessions(tmp_path: Path) -> None:
@@ -388,14 +388,14 @@ async def test_a_button_in_a_chat_that_is_no_longer_linked_says_so(tg: Telegram)
     await tg.deliver(tg.press(ZOE_CHAT, offer, "Accept"))
     assert tg.fake.called("answerCallbackQuery")[-1]["text"] == "This chat isn't linked to the pool"
     assert (await tg.pool.view(session)).booked is None
-    assert await tg.pool.pool.store.reader().inbox("open") == []
+    assert await tg.pool.pool.store.reader().inbox.items("open") == []
 
 
 async def test_strangers_get_a_polite_answer_and_nothing_reaches_the_inbox(tg: Telegram) -> None:
     for chat in (901, 902, 903):
         await tg.say(chat, "hello, anyone there?")
         assert "isn't linked" in tg.fake.sent_to(chat)[-1]["text"]
-    assert await tg.pool.pool.store.reader().inbox("open") == []
+    assert await tg.pool.pool.store.reader().inbox.items("open") == []
 
 
 async def test_a_group_that_will_not_take_our_reply_is_not_redelivered_forever(tg: Telegram) -> None:
@@ -442,9 +442,9 @@ async def test_a_chat_linked_to_someone_is_not_silently_taken_by_another_code(tg
     await tg.say(556, f"/start {code}")
     assert "already linked to someone else" in tg.fake.sent_to(556)[-1]["text"]
     reader = tg.pool.pool.store.reader()
-    assert (await reader.member(ali.id)).telegram_chat_id == "556"
+    assert (await reader.members.member(ali.id)).telegram_chat_id == "556"
     await tg.say(ZOE_CHAT, f"/start {code}")
-    assert (await reader.member(zoe.id)).telegram_chat_id == str(ZOE_CHAT), "the code was not used up"
+    assert (await reader.members.member(zoe.id)).telegram_chat_id == str(ZOE_CHAT), "the code was not used up"
 
 
 async def test_a_check_in_by_button_gets_the_low_score_follow_up(tmp_path: Path) -> None:
@@ -466,7 +466,7 @@ async def test_a_check_in_by_button_gets_the_low_score_follow_up(tmp_path: Path)
         await tg.deliver(tg.press(ZOE_CHAT, question, "2"))
         assert "Practitioner Health" in tg.fake.sent_to(ZOE_CHAT)[-1]["text"]
         async with tg.pool.pool.store.unit_of_work() as uow:
-            assert [score for _, score in await uow.checkin_history(zoe.id, 5)] == [2]
+            assert [score for _, score in await uow.wellbeing.checkin_history(zoe.id, 5)] == [2]
 
 
 async def test_a_lead_schedules_from_telegram_and_a_member_taps_going(tg: Telegram) -> None:

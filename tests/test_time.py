@@ -140,7 +140,7 @@ async def test_a_gp_can_set_their_own_quiet_hours(pool: Harness) -> None:
     assert "QUIET 22:00-07:00" in (await pool.last(gp)).body, (
         "a bad value gets the how-to, and changes nothing"
     )
-    assert (await pool.pool.store.reader().member(gp.id)).quiet_hours == "20:00-09:00"
+    assert (await pool.pool.store.reader().members.member(gp.id)).quiet_hours == "20:00-09:00"
 
 
 async def test_a_routine_offer_lapses_after_its_time_without_telling_anyone_and_a_yes_still_takes_it(

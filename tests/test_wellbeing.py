@@ -103,7 +103,7 @@ async def test_no_check_in_on_a_bank_holiday_while_paused_or_on_a_fully_booked_d
 
 async def answer_a_check_in(pool: Harness, gp, score: str) -> None:
     """Move the clock to the next check-in (bank holidays skipped) and answer it."""
-    due = await pool.pool.store.reader().due_timers(pool.clock.now() + timedelta(days=60))
+    due = await pool.pool.store.reader().timers.due_timers(pool.clock.now() + timedelta(days=60))
     pool.clock.set(min(t.due_at for t in due if t.kind == "checkin" and t.subject == str(gp.id)))
     await pool.pool.settle()
     if (await pool.last(gp)).kind != "checkin":  # skipped (a bank holiday): the next one
@@ -119,7 +119,7 @@ async def test_a_good_answer_thanks_and_takes_a_comment_that_never_reaches_the_i
     assert (await pool.last(gp)).kind == "checkin_thanks"
     await pool.send(gp, "Busy week but the team at Riverside were lovely")
     assert (await pool.last(gp)).kind == "checkin_comment"
-    assert await pool.pool.store.reader().inbox("open") == []
+    assert await pool.pool.store.reader().inbox.items("open") == []
 
 
 async def test_a_low_score_gets_signposting_and_only_a_yes_tells_the_lead(pool: Harness) -> None:
@@ -187,10 +187,10 @@ async def test_checkins_shows_their_own_trend_and_forget_deletes_it(pool: Harnes
     await pool.send(gp, "FORGET CHECKINS")
     assert "FORGET CHECKINS CONFIRM" in (await pool.last(gp)).body
     async with pool.pool.store.unit_of_work() as uow:
-        assert await uow.checkin_history(gp.id, 10) != [], "nothing deleted before the confirmation"
+        assert await uow.wellbeing.checkin_history(gp.id, 10) != [], "nothing deleted before the confirmation"
     await pool.send(gp, "FORGET CHECKINS CONFIRM")
     async with pool.pool.store.unit_of_work() as uow:
-        assert await uow.checkin_history(gp.id, 10) == []
+        assert await uow.wellbeing.checkin_history(gp.id, 10) == []
     await pool.send(gp, "CHECKINS")
     assert "no check-in answers yet" in (await pool.last(gp)).body
 
@@ -208,7 +208,7 @@ async def test_no_coordinator_facing_output_carries_a_score_or_a_comment(pool: H
         report.__dict__ if hasattr(report, "__dict__") else str(report), default=str
     )
     assert "Zebra-striped" not in outputs
-    inbox = await reader.inbox("open")
+    inbox = await reader.inbox.items("open")
     assert all("Zebra" not in (item.body or "") for item in inbox)
     app = build_app(pool.pool, "token")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pool") as http:

@@ -50,7 +50,7 @@ async def test_no_thanks_to_anything_to_add_does_not_decline_an_offer(pool: Harn
     await pool.send(gp, "4")
     assert (await pool.last(gp)).kind == "checkin_thanks"  # "Anything you'd like to add?"
     await pool.send(gp, "No thanks")
-    offers = await pool.pool.store.reader().offers_for_session(session.id)
+    offers = await pool.pool.store.reader().offers.offers_for_session(session.id)
     assert [o.state.value for o in offers if o.member_id == gp.id] == ["open"], (await pool.last(gp)).kind
 
 
@@ -59,7 +59,7 @@ async def test_a_comment_starting_with_a_keyword_word_stays_out_of_the_inbox(poo
     await pool.send(gp, "CHECKIN WEEKLY MON 09:00")
     await answer_a_check_in(pool, gp, "3")
     await pool.send(gp, "Forget it, just a long week with the partners arguing")
-    inbox = await pool.pool.store.reader().inbox("open")
+    inbox = await pool.pool.store.reader().inbox.items("open")
     assert inbox == [], [i.body for i in inbox]
 
 
@@ -68,11 +68,11 @@ async def test_a_late_score_with_its_code_never_reaches_the_inbox(pool: Harness)
     await pool.send(gp, "CHECKIN WEEKLY MON 09:00")
     await on(pool, date(2026, 12, 7), 9, 0)
     async with pool.pool.store.unit_of_work() as uow:
-        [question] = await uow.open_questions(gp.id)
+        [question] = await uow.prompts.open_questions(gp.id)
     code = question.code
     await on(pool, date(2026, 12, 14), 9, 0)  # next check-in closes the first
     await pool.send(gp, f"2 {code}")  # the old SMS's reply words / an old Telegram button
-    inbox = await pool.pool.store.reader().inbox("open")
+    inbox = await pool.pool.store.reader().inbox.items("open")
     assert inbox == [], [i.body for i in inbox]
 
 
@@ -84,7 +84,7 @@ async def test_without_a_lead_no_lead_question_blocks_declining_an_offer(nolead:
     assert "wellbeing lead" not in (await pool.last(gp)).body
     session = await pool.post(start=at(date(2026, 12, 9), 8, 30), urgent=True)
     await pool.send(gp, "NO")
-    offers = await pool.pool.store.reader().offers_for_session(session.id)
+    offers = await pool.pool.store.reader().offers.offers_for_session(session.id)
     assert [o.state.value for o in offers if o.member_id == gp.id] == ["declined"], (await pool.last(gp)).body
 
 

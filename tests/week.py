@@ -51,7 +51,7 @@ class Week:
             due = [
                 d
                 for d in (
-                    await self.pool.pool.store.reader().next_timer_due(),
+                    await self.pool.pool.store.reader().timers.next_timer_due(),
                     await self.pool.pool.store.next_outbox_due(),
                 )
                 if d is not None and d <= moment
@@ -64,7 +64,9 @@ class Week:
                 return
 
     async def show(self) -> None:
-        for message in await self.pool.pool.store.reader().outbound_after(self.seen, self.clock.now()):
+        for message in await self.pool.pool.store.reader().messages.outbound_after(
+            self.seen, self.clock.now()
+        ):
             self.seen = message.id
             when = (message.sent_at or message.created_at).astimezone(LONDON)
             indent = " " * (len(f"{when:{self.STAMP}}") + 10)

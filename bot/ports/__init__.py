@@ -1,0 +1,49 @@
+"""The ports the core talks through: a channel, and the store.
+
+Adapters implement ``Channel`` (``channels.py``); ``storage/`` implements ``Store`` and its unit
+of work (``store.py``), which carries one small repository per area of the domain: people,
+shifts, messaging, timers, the desk, peer support, wellbeing and money. The core and the flows
+only ever see these shapes.
+"""
+
+from bot.ports.channels import (
+    Channel,
+    ChannelLimits,
+    OptedOut,
+    OutboxMessage,
+    RetryLater,
+    SendResult,
+    Sent,
+    Unreachable,
+)
+from bot.ports.records import (
+    DispatchOutcome,
+    InboxItem,
+    OfferTally,
+    QueuedMessage,
+    SentMessage,
+    SessionView,
+    TimerRow,
+)
+from bot.ports.store import Reader, Store, UnitOfWork
+
+__all__ = [
+    "Channel",
+    "ChannelLimits",
+    "DispatchOutcome",
+    "InboxItem",
+    "OfferTally",
+    "OptedOut",
+    "OutboxMessage",
+    "QueuedMessage",
+    "Reader",
+    "RetryLater",
+    "SendResult",
+    "Sent",
+    "SentMessage",
+    "SessionView",
+    "Store",
+    "TimerRow",
+    "UnitOfWork",
+    "Unreachable",
+]

@@ -1,0 +1,87 @@
+"""What a channel (SMS, WhatsApp, Slack, Telegram, the sandbox) does for the core: send, and say how."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.domain import Choice
+
+# ---------------------------------------------------------------------------------------------
+# Channels
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLimits:
+    """What a provider allows; the dispatcher keeps inside it."""
+
+    per_second: float | None = None  # overall sends a second; None: no limit
+    per_address_interval: float = 0.0  # seconds between two sends to one person
+    max_in_flight: int = 50  # concurrent requests to the provider
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """An outbound message as the dispatcher hands it to a channel."""
+
+    id: int
+    channel: str
+    address: str
+    text: str
+    choices: tuple[Choice, ...]
+    member_id: int | None
+    topic: str | None
+    kind: str
+    attempts: int
+    details: tuple[tuple[str, str], ...] = ()
+    # The provider's id of the message this one replaces (its topic's first message, with
+    # the choices), when it supersedes one that was sent on this channel.
+    replaces: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    provider_id: str
+    segments: int | None = None  # what an SMS was billed as
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    """A transient failure (429, 5xx, timeout). ``after``: the provider's Retry-After."""
+
+    reason: str
+    after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """A permanent failure for this message: bad address, rejected content. ``reason`` in
+    words a coordinator understands ("not a mobile number"); ``code``: the provider's."""
+
+    reason: str
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OptedOut:
+    """The provider says this person blocked us or opted out; record it and stop sending."""
+
+    reason: str
+    code: str | None = None
+
+
+SendResult = Sent | RetryLater | Unreachable | OptedOut
+
+
+class Channel(Protocol):
+    name: str
+    limits: ChannelLimits
+    # Chat channels can edit a message in place for free; SMS cannot and each text costs money.
+    edits_are_free: bool
+
+    async def send(self, message: OutboxMessage) -> SendResult:
+        """Hand one message to the provider."""
+
+    def render(self, text: str, choices: Sequence[Choice]) -> str:
+        """The message as a person reads it on this channel, choices included."""

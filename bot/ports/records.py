@@ -1,0 +1,108 @@
+"""Shapes the store hands back that are not domain objects: timers, queued and sent messages, views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.domain import Choice, Member, Offer, Practice, Session
+
+# ---------------------------------------------------------------------------------------------
+# Store
+
+
+@dataclass(frozen=True, slots=True)
+class TimerRow:
+    id: int
+    kind: str
+    subject: str
+    due_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """An outbound row to write to the outbox, with its channel already chosen."""
+
+    member_id: int | None
+    channel: str
+    address: str
+    body: str
+    choices: tuple[Choice, ...]
+    topic: str | None
+    kind: str
+    not_before: datetime | None
+    status: str = "queued"
+    error: str | None = None
+    details: tuple[tuple[str, str], ...] = ()
+    supersedes: bool = False
+    priority: int = 3  # bot/priority.py: lower goes first
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchOutcome:
+    message_id: int
+    status: str  # sent, queued (to retry), failed
+    provider_id: str | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    opted_out_member: int | None = None
+    error_code: str | None = None  # the provider's code for a failure
+    segments: int | None = None
+    attempted: bool = True  # False: put back in the queue unsent, to keep a person's order
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """A session as coordinators and the API see it."""
+
+    session: Session
+    practice: Practice
+    booked: Member | None
+    offers: tuple[tuple[Offer, Member], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferTally:
+    """How a session's current round stands: offers not yet answered, declined, and the
+    names of the first few still waiting."""
+
+    waiting: int
+    declined: int
+    first_waiting: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    id: int
+    channel: str
+    address: str
+    body: str | None
+    choices: tuple[Choice, ...]
+    kind: str
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+    member_id: int | None = None
+    due_at: datetime | None = None  # when it may go: created_at, or the end of quiet hours
+
+    @property
+    def went_at(self) -> datetime:
+        """When it went to the person: sent, or (not yet sent) when it became due to go. A
+        message held by quiet hours went in the morning, not when it was written."""
+        return self.sent_at or self.due_at or self.created_at
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    id: int
+    message_id: int
+    member: Member | None
+    channel: str
+    address: str
+    body: str | None
+    received_at: datetime
+    state: str
+    count: int = 1  # messages from this number folded into the item (the newest is shown)

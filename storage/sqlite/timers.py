@@ -1,0 +1,79 @@
+"""Timers: work due at a time (an offer lapsing, a wave moving on, a reminder)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from bot.ports import (
+    TimerRow,
+)
+from storage.sqlite.repository import Repository
+from storage.sqlite.timefmt import from_db, opt_from_db, to_db
+
+
+class SqliteTimers(Repository):
+    async def due_timers(self, now: datetime, limit: int = 100) -> list[TimerRow]:
+        rows = await self._all(
+            "SELECT id, kind, subject, due_at, payload, attempts FROM timers "
+            "WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            (to_db(now), limit),
+        )
+        return [
+            TimerRow(
+                id=r[0],
+                kind=r[1],
+                subject=r[2],
+                due_at=from_db(r[3]),
+                payload=json.loads(r[4]),
+                attempts=r[5],
+            )
+            for r in rows
+        ]
+
+    async def next_timer_due(self) -> datetime | None:
+        row = await self._one("SELECT min(due_at) FROM timers WHERE state = 'pending'")
+        return opt_from_db(row[0])
+
+    async def pending_timer(self, kind: str, subject: str, due_by: datetime | None = None) -> bool:
+        row = await self._one(
+            "SELECT 1 FROM timers WHERE kind = ? AND subject = ? AND state = 'pending' "
+            "AND (? IS NULL OR due_at <= ?) LIMIT 1",
+            (kind, subject, to_db(due_by) if due_by else None, to_db(due_by) if due_by else None),
+        )
+        return row is not None
+
+    async def has_pending_timer(self, kind: str) -> bool:
+        row = await self._one("SELECT 1 FROM timers WHERE kind = ? AND state = 'pending' LIMIT 1", (kind,))
+        return row is not None
+
+    async def add_timer(
+        self, kind: str, subject: str, due_at: datetime, payload: dict[str, Any], now: datetime
+    ) -> int:
+        cursor = await self._run(
+            "INSERT INTO timers (kind, subject, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+            (kind, subject, to_db(due_at), json.dumps(payload, sort_keys=True), to_db(now)),
+        )
+        return cursor.lastrowid
+
+    async def cancel_timers(self, kind: str, subject: str) -> int:
+        cursor = await self._run(
+            "UPDATE timers SET state = 'cancelled' WHERE kind = ? AND subject = ? AND state = 'pending'",
+            (kind, subject),
+        )
+        return cursor.rowcount
+
+    async def finish_timer(self, timer_id: int, now: datetime) -> bool:
+        cursor = await self._run(
+            "UPDATE timers SET state = 'done', done_at = ? WHERE id = ? AND state = 'pending'",
+            (to_db(now), timer_id),
+        )
+        return cursor.rowcount == 1
+
+    async def retry_later(self, timer_id: int, error: str, due_at: datetime, give_up: bool) -> None:
+        await self._run(
+            "UPDATE timers SET attempts = attempts + 1, error = ?, due_at = ?, "
+            "state = CASE WHEN ? THEN 'failed' ELSE state END WHERE id = ? AND state = 'pending'",
+            (error, to_db(due_at), int(give_up), timer_id),
+        )
