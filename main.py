@@ -77,13 +77,14 @@ from config.demo import load_demo_pool
 from config.professions import load_professions
 from config.safety import load_safety
 from config.settings import admin_token
-from flows import exports, imports, safety, spreadsheet
-from flows import report as reports
-from flows.coffee import coffee_text
-from flows.conversation import PoolConversation
-from flows.groups import group_text
-from flows.messages import render
-from flows.safety import SafetyScreen
+from flows.conversation.inbound import PoolConversation
+from flows.conversation.messages import render
+from flows.desk import exports, imports, spreadsheet
+from flows.desk import report as reports
+from flows.peer.coffee import coffee_text
+from flows.peer.groups import group_text
+from flows.wellbeing import safety
+from flows.wellbeing.safety import SafetyScreen
 from storage import SqliteStore
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="The GP pool bot.")

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 from bot.engine import Engine
-from flows import (
-    alerts,
-    checks,
-    coffee,
-    delivery,
-    desk,
-    desk_chat,
-    escalation,
-    groups,
-    imports,
-    keywords,
-    linking,
-    mentoring,
-    nudges,
-    offer_batches,
-    offers,
-    open_sessions,
-    overview,
-    reminders,
-    report,
-    wellbeing,
-)
+from flows.conversation import delivery
+from flows.desk import actions, alerts, chat, imports, report
+from flows.peer import coffee, groups, mentoring, nudges
+from flows.people import checks, keywords, linking, overview
+from flows.shifts import batches, escalation, offers, open_sessions, reminders
+from flows.wellbeing import checkins
 
 
 def register(engine: Engine) -> None:
@@ -32,16 +16,16 @@ def register(engine: Engine) -> None:
     offers.register(engine)
     imports.register(engine)
     alerts.register(engine)
-    offer_batches.register(engine)
+    batches.register(engine)
     open_sessions.register(engine)
     checks.register(engine)
     keywords.register(engine)
-    desk.register(engine)
+    actions.register(engine)
     escalation.register(engine)
-    desk_chat.register(engine)
+    chat.register(engine)
     report.register(engine)
     delivery.register(engine)
-    wellbeing.register(engine)
+    checkins.register(engine)
     linking.register(engine)
     mentoring.register(engine)
     groups.register(engine)

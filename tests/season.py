@@ -26,8 +26,8 @@ from bot.commands import (
     ShowGroup,
 )
 from bot.policy import PoolPolicy
-from flows.groups import group_text
-from flows.report import as_text
+from flows.desk.report import as_text
+from flows.peer.groups import group_text
 from tests.week import Week, at
 
 CALENDAR_TOKEN = re.compile(r"/calendar/[A-Za-z0-9_-]+\.ics")

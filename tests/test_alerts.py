@@ -9,7 +9,7 @@ from datetime import timedelta
 import httpx
 from typer.testing import CliRunner
 
-from flows import exports, imports
+from flows.desk import exports, imports
 from main import cli
 from tests.harness import AUTH, Harness, at
 

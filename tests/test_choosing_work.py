@@ -167,7 +167,7 @@ async def test_six_offers_from_one_import_go_as_one_text_with_its_segments_count
         try:
             await pool.practice(name="Riverside")
             gp = await pool.gp("Dr Ng", preferred_channel="sms")
-            from flows import imports
+            from flows.desk import imports
 
             day = pool.tomorrow
             rows = "".join(

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.commands import CoffeeRound, CreateGroup
-from flows.coffee import pair
+from flows.peer.coffee import pair
 from tests.harness import Harness
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from bot.clock import LONDON
 from bot.domain import CHECK_KINDS, BookedSlot, GpFacts, Member, Practice, Session, SessionStatus
 from config.professions import load_professions
-from flows import eligibility
+from flows.shifts import eligibility
 
 PROFESSIONS = load_professions()
 

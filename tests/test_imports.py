@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from bot.clock import LONDON
-from flows import exports, imports
+from flows.desk import exports, imports
 from tests.harness import Harness
 
 

@@ -8,7 +8,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.matching import Mentee, Mentor, allowed, fit, propose
+from flows.peer.matching import Mentee, Mentor, allowed, fit, propose
 
 INTERESTS = ["teaching", "minor surgery", "dermatology", "leadership"]
 PRACTICES = ["A", "B", "C", None]

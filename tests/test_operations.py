@@ -14,7 +14,7 @@ from bot.commands import AnswerInbox, BookByHand, BroadcastUrgent, CancelSession
 from bot.domain import CHECK_KINDS, OfferState, SessionStatus
 from bot.errors import Refused
 from bot.policy import PoolPolicy
-from flows.availability import parse_availability
+from flows.shifts.availability import parse_availability
 from main import cli
 from tests.harness import AUTH, Harness, at
 

@@ -10,7 +10,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from flows import exports, imports, offers
+from flows.desk import exports, imports
+from flows.shifts import offers
 from tests.harness import AUTH, Harness, at
 
 PHONE = "+442079460101"  # Ofcom's drama range: no real practice

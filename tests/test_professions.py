@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from bot.clock import LONDON
 from bot.commands import BookByHand, BuildReport, PostSession
 from bot.errors import Refused
-from flows import imports
+from flows.desk import imports
 from main import cli
 from tests.harness import AUTH, Harness, at
 
@@ -242,7 +242,7 @@ async def test_sessions_import_and_export_say_who_they_are_for(pool: Harness) ->
     await pool.pool.engine.run(
         "test", lambda turn: imports.import_sessions(turn, imports.read_csv("sessions", text))
     )
-    from flows import exports
+    from flows.desk import exports
 
     header, rows = await exports.sessions(pool.pool.store.reader())
     column = header.index("professions")

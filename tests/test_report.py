@@ -8,7 +8,7 @@ from datetime import date, datetime
 from bot.clock import LONDON, FakeClock
 from bot.commands import AddCost, BuildReport, CancelSession, RecordDelivery
 from bot.policy import PoolPolicy
-from flows.report import as_rows, as_text, financial_year
+from flows.desk.report import as_rows, as_text, financial_year
 from tests.harness import Harness
 
 

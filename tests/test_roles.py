@@ -21,7 +21,7 @@ from bot.commands import (
     SetPracticePreference,
 )
 from bot.errors import Refused
-from flows import imports
+from flows.desk import imports
 from tests.harness import Harness, at
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.policy import PoolPolicy
 from config.safety import load_safety
-from flows.safety import SafetyScreen
+from flows.wellbeing.safety import SafetyScreen
 from tests.harness import Harness
 
 DATA = load_safety()

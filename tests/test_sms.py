@@ -19,7 +19,7 @@ from bot.domain import OfferState
 from bot.outbox import RetryPolicy
 from bot.policy import PoolPolicy
 from config import load_settings
-from flows.report import financial_year
+from flows.desk.report import financial_year
 from main import build_app, build_channels
 from tests.fakes import PUBLIC_URL, TWILIO_ENV, TWILIO_FROM, FakeTwilio, RecordingChannel, twilio_signature
 from tests.harness import START, Harness

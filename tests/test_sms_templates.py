@@ -25,9 +25,12 @@ from bot.domain import (
     SessionStatus,
 )
 from config.professions import load_professions
-from flows import alerts, desk, escalation, groups, imports, matching, mentoring, offers, wellbeing
-from flows.messages import render, template_names
-from flows.offers import answer_choices
+from flows.conversation.messages import render, template_names
+from flows.desk import actions, alerts, imports
+from flows.peer import groups, matching, mentoring
+from flows.shifts import escalation, offers
+from flows.shifts.offers import answer_choices
+from flows.wellbeing import checkins
 
 LONG = Practice(
     ods_code="X10001",
@@ -102,7 +105,7 @@ SAMPLES: dict[str, dict] = {
     "available_noted": {"day": START.date(), "halves": {"am"}, "offered": 12},
     "booked": COMMON,
     "booked_by_pool": COMMON,
-    "booking_cancelled": {**COMMON, "reason": "r" * desk.MAX_REASON},
+    "booking_cancelled": {**COMMON, "reason": "r" * actions.MAX_REASON},
     "bookings_list": {"bookings": [(BOOKING, SESSION, LONG)] * 12},
     "card_booking": COMMON,
     "booking_reminder": COMMON,
@@ -112,7 +115,7 @@ SAMPLES: dict[str, dict] = {
     "checkin_question": {},
     "checkin_how": {"code": "4821"},
     "checkin_thanks": {"score": 4},
-    "checkin_low": {"signposting": wellbeing.signposting(), "has_lead": True},
+    "checkin_low": {"signposting": checkins.signposting(), "has_lead": True},
     "checkin_peer": {"mentor": GP, "session": PEER["session"], "group": PEER["group"]},
     "checkin_lead_no": {},
     "checkin_lead_yes": {"lead": GP},
@@ -189,7 +192,7 @@ SAMPLES: dict[str, dict] = {
     "filled_elsewhere": COMMON,
     "help": {},
     "inbox_answer": {
-        "text": "a" * desk.MAX_ANSWER,
+        "text": "a" * actions.MAX_ANSWER,
         "by": GP.name,
         "pool_name": "Riverside & Hillview GP Pool",
     },

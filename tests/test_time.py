@@ -15,7 +15,7 @@ from bot.clock import LONDON, FakeClock
 from bot.commands import RecordDelivery
 from bot.domain import CHECK_KINDS, OfferState
 from bot.policy import PoolPolicy
-from flows import imports
+from flows.desk import imports
 from tests.harness import AUTH, START, Harness, at
 
 

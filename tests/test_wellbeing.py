@@ -20,7 +20,7 @@ from bot.commands import (
     ScheduleGroupSessions,
 )
 from bot.policy import PoolPolicy
-from flows import exports
+from flows.desk import exports
 from main import build_app
 from tests.harness import Harness, at
 

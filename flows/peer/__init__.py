@@ -1,0 +1,1 @@
+"""Peer support: groups and their sessions, coffee pairings, mentoring and its matching, nudges back."""

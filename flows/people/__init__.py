@@ -1,0 +1,1 @@
+"""People: a GP's settings and keywords, onboarding checks, linked chat accounts, roles, their overview."""

@@ -1,0 +1,1 @@
+"""Wellbeing: check-ins GPs choose, and the crisis rule."""
