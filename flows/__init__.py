@@ -7,13 +7,14 @@ from flows.conversation import delivery
 from flows.desk import actions, alerts, chat, imports, report
 from flows.peer import coffee, groups, mentoring, nudges
 from flows.people import checks, keywords, linking, overview
-from flows.shifts import batches, escalation, offers, open_sessions, reminders
+from flows.shifts import batches, booking, escalation, offers, open_sessions, reminders
 from flows.wellbeing import checkins
 
 
 def register(engine: Engine) -> None:
     """Give the engine the flows' commands and timer handlers."""
     offers.register(engine)
+    booking.register(engine)
     imports.register(engine)
     alerts.register(engine)
     batches.register(engine)

@@ -18,7 +18,7 @@ from flows.conversation.messages import render
 from flows.desk import chat, inbox
 from flows.peer import groups, mentoring
 from flows.people import keywords, linking
-from flows.shifts import offers, reminders
+from flows.shifts import booking, offers, reminders
 from flows.wellbeing import checkins
 from flows.wellbeing.safety import SafetyScreen
 
@@ -26,7 +26,7 @@ Answerer = Callable[[Turn, Question, str], Awaitable[None]]
 
 # Which kinds of open question take a yes or a no, and who answers them.
 ANSWERERS: dict[str, Answerer] = {
-    "offer": offers.answer,
+    "offer": booking.answer,
     "hours": reminders.answer,
     "lead": checkins.answer_lead,
     "still_want": checkins.answer_still_want,
@@ -160,9 +160,9 @@ class PoolConversation:
                 and last[0] == f"offer:{open_offers[0].ref_id}"
                 and _quotes(reaction, last[1])
             ):
-                await offers.answer(turn, open_offers[0], reaction.value)
+                await booking.answer(turn, open_offers[0], reaction.value)
                 return
-        if not await offers.clarify(turn, "question"):
+        if not await booking.clarify(turn, "question"):
             await turn.audit("acknowledged", f"member:{turn.member.id}")  # a nod, with nothing open
 
     async def answer(self, turn: Turn, value: str, code: str | None) -> None:
@@ -177,13 +177,13 @@ class PoolConversation:
             case Ambiguous(questions) if any(q.kind != "offer" for q in questions):
                 await clarify_which(turn, questions, value)
             case Ambiguous():
-                await offers.clarify(turn, "several")
+                await booking.clarify(turn, "several")
             case NoOpenQuestion(None):
                 recent = await turn.uow.offers.latest_answered_offer(
                     turn.member.id, turn.now - offers.LATE_ANSWER_WINDOW
                 )
                 if recent is not None:
-                    await offers.late_answer(turn, recent, value, named=False)
+                    await booking.late_answer(turn, recent, value, named=False)
                 else:
                     turn.reply(render("no_open_offer"), kind="no_open_offer")
             case NoOpenQuestion(given) if await groups.answer_again(turn, given, value):
@@ -191,7 +191,7 @@ class PoolConversation:
             case NoOpenQuestion(given):
                 offer = await turn.uow.offers.offer_by_code(turn.member.id, given)
                 if offer is not None:
-                    await offers.late_answer(turn, offer, value, named=True)
+                    await booking.late_answer(turn, offer, value, named=True)
                 else:
                     turn.reply(render("unknown_code", code=given), kind="unknown_code")
 
@@ -212,7 +212,7 @@ class PoolConversation:
     async def unclear(self, turn: Turn, code: str | None, reason: str) -> None:
         assert turn.member is not None
         only = [code] if code else None
-        if await offers.clarify(turn, reason, only):
+        if await booking.clarify(turn, reason, only):
             return
         if reason == "maybe_acknowledgement":
             await turn.audit("acknowledged", f"member:{turn.member.id}")

@@ -27,7 +27,7 @@ from bot.ports import InboxItem
 from flows.conversation.messages import render
 from flows.desk import alerts
 from flows.people import roles
-from flows.shifts import offers
+from flows.shifts import booking, offers
 
 # A GP may stay late, but a session's delivered hours stay close to its length.
 OVERRUN_HOURS = 2.0
@@ -115,19 +115,19 @@ async def book_by_hand(turn: Turn, command: BookByHand) -> Booking:
     if session.status != SessionStatus.OPEN:
         raise Refused(f"Session {session.code} is {session.status}, so it can't be booked.", field="session")
     before = len(turn.outbound)  # the GP hears first, then the others
-    outcome = await offers.book(turn, session, practice, gp, None, via="by hand")
+    outcome = await booking.book(turn, session, practice, gp, None, via="by hand")
     if isinstance(outcome, str):
         raise Refused(_why_not(gp, outcome), field="phone")
     if outcome is None:
         raise Refused(f"Session {session.code} has just been filled.", field="session")
-    booking, first_time = outcome
-    told = [render("booked_by_pool", session=session, practice=practice, code=booking.code)]
+    booked, first_time = outcome
+    told = [render("booked_by_pool", session=session, practice=practice, code=booked.code)]
     if first_time and practice.info_pack:
         told.append(render("info_pack", practice=practice))
     for offset, text in enumerate(told):
         kind = "booked" if offset == 0 else "info_pack"
         turn.outbound.insert(before + offset, Outbound(text=text, member_id=gp.id, kind=kind))
-    return booking
+    return booked
 
 
 def _why_not(gp: Member, reason: str) -> str:
@@ -155,7 +155,7 @@ async def cancel_session(turn: Turn, command: CancelSession) -> Session:
     if len(command.reason) > MAX_REASON:
         raise Refused(f"Keep the reason to {MAX_REASON} characters: it goes by text.", field="reason")
     uow = turn.uow
-    booking = await uow.bookings.live_booking(session.id)
+    held = await uow.bookings.live_booking(session.id)
     cancelled = await uow.sessions.set_session_status(
         session.id, SessionStatus.CANCELLED, expect=SessionStatus.OPEN, now=turn.now
     ) or await uow.sessions.set_session_status(
@@ -167,20 +167,20 @@ async def cancel_session(turn: Turn, command: CancelSession) -> Session:
         )
     await uow.timers.cancel_timers(offers.WAVE_TIMER, str(session.id))
     await uow.timers.cancel_timers(offers.START_TIMER, str(session.id))
-    await offers.withdraw_others(turn, session, practice, "offer_cancelled")
-    if booking is not None:
-        await uow.bookings.end_booking(booking.id, "cancelled", turn.now)
+    await booking.withdraw_others(turn, session, practice, "offer_cancelled")
+    if held is not None:
+        await uow.bookings.end_booking(held.id, "cancelled", turn.now)
         turn.say(
             Outbound(
                 text=render("booking_cancelled", session=session, practice=practice, reason=command.reason),
-                member_id=booking.member_id,
+                member_id=held.member_id,
                 kind="booking_cancelled",
             )
         )
     text = render("practice_cancelled", session=session, practice=practice, by=by)
-    booked = await uow.members.member(booking.member_id) if booking is not None else None
+    booked = await uow.members.member(held.member_id) if held is not None else None
     await alerts.tell_followers(turn, session, practice, text, "cancelled", member=booked)
-    await turn.audit("session_cancelled", f"session:{session.id}", None, had_booking=booking is not None)
+    await turn.audit("session_cancelled", f"session:{session.id}", None, had_booking=held is not None)
     updated = await uow.sessions.session(session.id)
     assert updated is not None
     return updated

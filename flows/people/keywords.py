@@ -19,7 +19,7 @@ from flows.conversation.messages import render
 from flows.desk import actions, alerts
 from flows.peer import groups, mentoring, nudges
 from flows.people import settings
-from flows.shifts import availability, offers, open_sessions
+from flows.shifts import availability, booking, offers, open_sessions
 from flows.wellbeing import checkins
 
 PAUSE_END_TIMER = "pause_end"
@@ -43,15 +43,15 @@ async def handle(turn: Turn, keyword: Keyword) -> bool:
             choices = (Choice("Open sessions you can take", "OPEN"),) if on_chat else ()
             turn.reply(render("help"), choices=choices, kind="help")
         case "OFFERS":
-            await offers.list_offers(turn)
+            await booking.list_offers(turn)
         case "BOOKINGS":
-            await offers.list_bookings(turn)
+            await booking.list_bookings(turn)
         case "OPEN":
             await open_sessions.show(turn)
         case "MORE":
             await lists.more(turn)
         case "DROP":
-            await offers.drop(turn, keyword.code)
+            await booking.drop(turn, keyword.code)
         case "PAUSE":
             await pause(turn, keyword.argument)
         case "RESUME":

@@ -96,14 +96,14 @@ def _by_practice(rows: list[Row]) -> list[tuple[Practice, int | None, list[tuple
 
 
 def _message(rows: list[Row], word: str, member_id: int, topic: str, supersedes: bool = False) -> Outbound:
-    from flows.shifts import offers
+    from flows.shifts import booking, offers
 
     open_rows = [r for r in rows if r[0].state == OfferState.OPEN]
     return Outbound(
         text=_text(rows, word),
         member_id=member_id,
         choices=tuple(
-            c for o, s, p in open_rows for c in offers.answer_choices(o.code, group=offers.line_label(s, p))
+            c for o, s, p in open_rows for c in offers.answer_choices(o.code, group=booking.line_label(s, p))
         ),
         topic=topic,
         kind="offer",

@@ -18,7 +18,7 @@ from bot.reach import reach
 from flows.conversation import codes, lists
 from flows.conversation.messages import render
 from flows.people import roles
-from flows.shifts import eligibility, offers
+from flows.shifts import booking, eligibility, offers
 
 STAND_IN = "0000"  # the line is laid out with a code of the same length before it is issued
 Found = list[tuple[Session, Practice]]
@@ -107,7 +107,9 @@ async def open_listing(turn: Turn) -> lists.Listing:
         for n, offer in (await issue(turn, member, found, positions)).items():
             session, practice = found[n]
             listing.lines[n] = line(n, offer.code)
-            listing.choices[n] = offers.answer_choices(offer.code, group=offers.line_label(session, practice))
+            listing.choices[n] = offers.answer_choices(
+                offer.code, group=booking.line_label(session, practice)
+            )
 
     listing.before_showing = with_codes
     return listing
