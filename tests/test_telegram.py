@@ -329,7 +329,7 @@ async def test_set_webhook_registers_the_public_url_with_the_secret_and_the_menu
 
 
 def test_the_bot_token_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
-    from main import _Redact
+    from cli.common import Redact
 
     record = logging.LogRecord(
         "httpx",
@@ -340,7 +340,7 @@ def test_the_bot_token_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) 
         (f"{'https://api.telegram.org'}/bot{TELEGRAM_TOKEN}/sendMessage",),
         None,
     )
-    assert _Redact([TELEGRAM_TOKEN]).filter(record)
+    assert Redact([TELEGRAM_TOKEN]).filter(record)
     assert TELEGRAM_TOKEN not in record.getMessage() and "/bot<redacted>/sendMessage" in record.getMessage()
 
 
