@@ -18,9 +18,9 @@ from bot.commands import PostSession, SetPracticePreference
 from bot.domain import OfferState
 from bot.policy import PoolPolicy
 from main import cli
+from tests.adapters.test_telegram import Telegram, linked_gp, open_telegram
 from tests.fakes import TELEGRAM_ENV, TWILIO_ENV, FakeTelegram, FakeTwilio
 from tests.harness import AUTH, Harness, at
-from tests.test_telegram import Telegram, linked_gp, open_telegram
 
 BATCHED = PoolPolicy(pool_name="Test Pool", offer_batch=timedelta(minutes=2))
 

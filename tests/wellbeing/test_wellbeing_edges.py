@@ -13,8 +13,8 @@ import pytest
 from bot.clock import LONDON
 from bot.policy import PoolPolicy
 from tests.harness import Harness, at
-from tests.test_wellbeing import LEAD, answer_a_check_in, kinds, on
-from tests.test_wellbeing import pool as pool  # the same pool, with a wellbeing lead named
+from tests.wellbeing.test_wellbeing import LEAD, answer_a_check_in, kinds, on
+from tests.wellbeing.test_wellbeing import pool as pool  # the same pool, with a wellbeing lead named
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@ data the imports and forms allow: curly quotes, en dashes and diaereses normalis
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +27,7 @@ from bot.domain import (
     SessionStatus,
 )
 from config.professions import load_professions
-from flows.conversation.messages import render, template_names
+from flows.conversation.messages import TEMPLATE_FOLDERS, render, template_names
 from flows.desk import actions, alerts, imports
 from flows.peer import groups, matching, mentoring
 from flows.shifts import escalation, offers
@@ -328,3 +330,15 @@ def test_awkward_data_is_normalised() -> None:
 def test_clarifying_one_offer_fits_with_its_reply_words() -> None:
     text = SMS.render(render("clarify", offers=MANY[:1], reason="conditional"), answer_choices("4821"))
     assert segments(text).count <= 2 and text.endswith("Reply YES 4821 or NO 4821.")
+
+
+def test_every_template_lives_in_one_area_folder_and_each_name_once() -> None:
+    """Templates are rendered by bare name from flows/templates/<area>/: a second file with the
+    same name in another folder would be silently shadowed."""
+    root = Path(__file__).resolve().parents[2] / "flows" / "templates"
+    assert not list(root.glob("*.j2")), "every template sits in an area's folder"
+    folders = {path.parent.name for path in root.rglob("*.j2")}
+    assert folders == set(TEMPLATE_FOLDERS), "a folder the loader does not search"
+    names = Counter(path.stem for path in root.rglob("*.j2"))
+    assert [name for name, count in names.items() if count > 1] == []
+    assert {n for n in names if not n.startswith("_")} == set(template_names())

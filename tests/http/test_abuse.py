@@ -1,7 +1,7 @@
 """What a stranger can send, through the HTTP app with every channel on: bodies bounded while
 they stream, authentication before parsing, no 5xx, exports safe for spreadsheets, and a log
 that cannot be flooded. (The property test that throws generated requests at every route is
-in test_abuse_property.py; the memory under real uploads is bench/uploads.py.)"""
+in tests/http/test_abuse_property.py; the memory under real uploads is bench/uploads.py.)"""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bot.domain import OfferState
 from bot.policy import PoolPolicy
 from tests.harness import Harness, at
-from tests.test_wellbeing import LEAD, on
+from tests.wellbeing.test_wellbeing import LEAD, on
 
 # -- thumbs and reactions -----------------------------------------------------------------------
 

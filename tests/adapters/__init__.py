@@ -1,0 +1,1 @@
+"""The channels, faked at the HTTP boundary (adapters/, bot/outbox.py)."""

@@ -1,0 +1,1 @@
+"""Reading replies and the texts sent (flows/conversation/, bot/replies.py)."""

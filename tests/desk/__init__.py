@@ -1,0 +1,1 @@
+"""The desk: actions, imports and exports, alerts, the report (flows/desk/)."""

@@ -1,0 +1,1 @@
+"""Peer groups, coffee rounds, mentoring and matching (flows/peer/)."""

@@ -1,0 +1,1 @@
+"""People: keywords, roles, professions (flows/people/)."""

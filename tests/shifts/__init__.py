@@ -1,0 +1,1 @@
+"""Sessions posted, offered, booked and reminded (flows/shifts/)."""

@@ -1,0 +1,1 @@
+"""The store: migrations, the port per area, durability (storage/)."""

@@ -1,0 +1,1 @@
+"""Wellbeing check-ins and the crisis rule (flows/wellbeing/)."""
