@@ -1,5 +1,6 @@
-"""The pool bot's command line: python main.py COMMAND. It only wires: the commands are in
-cli/ (one module per area), the pool is put together in wiring.py, and the work is in flows/.
+"""The pool bot's entry point: python main.py COMMAND. Here the parts are wired together (the
+policy from the settings, the channels that are on, the store, the engine and its flows, the HTTP
+app); the commands themselves are the CLI adapter in adapters/cli/, one module per area.
 
 python main.py serve [--host H] [--port P]   webhooks, JSON API, sandbox, timer loop
 python main.py demo                          a scripted pool day on the sandbox
@@ -11,10 +12,152 @@ python main.py --help                        every command
 
 from __future__ import annotations
 
-from cli import cli
-from wiring import build_app, build_channels, open_pool, policy_from
+import random
+from datetime import timedelta
 
-__all__ = ["build_app", "build_channels", "cli", "open_pool", "policy_from"]
+from fastapi import FastAPI
+
+import flows
+from adapters.cli import cli
+from adapters.sandbox import SandboxChannel, sandbox_router
+from adapters.slack import SlackChannel, SlackDesk, slack_router
+from adapters.sms import TwilioSms, twilio_router
+from adapters.telegram import TelegramChannel, TelegramWebhook, telegram_router
+from bot.clock import Clock, SystemClock
+from bot.engine import Engine
+from bot.http import bearer_auth, create_app
+from bot.outbox import Dispatcher
+from bot.phones import to_e164
+from bot.policy import PoolPolicy
+from bot.pool import Pool
+from bot.ports import Channel
+from bot.timers import TimerLoop
+from config import Settings, load_settings
+from config.professions import load_professions
+from config.safety import load_safety
+from flows.conversation.inbound import PoolConversation
+from flows.wellbeing.safety import SafetyScreen
+from storage import SqliteStore
+
+
+def policy_from(settings: Settings) -> PoolPolicy:
+    return PoolPolicy(
+        pool_name=settings.pool_name,
+        wave_size=settings.pool_wave_size,
+        wave_wait=timedelta(minutes=settings.pool_wave_minutes),
+        filled_sms=settings.pool_filled_sms,
+        wellbeing_lead_phone=to_e164(settings.pool_wellbeing_lead) if settings.pool_wellbeing_lead else None,
+        message_retention=timedelta(days=settings.pool_message_retention_days),
+        live_date=settings.pool_live_date,
+        setup_budget_pence=settings.pool_setup_budget_pence,
+        default_rate_pence=settings.pool_default_rate_pence,
+        offer_open=timedelta(hours=settings.pool_offer_hours),
+        urgent_close=timedelta(minutes=settings.pool_urgent_close_minutes),
+        escalate_first=timedelta(hours=settings.escalate_hours[0]),
+        escalate_second=timedelta(hours=settings.escalate_hours[1]),
+        escalation_contacts=tuple(
+            to_e164(phone) for phone in (settings.pool_escalation_contacts or "").split(",") if phone.strip()
+        ),
+        quiet_start=settings.quiet_hours[0] if settings.quiet_hours else None,
+        quiet_end=settings.quiet_hours[1] if settings.quiet_hours else None,
+        public_url=settings.public_url,
+        nudge_after=timedelta(weeks=settings.pool_nudge_weeks) if settings.pool_nudge_weeks else None,
+        professions=load_professions(settings.pool_profession_titles),
+        offer_batch=timedelta(seconds=settings.pool_batch_seconds),
+        unknown_replies_per_hour=settings.pool_unknown_replies_per_hour,
+        unknown_alert_numbers=settings.pool_unknown_alert_numbers,
+        unknown_alert_window=timedelta(minutes=settings.pool_unknown_alert_minutes),
+    )
+
+
+def build_channels(settings: Settings) -> dict[str, Channel]:
+    channels: dict[str, Channel] = {}
+    if settings.twilio_on:
+        channels["sms"] = TwilioSms(
+            account_sid=settings.twilio_account_sid or "",
+            auth_token=settings.twilio_auth_token or "",
+            api_base=str(settings.twilio_api_base),
+            public_url=settings.public_url,
+            from_number=settings.twilio_from_number,
+            messaging_service_sid=settings.twilio_messaging_service_sid,
+            per_second=settings.pool_sms_per_second,
+        )
+    if settings.slack_on:
+        channels["slack"] = SlackChannel(
+            token=settings.slack_bot_token or "",
+            api_base=str(settings.slack_api_base),
+            per_second=settings.pool_slack_per_second,
+        )
+    if settings.telegram_on:
+        channels["telegram"] = TelegramChannel(
+            token=settings.telegram_bot_token or "", api_base=str(settings.telegram_api_base)
+        )
+    if settings.sandbox_on:
+        channels["sandbox"] = SandboxChannel()
+    return channels
+
+
+async def open_pool(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+    channels: dict[str, Channel] | None = None,
+    policy: PoolPolicy | None = None,
+) -> Pool:
+    """Everything wired together on the settings' database; nothing started yet."""
+    clock = clock or SystemClock()
+    store = await SqliteStore.open(settings.pool_database)
+    channels = build_channels(settings) if channels is None else channels
+    policy = policy or policy_from(settings)
+    safety = load_safety()
+    engine = Engine(
+        store=store,
+        clock=clock,
+        policy=policy,
+        channels_on=tuple(channels),
+        conversation=PoolConversation(
+            SafetyScreen(
+                safety.crisis_patterns, safety.signposting, safety.distress_patterns, safety.distress_reply
+            )
+        ),
+        rng=rng,
+    )
+    flows.register(engine)
+    dispatcher = Dispatcher(store, channels, clock, poll_seconds=settings.pool_poll_seconds)
+    engine.on_commit = dispatcher.wake
+    dispatcher.on_failed = engine.messages_failed  # an offer that failed for good goes another way
+    timers = TimerLoop(engine, store, clock)
+    return Pool(store, engine, dispatcher, timers, clock, channels, policy, settings.pool_poll_seconds)
+
+
+def build_app(
+    pool: Pool, token: str, run_background: bool = False, settings: Settings | None = None
+) -> FastAPI:
+    """The HTTP app with the webhooks of every channel that is on."""
+    auth = bearer_auth(token)
+    routers = []
+    sandbox = pool.channels.get("sandbox")
+    if isinstance(sandbox, SandboxChannel):
+        routers.append(sandbox_router(pool, auth, sandbox))
+    sms = pool.channels.get("sms")
+    if isinstance(sms, TwilioSms):
+        routers.append(twilio_router(pool, sms))
+    slack = pool.channels.get("slack")
+    desk = None
+    if isinstance(slack, SlackChannel):
+        secret = (settings or load_settings()).slack_signing_secret or ""
+        desk = SlackDesk(pool, slack, secret)
+        routers.append(slack_router(desk))
+        pool.every(60, desk.link_by_email)  # members who have not written yet become reachable
+    telegram = pool.channels.get("telegram")
+    if isinstance(telegram, TelegramChannel):
+        secret = (settings or load_settings()).telegram_webhook_secret or ""
+        routers.append(telegram_router(TelegramWebhook(pool, telegram, secret)))
+    app = create_app(pool, token, routers, run_background=run_background)
+    app.state.slack_desk = desk
+    return app
+
 
 if __name__ == "__main__":
     cli()

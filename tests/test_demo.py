@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli.run import run_demo
+from adapters.cli.run import run_demo
 
 GOLDEN = Path(__file__).parent / "golden" / "demo.txt"
 

@@ -329,7 +329,7 @@ async def test_set_webhook_registers_the_public_url_with_the_secret_and_the_menu
 
 
 def test_the_bot_token_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
-    from cli.common import Redact
+    from adapters.cli.common import Redact
 
     record = logging.LogRecord(
         "httpx",

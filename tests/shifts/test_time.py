@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 import main
-import wiring
 from bot.calendar import at_london, is_working_day, next_working_day, quiet_until
 from bot.clock import LONDON, FakeClock
 from bot.commands import RecordDelivery
@@ -62,7 +61,7 @@ async def test_the_poster_is_told_when_offers_are_held_by_quiet_hours(
     posted = (await client.post("/api/sessions", json=body, headers=AUTH)).json()
     assert datetime.fromisoformat(posted["offers_from"]) == morning
 
-    monkeypatch.setattr(wiring, "SystemClock", lambda: pool.clock)  # the CLI at 22:00 too
+    monkeypatch.setattr(main, "SystemClock", lambda: pool.clock)  # the CLI at 22:00 too
     printed = await asyncio.to_thread(
         CliRunner().invoke,
         main.cli,
@@ -94,7 +93,7 @@ async def test_chat_and_the_sandbox_stamp_a_held_message_with_when_it_went(
     await pool.pool.settle()  # sent at 07:30, when quiet hours end
     pool.clock.set(at(pool.today, 7, 45))  # and read a little later
 
-    monkeypatch.setattr(wiring, "SystemClock", lambda: pool.clock)
+    monkeypatch.setattr(main, "SystemClock", lambda: pool.clock)
     chat = await asyncio.to_thread(
         CliRunner().invoke, main.cli, ["chat", "--as", gp.phone], env={"POOL_DATABASE": str(pool.database)}
     )

@@ -14,6 +14,12 @@ from typing import Annotated
 
 import typer
 
+from adapters.cli.common import (
+    build_app,
+    open_pool,
+    settings_or_exit,
+    setup_logging,
+)
 from bot.clock import LONDON, FakeClock, london_date
 from bot.demo import DEMO_START, play, seed_pool
 from bot.domain import Inbound
@@ -21,17 +27,12 @@ from bot.log_limit import LimitFilter
 from bot.phones import to_e164
 from bot.policy import PoolPolicy
 from bot.render import text_with_choices
-from cli.common import (
-    settings_or_exit,
-    setup_logging,
-)
 from config import load_settings
 from config.demo import load_demo_pool
 from config.professions import load_professions
 from config.settings import admin_token
 from flows.desk import report as reports
 from flows.wellbeing import safety
-from wiring import build_app, open_pool
 
 app = typer.Typer()
 

@@ -9,6 +9,13 @@ from typing import Annotated
 
 import typer
 
+from adapters.cli.common import (
+    AsOption,
+    fail,
+    open_pool,
+    run_desk_command,
+    settings_or_exit,
+)
 from bot import money
 from bot.clock import LONDON, SystemClock, london_date, parse_when
 from bot.commands import (
@@ -23,14 +30,7 @@ from bot.commands import (
 from bot.dates import parse_day
 from bot.errors import Refused
 from bot.phones import national, to_e164
-from cli.common import (
-    AsOption,
-    fail,
-    run_desk_command,
-    settings_or_exit,
-)
 from flows.conversation.messages import render
-from wiring import open_pool
 
 app = typer.Typer()
 

@@ -9,6 +9,13 @@ from typing import Annotated
 
 import typer
 
+from adapters.cli.common import (
+    AsOption,
+    acting_member,
+    open_pool,
+    settings_or_exit,
+    setup_logging,
+)
 from adapters.slack import SlackChannel, SlackDesk
 from adapters.telegram import TelegramChannel, set_webhook
 from bot.commands import (
@@ -16,13 +23,6 @@ from bot.commands import (
 )
 from bot.errors import Refused
 from bot.pool import Pool
-from cli.common import (
-    AsOption,
-    acting_member,
-    settings_or_exit,
-    setup_logging,
-)
-from wiring import open_pool
 
 app = typer.Typer()
 

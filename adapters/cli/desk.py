@@ -9,6 +9,13 @@ from typing import Annotated
 
 import typer
 
+from adapters.cli.common import (
+    AsOption,
+    fail,
+    open_pool,
+    run_desk_command,
+    settings_or_exit,
+)
 from bot import money
 from bot.clock import LONDON
 from bot.commands import (
@@ -19,15 +26,8 @@ from bot.commands import (
     SetAlerts,
 )
 from bot.phones import national
-from cli.common import (
-    AsOption,
-    fail,
-    run_desk_command,
-    settings_or_exit,
-)
 from flows.desk import report as reports
 from flows.desk import spreadsheet
-from wiring import open_pool
 
 app = typer.Typer()
 

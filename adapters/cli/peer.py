@@ -6,6 +6,11 @@ from typing import Annotated
 
 import typer
 
+from adapters.cli.common import (
+    AsOption,
+    fail,
+    run_desk_command,
+)
 from bot.clock import LONDON, parse_when
 from bot.commands import (
     AddGroupMembers,
@@ -18,11 +23,6 @@ from bot.commands import (
     ProposeMatches,
     ScheduleGroupSessions,
     ShowGroup,
-)
-from cli.common import (
-    AsOption,
-    fail,
-    run_desk_command,
 )
 from flows.peer.coffee import coffee_text
 from flows.peer.groups import group_text

@@ -11,16 +11,16 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from bot.engine import Turn
-from bot.errors import Refused
-from cli.common import (
+from adapters.cli.common import (
     AsOption,
     acting_member,
     fail,
+    open_pool,
     settings_or_exit,
 )
+from bot.engine import Turn
+from bot.errors import Refused
 from flows.desk import exports, imports, spreadsheet
-from wiring import open_pool
 
 app = typer.Typer()
 

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from typing import Annotated, Any, NoReturn
 
 import typer
+from fastapi import FastAPI
 
 from bot.errors import Refused
 from bot.phones import to_e164
 from bot.pool import Pool
 from config import ConfigError, Settings, load_settings
-from wiring import open_pool
 
 
 def settings_or_exit() -> Settings:
@@ -96,3 +96,21 @@ def run_desk_command(
         asyncio.run(run())
     except Refused as refusal:
         fail(refusal.message)
+
+
+# The CLI is a driving adapter: main.py wires the pool and imports this package, so the wiring is
+# reached when a command runs, not when this module is imported.
+async def open_pool(settings: Settings, **parts: Any) -> Pool:
+    """The pool as main.py wires it, on the settings' database; nothing started yet."""
+    import main
+
+    return await main.open_pool(settings, **parts)
+
+
+def build_app(
+    pool: Pool, token: str, run_background: bool = False, settings: Settings | None = None
+) -> FastAPI:
+    """The HTTP app as main.py builds it."""
+    import main
+
+    return main.build_app(pool, token, run_background=run_background, settings=settings)
