@@ -246,7 +246,7 @@ ARGUMENT_KEYWORDS = {
     "nudges": "NUDGES",
     "alerts": "ALERTS",
 }
-SESSION_CODE = re.compile(r"^[bcdfghjklmnpqrstvwxz]{4}$")  # as flows/offers.py makes them
+SESSION_CODE = re.compile(r"^[bcdfghjklmnpqrstvwxz]{4}$")  # as flows/shifts/offers.py makes them
 
 KeywordName = Literal[
     "HELP",

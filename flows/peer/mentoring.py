@@ -2,7 +2,7 @@
 fellows, newly qualified GPs and returners), matching runs a lead approves before anyone is
 told, and introductions with each other's preferred contact.
 
-Matching itself is flows/matching.py (an assignment solver, not a greedy loop).
+Matching itself is flows/peer/matching.py (an assignment solver, not a greedy loop).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ the coordinators get a weekly digest of checks expiring and lapsed.
 A daily sweep (09:00 London) sends the reminders, remembering what it sent, so a sweep after
 days of downtime catches up without repeating itself; the digest is its own weekly timer
 (09:00 on the week's first working day), so one that fell due while down goes at the start.
-A lapsed check makes a GP ineligible for sessions from that date on (flows/eligibility.py
+A lapsed check makes a GP ineligible for sessions from that date on (flows/shifts/eligibility.py
 reads the expiry against each session's date).
 """
 

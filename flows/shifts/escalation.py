@@ -6,7 +6,7 @@ the poster and the practice's managers are alerted, with one tap (or reply) to o
 everyone eligible; still unfilled ``escalate_second`` before (4 h), the next named
 coordinator. Each step is a timer row written at posting, with its recipients in it, and
 checks the session is still open when it runs: a session filled in between alerts nobody.
-A session whose start passes unfilled is expired by the start timer (flows/offers.py).
+A session whose start passes unfilled is expired by the start timer (flows/shifts/offers.py).
 """
 
 from __future__ import annotations

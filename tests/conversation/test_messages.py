@@ -232,11 +232,11 @@ SAMPLES: dict[str, dict] = {
     "digest_line": {**COMMON, "event": "not_held"},
     "digest_header": {"counts": [(event, 9999) for event in alerts.EVENTS]},
     "open_none": {},
-    # A batch holds as many sessions as fit two segments (flows/offer_batches.py); one alone fits.
+    # A batch holds as many sessions as fit two segments (flows/shifts/batches.py); one alone fits.
     "offers_batch": {"rows": [(OFFER, SESSION, LONG)], "groups": [(LONG, None, [(OFFER, SESSION)])], **WORDS},
     "list_line": {**COMMON, "rate": True},
     "peer_session_line": {**PEER, "answer": "going", "code": "4821"},
-    # A page is filled to two texts by flows/lists.py; one item alone must fit with the rest.
+    # A page is filled to two texts by flows/conversation/lists.py; one item alone must fit with the rest.
     "listing": {
         "header": "Open sessions you can take:",
         "lines": [render("list_line", **COMMON, rate=True)],
