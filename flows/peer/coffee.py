@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from itertools import combinations
 
-import networkx as nx
-
 from bot.commands import CoffeeRound
 from bot.domain import Member, Outbound, PeerGroup
 from bot.engine import Engine, Turn
@@ -56,6 +54,8 @@ def pair(members: Sequence[int], recent: Sequence[Sequence[set[int]]]) -> Pods:
                 met.setdefault(frozenset((a, b)), age)
 
     def matched(group: list[int]) -> list[tuple[int, ...]]:
+        import networkx as nx  # imported when a coffee round is drawn, not by every server at start
+
         graph = nx.Graph()
         for a, b in combinations(group, 2):
             # A new pair is worth the most; among repeats, the longer ago the better.

@@ -13,9 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
-
 # Career stages in order; a mentor further along than the mentee fits better.
 STAGES = ("fellow", "newly_qualified", "returner", "salaried", "locum", "partner")
 
@@ -96,6 +93,11 @@ def propose(
     fits = {(i, j): fit(slot, person) for i, person in enumerate(people) for j, slot in enumerate(slots)}
     bonus = 1 + sum(score for score, _ in fits.values())
     forbidden = 0.0  # no better than leaving the mentee for now (the dummy columns)
+    # numpy and scipy cost about 80 MB resident: imported when a matching run needs them, so a
+    # pool that never matches mentors (and every idle server) does not carry them.
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
     value = np.full((len(people), len(slots) + len(people)), 0.0)
     for (i, j), (score, _) in fits.items():
         value[i, j] = bonus + score if allowed(slots[j], people[i], ended_pairs) else forbidden
