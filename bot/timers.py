@@ -7,6 +7,7 @@ later and, after a few tries, marked failed with its error rather than retried f
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -34,10 +35,14 @@ class TimerLoop:
 
     async def run_due(self) -> int:
         """Run every timer due by now, oldest first; the number that ran."""
-        now = self.clock.now()
         ran = 0
-        while due := await self.store.reader().timers.due_timers(now, limit=100):
+        # The clock is read again each round: a timer may add another due at once (the next
+        # chunk of a broadcast), which runs in the same pass rather than at the next poll.
+        while due := await self.store.reader().timers.due_timers(self.clock.now(), limit=100):
             for timer in due:
+                # Each timer is its own unit of work; a pass through many gives the loop a
+                # turn between them, so webhooks are answered during a long broadcast.
+                await asyncio.sleep(0)
                 try:
                     if await self.engine.run_timer(timer):
                         ran += 1

@@ -99,9 +99,16 @@ class Eligibility(Protocol):
     """What the eligibility rules need to know about GPs for one session, in one query."""
 
     async def gp_facts(
-        self, session: Session, now: datetime, member_ids: Iterable[int] | None = None
+        self,
+        session: Session,
+        now: datetime,
+        member_ids: Iterable[int] | None = None,
+        after: int | None = None,
+        limit: int | None = None,
     ) -> list[GpFacts]:
-        """Everything eligibility and ranking need, in a handful of set-wise queries."""
+        """Everything eligibility and ranking need, in a handful of set-wise queries, for the
+        clinicians of the session's professions (``member_ids``: only those; ``after`` and
+        ``limit``: the next ``limit`` of them by id after ``after``, a broadcast's chunk)."""
 
 
 class Practices(Protocol):

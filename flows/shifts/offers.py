@@ -33,6 +33,11 @@ CHAT_CHANNELS = ("slack", "telegram")
 WAVE_TIMER = "offer_wave"
 START_TIMER = "session_start"
 EXPIRY_TIMER = "offer_expiry"
+BROADCAST_TIMER = "offer_broadcast"
+# An urgent broadcast is written this many clinicians at a time, each chunk its own transaction,
+# so no unit of work holds the event loop for long: at 150 a chunk takes about 20 ms here
+# (bench/broadcast.py), where 50,000 in one transaction held it for 6.5 s.
+BROADCAST_CHUNK = 150
 SESSION_CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels: codes never spell words
 MAX_SESSION_HOURS = 14
 MAX_NOTES = 100  # an offer, notes and all, fits two SMS segments
@@ -47,6 +52,7 @@ def register(engine: Engine) -> None:
     engine.on_timer(WAVE_TIMER, on_wave_timer)
     engine.on_timer(START_TIMER, on_session_start)
     engine.on_timer(EXPIRY_TIMER, on_offers_expiry)
+    engine.on_timer(BROADCAST_TIMER, on_broadcast_timer)
     engine.on_command(PracticesToPost, practices_to_post)
 
 
@@ -195,13 +201,82 @@ async def send_wave(
         return 0  # too late to offer; the start timer closes it
     if session.urgent and session.starts_at - turn.policy.urgent_close <= turn.now:
         return 0  # urgent offers have closed: too close to the start
+    if session.urgent:
+        return await _broadcast(turn, session, practice, wave, announce_empty)
     facts = await turn.uow.eligibility.gp_facts(session, turn.now)
     ranked = eligibility.next_wave(
         facts, session, practice, turn.now, turn.channels_on, turn.policy.professions
     )
-    chosen = ranked if session.urgent else ranked[: turn.policy.wave_size]
+    chosen = ranked[: turn.policy.wave_size]
     await _offer_to(turn, session, practice, wave, [f.member for f in chosen])
-    if len(ranked) > len(chosen):
+    await _after_wave(turn, session, practice, wave, bool(chosen), len(ranked) > len(chosen), announce_empty)
+    return len(chosen)
+
+
+async def _broadcast(
+    turn: Turn,
+    session: Session,
+    practice: Practice,
+    wave: int,
+    announce_empty: bool,
+    after: int = 0,
+    offered_before: int = 0,
+) -> int:
+    """An urgent session goes to everyone eligible at once, written BROADCAST_CHUNK clinicians
+    at a time. The next chunk is a timer due now, committed with this one: a crash between
+    chunks resumes where it stopped, and a booking or cancellation in between stops the rest.
+    The number offered in this chunk."""
+    facts = await turn.uow.eligibility.gp_facts(session, turn.now, after=after, limit=BROADCAST_CHUNK)
+    chosen = eligibility.next_wave(
+        facts, session, practice, turn.now, turn.channels_on, turn.policy.professions
+    )
+    await _offer_to(turn, session, practice, wave, [f.member for f in chosen])
+    offered = offered_before + len(chosen)
+    if len(facts) == BROADCAST_CHUNK:  # there may be more clinicians after these
+        payload = {
+            "round": session.round,
+            "wave": wave,
+            "after": max(f.member.id for f in facts),
+            "offered": offered,
+            "announce_empty": announce_empty,
+        }
+        await turn.uow.timers.add_timer(BROADCAST_TIMER, str(session.id), turn.now, payload, turn.now)
+    else:
+        await _after_wave(turn, session, practice, wave, offered > 0, False, announce_empty)
+    return len(chosen)
+
+
+async def on_broadcast_timer(turn: Turn, timer: TimerRow) -> None:
+    session = await turn.uow.sessions.session(int(timer.subject))
+    if session is None or session.status != SessionStatus.OPEN or session.round != timer.payload.get("round"):
+        return  # booked, cancelled or started again since: the rest of the broadcast is moot
+    if session.starts_at - turn.policy.urgent_close <= turn.now:
+        return
+    practice = await turn.uow.practices.practice(session.practice)
+    assert practice is not None
+    await _broadcast(
+        turn,
+        session,
+        practice,
+        int(timer.payload["wave"]),
+        bool(timer.payload.get("announce_empty", True)),
+        after=int(timer.payload["after"]),
+        offered_before=int(timer.payload.get("offered", 0)),
+    )
+
+
+async def _after_wave(
+    turn: Turn,
+    session: Session,
+    practice: Practice,
+    wave: int,
+    any_offered: bool,
+    more: bool,
+    announce_empty: bool,
+) -> None:
+    """When a wave is out: the next wave's timer if more are eligible; otherwise, if nobody
+    was offered, the poster hears that nobody can take it, or that everyone has declined."""
+    if more:
         await turn.uow.timers.add_timer(
             WAVE_TIMER,
             str(session.id),
@@ -209,16 +284,15 @@ async def send_wave(
             {"round": session.round, "wave": wave + 1},
             turn.now,
         )
-    elif not chosen and wave == 1:
+    elif not any_offered and wave == 1:
         text = render("poster_nobody", session=session, practice=practice, **who_for(turn, session))
         urgent = alerts.soon(turn, session)
         await alerts.tell_followers(turn, session, practice, text, "nobody", at_once=urgent)
-    elif not chosen and announce_empty and not await _open_offers_in_round(turn, session):
+    elif not any_offered and announce_empty and not await _open_offers_in_round(turn, session):
         text = render("poster_all_declined", session=session, practice=practice, **who_for(turn, session))
         await alerts.tell_followers(
             turn, session, practice, text, "declined", at_once=alerts.soon(turn, session)
         )
-    return len(chosen)
 
 
 def who_for(turn: Turn, session: Session) -> dict[str, str]:

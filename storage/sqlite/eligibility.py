@@ -26,15 +26,28 @@ from storage.sqlite.timefmt import date_from_db, from_db, to_db
 
 class SqliteEligibility(Repository):
     async def gp_facts(
-        self, session: Session, now: datetime, member_ids: Iterable[int] | None = None
+        self,
+        session: Session,
+        now: datetime,
+        member_ids: Iterable[int] | None = None,
+        after: int | None = None,
+        limit: int | None = None,
     ) -> list[GpFacts]:
-        """Everything eligibility and ranking need, in a handful of set-wise queries."""
+        """Everything eligibility and ranking need, in a handful of set-wise queries, for the
+        clinicians of the session's professions (``member_ids``: only those; ``after`` and
+        ``limit``: the next ``limit`` of them by id after ``after``, a broadcast's chunk)."""
         # Clinicians of the professions the session is for.
         where = (
             "instr(';' || m.roles || ';', ';clinician;') > 0 "
             f"AND m.profession IN ({','.join('?' * len(session.professions))})"
         )
         params: list[Any] = list(session.professions)
+        if after is not None or limit is not None:
+            chunk = await self._all(
+                f"SELECT m.id FROM members m WHERE {where} AND m.id > ? ORDER BY m.id LIMIT ?",
+                [*params, after or 0, limit if limit is not None else -1],
+            )
+            member_ids = [row[0] for row in chunk]
         if member_ids is not None:
             ids = list(member_ids)
             if not ids:
@@ -88,7 +101,8 @@ class SqliteEligibility(Repository):
         offered: set[int] = set()
         turned_down: set[int] = set()
         for member_id, round_, state in await self._all(
-            "SELECT member_id, round, state FROM offers WHERE session_id = ?", (session.id,)
+            f"SELECT member_id, round, state FROM offers WHERE session_id = ? AND member_id {scope}",
+            [session.id, *params],
         ):
             # An urgent session reaches again those whose earlier (routine) offer ran out.
             if round_ == session.round and not (session.urgent and state == OfferState.EXPIRED):
@@ -98,8 +112,9 @@ class SqliteEligibility(Repository):
         turned_down.update(
             row[0]
             for row in await self._all(
-                "SELECT member_id FROM bookings WHERE session_id = ? AND state = 'dropped'",
-                (session.id,),
+                "SELECT member_id FROM bookings WHERE session_id = ? AND state = 'dropped' "
+                f"AND member_id {scope}",
+                [session.id, *params],
             )
         )
         preference = dict(

@@ -90,9 +90,11 @@ class SqliteMembers(Repository):
         return to_member(row) if row else None
 
     async def members_with_role(self, role: str) -> list[Member]:
+        # Anyone with a role beside 'clinician' is in a small partial index (migration 0016).
+        staff = "m.roles != 'clinician' AND " if role != "clinician" else ""
         rows = await self._all(
             f"SELECT {MEMBER_COLUMNS} FROM members m "
-            "WHERE instr(';' || m.roles || ';', ';' || ? || ';') > 0 ORDER BY m.id",
+            f"WHERE {staff}instr(';' || m.roles || ';', ';' || ? || ';') > 0 ORDER BY m.id",
             (role,),
         )
         return [to_member(row) for row in rows]
