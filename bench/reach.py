@@ -61,6 +61,7 @@ async def reach(channel: str, gps: int) -> tuple[float, float]:
             await pool.engine.execute(
                 PostSession("X10001", start, start + timedelta(hours=4), 32000, urgent=True), actor="bench"
             )
+            await pool.timers.run_due()  # the rest of the broadcast, a chunk at a time
             sender = asyncio.create_task(pool.dispatcher.run_forever(stop))
             reader = pool.store.reader()
             while True:

@@ -122,6 +122,7 @@ async def prepare(database: Path, gps: int, sessions: int, via: str) -> list[str
             session = await pool.engine.execute(
                 PostSession("X10001", start, start + timedelta(hours=4), 32000, urgent=True), actor="bench"
             )
+            await pool.timers.run_due()  # the rest of the broadcast, a chunk at a time
             ids.append(session.id)
         # The offers are not what is measured: mark them handed over rather than send 40,000.
         async with pool.store.unit_of_work() as uow:

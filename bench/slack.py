@@ -54,6 +54,7 @@ async def prepare(database: Path, gps: int, sessions: int) -> list[tuple[str, st
             await pool.engine.execute(
                 PostSession("X10001", start, start + timedelta(hours=4), 32000, urgent=True), actor="bench"
             )
+            await pool.timers.run_due()  # the rest of the broadcast, a chunk at a time
         async with pool.store.unit_of_work() as uow:  # handed over before the measurement
             await uow._run("UPDATE messages SET status = 'sent', provider_id = 'D0:' || id")
         rows = await pool.store.reader()._all(
