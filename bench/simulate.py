@@ -23,6 +23,7 @@ escalations. Sanity: every session accounted for, no offer to anyone not eligibl
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import csv
 import dataclasses
@@ -41,9 +42,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.gsm import segments, to_gsm
 from adapters.sandbox import SandboxChannel
@@ -59,6 +58,7 @@ from config import load_settings
 from config.professions import load_professions
 from main import open_pool, policy_from
 
+ROOT = Path(__file__).resolve().parent.parent
 PHRASE_TABLES = (ROOT / "tests/data/replies.csv", ROOT / "tests/data/replies_heldout.csv")
 OUT = ROOT / "bench/out"
 MORNING = (time(8, 30), time(12, 30))
@@ -211,6 +211,7 @@ class Figures:
     median_hours_to_fill_urgent: float = 0.0
     p90_hours_to_fill_urgent: float = 0.0
     offers: int = 0
+    offers_checked: int = 0  # against the people's own facts (with --check)
     texts: int = 0  # paid texts, to anyone (what SMS would carry)
     texts_to_clinicians: int = 0
     segments: int = 0
@@ -475,8 +476,8 @@ class Simulation:
                     self.at(max(moment, now + timedelta(minutes=5)), self.pause_for(person))
             for n, ods in enumerate(self.practices, start=len(clinicians)):
                 member = await uow.add_member(
-                    Member(id=0, name=f"Manager {ods}", phone=_phone(next(numbers)), roles=frozenset({f"practice:{ods}"}),
-                           preferred_channel="sms"),
+                    Member(id=0, name=f"Manager {ods}", phone=_phone(next(numbers)),
+                           roles=frozenset({f"practice:{ods}"}), preferred_channel="sms"),
                     now,
                 )  # fmt: skip
                 person = Person(index=n, member_id=member.id, phone=member.phone, role="manager")
@@ -939,7 +940,8 @@ class Simulation:
             for sid, state, start in db.execute("SELECT id, status, starts_at FROM sessions")
         }
         bookings = db.execute(
-            "SELECT id, session_id, member_id, state, booked_at, ended_at FROM bookings ORDER BY booked_at, id"
+            "SELECT id, session_id, member_id, state, booked_at, ended_at FROM bookings "
+            "ORDER BY booked_at, id"
         ).fetchall()
         first_booked: dict[int, datetime] = {}
         for _, sid, _, _, at, _ in bookings:
@@ -1010,6 +1012,11 @@ class Simulation:
                     f.night_texts += 1
         f.inbound = self.inbound
         f.offers = db.execute("SELECT count(*) FROM offers").fetchone()[0]
+        if self.o.check:
+            self.check_offers()
+            f.offers_checked = db.execute(
+                "SELECT count(*) FROM offers WHERE id <= ?", (self.checked_offer,)
+            ).fetchone()[0]
         f.texts_per_fill = f.texts / f.filled if f.filled else 0.0
         f.segments_per_fill = f.segments / f.filled if f.filled else 0.0
         f.texts_per_gp_week = f.texts_to_clinicians / max(1, f.clinicians) / (o.days / 7)
@@ -1172,3 +1179,263 @@ async def simulate_async(options: Options) -> Figures:
 def simulate(options: Options) -> Figures:
     """One simulated month (a fresh event loop: callable from a process pool)."""
     return asyncio.run(simulate_async(options))
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+# The policies the sweep compares: (label, what changes from the production defaults).
+POLICIES: tuple[tuple[str, dict[str, object]], ...] = (
+    ("defaults", {}),
+    ("waves of 3", {"wave_size": 3}),
+    ("waves of 10", {"wave_size": 10}),
+    ("waves every 15 min", {"wave_minutes": 15}),
+    ("waves every 60 min", {"wave_minutes": 60}),
+    ("everyone at once", {"wave_size": 1000}),
+    ("urgent at night on", {"nights": True}),
+    ("batching off", {"batch_seconds": 0}),
+)
+ACCEPTS = (0.10, 0.20, 0.30, 0.40)
+# The columns of the sweep's table: (heading, Figures field, format).
+TABLE: tuple[tuple[str, str, str], ...] = (
+    ("filled", "fill_rate", "{:.0%}"),
+    ("routine", "fill_rate_routine", "{:.0%}"),
+    ("urgent", "fill_rate_urgent", "{:.0%}"),
+    ("in 7 days", "filled_within_7_days", "{:.0%}"),
+    ("median h", "median_hours_to_fill", "{:.1f}"),
+    ("p90 h", "p90_hours_to_fill", "{:.1f}"),
+    ("unfilled at start", "unfilled", "{:.0f}"),
+    ("texts/fill", "texts_per_fill", "{:.0f}"),
+    ("segments/fill", "segments_per_fill", "{:.0f}"),
+    ("texts/GP/week", "texts_per_gp_week", "{:.1f}"),
+    ("£/fill", "cost_per_fill_pence", "£{:.2f}"),
+    ("Gini", "gini", "{:.2f}"),
+    ("to contracted", "contracted_share", "{:.0%}"),
+    ("escalations", "escalations", "{:.0f}"),
+)
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    defaults = Options()
+    pool = parser.add_argument_group("the pool and its month (assumptions)")
+    for name in (
+        "gps", "nurses", "pharmacists", "practices", "pcns", "days", "sessions_per_practice_week",
+        "urgent_share", "cancel_share", "nurse_share", "pharmacist_share", "contracted_share",
+        "contracted_sessions", "localities_share", "days_share", "cap_share", "lapse_share",
+    ):  # fmt: skip
+        value = getattr(defaults, name)
+        pool.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value, metavar="N")
+    policy = parser.add_argument_group("the policy (default: the production defaults)")
+    policy.add_argument("--wave-size", type=int, help="GPs offered a session in each wave (POOL_WAVE_SIZE)")
+    policy.add_argument("--wave-minutes", type=int, help="minutes between waves (POOL_WAVE_MINUTES)")
+    policy.add_argument(
+        "--batch-seconds", type=int, help="routine offers batched this long (POOL_BATCH_SECONDS)"
+    )
+    policy.add_argument("--offer-hours", type=float, help="a routine offer stays open (POOL_OFFER_HOURS)")
+    policy.add_argument("--nights", action="store_true", help="every clinician says NIGHTS ON")
+    people = parser.add_argument_group("the people (bench/behaviour.py; sources in bench/README.md)")
+    for item in dataclasses.fields(Behaviour):
+        value = getattr(defaults.behaviour, item.name)
+        if isinstance(value, float):
+            people.add_argument(f"--{item.name.replace('_', '-')}", type=float, default=value, metavar="X")
+    people.add_argument(
+        "--read-within", default=",".join(f"{m:g}:{s:g}" for m, s in defaults.behaviour.read_within),
+        help="when a text is read: minutes:share pairs",
+    )  # fmt: skip
+    people.add_argument("--free-scale", type=float, default=1.0, help="times the free half-day shares")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--sms-price", type=float, default=defaults.sms_price_pence, help="pence a segment")
+    parser.add_argument("--check", action="store_true", help="check every offer against the people's facts")
+    parser.add_argument(
+        "--sweep", action="store_true", help="the policy table: policies x --accepts x --seeds"
+    )
+    parser.add_argument("--accepts", type=float, nargs="+", default=list(ACCEPTS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1])
+    parser.add_argument("--policies", nargs="+", help="only these of the sweep's policies (by label)")
+    parser.add_argument("--workers", type=int, default=2, help="runs at once in the sweep")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the CSV and charts go")
+    return parser.parse_args(argv)
+
+
+def _options(args: argparse.Namespace) -> Options:
+    read_within = tuple(
+        (float(minutes), float(share))
+        for minutes, share in (pair.split(":") for pair in args.read_within.split(","))
+    )
+    base = Behaviour()
+    behaviour = replace(
+        base,
+        read_within=read_within,
+        free={key: share * args.free_scale for key, share in base.free.items()},
+        **{
+            item.name: getattr(args, item.name)
+            for item in dataclasses.fields(Behaviour)
+            if isinstance(getattr(base, item.name), float)
+        },
+    )
+    pool = {
+        name: getattr(args, name)
+        for name in (f.name for f in dataclasses.fields(Options))
+        if hasattr(args, name)
+    }
+    for name in ("wave_size", "wave_minutes", "batch_seconds", "offer_hours"):
+        pool[name] = getattr(args, name)
+    if args.offer_hours is not None:
+        pool["offer_hours"] = args.offer_hours
+    return replace(
+        Options(),
+        **pool,
+        nights=args.nights,
+        seed=args.seed,
+        sms_price_pence=args.sms_price,
+        check=args.check,
+        behaviour=behaviour,
+    )
+
+
+def _value(f: Figures, name: str) -> float:
+    if name == "escalations":
+        return f.escalations_first + f.escalations_second
+    if name == "cost_per_fill_pence":
+        return f.cost_per_fill_pence / 100
+    return float(getattr(f, name))
+
+
+def write_csv(path: Path, figures: Sequence[Figures]) -> None:
+    rows = [f.row() for f in figures]
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def table(figures: Sequence[Figures]) -> str:
+    """The sweep as a Markdown table: each policy at each acceptance rate, means over seeds."""
+    groups: dict[tuple[str, float], list[Figures]] = defaultdict(list)
+    for f in figures:
+        groups[(f.label, f.accept)].append(f)
+    lines = [
+        "| policy | accept | " + " | ".join(heading for heading, _, _ in TABLE) + " |",
+        "|---|---:|" + "---:|" * len(TABLE),
+    ]
+    order = {label: i for i, (label, _) in enumerate(POLICIES)}
+    for (label, accept), runs in sorted(
+        groups.items(), key=lambda g: (g[0][1], order.get(g[0][0], 99), g[0][0])
+    ):
+        cells = [form.format(statistics.fmean(_value(f, name) for f in runs)) for _, name, form in TABLE]
+        lines.append(f"| {label} | {accept:.0%} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def charts(folder: Path, figures: Sequence[Figures]) -> list[Path]:
+    """PNG charts of the sweep (matplotlib, the optional 'bench' extra); none without it."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("charts skipped: matplotlib is not installed (pip install -e '.[bench]')")
+        return []
+    groups: dict[str, dict[float, list[Figures]]] = defaultdict(lambda: defaultdict(list))
+    for f in figures:
+        groups[f.label][f.accept].append(f)
+    made = []
+    for name, title, scale in (
+        ("fill_rate", "Sessions filled at their start", 100),
+        ("filled_within_7_days", "Filled within 7 days of posting", 100),
+        ("median_hours_to_fill", "Median hours from posting to booking", 1),
+        ("p90_hours_to_fill", "90th percentile hours to booking", 1),
+        ("texts_per_fill", "Texts per filled session", 1),
+        ("texts_per_gp_week", "Texts per clinician per week", 1),
+    ):
+        figure, axes = plt.subplots(figsize=(7, 4.5))
+        for label, by_accept in groups.items():
+            accepts = sorted(by_accept)
+            values = [statistics.fmean(_value(f, name) for f in by_accept[a]) * scale for a in accepts]
+            axes.plot([a * 100 for a in accepts], values, marker="o", label=label)
+        axes.set_xlabel("chance a free, eligible GP accepts a session they read (assumption), %")
+        axes.set_ylabel(title + (" (%)" if scale == 100 else ""))
+        axes.set_title(title)
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=8)
+        figure.tight_layout()
+        path = folder / f"{name}.png"
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+        made.append(path)
+    # The defaults: fill rate by lead time, one bar group per acceptance rate.
+    defaults = groups.get("defaults") or next(iter(groups.values()))
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    buckets = [name for name, *_ in LEAD_BUCKETS]
+    width = 0.8 / max(1, len(defaults))
+    for i, accept in enumerate(sorted(defaults)):
+        runs = defaults[accept]
+        values = [statistics.fmean(f.fill_rate_by_lead.get(b, 0.0) for f in runs) * 100 for b in buckets]
+        axes.bar([x + i * width for x in range(len(buckets))], values, width, label=f"accept {accept:.0%}")
+    axes.set_xticks([x + width * (len(defaults) - 1) / 2 for x in range(len(buckets))], buckets)
+    axes.set_ylabel("filled at their start (%)")
+    axes.set_title("The defaults: fill rate by lead time")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    path = folder / "fill_rate_by_lead.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    made.append(path)
+    return made
+
+
+def sweep(args: argparse.Namespace, base: Options) -> list[Figures]:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    chosen = [(label, change) for label, change in POLICIES if not args.policies or label in args.policies]
+    runs = [
+        replace(base, label=label, seed=seed, behaviour=replace(base.behaviour, accept=accept), **change)
+        for accept in args.accepts
+        for label, change in chosen
+        for seed in args.seeds
+    ]
+    print(f"{len(runs)} runs, {args.workers} at a time", flush=True)
+    done: list[Figures] = []
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        futures = [pool.submit(simulate, options) for options in runs]
+        for future in as_completed(futures):
+            f = future.result()
+            done.append(f)
+            print(
+                f"[{len(done)}/{len(runs)}] {f.label}, accept {f.accept:.0%}, seed {f.seed}: filled "
+                f"{f.fill_rate:.1%}, {f.texts_per_fill:.0f} texts a fill, {f.seconds:.0f} s"
+                + (f", {len(f.problems)} PROBLEMS" if f.problems else ""),
+                flush=True,
+            )
+            write_csv(args.out / "sweep.csv", done)  # kept as it goes: a long sweep stopped keeps its runs
+    return done
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
+    options = _options(args)
+    if args.sweep:
+        figures = sweep(args, options)
+        text = table(figures)
+        (args.out / "sweep.md").write_text(text + "\n", encoding="utf-8")
+        print(text)
+        print(f"wrote {args.out / 'sweep.csv'} and {args.out / 'sweep.md'}")
+    else:
+        changed = any(getattr(args, k) is not None for k in ("wave_size", "wave_minutes", "batch_seconds"))
+        label = "custom" if changed or args.offer_hours is not None or args.nights else "defaults"
+        figures = [simulate(replace(options, label=label))]
+        print(figures[0].text())
+        write_csv(args.out / "simulate.csv", figures)
+        print(f"wrote {args.out / 'simulate.csv'}")
+    for path in charts(args.out, figures) if args.sweep else []:
+        print(f"wrote {path}")
+    return 1 if any(f.problems for f in figures) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
