@@ -30,7 +30,9 @@ import dataclasses
 import heapq
 import itertools
 import json
+import math
 import random
+import re
 import sqlite3
 import statistics
 import sys
@@ -669,8 +671,8 @@ class Simulation:
     def on_sent(self, message: OutboxMessage) -> None:
         """A message reaches a phone: count it, and note what its reader will act on."""
         now = self.clock.now()
-        rendered = to_gsm(text_with_choices(message.text, message.choices))
-        self.sent.append((message.member_id, message.kind, segments(rendered).count, now))
+        count = _segment_count(text_with_choices(message.text, message.choices))
+        self.sent.append((message.member_id, message.kind, count, now))
         person = self.by_member.get(message.member_id or -1) or self.by_phone.get(message.address)
         if person is None:
             return
@@ -1147,6 +1149,19 @@ def _codes(choices: Iterable[tuple[str, str]]) -> list[str]:
     return list(dict.fromkeys(value.split()[-1] for _, value in choices if value.upper().startswith("YES ")))
 
 
+_PLAIN = re.compile(r"[\n\r -~]*")
+_GSM_ESCAPED = "^{}\\[~]|"  # GSM-7's extension table: two septets each
+
+
+def _segment_count(text: str) -> int:
+    """SMS segments as adapters.gsm counts them once the text is made GSM-7 (to_gsm), with a
+    quick path for plain ASCII, which is almost every text and which the codec is slow for."""
+    if _PLAIN.fullmatch(text):
+        units = len(text) + sum(text.count(c) for c in _GSM_ESCAPED)
+        return 1 if units <= 160 else math.ceil(units / 153)
+    return segments(to_gsm(text)).count
+
+
 def _median_p90(values: list[float]) -> tuple[float, float]:
     if not values:
         return 0.0, 0.0
@@ -1275,15 +1290,12 @@ def _options(args: argparse.Namespace) -> Options:
             if isinstance(getattr(base, item.name), float)
         },
     )
+    explicit = {"nights", "seed", "check", "behaviour"}
     pool = {
         name: getattr(args, name)
         for name in (f.name for f in dataclasses.fields(Options))
-        if hasattr(args, name)
+        if hasattr(args, name) and name not in explicit
     }
-    for name in ("wave_size", "wave_minutes", "batch_seconds", "offer_hours"):
-        pool[name] = getattr(args, name)
-    if args.offer_hours is not None:
-        pool["offer_hours"] = args.offer_hours
     return replace(
         Options(),
         **pool,
@@ -1399,6 +1411,7 @@ def sweep(args: argparse.Namespace, base: Options) -> list[Figures]:
         for label, change in chosen
         for seed in args.seeds
     ]
+    runs.sort(key=lambda o: (o.wave_size or 0) < 1000)  # the longest first: no long tail at the end
     print(f"{len(runs)} runs, {args.workers} at a time", flush=True)
     done: list[Figures] = []
     with ProcessPoolExecutor(max_workers=args.workers) as pool:

@@ -9,8 +9,9 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
+from adapters.gsm import segments, to_gsm
 from bench.behaviour import Behaviour
-from bench.simulate import Options, Simulation, simulate_async
+from bench.simulate import Options, Simulation, _segment_count, simulate_async
 
 SMALL = Options(gps=30, nurses=3, pharmacists=2, practices=6, pcns=2, days=14, seed=7, check=True)
 
@@ -67,3 +68,18 @@ async def test_the_eligibility_check_finds_an_offer_it_should_not_allow(tmp_path
     finally:
         sim.db.close()
         await sim.pool.close()
+
+
+def test_the_quick_segment_count_agrees_with_the_sms_adapter() -> None:
+    texts = [
+        "GP session Mon 8 Sep 08:30-12:30 at Northside Surgery 1. Reply YES 4821 or NO 4821",
+        "x" * 160,
+        "x" * 161,
+        "{braces} [and] ~tilde~ ^ | \\ `tick`" * 5,
+        "line\nbreak\r\n" * 20,
+        "curly \u2019quote\u2019 and an ellipsis\u2026 and \u00eb",
+        "\u00e9" * 80,
+        "",
+    ]
+    for text in texts:
+        assert _segment_count(text) == segments(to_gsm(text)).count, text
