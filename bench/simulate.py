@@ -255,6 +255,22 @@ class Figures:
                 out[name] = round(value, 4) if isinstance(value, float) else value
         return out
 
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> Figures:
+        """A CSV row back (what ``table`` and ``charts`` need: the scalars and the lead times)."""
+        f = cls()
+        for item in dataclasses.fields(cls):
+            value = row.get(item.name)
+            if value is None or item.name in ("problems", "replies", "fill_rate_by_lead"):
+                continue
+            current = getattr(f, item.name)
+            setattr(f, item.name, type(current)(float(value)) if not isinstance(current, str) else value)
+        f.fill_rate_by_lead = {
+            name: float(row[f"fill_rate {name}"]) for name, *_ in LEAD_BUCKETS if row.get(f"fill_rate {name}")
+        }
+        f.problems = ["(from the CSV)"] * int(row.get("problems") or 0)
+        return f
+
     def text(self) -> str:
         pounds = self.cost_per_fill_pence / 100
         lines = [
@@ -1269,6 +1285,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--accepts", type=float, nargs="+", default=list(ACCEPTS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
     parser.add_argument("--policies", nargs="+", help="only these of the sweep's policies (by label)")
+    parser.add_argument("--table-from", type=Path, help="the table and charts again from a sweep's CSV")
     parser.add_argument("--workers", type=int, default=2, help="runs at once in the sweep")
     parser.add_argument("--out", type=Path, default=OUT, help="where the CSV and charts go")
     return parser.parse_args(argv)
@@ -1432,9 +1449,14 @@ def sweep(args: argparse.Namespace, base: Options) -> list[Figures]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     options = _options(args)
-    if args.sweep:
-        figures = sweep(args, options)
+    if args.sweep or args.table_from:
+        if args.table_from:
+            with args.table_from.open(encoding="utf-8") as handle:
+                figures = [Figures.from_row(row) for row in csv.DictReader(handle)]
+        else:
+            figures = sweep(args, options)
         text = table(figures)
+        args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "sweep.md").write_text(text + "\n", encoding="utf-8")
         print(text)
         print(f"wrote {args.out / 'sweep.csv'} and {args.out / 'sweep.md'}")
@@ -1445,7 +1467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(figures[0].text())
         write_csv(args.out / "simulate.csv", figures)
         print(f"wrote {args.out / 'simulate.csv'}")
-    for path in charts(args.out, figures) if args.sweep else []:
+    for path in charts(args.out, figures) if args.sweep or args.table_from else []:
         print(f"wrote {path}")
     return 1 if any(f.problems for f in figures) else 0
 
