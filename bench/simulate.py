@@ -403,7 +403,7 @@ class Simulation:
                     info_pack="Park at the back; ask reception for a login.",
                     phone=f"+44113496{i:04d}",
                 )
-                await uow.add_practice(practice)
+                await uow.practices.add_practice(practice)
                 self.practices[practice.ods_code] = practice
 
     async def add_people(self) -> None:
@@ -451,7 +451,7 @@ class Simulation:
                 lapse = None
                 if draw("lapse") < o.lapse_share:
                     lapse = o.start + timedelta(days=int(draw("lapse day") * o.days))
-                member = await uow.add_member(
+                member = await uow.members.add_member(
                     Member(
                         id=0,
                         name=f"{_TITLES[profession]} Sim {n + 1:03d}",
@@ -470,9 +470,9 @@ class Simulation:
                 )
                 needed = [c.split("|")[0] for c in professions[profession].checks]
                 for kind in needed:
-                    await uow.set_check(member.id, kind, None)
+                    await uow.members.set_check(member.id, kind, None)
                 if lapse is not None:
-                    await uow.set_check(member.id, needed[-1], lapse)
+                    await uow.members.set_check(member.id, needed[-1], lapse)
                 person = Person(
                     index=n,
                     member_id=member.id,
@@ -493,7 +493,7 @@ class Simulation:
                     moment = datetime.combine(before, time(19, 0), tzinfo=LONDON)
                     self.at(max(moment, now + timedelta(minutes=5)), self.pause_for(person))
             for n, ods in enumerate(self.practices, start=len(clinicians)):
-                member = await uow.add_member(
+                member = await uow.members.add_member(
                     Member(id=0, name=f"Manager {ods}", phone=_phone(next(numbers)),
                            roles=frozenset({f"practice:{ods}"}), preferred_channel="sms"),
                     now,
@@ -502,7 +502,7 @@ class Simulation:
                 self._add(person)
                 self.managers[ods] = person
             for n in range(2):
-                member = await uow.add_member(
+                member = await uow.members.add_member(
                     Member(id=0, name=f"Coordinator {n + 1}", phone=_phone(next(numbers)),
                            roles=frozenset({"coordinator"}), preferred_channel="sms"),
                     now,
@@ -599,7 +599,7 @@ class Simulation:
 
     async def engine_due(self) -> datetime | None:
         found = [
-            await self.pool.store.reader().next_timer_due(),
+            await self.pool.store.reader().timers.next_timer_due(),
             await self.pool.store.next_outbox_due(),
         ]
         return min((d for d in found if d is not None), default=None)

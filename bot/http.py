@@ -81,9 +81,11 @@ def create_app(
         await pool.store.reader().timers.next_timer_due()
         return {"status": "ok"}
 
+    # The channels' webhooks first: every route is tried in order, and a GP's reply should not
+    # be matched against the whole JSON API before reaching its own (none of their paths overlap).
+    for router in routers:
+        app.include_router(router)
     app.include_router(api_router(pool, auth))
     app.include_router(peer_router(pool, auth))
     app.include_router(calendar_router(pool))
-    for router in routers:
-        app.include_router(router)
     return app
