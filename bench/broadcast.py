@@ -66,6 +66,7 @@ async def main() -> None:
         pool = await pool_with_gps(Path(folder) / "pool.db", args.gps)
         seeded = time.perf_counter() - seeding
         try:
+            pool.freeze_startup_objects()  # as `serve` does when it starts the pool
             idle = peak_mb()
             stalls: list[float] = []
             waits: list[float] = []

@@ -171,7 +171,10 @@ class Done(BaseModel):
 
 class Urgent(BaseModel):
     code: str
-    offered: int = Field(description="GPs newly offered the session")
+    offered: int = Field(
+        description="GPs newly offered the session in its first chunk (a broadcast to more than 150 "
+        "goes on a chunk at a time; GET /api/sessions/{id} shows every offer as it is made)"
+    )
 
 
 class SessionSummary(BaseModel):
