@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -78,9 +79,12 @@ async def acting_member(pool: Pool, phone: str | None) -> int | None:
 
 
 def run_desk_command(
-    make: Callable[[int | None], object], show: Callable[[Any], str], as_: str | None
+    make: Callable[[int | None], object],
+    show: Callable[[Any], str] | Callable[[Any, Pool], Awaitable[str]],
+    as_: str | None,
 ) -> None:
-    """Run one desk command against POOL_DATABASE as the given member (or the admin)."""
+    """Run one desk command against POOL_DATABASE as the given member (or the admin).
+    ``show`` words the result; an async one also gets the pool, to look up what it names."""
     settings = settings_or_exit()
 
     async def run() -> None:
@@ -88,7 +92,10 @@ def run_desk_command(
         try:
             by = await acting_member(pool, as_)
             result = await pool.engine.execute(make(by), actor=f"member:{by}" if by else "cli")
-            typer.echo(show(result))
+            if inspect.iscoroutinefunction(show):
+                typer.echo(await show(result, pool))
+            else:
+                typer.echo(show(result))  # type: ignore[call-arg]
         finally:
             await pool.close()
 

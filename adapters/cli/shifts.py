@@ -28,8 +28,10 @@ from bot.commands import (
     SetPracticePreference,
 )
 from bot.dates import parse_day
+from bot.domain import Booking
 from bot.errors import Refused
 from bot.phones import national, to_e164
+from bot.pool import Pool
 from flows.conversation.messages import render
 
 app = typer.Typer()
@@ -89,6 +91,14 @@ def post_session(
         raise typer.Exit(2) from None
 
 
+async def booked(booking: Booking, pool: Pool) -> str:
+    """Who was booked, by name and number: a name typed on the phone is confirmed back."""
+    gp = await pool.store.reader().members.member(booking.member_id)
+    session = await pool.store.reader().sessions.session(booking.session_id)
+    assert gp is not None and session is not None
+    return f"Booked: session {session.code} for {gp.name} ({national(gp.phone)}), code {booking.code}."
+
+
 @app.command()
 def book(
     code: Annotated[str, typer.Argument(help="The session's code")],
@@ -100,7 +110,7 @@ def book(
     listed with their phones."""
     run_desk_command(
         lambda by: BookByHand(code, phone, by),
-        lambda b: f"Booked: session {code.upper()}, code {b.code}.",
+        booked,
         as_,
     )
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from bot.commands import AnswerInbox, BookByHand, BroadcastUrgent, CancelSession, SetPracticePreference
 from bot.domain import CHECK_KINDS, OfferState, SessionStatus
 from bot.errors import Refused
+from bot.phones import national
 from bot.policy import PoolPolicy
 from flows.shifts.availability import parse_availability
 from main import cli
@@ -169,6 +170,9 @@ async def test_booking_by_hand_takes_a_name_that_one_clinician_has(
 
     booked = await book(first.code, "deepa  MENON")  # any case and spacing, without the Dr
     assert booked.exit_code == 0, booked.output
+    assert booked.output.startswith(
+        f"Booked: session {first.code} for Dr Deepa Menon ({national(deepa.phone)}), code "
+    )
     assert (await pool.view(first)).booked.id == deepa.id
 
     several = await book(second.code, "Dr Sam Lee")
