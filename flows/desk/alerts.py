@@ -108,7 +108,8 @@ async def by_text(turn: Turn, argument: str) -> None:
     try:
         alerts = parse(argument)
     except ValueError:
-        turn.reply(render("alerts_how", follows=True, current=digest_at(member.alerts)), kind="setting_how")
+        current = digest_at(member.alerts)
+        turn.reply(render("alerts_how", follows=True, current=current, unreadable=True), kind="setting_how")
         return
     await change(turn, member, alerts)
     turn.reply(render("setting_changed", setting="alerts", at=digest_at(alerts)), kind="setting_changed")

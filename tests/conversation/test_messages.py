@@ -228,7 +228,7 @@ SAMPLES: dict[str, dict] = {
     "stranger_flood": {"numbers": 123456, "minutes": 1440, "per_hour": 100000},
     "checkin_about": {"code": "4821"},
     "more_nothing": {},
-    "alerts_how": {"follows": True, "current": START.time()},
+    "alerts_how": {"follows": True, "current": START.time(), "unreadable": True},
     "digest_line": {**COMMON, "event": "not_held"},
     "digest_header": {"counts": [(event, 9999) for event in alerts.EVENTS]},
     "open_none": {},

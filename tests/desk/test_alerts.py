@@ -126,6 +126,7 @@ async def test_a_gp_is_told_alerts_are_for_coordinators_and_bad_times_are_explai
     coordinator = await pool.coordinator()
     await pool.send(coordinator, "ALERTS DAILY 25:00")
     answer = await pool.last(coordinator)
+    assert answer.body.startswith("Sorry, that time isn't one I can read, so nothing changed.")
     assert "ALERTS DAILY 17:00" in answer.body and "as things happen" in answer.body
     assert (await pool.pool.store.reader().members.member(coordinator.id)).alerts == "now", "nothing changed"
 
