@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 import flows
 from adapters.cli import cli
+from adapters.console import console_app
 from adapters.sandbox import SandboxChannel, sandbox_router
 from adapters.slack import SlackChannel, SlackDesk, slack_router
 from adapters.sms import TwilioSms, twilio_router
@@ -155,6 +156,7 @@ def build_app(
         secret = (settings or load_settings()).telegram_webhook_secret or ""
         routers.append(telegram_router(TelegramWebhook(pool, telegram, secret)))
     app = create_app(pool, token, routers, run_background=run_background)
+    app.mount("/console", console_app(pool, token))
     app.state.slack_desk = desk
     return app
 

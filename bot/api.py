@@ -69,6 +69,13 @@ class SessionIn(BaseModel):
         description="Who it is for: profession keys (config/professions.toml), e.g. gp, practice_nurse",
         examples=[["gp"], ["practice_nurse", "healthcare_assistant"]],
     )
+    repeat_weeks: int = Field(
+        default=1,
+        ge=1,
+        le=52,
+        description="Post the same session this many weeks running (as the CSV's repeat_weeks); "
+        "the answer is the first, GET /api/sessions lists them all",
+    )
 
 
 class SessionCreated(BaseModel):
@@ -328,6 +335,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
             posted_by=by.id if by else None,
             via="api",
             professions=tuple(p.strip().lower() for p in body.professions),
+            repeat_weeks=body.repeat_weeks,
         )
         session: Session = await run(command, by)
         return SessionPosted(
@@ -340,12 +348,20 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         start: Annotated[date | None, Query(alias="from", description="First day (default today)")] = None,
         days: Annotated[int, Query(ge=1, le=366)] = 14,
     ) -> list[SessionSummary]:
-        coordinators_only(by)
+        """The sessions starting in these days: the whole pool's for coordinators, their own
+        practices' for a practice manager."""
+        own = {r.split(":", 1)[1] for r in by.roles if r.startswith("practice:")} if by else set()
+        if by is not None and not by.is_coordinator and not own:
+            raise HTTPException(
+                status_code=403, detail="only the pool's coordinators and practice managers can see this"
+            )
         first = start or pool.clock.now().astimezone(LONDON).date()
         begin = datetime(first.year, first.month, first.day, tzinfo=LONDON)
         last = first + timedelta(days=days)
         stop = datetime(last.year, last.month, last.day, tzinfo=LONDON)
         found = await reader().sessions.sessions_between(begin, stop)
+        if by is not None and not by.is_coordinator:
+            found = [s for s in found if s.practice in own]
         booked = {s.id: m for _, s, m in await reader().bookings.bookings_between(begin, stop)}
         return [
             SessionSummary(

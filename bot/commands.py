@@ -22,6 +22,7 @@ class PostSession:
     posted_by: int | None = None  # a member; None: the admin token
     via: str = "api"
     professions: tuple[str, ...] = ("gp",)  # who it is for: keys of config/professions.toml
+    repeat_weeks: int = 1  # posted this many weeks running, as the CSV's repeat_weeks (1: once)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,5 +275,62 @@ class CoffeeRound:
 @dataclass(frozen=True, slots=True)
 class CalendarFile:
     """A peer session's calendar file, by the unguessable token in its link."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSignIn:
+    """Someone at the console gives their phone number or email: when it is a member who runs
+    the pool (a coordinator, practice manager, lead or mentor), a one-time sign-in link goes
+    to them on the channel that reaches them now. Nothing says whether anyone was found."""
+
+    who: str
+    client: str  # the client's address: link requests are limited by number and by address
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSignInLink:
+    """Whether a sign-in link would still sign in, without using it up (opening it shows a
+    button; chat previews and link scanners open links too). Answers "ok", "expired", "used"
+    or "unknown"."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class UseSignInLink:
+    """Sign in with a link, using it up: a new console session (refused when the link is
+    unknown, expired or used)."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartAdminSession:
+    """A console session for the pool's admin: the adapter has checked the admin token."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignOut:
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class FillBoard:
+    """The sessions of the next ``days`` days as the fill board shows them, filtered; a
+    practice manager sees their own practices' only."""
+
+    by: int | None = None
+    days: int = 14
+    pcn: str = ""
+    practice: str = ""
+    profession: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSessionFor:
+    """The live console session with this token, and who is signed in (a query)."""
 
     token: str

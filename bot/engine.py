@@ -142,6 +142,16 @@ class Engine:
         handler = self.command_handlers[type(command)]
         return await self.run(actor, lambda turn: handler(turn, command))
 
+    async def query(self, command: object, actor: str) -> Any:
+        """Run a command that only reads on the read-only view: no transaction, so a page
+        polled every two seconds never waits for, nor holds up, the writer."""
+        handler = self.command_handlers[type(command)]
+        turn = self._turn(self.store.reader(), actor)
+        result = await handler(turn, command)
+        if turn.outbound:
+            raise RuntimeError(f"{type(command).__name__} is run as a query but has something to say")
+        return result
+
     def _turn(self, uow: UnitOfWork, actor: str, **extra: Any) -> Turn:
         return Turn(
             uow=uow,
@@ -314,7 +324,8 @@ def _answers(turn: Turn, out: Outbound) -> bool:
 
 # Never held for quiet hours: crisis help, the wellbeing lead hearing about it, and an
 # escalation (the on-call model: a session about to go uncovered is not routine).
-_NEVER_HELD = frozenset({"crisis", "crisis_lead", "escalation"})
+# A sign-in link is asked for by someone at the console that moment: it is no use in the morning.
+_NEVER_HELD = frozenset({"crisis", "crisis_lead", "escalation", "signin_link"})
 
 # Replies that go even on a channel the person opted out of: the confirmation of the opt-out
 # itself, and crisis signposting (a person in crisis who once said STOP still gets help).

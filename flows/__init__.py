@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.engine import Engine
 from flows.conversation import delivery
-from flows.desk import actions, alerts, chat, imports, report
+from flows.desk import actions, alerts, board, chat, imports, report
 from flows.peer import coffee, groups, mentoring, nudges
-from flows.people import checks, keywords, linking, overview
+from flows.people import checks, keywords, linking, overview, signin
 from flows.shifts import batches, booking, escalation, offers, open_sessions, reminders
 from flows.wellbeing import checkins
 
@@ -34,3 +34,5 @@ def register(engine: Engine) -> None:
     nudges.register(engine)
     overview.register(engine)
     reminders.register(engine)
+    signin.register(engine)
+    board.register(engine)

@@ -48,6 +48,9 @@ def post_session(
     professions: Annotated[
         str, typer.Option(help="Who it is for, ';'-separated: gp, practice_nurse, clinical_pharmacist, ...")
     ] = "gp",
+    repeat_weeks: Annotated[
+        int, typer.Option(min=1, max=52, help="Post the same session this many weeks running")
+    ] = 1,
     as_: Annotated[str | None, typer.Option("--as", help="The poster's phone (a member)")] = None,
 ) -> None:
     """Post a session and send its first offers (the server's dispatcher sends them)."""
@@ -74,11 +77,15 @@ def post_session(
                     professions=tuple(
                         p.strip().lower() for p in professions.replace(",", ";").split(";") if p.strip()
                     ),
+                    repeat_weeks=repeat_weeks,
                 ),
                 actor=f"member:{poster.id}" if poster else "cli",
             )
             # The running server's dispatcher sends the offers, within the providers' limits.
             typer.echo(f"Posted session {session.code} (id {session.id}), status {session.status}.")
+            if repeat_weeks > 1:
+                later = repeat_weeks - 1
+                typer.echo(f"And the same session for the {later} weeks after it (`export sessions`).")
             if session.offers_from is not None:
                 typer.echo(render("offers_held", until=session.offers_from))
         finally:

@@ -17,6 +17,7 @@ from bot.ports.channels import (
     Unreachable,
 )
 from bot.ports.records import (
+    BoardRow,
     DispatchOutcome,
     InboxItem,
     OfferTally,
@@ -28,6 +29,7 @@ from bot.ports.records import (
 from bot.ports.store import Reader, Store, UnitOfWork
 
 __all__ = [
+    "BoardRow",
     "Channel",
     "ChannelLimits",
     "DispatchOutcome",

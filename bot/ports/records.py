@@ -65,6 +65,27 @@ class SessionView:
 
 
 @dataclass(frozen=True, slots=True)
+class BoardRow:
+    """A session as the fill board shows it: how its offers stand, who is booked, and how
+    far its escalation has gone."""
+
+    session: Session
+    practice: Practice
+    booked: str | None  # the booked person's name
+    booked_at: datetime | None
+    offers_made: int
+    answered: int  # yes or no, in time or not
+    declined: int
+    waiting: int  # offers still open
+    escalation_step: int  # the last escalation step that alerted someone (0: none yet)
+    next_escalation: datetime | None
+
+    @property
+    def unanswered(self) -> int:
+        return self.offers_made - self.answered
+
+
+@dataclass(frozen=True, slots=True)
 class OfferTally:
     """How a session's current round stands: offers not yet answered, declined, and the
     names of the first few still waiting."""

@@ -14,7 +14,7 @@ from bot.domain import (
     Session,
     SessionStatus,
 )
-from bot.ports.records import OfferTally, SessionView
+from bot.ports.records import BoardRow, OfferTally, SessionView
 
 
 class Sessions(Protocol):
@@ -27,6 +27,9 @@ class Sessions(Protocol):
     async def sessions_between(self, start: datetime, end: datetime) -> list[Session]: ...
 
     async def session_view(self, session_id: int) -> SessionView | None: ...
+
+    async def fill_board(self, start: datetime, end: datetime) -> list[BoardRow]:
+        """Sessions starting in [start, end), soonest first, as the fill board shows them."""
 
     async def open_sessions(self, now: datetime) -> list[Session]:
         """Sessions still open and not yet started, soonest first."""

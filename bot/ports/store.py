@@ -18,6 +18,7 @@ from bot.ports.peer import Groups, Mentoring
 from bot.ports.people import Eligibility, Members, Practices
 from bot.ports.records import DispatchOutcome
 from bot.ports.shifts import Bookings, Offers, Sessions
+from bot.ports.signin import SignIns
 from bot.ports.timers import Timers
 from bot.ports.wellbeing import Wellbeing
 
@@ -43,6 +44,7 @@ class UnitOfWork(Protocol):
     mentoring: Mentoring
     wellbeing: Wellbeing
     money: Money
+    signins: SignIns
 
 
 class Reader(UnitOfWork, Protocol):

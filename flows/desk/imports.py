@@ -47,7 +47,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DAY_ENTRY = re.compile(rf"^({'|'.join(DAY_NAMES)})(-(am|pm))?$")
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0", ""}
-MAX_REPEAT_WEEKS = 52
+MAX_REPEAT_WEEKS = offers.MAX_REPEAT_WEEKS
 # Longest values that still let every text about them fit two SMS segments.
 MAX_PRACTICE_NAME = 48
 MAX_LOCALITY = 24

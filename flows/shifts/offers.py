@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.calendar import quiet_until
+from bot.calendar import quiet_until, weeks_later
 from bot.commands import PostSession, PracticesToPost
 from bot.domain import (
     Choice,
@@ -41,6 +41,7 @@ BROADCAST_CHUNK = 150
 SESSION_CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels: codes never spell words
 MAX_SESSION_HOURS = 14
 MAX_NOTES = 100  # an offer, notes and all, fits two SMS segments
+MAX_REPEAT_WEEKS = 52
 # A bare YES or NO with nothing open is read against the offer they last had, this recently.
 LATE_ANSWER_WINDOW = timedelta(hours=24)
 # A code is not given to the same member again this soon, so a late "YES 4821" meant for an
@@ -60,6 +61,25 @@ def register(engine: Engine) -> None:
 
 
 async def post_session(turn: Turn, command: PostSession) -> Session:
+    """Post a session (``repeat_weeks``: the same session that many weeks running, each with
+    every check; a refusal of any week posts none). Returns the first."""
+    if not 1 <= command.repeat_weeks <= MAX_REPEAT_WEEKS:
+        raise Refused(f"Repeat a session for 1 to {MAX_REPEAT_WEEKS} weeks.", field="repeat_weeks")
+    first = await _post_one(turn, replace(command, repeat_weeks=1))
+    for week in range(1, command.repeat_weeks):
+        await _post_one(
+            turn,
+            replace(
+                command,
+                starts_at=weeks_later(command.starts_at, week),
+                ends_at=weeks_later(command.ends_at, week),
+                repeat_weeks=1,
+            ),
+        )
+    return first
+
+
+async def _post_one(turn: Turn, command: PostSession) -> Session:
     uow = turn.uow
     turn.by = command.posted_by
     poster = await roles.actor(turn, command.posted_by)

@@ -10,6 +10,7 @@ from bot.domain import (
     SessionStatus,
 )
 from bot.ports import (
+    BoardRow,
     SessionView,
 )
 from storage.sqlite.repository import Repository
@@ -18,6 +19,7 @@ from storage.sqlite.rows import (
     OFFER_COLUMNS,
     OFFER_WIDTH,
     PRACTICE_COLUMNS,
+    PRACTICE_WIDTH,
     SESSION_COLUMNS,
     SESSION_WIDTH,
     join_list,
@@ -26,7 +28,7 @@ from storage.sqlite.rows import (
     to_practice,
     to_session,
 )
-from storage.sqlite.timefmt import opt_from_db, to_db
+from storage.sqlite.timefmt import from_db, opt_from_db, to_db
 
 
 class SqliteSessions(Repository):
@@ -45,6 +47,42 @@ class SqliteSessions(Repository):
             (to_db(start), to_db(end)),
         )
         return [to_session(row) for row in rows]
+
+    async def fill_board(self, start: datetime, end: datetime) -> list[BoardRow]:
+        # One query for the whole board: it is polled every two seconds by every open console.
+        rows = await self._all(
+            f"SELECT {SESSION_COLUMNS}, {PRACTICE_COLUMNS}, m.name, b.booked_at, "
+            "coalesce(o.made, 0), coalesce(o.answered, 0), coalesce(o.declined, 0), coalesce(o.waiting, 0), "
+            "(SELECT max(json_extract(a.detail, '$.step')) FROM audit a "
+            " WHERE a.subject = 'session:' || s.id AND a.action = 'escalated'), "
+            "(SELECT min(t.due_at) FROM timers t "
+            " WHERE t.kind = 'escalate' AND t.subject = CAST(s.id AS TEXT) AND t.state = 'pending') "
+            "FROM sessions s JOIN practices p ON p.ods_code = s.practice "
+            "LEFT JOIN bookings b ON b.session_id = s.id AND b.state = 'booked' "
+            "LEFT JOIN members m ON m.id = b.member_id "
+            "LEFT JOIN (SELECT f.session_id, count(*) AS made, sum(f.answer IS NOT NULL) AS answered, "
+            "  sum(f.state = 'declined') AS declined, sum(f.state = 'open') AS waiting "
+            "  FROM offers f JOIN sessions fs ON fs.id = f.session_id "
+            "  WHERE fs.starts_at >= ? AND fs.starts_at < ? GROUP BY f.session_id) o ON o.session_id = s.id "
+            "WHERE s.starts_at >= ? AND s.starts_at < ? ORDER BY s.starts_at, s.id",
+            (to_db(start), to_db(end), to_db(start), to_db(end)),
+        )
+        extra = SESSION_WIDTH + PRACTICE_WIDTH
+        return [
+            BoardRow(
+                session=to_session(r),
+                practice=to_practice(r, SESSION_WIDTH),
+                booked=r[extra],
+                booked_at=opt_from_db(r[extra + 1]),
+                offers_made=r[extra + 2],
+                answered=r[extra + 3],
+                declined=r[extra + 4],
+                waiting=r[extra + 5],
+                escalation_step=int(r[extra + 6] or 0),
+                next_escalation=from_db(r[extra + 7]) if r[extra + 7] else None,
+            )
+            for r in rows
+        ]
 
     async def session_view(self, session_id: int) -> SessionView | None:
         row = await self._one(

@@ -25,6 +25,7 @@ from storage.sqlite.outbox import SqliteOutbox
 from storage.sqlite.practices import SqlitePractices
 from storage.sqlite.prompts import SqlitePrompts
 from storage.sqlite.sessions import SqliteSessions
+from storage.sqlite.signins import SqliteSignIns
 from storage.sqlite.timers import SqliteTimers
 from storage.sqlite.wellbeing import SqliteWellbeing
 
@@ -50,6 +51,7 @@ class SqliteUnit:
         self.mentoring = SqliteMentoring(self)
         self.wellbeing = SqliteWellbeing(self)
         self.money = SqliteMoney(self)
+        self.signins = SqliteSignIns(self)
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         raise NotImplementedError

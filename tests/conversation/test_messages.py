@@ -167,6 +167,11 @@ SAMPLES: dict[str, dict] = {
         "described": [(Question("offer", "4821", 1, 1), SESSION, LONG, None)] * 4,
         "said": "NO",
     },
+    "signin_link": {
+        "link": "https://pool.example.nhs.uk/console/link/" + "A" * 43,
+        "minutes": 10,
+        "pool_name": "Riverside & Hillview GP Pool",
+    },
     "telegram_link": {
         "link": "https://t.me/GPPoolBot?start=" + "A" * 22,
         "days": 7,

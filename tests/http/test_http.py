@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
@@ -217,3 +219,37 @@ async def test_a_session_is_seen_only_by_coordinators_and_its_practice(
     for phone, status in (("07700 900631", 403), ("07700 900632", 403), ("07700 900633", 200)):
         seen = await client.get(f"/api/sessions/{sid}", headers={**AUTH, "X-Acting-As": phone})
         assert seen.status_code == status, phone
+
+
+async def test_a_practice_manager_lists_their_own_practices_sessions(
+    pool: Harness, client: httpx.AsyncClient
+) -> None:
+    await pool.practice("X20001", "Hillview")
+    await pool.gp("Dr Gee", phone="07700 900641")
+    await pool.member("Tom Reilly", phone="07700 900642", roles=("practice:X10001",))
+    own = (await client.post("/api/sessions", json=session_body(pool), headers=AUTH)).json()
+    other = (
+        await client.post("/api/sessions", json=session_body(pool, practice="X20001"), headers=AUTH)
+    ).json()
+    as_tom = {**AUTH, "X-Acting-As": "07700 900642"}
+    listed = await client.get("/api/sessions", headers=as_tom)
+    assert listed.status_code == 200 and [s["id"] for s in listed.json()] == [own["id"]]
+    assert {s["id"] for s in (await client.get("/api/sessions", headers=AUTH)).json()} == {
+        own["id"],
+        other["id"],
+    }
+    as_gp = {**AUTH, "X-Acting-As": "07700 900641"}
+    assert (await client.get("/api/sessions", headers=as_gp)).status_code == 403
+
+
+async def test_repeat_weeks_posts_the_same_session_weeks_running(
+    pool: Harness, client: httpx.AsyncClient
+) -> None:
+    created = await client.post("/api/sessions", json=session_body(pool, repeat_weeks=3), headers=AUTH)
+    assert created.status_code == 201
+    listed = (await client.get("/api/sessions", params={"days": 30}, headers=AUTH)).json()
+    starts = [s["start"][:10] for s in listed]
+    assert starts == [(pool.tomorrow + timedelta(weeks=n)).isoformat() for n in range(3)]
+    assert listed[0]["id"] == created.json()["id"]
+    too_many = await client.post("/api/sessions", json=session_body(pool, repeat_weeks=53), headers=AUTH)
+    assert too_many.status_code == 422 and too_many.json()["detail"][0]["field"] == "repeat_weeks"

@@ -1,0 +1,52 @@
+"""The fill board, and its rows as a fragment that htmx polls every two seconds (so a session
+shows filled within two seconds of the GP's yes, whichever process booked it)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from adapters.console.auth import Console, redirect
+from adapters.console.views import page
+from bot.commands import FillBoard
+from bot.errors import Refused
+
+FILTERS = ("pcn", "practice", "profession", "status")
+
+
+def routes(console: Console) -> list[Route]:
+    engine = console.pool.engine
+
+    async def board(request: Request, template: str) -> Response:
+        signed = await console.require(request)
+        chosen = {name: request.query_params.get(name, "")[:100] for name in FILTERS}
+        by = signed.member.id if signed.member else None
+        try:
+            found = await engine.query(FillBoard(by=by, **chosen), actor="console")
+        except Refused:
+            return redirect("/home")
+        query = urlencode({k: v for k, v in chosen.items() if v})
+        return page(
+            request, template, signed=signed, board=found, chosen=chosen, query=query, nav="board",
+            pcn_options=[(pcn, pcn) for pcn in found.pcns],
+            practice_options=[(p.ods_code, p.name) for p in found.practices],
+        )  # fmt: skip
+
+    async def whole(request: Request) -> Response:
+        return await board(request, "board.html")
+
+    async def rows(request: Request) -> Response:
+        return await board(request, "_board_rows.html")
+
+    async def home(request: Request) -> Response:
+        signed = await console.require(request)
+        return page(request, "home.html", signed=signed, nav="home")
+
+    return [
+        Route("/board", whole, methods=["GET"]),
+        Route("/board/rows", rows, methods=["GET"]),
+        Route("/home", home, methods=["GET"]),
+    ]

@@ -1,0 +1,94 @@
+"""The coordinators' inbox (messages the bot could not act on: answer, or mark done) and the
+people the pool could not reach lately."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from adapters.console.auth import Console, redirect
+from adapters.console.views import page
+from bot.commands import AnswerInbox, CloseInbox, ListInbox
+from bot.errors import Refused
+from flows.people.signin import SignedIn
+
+UNREACHABLE_DAYS = 7
+
+
+def routes(console: Console) -> list[Route]:
+    pool = console.pool
+    engine = pool.engine
+
+    def actor(signed: SignedIn) -> str:
+        return f"member:{signed.member.id}" if signed.member else "console"
+
+    def coordinators_only(request: Request, signed: SignedIn) -> Response | None:
+        if signed.member is None or signed.member.is_coordinator:
+            return None
+        return page(request, "problem.html", status=403, signed=signed, title="For coordinators",
+                    message="Only the pool's coordinators can see this.")  # fmt: skip
+
+    async def inbox(request: Request, status: int = 200, **context: object) -> Response:
+        signed = await console.require(request)
+        if (refusal := coordinators_only(request, signed)) is not None:
+            return refusal
+        by = signed.member.id if signed.member else None
+        items = await engine.query(ListInbox(by), actor=actor(signed))
+        done = {"answered": "Answer sent; marked done.", "done": "Marked done."}.get(
+            request.query_params.get("done", "")
+        )
+        return page(request, "inbox.html", status=status, signed=signed, items=items, done=done, nav="inbox",
+                    errors=context.get("errors", {}))  # fmt: skip
+
+    async def item_id(request: Request) -> int:
+        try:
+            found = int(request.path_params["item_id"])
+        except ValueError:
+            return 0
+        return found if 0 < found < 2**63 else 0
+
+    async def answer(request: Request) -> Response:
+        signed = await console.require(request)
+        form = await console.form(request, signed)
+        text = str(form.get("text") or "").strip()
+        number = await item_id(request)
+        by = signed.member.id if signed.member else None
+        try:
+            if not text or len(text) > 200:
+                raise Refused("Write an answer of up to 200 characters: it goes by text.", field="text")
+            await engine.execute(AnswerInbox(number, text, by), actor=actor(signed))
+        except Refused as refusal:
+            status = 403 if refusal.field == "role" else 422
+            return await inbox(request, status=status, errors={number: refusal.message})
+        return redirect("/inbox?done=answered")
+
+    async def done(request: Request) -> Response:
+        signed = await console.require(request)
+        await console.form(request, signed)
+        number = await item_id(request)
+        by = signed.member.id if signed.member else None
+        try:
+            await engine.execute(CloseInbox(number, by), actor=actor(signed))
+        except Refused as refusal:
+            status = 403 if refusal.field == "role" else 422
+            return await inbox(request, status=status, errors={number: refusal.message})
+        return redirect("/inbox?done=done")
+
+    async def unreachable(request: Request) -> Response:
+        signed = await console.require(request)
+        if (refusal := coordinators_only(request, signed)) is not None:
+            return refusal
+        since = pool.clock.now() - timedelta(days=UNREACHABLE_DAYS)
+        found = await pool.store.undelivered(since)
+        return page(request, "unreachable.html", signed=signed, found=found, days=UNREACHABLE_DAYS,
+                    nav="unreachable")  # fmt: skip
+
+    return [
+        Route("/inbox", inbox, methods=["GET"]),
+        Route("/inbox/{item_id}/answer", answer, methods=["POST"]),
+        Route("/inbox/{item_id}/done", done, methods=["POST"]),
+        Route("/unreachable", unreachable, methods=["GET"]),
+    ]

@@ -1,0 +1,114 @@
+"""Rendering pages: the Jinja2 environment, the filters that format times and money the same
+way on every page, and the headers every console response carries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from bot.clock import LONDON
+from bot.domain import SessionStatus
+from bot.ports import BoardRow
+
+PREFIX = "/console"
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+# Everything comes from this server: no inline script or style, no other host, no framing.
+# No referrer either: a sign-in link's token must not leak to anywhere the page links to.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def when(moment: datetime | None, style: str = "time") -> str:
+    """London time: 'time' 09:00, 'day' Tuesday 1 December, 'short' Tue 1 Dec 09:00."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(LONDON)
+    if style == "day":
+        return f"{local:%A} {local.day} {local:%B}"
+    if style == "short":
+        return f"{local:%a} {local.day} {local:%b %H:%M}"
+    if style == "date":
+        return local.date().isoformat()
+    return f"{local:%H:%M}"
+
+
+def money(pence: int) -> str:
+    return f"£{pence / 100:,.2f}".replace(".00", "")
+
+
+def duration(span: timedelta | None) -> str:
+    """'45 min', '3 h 5 min', '2 days 4 h': how long a session took to fill."""
+    if span is None:
+        return ""
+    minutes = max(0, int(span.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return (
+            f"{days} day{'s' if days > 1 else ''} {hours} h"
+            if hours
+            else f"{days} day{'s' if days > 1 else ''}"
+        )
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
+def day_name(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def escalation(row: BoardRow) -> str:
+    """How far an open session's escalation has gone, and what comes next."""
+    session = row.session
+    if session.status != SessionStatus.OPEN:
+        return "–"
+    if session.urgent:
+        return "Offered to everyone"
+    done = {0: "", 1: "Practice alerted", 2: "Coordinator alerted"}.get(
+        row.escalation_step, "Coordinator alerted"
+    )
+    due = f"next alert {when(row.next_escalation, 'short')}" if row.next_escalation else ""
+    return "; ".join(part for part in (done, due) if part) or "–"
+
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html", "j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.filters.update(
+    when=when, money=money, duration=duration, day_name=day_name, escalation=escalation
+)
+environment.globals["prefix"] = PREFIX
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("request", request)
+    policy = request.app.state.console.pool.policy
+    context.setdefault("pool_name", policy.pool_name)
+    context.setdefault("professions", policy.professions)
+    context.setdefault("signed", None)
+    context.setdefault("nav", "")
+    member = context["signed"].member if context["signed"] else None
+    context["coordinator"] = member is None or member.is_coordinator
+    context["runs_sessions"] = context["coordinator"] or any(r.startswith("practice:") for r in member.roles)
+    context.setdefault("title", "")
+    html = environment.get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
