@@ -68,7 +68,7 @@ def routes(console: Console) -> list[Route]:
                 request, "problem.html", status=403, signed=signed, title="You cannot post sessions",
                 message="Only the pool's coordinators and practice managers can post sessions.",
             )  # fmt: skip
-        professions = [(p.key, p.name) for p in pool.engine.policy.professions]
+        professions = [(p.key, p.word) for p in pool.engine.policy.professions]
         return page(
             request, "post.html", status=status, signed=signed, nav="post", practices=practices,
             professions_offered=professions, values=values, errors=errors,

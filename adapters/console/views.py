@@ -66,7 +66,7 @@ def duration(span: timedelta | None) -> str:
         )
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min"
+    return f"{minutes} min" if minutes else "under a minute"
 
 
 def day_name(day: date) -> str:

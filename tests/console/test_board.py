@@ -93,7 +93,7 @@ async def test_filters_narrow_the_board(pool: Harness, browser: httpx.AsyncClien
     html = (await browser.get("/console/board", params={"pcn": "South PCN"})).text
     assert f'id="session-{south.id}"' in html and f'id="session-{north.id}"' not in html
     # The live part keeps the filters when it polls.
-    assert 'hx-get="/console/board/rows?pcn=South+PCN"' in html
+    assert 'hx-get="/console/board/rows?pcn=South+PCN&amp;v=' in html
     html = (await browser.get("/console/board/rows", params={"practice": "X10001", "status": "open"})).text
     assert f'id="session-{north.id}"' in html and f'id="session-{south.id}"' not in html
     html = (await browser.get("/console/board/rows", params={"profession": "practice_nurse"})).text
@@ -128,3 +128,18 @@ async def test_a_lead_lands_on_their_home_not_the_board(pool: Harness, browser: 
     await sign_in(browser, pool, lead)
     board = await browser.get("/console/board")
     assert board.status_code == 303 and board.headers["location"] == "/console/home"
+
+
+async def test_a_poll_when_nothing_changed_sends_no_board(pool: Harness, browser: httpx.AsyncClient) -> None:
+    priya = await pool.coordinator()
+    ada = await pool.gp("Dr Ada Lovelace")
+    session = await pool.post()
+    await sign_in(browser, pool, priya)
+    poll = re.search(r'hx-get="([^"]+)"', (await browser.get("/console/board")).text)
+    assert poll
+    url = poll.group(1).replace("&amp;", "&")
+    unchanged = await browser.get(url)
+    assert unchanged.status_code == 204 and unchanged.content == b""  # htmx keeps the page as it is
+    await pool.send(ada, f"YES {await pool.offer_code(ada, session)}")
+    changed = await browser.get(url)
+    assert changed.status_code == 200 and "Dr Ada Lovelace" in row_of(changed.text, session.id)
