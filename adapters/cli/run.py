@@ -54,6 +54,9 @@ def serve(
         app = build_app(pool, token.value, run_background=True, settings=settings)
         typer.echo(f"Pool bot on http://{host}:{port}  (database {settings.pool_database})")
         typer.echo(f"Channels on: {', '.join(pool.channels) or 'none'}. API docs: http://{host}:{port}/docs")
+        # Sign-in links are sent out, so they name the public address, not the one listened on.
+        links = f"{settings.public_url}/console/"
+        typer.echo(f"Console: http://{host}:{port}/console/ (its sign-in links name {links})")
         if await safety.wellbeing_lead(pool.store.reader(), pool.policy) is None:
             typer.echo(f"Warning: {safety.NO_LEAD_WARNING}.")
         if token.generated:

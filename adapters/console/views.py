@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 
 from bot.clock import LONDON
 from bot.domain import SessionStatus
+from bot.phones import national
 from bot.ports import BoardRow
 
 PREFIX = "/console"
@@ -93,9 +94,17 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def first_upper(text: str) -> str:
+    """'the GP pool' -> 'The GP pool' (Jinja's capitalize would lower the rest: 'Gp')."""
+    return text[:1].upper() + text[1:]
+
+
 environment.filters.update(
-    when=when, money=money, duration=duration, day_name=day_name, escalation=escalation
-)
+    when=when, money=money, duration=duration, day_name=day_name, escalation=escalation,
+    first_upper=first_upper, phone=national,
+)  # fmt: skip
 environment.globals["prefix"] = PREFIX
 
 
