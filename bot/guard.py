@@ -118,7 +118,8 @@ class RequestGuard:
         except Exception as error:
             self.limit.log(
                 log, logging.ERROR, f"500:{type(error).__name__}:{_area(path)}",
-                "%s %s failed: %s", scope["method"], path, type(error).__name__, exc_info=error,
+                "%s %s failed: %s", scope["method"], _without_secrets(path), type(error).__name__,
+                exc_info=error,
             )  # fmt: skip
             if status == 0:
                 await _answer(send, 500, "something went wrong on our side", close=True)
@@ -185,6 +186,15 @@ async def _answer(
         raw.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": content})
+
+
+# Paths whose last part is a secret: a sign-in link, a calendar file's address.
+SECRET_PATHS = ("/console/link/", "/calendar/")
+
+
+def _without_secrets(path: str) -> str:
+    """The path as a log may show it: '/console/link/…', never the link's token."""
+    return next((f"{prefix}…" for prefix in SECRET_PATHS if path.startswith(prefix)), path)
 
 
 def _area(path: str) -> str:

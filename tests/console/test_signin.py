@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 
 import httpx
+import pytest
 
 from flows.people.signin import token_hash
 from tests.console.conftest import ask_for_link, csrf_of, link_sent_to, sign_in
@@ -191,3 +192,29 @@ async def test_cookies_are_secure_when_the_pool_is_served_over_https(tmp_path) -
             assert "Secure" in used.headers["set-cookie"]
     finally:
         await harness.close()
+
+
+async def test_a_failure_on_a_link_page_never_logs_the_link(
+    pool: Harness,
+    browser: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    priya = await pool.coordinator()
+    await ask_for_link(browser, priya.phone)
+    path = await link_sent_to(pool, priya)
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(type(pool.pool.store.reader().signins), "link", broken)
+    assert (await browser.get(path)).status_code == 500
+    [failure] = [r.getMessage() for r in caplog.records if r.name == "bot.guard"]
+    assert failure == "GET /console/link/… failed: RuntimeError"
+    assert path.rsplit("/", 1)[1] not in caplog.text
+
+
+async def test_a_huge_form_is_refused_before_it_is_read(pool: Harness, browser: httpx.AsyncClient) -> None:
+    page = await browser.get("/console/")
+    huge = {"who": "x" * 100_000, "csrf": csrf_of(page.text)}
+    assert (await browser.post("/console/sign-in", data=huge)).status_code == 413
