@@ -25,6 +25,7 @@ from bot.commands import (
     BuildReport,
     CancelSession,
     CloseInbox,
+    ListUnreachable,
     OpenSessionsFor,
     PostSession,
     RecordDelivery,
@@ -477,8 +478,6 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         by: Member | None = acting_member, days: Annotated[int, Query(ge=1, le=90)] = 7
     ) -> list[Unreached]:
         """Messages that could not be delivered lately: GPs the pool could not reach."""
-        coordinators_only(by)
-        since = pool.clock.now() - timedelta(days=days)
         return [
             Unreached(
                 name=member.name if member else None,
@@ -490,7 +489,7 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
                 reason=change.error,
                 at=at,
             )
-            for change, member, at in await pool.store.undelivered(since)
+            for change, member, at in await run(ListUnreachable(by.id if by else None, days), by)
         ]
 
     @router.get("/availability", response_model=list[Person])

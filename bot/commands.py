@@ -292,8 +292,8 @@ class RequestSignIn:
 @dataclass(frozen=True, slots=True)
 class CheckSignInLink:
     """Whether a sign-in link would still sign in, without using it up (opening it shows a
-    button; chat previews and link scanners open links too). Answers "ok", "expired", "used"
-    or "unknown"."""
+    button; chat previews and link scanners open links too). Answers None when it would, else
+    why not, in words."""
 
     token: str
 
@@ -334,3 +334,29 @@ class ConsoleSessionFor:
     """The live console session with this token, and who is signed in (a query)."""
 
     token: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSession:
+    """A session's page: the session with its offers, and what this person may do with it
+    (refused, as if there were no such session, to anyone not running its practice)."""
+
+    session_id: int
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FindPeopleToBook:
+    """Clinicians a session is for whose name has ``typed`` in it, for booking by hand."""
+
+    session_id: int
+    typed: str
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListUnreachable:
+    """Messages not delivered in the last ``days`` days, with who and why (coordinators)."""
+
+    by: int | None = None
+    days: int = 7

@@ -20,7 +20,7 @@ from adapters.console.views import PREFIX, SECURITY_HEADERS, page
 from bot.commands import ConsoleSessionFor
 from bot.domain import Member
 from bot.pool import Pool
-from flows.people.signin import SignedIn
+from bot.ports.signin import SignedIn
 
 SESSION_COOKIE = "pool_console"
 FORM_COOKIE = "pool_console_form"

@@ -14,7 +14,7 @@ from adapters.console.auth import Console, redirect
 from adapters.console.views import page
 from bot.commands import FillBoard
 from bot.errors import Refused
-from flows.desk.board import Board
+from bot.ports import Board
 
 FILTERS = ("pcn", "practice", "profession", "status")
 

@@ -3,40 +3,36 @@ people the pool could not reach lately."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from adapters.console.auth import Console, redirect
 from adapters.console.views import page
-from bot.commands import AnswerInbox, CloseInbox, ListInbox
+from bot.commands import AnswerInbox, CloseInbox, ListInbox, ListUnreachable
 from bot.errors import Refused
-from flows.people.signin import SignedIn
+from bot.ports.signin import SignedIn
 
 UNREACHABLE_DAYS = 7
 
 
 def routes(console: Console) -> list[Route]:
-    pool = console.pool
-    engine = pool.engine
+    engine = console.pool.engine
 
     def actor(signed: SignedIn) -> str:
         return f"member:{signed.member.id}" if signed.member else "console"
 
-    def coordinators_only(request: Request, signed: SignedIn) -> Response | None:
-        if signed.member is None or signed.member.is_coordinator:
-            return None
+    def refused(request: Request, signed: SignedIn, refusal: Refused) -> Response:
         return page(request, "problem.html", status=403, signed=signed, title="For coordinators",
-                    message="Only the pool's coordinators can see this.")  # fmt: skip
+                    message=refusal.message)  # fmt: skip
 
     async def inbox(request: Request, status: int = 200, **context: object) -> Response:
         signed = await console.require(request)
-        if (refusal := coordinators_only(request, signed)) is not None:
-            return refusal
         by = signed.member.id if signed.member else None
-        items = await engine.query(ListInbox(by), actor=actor(signed))
+        try:
+            items = await engine.query(ListInbox(by), actor=actor(signed))
+        except Refused as refusal:
+            return refused(request, signed, refusal)
         done = {"answered": "Answer sent; marked done.", "done": "Marked done."}.get(
             request.query_params.get("done", "")
         )
@@ -79,10 +75,11 @@ def routes(console: Console) -> list[Route]:
 
     async def unreachable(request: Request) -> Response:
         signed = await console.require(request)
-        if (refusal := coordinators_only(request, signed)) is not None:
-            return refusal
-        since = pool.clock.now() - timedelta(days=UNREACHABLE_DAYS)
-        found = await pool.store.undelivered(since)
+        by = signed.member.id if signed.member else None
+        try:
+            found = await engine.query(ListUnreachable(by, UNREACHABLE_DAYS), actor=actor(signed))
+        except Refused as refusal:
+            return refused(request, signed, refusal)
         return page(request, "unreachable.html", signed=signed, found=found, days=UNREACHABLE_DAYS,
                     nav="unreachable")  # fmt: skip
 

@@ -20,13 +20,15 @@ from bot.commands import (
     BookByHand,
     BroadcastUrgent,
     CancelSession,
+    FindPeopleToBook,
     PostSession,
     PracticesToPost,
     RecordDelivery,
+    ShowSession,
 )
-from bot.domain import Member
 from bot.errors import Refused
-from flows.people.signin import SignedIn
+from bot.ports import SessionPage
+from bot.ports.signin import SignedIn
 
 DONE = {
     "posted": "Session posted: its offers are on their way.",
@@ -38,15 +40,17 @@ DONE = {
 # Where a refusal of each field is shown on the post form (the command's field -> the form's).
 POST_FIELDS = {"practice": "practice", "role": "practice", "start": "start", "end": "end", "rate": "rate",
                "professions": "professions", "notes": "notes", "repeat_weeks": "repeat_weeks"}  # fmt: skip
-SEARCH_RESULTS = 8
 
 
 def _by(signed: SignedIn) -> int | None:
     return signed.member.id if signed.member else None
 
 
-def _manages(member: Member | None, practice: str) -> bool:
-    return member is None or member.is_coordinator or f"practice:{practice}" in member.roles
+def _session_id(request: Request) -> int:
+    try:
+        return int(request.path_params["session_id"])
+    except ValueError:
+        return 0
 
 
 def routes(console: Console) -> list[Route]:
@@ -96,41 +100,36 @@ def routes(console: Console) -> list[Route]:
 
     # -- one session --------------------------------------------------------------------------
 
-    async def view_for(request: Request, signed: SignedIn) -> Any:
+    async def page_for(request: Request, signed: SignedIn) -> SessionPage | None:
         try:
-            session_id = int(request.path_params["session_id"])
-        except ValueError:
-            return None
-        view = await pool.store.reader().sessions.session_view(session_id) if 0 < session_id < 2**63 else None
-        if view is None or not _manages(signed.member, view.session.practice):
+            found: SessionPage = await engine.query(
+                ShowSession(_session_id(request), _by(signed)), actor(signed)
+            )
+        except Refused:
             return None  # another practice's session is as good as absent
-        return view
+        return found
 
     async def show(request: Request, signed: SignedIn | None = None, **context: Any) -> Response:
         signed = signed or await console.require(request)
-        view = await view_for(request, signed)
-        if view is None:
+        shown = await page_for(request, signed)
+        if shown is None:
             return page(request, "problem.html", status=404, signed=signed, title="Session not found",
                         message="There is no such session, or it is not one of your practice's.")  # fmt: skip
         status = int(context.pop("status", 200))
         done = DONE.get(request.query_params.get("done", ""))
-        member = signed.member
-        can = {
-            "manage": _manages(member, view.session.practice),
-            "book": member is None or member.is_coordinator,
-        }
         return page(
-            request, "session.html", status=status, signed=signed, view=view, done=done, can=can,
-            now=pool.clock.now(), errors=context.pop("errors", {}), values=context.pop("values", {}),
-            nav="board", **context,
+            request, "session.html", status=status, signed=signed, view=shown.view, done=done,
+            can={"manage": shown.may_manage, "book": shown.may_book}, now=pool.clock.now(),
+            errors=context.pop("errors", {}), values=context.pop("values", {}), nav="board", **context,
         )  # fmt: skip
 
     async def act(request: Request, make: Any, done: str, field: str) -> Response:
         signed = await console.require(request)
         form = await console.form(request, signed)
-        view = await view_for(request, signed)
-        if view is None:
+        shown = await page_for(request, signed)
+        if shown is None:
             return await show(request, signed)
+        view = shown.view
         values = {k: str(v)[:500] for k, v in form.items() if k != "csrf"}
         try:
             command = make(view.session.code, form, _by(signed))
@@ -178,16 +177,14 @@ def routes(console: Console) -> list[Route]:
     async def people(request: Request) -> Response:
         """Clinicians whose name has the words typed, for booking by hand (a fragment)."""
         signed = await console.require(request)
-        view = await view_for(request, signed)
-        typed = request.query_params.get("who", "").strip().casefold()[:100]
-        found: list[Member] = []
-        if view is not None and len(typed) >= 2 and (signed.member is None or signed.member.is_coordinator):
-            wanted = set(view.session.professions)
-            found = [
-                m for m in await pool.store.reader().members.all_members()
-                if m.is_clinician and m.profession in wanted and typed in m.name.casefold()
-            ][:SEARCH_RESULTS]  # fmt: skip
-        return page(request, "_people.html", signed=signed, found=found, typed=typed, view=view)
+        typed = request.query_params.get("who", "")[:100]
+        try:
+            found = await engine.query(
+                FindPeopleToBook(_session_id(request), typed, _by(signed)), actor(signed)
+            )
+        except Refused:
+            found = []
+        return page(request, "_people.html", signed=signed, found=found, typed=typed.strip())
 
     return [
         Route("/sessions/new", new, methods=["GET"]),

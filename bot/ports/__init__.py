@@ -17,18 +17,23 @@ from bot.ports.channels import (
     Unreachable,
 )
 from bot.ports.records import (
+    Board,
+    BoardDay,
     BoardRow,
     DispatchOutcome,
     InboxItem,
     OfferTally,
     QueuedMessage,
     SentMessage,
+    SessionPage,
     SessionView,
     TimerRow,
 )
 from bot.ports.store import Reader, Store, UnitOfWork
 
 __all__ = [
+    "Board",
+    "BoardDay",
     "BoardRow",
     "Channel",
     "ChannelLimits",
@@ -43,6 +48,7 @@ __all__ = [
     "SendResult",
     "Sent",
     "SentMessage",
+    "SessionPage",
     "SessionView",
     "Store",
     "TimerRow",

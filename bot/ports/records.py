@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.domain import Choice, Member, Offer, Practice, Session
@@ -83,6 +83,38 @@ class BoardRow:
     @property
     def unanswered(self) -> int:
         return self.offers_made - self.answered
+
+
+@dataclass(frozen=True, slots=True)
+class BoardDay:
+    day: date
+    rows: tuple[BoardRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """The fill board as one person sees it (their practices', for a practice manager)."""
+
+    days: tuple[BoardDay, ...]  # every day of the board, those without sessions too
+    practices: tuple[Practice, ...]  # what the filters offer: the practices this person sees
+    pcns: tuple[str, ...]
+    professions: tuple[tuple[str, str], ...]  # (key, name)
+    open: int
+    filled: int  # filled or delivered
+    now: datetime
+
+    @property
+    def rows(self) -> list[BoardRow]:
+        return [row for day in self.days for row in day.rows]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPage:
+    """A session as its page shows it, with what the person looking may do."""
+
+    view: SessionView
+    may_manage: bool  # urgent, cancel, record delivery (its practice's managers, coordinators)
+    may_book: bool  # book by hand (coordinators)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.domain import Member
+
 
 @dataclass(frozen=True, slots=True)
 class ConsoleLink:
@@ -21,6 +23,15 @@ class ConsoleSession:
     member_id: int | None  # None: signed in with the admin token
     csrf: str
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """Who a console session belongs to, with the cookie's value (only its hash is stored)."""
+
+    token: str
+    session: ConsoleSession
+    member: Member | None  # None: the admin
 
 
 class SignIns(Protocol):

@@ -16,10 +16,21 @@ from bot.commands import (
     CloseInbox,
     DeskStatus,
     ListInbox,
+    ListUnreachable,
     RecordDelivery,
     SetPracticePreference,
 )
-from bot.domain import Booking, Cost, Member, OfferState, Outbound, Practice, Session, SessionStatus
+from bot.domain import (
+    Booking,
+    Cost,
+    DeliveryChange,
+    Member,
+    OfferState,
+    Outbound,
+    Practice,
+    Session,
+    SessionStatus,
+)
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.phones import national, to_e164
@@ -48,6 +59,7 @@ def register(engine: Engine) -> None:
     engine.on_command(AddCost, add_cost)
     engine.on_command(DeskStatus, desk_status)
     engine.on_command(ListInbox, list_inbox)
+    engine.on_command(ListUnreachable, list_unreachable)
 
 
 async def session_and_practice(turn: Turn, code: str) -> tuple[Session, Practice]:
@@ -346,3 +358,11 @@ async def list_inbox(turn: Turn, command: ListInbox) -> list[InboxItem]:
     turn.by = command.by
     roles.require_coordinator(await roles.actor(turn, command.by))
     return await turn.uow.inbox.items("open")
+
+
+async def list_unreachable(
+    turn: Turn, command: ListUnreachable
+) -> list[tuple[DeliveryChange, Member | None, datetime]]:
+    turn.by = command.by
+    roles.require_coordinator(await roles.actor(turn, command.by))
+    return await turn.uow.outbox.undelivered(turn.now - timedelta(days=command.days))

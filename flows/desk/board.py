@@ -1,45 +1,28 @@
-"""The fill board: the next fortnight's sessions, how their offers stand, who is booked and
-how far escalation has gone. Coordinators see the pool; a practice manager their practices.
-Read-only (it runs as a query: every open console polls it)."""
+"""What the console shows of sessions: the fill board (the next fortnight's sessions, how
+their offers stand, who is booked and how far escalation has gone), a session's page, and the
+people a coordinator may book by hand. Coordinators see the pool; a practice manager their
+practices. Read-only: these run as queries (every open console polls the board)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.clock import LONDON, london_date
-from bot.commands import FillBoard
-from bot.domain import Practice, SessionStatus
+from bot.commands import FillBoard, FindPeopleToBook, ShowSession
+from bot.domain import Member, SessionStatus
 from bot.engine import Engine, Turn
-from bot.ports import BoardRow
+from bot.errors import Refused
+from bot.ports import Board, BoardDay, BoardRow, SessionPage, SessionView
 from flows.people import roles
 
-STATUSES = tuple(SessionStatus)
+MAX_DAYS = 62
+PEOPLE_FOUND = 8  # names listed as a coordinator types: enough to choose, short on a phone
 
 
 def register(engine: Engine) -> None:
     engine.on_command(FillBoard, fill_board)
-
-
-@dataclass(frozen=True, slots=True)
-class BoardDay:
-    day: date
-    rows: tuple[BoardRow, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Board:
-    days: tuple[BoardDay, ...]  # every day of the board, those without sessions too
-    practices: tuple[Practice, ...]  # what the filters offer: the practices this person sees
-    pcns: tuple[str, ...]
-    professions: tuple[tuple[str, str], ...]  # (key, name)
-    open: int
-    filled: int  # filled or delivered
-    now: datetime
-
-    @property
-    def rows(self) -> list[BoardRow]:
-        return [row for day in self.days for row in day.rows]
+    engine.on_command(ShowSession, show_session)
+    engine.on_command(FindPeopleToBook, find_people_to_book)
 
 
 async def fill_board(turn: Turn, command: FillBoard) -> Board:
@@ -49,7 +32,7 @@ async def fill_board(turn: Turn, command: FillBoard) -> Board:
     practices = tuple(p for p in await turn.uow.practices.all() if roles.manages(by, p.ods_code))
     today = london_date(turn.now)
     start = datetime(today.year, today.month, today.day, tzinfo=LONDON)
-    days = max(1, min(command.days, 62))
+    days = max(1, min(command.days, MAX_DAYS))
     rows = [
         row
         for row in await turn.uow.sessions.fill_board(start, start + timedelta(days=days))
@@ -76,3 +59,34 @@ def _wanted(row: BoardRow, command: FillBoard) -> bool:
         and (not command.profession or command.profession in row.session.professions)
         and (not command.status or row.session.status == command.status)
     )
+
+
+async def _session_seen_by(turn: Turn, session_id: int, by: Member | None) -> SessionView:
+    """The session, if this person runs its practice; another practice's session is as good as
+    absent (a practice manager learns nothing of it, not even that it exists)."""
+    view = await turn.uow.sessions.session_view(session_id) if 0 < session_id < 2**63 else None
+    if view is None or not roles.manages(by, view.session.practice):
+        raise Refused("There is no such session, or it is not one of your practice's.", field="session")
+    return view
+
+
+async def show_session(turn: Turn, command: ShowSession) -> SessionPage:
+    by = await roles.actor(turn, command.by)
+    view = await _session_seen_by(turn, command.session_id, by)
+    return SessionPage(view, may_manage=True, may_book=roles.is_coordinator(by))
+
+
+async def find_people_to_book(turn: Turn, command: FindPeopleToBook) -> list[Member]:
+    by = await roles.actor(turn, command.by)
+    roles.require_coordinator(by)
+    view = await _session_seen_by(turn, command.session_id, by)
+    typed = command.typed.strip().casefold()
+    if len(typed) < 2:
+        return []
+    wanted = set(view.session.professions)
+    found = [
+        m
+        for m in await turn.uow.members.all_members()
+        if m.is_clinician and m.profession in wanted and typed in m.name.casefold()
+    ]
+    return found[:PEOPLE_FOUND]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.commands import (
@@ -28,7 +27,7 @@ from bot.domain import Member, Outbound
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.phones import to_e164
-from bot.ports.signin import ConsoleSession
+from bot.ports.signin import SignedIn
 from flows.conversation.messages import render
 
 LINK_LIFETIME = timedelta(minutes=10)
@@ -46,13 +45,6 @@ def register(engine: Engine) -> None:
     engine.on_command(StartAdminSession, start_admin_session)
     engine.on_command(ConsoleSessionFor, session_for)
     engine.on_command(SignOut, sign_out)
-
-
-@dataclass(frozen=True, slots=True)
-class SignedIn:
-    token: str  # the session cookie's value: only its hash is stored
-    session: ConsoleSession
-    member: Member | None  # None: the admin
 
 
 def token_hash(token: str) -> str:
@@ -112,9 +104,11 @@ async def request_sign_in(turn: Turn, command: RequestSignIn) -> None:
     await turn.audit("signin_link_sent", f"member:{member.id}", None)
 
 
-async def check_link(turn: Turn, command: CheckSignInLink) -> str:
+async def check_link(turn: Turn, command: CheckSignInLink) -> str | None:
+    """None when the link would sign in; else why not, in words."""
     link = await turn.uow.signins.link(token_hash(command.token))
-    return _link_state(link.used_at, link.expires_at, turn.now) if link else "unknown"
+    state = _link_state(link.used_at, link.expires_at, turn.now) if link else "unknown"
+    return None if state == "ok" else LINK_REFUSALS[state]
 
 
 def _link_state(used_at: datetime | None, expires_at: datetime, now: datetime) -> str:
