@@ -64,7 +64,7 @@ async def main(members: int, sessions: int, repeats: int) -> None:
             began = time.perf_counter()
             ids, manager = await seed(pool, sessions)
             print(f"seeded {members:,} GPs and {sessions} sessions in {time.perf_counter() - began:.0f} s")
-            admin = await pool.engine.execute(StartAdminSession(), actor="bench")
+            admin = await pool.engine.execute(StartAdminSession("bench", token_ok=True), actor="bench")
             managing = await pool.engine.run("bench", lambda turn: signin._start(turn, manager))
             app = build_app(pool, TOKEN)
             transport = httpx.ASGITransport(app=app)

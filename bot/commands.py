@@ -308,7 +308,12 @@ class UseSignInLink:
 
 @dataclass(frozen=True, slots=True)
 class StartAdminSession:
-    """A console session for the pool's admin: the adapter has checked the admin token."""
+    """A console session for the pool's admin, when the token given was right (the adapter
+    compares it). Wrong tokens are counted by client address: past a few an hour, even the
+    right one is refused for a while. Answers None for a wrong token."""
+
+    client: str
+    token_ok: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from adapters.console.views import PREFIX, SECURITY_HEADERS, page
+from adapters.console.views import PREFIX, SECURITY_HEADERS, page, runs_sessions
 from bot.commands import ConsoleSessionFor
 from bot.domain import Member
 from bot.pool import Pool
@@ -98,9 +98,7 @@ def redirect(path: str) -> RedirectResponse:
 
 def home_of(member: Member | None) -> str:
     """Where a person lands: the fill board for those who run sessions, else their home."""
-    if member is None or member.is_coordinator or any(r.startswith("practice:") for r in member.roles):
-        return "/board"
-    return "/home"
+    return "/board" if runs_sessions(member) else "/home"
 
 
 def refused_form(request: Request) -> Response:

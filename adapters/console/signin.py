@@ -16,6 +16,11 @@ from bot.errors import Refused
 MAX_WHO = 200  # a phone number or an email; anything longer is not one
 
 
+def client_of(request: Request) -> str:
+    """The client's address (behind a proxy on this machine, uvicorn takes X-Forwarded-For)."""
+    return request.client.host if request.client else "unknown"
+
+
 def routes(console: Console) -> list[Route]:
     engine = console.pool.engine
 
@@ -39,9 +44,8 @@ def routes(console: Console) -> list[Route]:
             return await sign_in_page(
                 request, status=422, error="Enter your mobile phone number or your email.", who=who[:MAX_WHO]
             )
-        client = request.client.host if request.client else "unknown"
         try:
-            await engine.execute(RequestSignIn(who, client), actor="console")
+            await engine.execute(RequestSignIn(who, client_of(request)), actor="console")
         except Refused as refusal:
             status = 429 if refusal.field == "rate" else 422
             return await sign_in_page(request, status=status, error=refusal.message, who=who)
@@ -82,9 +86,13 @@ def routes(console: Console) -> list[Route]:
         """The admin token, for setting a pool up: by a form POST only, never in a URL."""
         form = await console.form(request, None)
         given = str(form.get("token") or "")
-        if not secrets.compare_digest(given.encode(), console.admin_token.encode()):
+        right = secrets.compare_digest(given.encode(), console.admin_token.encode())
+        try:
+            signed = await engine.execute(StartAdminSession(client_of(request), right), actor="console")
+        except Refused as refusal:
+            return await sign_in_page(request, status=429, admin_error=refusal.message)
+        if signed is None:
             return await sign_in_page(request, status=401, admin_error="That is not the pool's admin token.")
-        signed = await engine.execute(StartAdminSession(), actor="console")
         response = redirect("/board")
         console.set_session(response, signed)
         return response

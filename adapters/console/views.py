@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from bot.clock import LONDON
-from bot.domain import SessionStatus
+from bot.domain import Member, SessionStatus
 from bot.phones import national
 from bot.ports import BoardRow
 
@@ -108,6 +108,11 @@ environment.filters.update(
 environment.globals["prefix"] = PREFIX
 
 
+def runs_sessions(member: Member | None) -> bool:
+    """Coordinators, the admin and practice managers have the fill board (their menu and home)."""
+    return member is None or member.is_coordinator or any(r.startswith("practice:") for r in member.roles)
+
+
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("request", request)
     policy = request.app.state.console.pool.policy
@@ -117,7 +122,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     context.setdefault("nav", "")
     member = context["signed"].member if context["signed"] else None
     context["coordinator"] = member is None or member.is_coordinator
-    context["runs_sessions"] = context["coordinator"] or any(r.startswith("practice:") for r in member.roles)
+    context["runs_sessions"] = runs_sessions(member)
     context.setdefault("title", "")
     html = environment.get_template(template).render(**context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)

@@ -36,6 +36,7 @@ SESSION_LIFETIME = timedelta(hours=12)
 # in the page), and one address a few people's worth an hour (a practice's shared connection).
 PER_NUMBER = (3, timedelta(minutes=15))
 PER_CLIENT = (10, timedelta(hours=1))
+ADMIN_GUESSES = (5, timedelta(hours=1))  # wrong admin tokens from one address
 
 
 def register(engine: Engine) -> None:
@@ -80,7 +81,9 @@ async def request_sign_in(turn: Turn, command: RequestSignIn) -> None:
         raise Refused(
             "Too many sign-in links have been asked for. Wait 15 minutes, then try again.", field="rate"
         )
-    await turn.uow.signins.forget_link_requests(turn.now - max(PER_NUMBER[1], PER_CLIENT[1]))
+    await turn.uow.signins.forget_link_requests(
+        turn.now - max(PER_NUMBER[1], PER_CLIENT[1], ADMIN_GUESSES[1])
+    )
     await turn.uow.signins.record_link_request(key, turn.now)
     await turn.uow.signins.record_link_request(client, turn.now)
     member = await find(key.split(":", 1)[1])
@@ -136,7 +139,14 @@ async def use_link(turn: Turn, command: UseSignInLink) -> SignedIn:
     return await _start(turn, member)
 
 
-async def start_admin_session(turn: Turn, command: StartAdminSession) -> SignedIn:
+async def start_admin_session(turn: Turn, command: StartAdminSession) -> SignedIn | None:
+    key = f"admin:{command.client}"
+    if not await _within_limit(turn, key, ADMIN_GUESSES):
+        raise Refused("Too many wrong admin tokens from here. Wait an hour, then try again.", field="rate")
+    if not command.token_ok:
+        await turn.uow.signins.record_link_request(key, turn.now)  # counted, so guessing is slow
+        await turn.audit("admin_token_refused", "admin", None, client=command.client)
+        return None
     await turn.audit("signed_in", "admin", None, by="admin_token")
     return await _start(turn, None)
 

@@ -218,3 +218,21 @@ async def test_a_huge_form_is_refused_before_it_is_read(pool: Harness, browser: 
     page = await browser.get("/console/")
     huge = {"who": "x" * 100_000, "csrf": csrf_of(page.text)}
     assert (await browser.post("/console/sign-in", data=huge)).status_code == 413
+
+
+async def test_guessing_the_admin_token_is_stopped_after_a_few_tries(
+    pool: Harness, browser: httpx.AsyncClient
+) -> None:
+    for _ in range(5):
+        page = await browser.get("/console/")
+        assert (
+            await browser.post("/console/admin", data={"token": "guess", "csrf": csrf_of(page.text)})
+        ).status_code == 401
+    page = await browser.get("/console/")
+    right = await browser.post("/console/admin", data={"token": ADMIN_TOKEN, "csrf": csrf_of(page.text)})
+    assert right.status_code == 429 and "Wait an hour" in right.text  # even the right one, for now
+    await pool.advance(hours=1, minutes=1)
+    page = await browser.get("/console/")
+    assert (
+        await browser.post("/console/admin", data={"token": ADMIN_TOKEN, "csrf": csrf_of(page.text)})
+    ).status_code == 303
