@@ -77,10 +77,10 @@ async def request_sign_in(turn: Turn, command: RequestSignIn) -> None:
             ) from None
         find = turn.uow.members.member_by_phone
     client = f"client:{command.client}"
-    if not (await _within_limit(turn, key, PER_NUMBER) and await _within_limit(turn, client, PER_CLIENT)):
-        raise Refused(
-            "Too many sign-in links have been asked for. Wait 15 minutes, then try again.", field="rate"
-        )
+    if not await _within_limit(turn, key, PER_NUMBER):
+        raise Refused("Too many sign-in links for that. Wait 15 minutes, then try again.", field="rate")
+    if not await _within_limit(turn, client, PER_CLIENT):
+        raise Refused("Too many sign-in links from here. Wait an hour, then try again.", field="rate")
     await turn.uow.signins.forget_link_requests(
         turn.now - max(PER_NUMBER[1], PER_CLIENT[1], ADMIN_GUESSES[1])
     )
