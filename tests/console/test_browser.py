@@ -1,136 +1,17 @@
 """The console in a real browser: Debian's chromium driven by Playwright, every page checked
-with axe-core against WCAG 2.1 A and AA at phone width, and screenshots for the README.
-
-Playwright cannot download its own browser here, so it runs /usr/bin/chromium through
-``executable_path``. Without chromium these tests skip, with a message; under CI they never
-skip (``.ci/run`` installs it). Set POOL_SCREENSHOTS=docs/screenshots to refresh the README's
-pictures; otherwise they go to the test's own folder.
-"""
+with axe-core against WCAG 2.1 A and AA at phone width, and screenshots for the README
+(the site, the page and the checks are in tests/console/browsing.py and conftest.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import re
-import shutil
-import socket
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
-import httpx
-import pytest
-import uvicorn
+from playwright.async_api import Page, expect
 
-from bot.domain import Member, Session, SessionStatus
-from main import build_app
-from tests.harness import ADMIN_TOKEN, AUTH, Harness, at
-
-CHROMIUM = os.environ.get("POOL_CHROMIUM", "/usr/bin/chromium")
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-PHONE = {"width": 375, "height": 812}
-
-if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    if os.environ.get("CI"):
-        raise RuntimeError(f"CI needs chromium for the console's browser tests: {CHROMIUM} is missing")
-    pytest.skip(
-        f"the console's browser tests need chromium ({CHROMIUM}): apt-get install chromium",
-        allow_module_level=True,
-    )
-
-from axe_playwright_python.async_playwright import Axe  # noqa: E402
-from playwright.async_api import Page, async_playwright, expect  # noqa: E402
-
-LINK = re.compile(r"https?://\S+?(/console/link/[A-Za-z0-9_-]+)")
-
-
-@dataclass
-class Site:
-    pool: Harness
-    base: str
-    api: httpx.AsyncClient
-    shots: Path
-    coordinator: Member
-    manager: Member
-    gp: Member
-
-    async def link_for(self, member: Member) -> str:
-        """The newest sign-in link in the member's sandbox outbox, as the person reads it."""
-        outbox = (await self.api.get("/sandbox/outbox", params={"to": member.phone}, headers=AUTH)).json()
-        links = [LINK.search(m["text"]) for m in outbox["messages"] if m["kind"] == "signin_link"]
-        assert links and links[-1], f"a sign-in link reached {member.name}"
-        return self.base + links[-1].group(1)
-
-    async def ask_for_link(self, page: Page, member: Member) -> str:
-        await page.goto(f"{self.base}/console/")
-        await page.get_by_label("Your mobile phone number or email").fill(member.phone)
-        await page.get_by_role("button", name="Send me a link").click()
-        await expect(page.get_by_role("heading", name="Check your messages")).to_be_visible()
-        return await self.link_for(member)
-
-    async def sign_in(self, page: Page, member: Member) -> None:
-        link = await self.ask_for_link(page, member)
-        await page.goto(link)
-        await page.get_by_role("button", name="Sign in").click()
-        await expect(page.get_by_text(f"Signed in as {member.name}")).to_be_visible()
-
-    async def shot(self, page: Page, name: str) -> None:
-        await page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
-
-
-async def accessible(page: Page) -> None:
-    """No violations of axe-core's WCAG 2.1 A and AA rules on the page as it stands."""
-    results = await Axe().run(
-        page, options={"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"]}
-    )
-    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
-
-
-@pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[Site]:
-    pool = await Harness.open(tmp_path)
-    await pool.practice()
-    await pool.practice("X20002", "Hillside Practice", pcn="South PCN")
-    coordinator = await pool.coordinator()
-    manager = await pool.member("Sam Ortiz", roles=("practice:X10001",))
-    gp = await pool.gp("Dr Ada Lovelace")
-    app = build_app(pool.pool, ADMIN_TOKEN)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    # The socket listens before the server starts: a connection made meanwhile waits in its
-    # backlog, so nothing needs to wait for the server to be up.
-    listening = socket.create_server(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    serving = asyncio.create_task(server.serve(sockets=[listening]))
-    base = f"http://127.0.0.1:{port}"
-    shots = Path(os.environ["POOL_SCREENSHOTS"]) if os.environ.get("POOL_SCREENSHOTS") else tmp_path
-    shots.mkdir(parents=True, exist_ok=True)
-    async with httpx.AsyncClient(base_url=base) as api:
-        try:
-            yield Site(pool, base, api, shots, coordinator, manager, gp)
-        finally:
-            server.should_exit = True
-            await serving
-            await pool.close()
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Page]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-sync"],
-        )
-        context = await browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="en-GB"
-        )
-        try:
-            yield await context.new_page()
-        finally:
-            await browser.close()
+from bot.domain import Session, SessionStatus
+from tests.console.browsing import Site, accessible
+from tests.harness import AUTH, at
 
 
 async def test_signing_in_by_the_link_from_the_sandbox_outbox(site: Site, page: Page) -> None:
