@@ -73,6 +73,9 @@ class Members(Protocol):
 
     async def checks_of(self, member_id: int) -> dict[str, date | None]: ...
 
+    async def clinicians_checks(self) -> list[tuple[Member, dict[str, date | None]]]:
+        """Every clinician with the checks on record (kind -> expiry), by name."""
+
     async def checks_expiring(self, last_day: date) -> list[tuple[Member, str, date]]:
         """GPs' checks that expire on or before ``last_day`` (lapsed ones included)."""
 

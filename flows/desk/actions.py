@@ -35,10 +35,13 @@ from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.phones import national, to_e164
 from bot.ports import InboxItem
+from flows.conversation import messages
 from flows.conversation.messages import render
 from flows.desk import alerts
 from flows.people import roles
+from flows.people.checks import check_words
 from flows.shifts import booking, offers
+from flows.shifts.eligibility import checks_missing
 
 # A GP may stay late, but a session's delivered hours stay close to its length.
 OVERRUN_HOURS = 2.0
@@ -128,6 +131,8 @@ async def book_by_hand(turn: Turn, command: BookByHand) -> Booking:
         raise Refused(f"Session {session.code} is {session.status}, so it can't be booked.", field="session")
     before = len(turn.outbound)  # the GP hears first, then the others
     outcome = await booking.book(turn, session, practice, gp, None, via="by hand")
+    if outcome == "checks":
+        raise Refused(await _checks_not_valid(turn, gp, session), field="phone")
     if isinstance(outcome, str):
         raise Refused(_why_not(gp, outcome), field="phone")
     if outcome is None:
@@ -142,11 +147,26 @@ async def book_by_hand(turn: Turn, command: BookByHand) -> Booking:
     return booked
 
 
+async def _checks_not_valid(turn: Turn, gp: Member, session: Session) -> str:
+    """Which checks stop the booking: lapsed by the session's date, or never recorded."""
+    day = london_date(session.starts_at)
+    held = await turn.uow.members.checks_of(gp.id)
+    profession = turn.policy.professions[gp.profession]
+    problems = []
+    for check in checks_missing(held, day, profession):
+        lapsed = [(k, held[k]) for k in check.split("|") if held.get(k) is not None]
+        if lapsed:
+            kind, expires = max(lapsed, key=lambda found: found[1])
+            problems.append(f"{check_words(kind)} lapsed {messages.day(expires)}")
+        else:
+            problems.append(f"no {check_words(check)} on record")
+    return f"{gp.name} can't be booked for {messages.day(day)}: {'; '.join(problems)}."
+
+
 def _why_not(gp: Member, reason: str) -> str:
     return {
         "overlap": f"{gp.name} is already booked for a session at that time.",
         "cap": f"{gp.name} has reached their limit of {gp.max_sessions_per_week} sessions that week.",
-        "checks": f"{gp.name}'s pre-employment checks are not all valid on that date.",
         "paused": f"{gp.name} is paused until {gp.paused_until}.",
         "started": "That session has already started.",
         "blocked": f"The practice has asked not to be offered {gp.name}.",

@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 
 from bot.calendar import at_london, is_working_day
 from bot.clock import london_date
-from bot.domain import Outbound
+from bot.domain import Member, Outbound
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
 from flows.conversation.messages import render
@@ -89,12 +89,35 @@ async def daily_sweep(turn: Turn, timer: TimerRow) -> None:
     await turn.uow.timers.add_timer(SWEEP_TIMER, "pool", next_sweep(turn.now), {}, turn.now)
 
 
+def check_words(check: str) -> str:
+    """'dbs' -> 'DBS check'; a choice 'nmc|hcpc' -> 'NMC or HCPC registration' as named."""
+    return " or ".join(CHECK_NAMES.get(k, k.upper()) for k in check.split("|"))
+
+
+async def missing_checks(turn: Turn) -> list[tuple[Member, str]]:
+    """Clinicians with a check their profession needs and no record of it at all: they get no
+    offers, and nothing else would ever say so."""
+    professions = turn.policy.professions
+    return [
+        (member, ", ".join(check_words(c) for c in professions[member.profession].checks_missing(held)))
+        for member, held in await turn.uow.members.clinicians_checks()
+        if member.profession in professions and professions[member.profession].checks_missing(held)
+    ]
+
+
 async def _digest(turn: Turn, today) -> None:
     found = await turn.uow.members.checks_expiring(today + timedelta(days=30))
     lapsed = [(m, CHECK_NAMES.get(k, k), e) for m, k, e in found if e <= today]
     expiring = [(m, CHECK_NAMES.get(k, k), e) for m, k, e in found if e > today]
-    if not lapsed and not expiring:
+    missing = await missing_checks(turn)
+    if not lapsed and not expiring and not missing:
         return
-    text = render("checks_digest", lapsed=lapsed, expiring=expiring)
+    # Most pressing first: lapsed, then missing altogether, then expiring soon.
+    items = [
+        *((m, check, "lapsed", e) for m, check, e in lapsed),
+        *((m, checks, "missing", None) for m, checks in missing),
+        *((m, check, "expires", e) for m, check, e in expiring),
+    ]
+    text = render("checks_digest", lapsed=lapsed, expiring=expiring, missing=missing, items=items)
     for coordinator in await turn.uow.members.members_with_role("coordinator"):
         turn.say(Outbound(text=text, member_id=coordinator.id, kind="checks_digest"))

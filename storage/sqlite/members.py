@@ -248,6 +248,19 @@ class SqliteMembers(Repository):
         rows = await self._all("SELECT kind, expires FROM checks WHERE member_id = ?", (member_id,))
         return {kind: date_from_db(expires) for kind, expires in rows}
 
+    async def clinicians_checks(self) -> list[tuple[Member, dict[str, date | None]]]:
+        rows = await self._all(
+            f"SELECT {MEMBER_COLUMNS}, c.kind, c.expires FROM members m "
+            "LEFT JOIN checks c ON c.member_id = m.id "
+            "WHERE instr(';' || m.roles || ';', ';clinician;') > 0 ORDER BY m.name, m.id"
+        )
+        found: dict[int, tuple[Member, dict[str, date | None]]] = {}
+        for r in rows:
+            _, checks = found.setdefault(r[0], (to_member(r), {}))
+            if r[MEMBER_WIDTH] is not None:
+                checks[r[MEMBER_WIDTH]] = date_from_db(r[MEMBER_WIDTH + 1])
+        return list(found.values())
+
     async def checks_expiring(self, last_day: date) -> list[tuple[Member, str, date]]:
         """GPs' checks that expire on or before ``last_day`` (lapsed ones included)."""
         rows = await self._all(

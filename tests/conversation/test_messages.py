@@ -155,6 +155,10 @@ SAMPLES: dict[str, dict] = {
     "checks_digest": {
         "lapsed": [(GP, "occupational health", START.date())] * 3,
         "expiring": [(GP, "employment history", START.date() + timedelta(days=9))] * 40,
+        "missing": [(GP, "DBS check, occupational health")] * 2,
+        "items": [(GP, "occupational health", "lapsed", START.date())] * 3
+        + [(GP, "DBS check, occupational health", "missing", None)] * 2
+        + [(GP, "employment history", "expires", START.date() + timedelta(days=9))] * 40,
     },
     "hours_prompt": COMMON,
     "hours_nudge": COMMON,

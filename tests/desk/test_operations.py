@@ -151,7 +151,15 @@ async def test_booking_by_hand_goes_through_the_same_checks(pool: Harness) -> No
     )
     with pytest.raises(Refused) as unchecked:
         await pool.pool.engine.execute(BookByHand(clash.code, lapsed.phone, coordinator.id), actor="test")
-    assert "checks are not all valid" in unchecked.value.message
+    # Which check, and since when: the coordinator can chase the right document.
+    assert unchecked.value.message.startswith("Dr Lapsed can't be booked for ")
+    assert unchecked.value.message.endswith(": DBS check lapsed Tue 1 Dec.")
+    unrecorded = await pool.gp(
+        "Dr Unrecorded", checks={k: None for k in CHECK_KINDS if k not in ("dbs", "indemnity")}
+    )
+    with pytest.raises(Refused) as missing:
+        await pool.pool.engine.execute(BookByHand(clash.code, unrecorded.phone, coordinator.id), actor="test")
+    assert missing.value.message.endswith(": no indemnity on record; no DBS check on record.")
     with pytest.raises(Refused):
         await pool.pool.engine.execute(BookByHand(morning.code, holder.phone, coordinator.id), actor="test")
 

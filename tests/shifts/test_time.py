@@ -500,3 +500,14 @@ def test_hours_are_read_as_people_write_them_and_nothing_is_guessed() -> None:
 
     assert parse("4.30") == Hours(4.5) and parse("3.45") == Hours(3.75) and parse("4.25") == Hours(4.25)
     assert not isinstance(parse("4.20"), Hours) and not isinstance(parse("1 2"), Hours)
+
+
+async def test_the_weekly_digest_names_clinicians_with_a_check_missing_altogether(pool: Harness) -> None:
+    coordinator = await pool.coordinator()
+    await pool.gp("Dr Unrecorded", checks={k: None for k in CHECK_KINDS if k != "dbs"})
+    await pool.gp("Dr Complete")
+    pool.clock.set(at(date(2026, 12, 7), 9, 0))  # Monday: the digest's day
+    await pool.pool.settle()
+    [digest] = [m for m in await pool.messages(coordinator) if m.kind == "checks_digest"]
+    assert digest.body.startswith("Checks: 0 lapsed, 0 expiring within 30 days, missing for 1.")
+    assert "Dr Unrecorded: no DBS check on record" in digest.body and "Dr Complete" not in digest.body
