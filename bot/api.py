@@ -7,13 +7,15 @@ may do: a refusal is 403 and changes nothing.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from annotated_types import Interval
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from bot.clock import LONDON
@@ -24,16 +26,19 @@ from bot.commands import (
     BroadcastUrgent,
     BuildReport,
     CancelSession,
+    CheckHistory,
     CloseInbox,
+    GetDocument,
     ListUnreachable,
     OpenSessionsFor,
     PostSession,
+    RecordCheck,
     RecordDelivery,
     SavePractice,
     SetAlerts,
     SetPracticePreference,
 )
-from bot.domain import Member, OfferState, Session
+from bot.domain import CheckRecord, Document, Member, OfferState, Session
 from bot.errors import Refused
 from bot.phones import to_e164
 from bot.pool import Pool
@@ -271,6 +276,37 @@ class Person(BaseModel):
     name: str
     phone: str
     profession: str
+
+
+class CheckIn(BaseModel):
+    phone: str = Field(max_length=40)
+    check: str = Field(max_length=40, description="identity, cct, indemnity, occupational_health, dbs, ...")
+    expires: date | None = Field(description="The expiry; null: never lapses")
+    verified_on: date | None = Field(default=None, description="When the evidence was seen (default today)")
+    document: str | None = Field(
+        default=None,
+        description="The evidence, base64: a PDF, JPEG or PNG of 5 MB at most (type read from its content)",
+    )
+
+
+class CheckOut(BaseModel):
+    id: int
+    check: str
+    expires: date | None
+    verified_on: date | None
+    verified_by: str | None = Field(description="Who recorded it; null: the pool's admin, or before history")
+    source: str = Field(description="console, api, cli, import, or before (on record when history began)")
+    document_id: int | None = Field(description="GET /api/documents/{id} (coordinators)")
+    document_type: str | None
+    recorded_at: datetime
+
+
+def _check_out(record: CheckRecord) -> CheckOut:
+    return CheckOut(
+        id=record.id, check=record.kind, expires=record.expires, verified_on=record.verified_on,
+        verified_by=record.verified_by, source=record.source, document_id=record.document_id,
+        document_type=record.document_type, recorded_at=record.recorded_at,
+    )  # fmt: skip
 
 
 def acting_as_dependency(pool: Pool) -> Callable[..., Any]:
@@ -516,6 +552,31 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         await run(AddCost(body.date, body.amount_pence, body.what, by.id if by else None), by)
         return Done(status="added")
 
+    @router.post("/checks", status_code=status.HTTP_201_CREATED, response_model=CheckOut, tags=["checks"])
+    async def record_check(body: CheckIn, by: Member | None = acting_member) -> CheckOut:
+        """Record or renew a member's check, with who verified it (the caller) and its evidence."""
+        try:
+            document = base64.b64decode(body.document, validate=True) if body.document else None
+        except (binascii.Error, ValueError):
+            raise HTTPException(
+                status_code=422, detail=[{"field": "document", "problem": "the document is not base64"}]
+            ) from None
+        command = RecordCheck(
+            body.phone, body.check, body.expires, body.verified_on, document, by.id if by else None, "api"
+        )
+        return _check_out(await run(command, by))
+
+    @router.get("/members/{phone}/checks", response_model=list[CheckOut], tags=["checks"])
+    async def check_history(phone: str, by: Member | None = acting_member) -> list[CheckOut]:
+        """Every recording of the member's checks, newest first (coordinators)."""
+        return [_check_out(r) for r in await run(CheckHistory(phone, by.id if by else None), by)]
+
+    @router.get("/documents/{document_id}", tags=["checks"], response_class=Response)
+    async def document(document_id: RowId, by: Member | None = acting_member) -> Response:
+        """A check's evidence, as an attachment (coordinators; never in exports)."""
+        found: Document = await run(GetDocument(document_id, by.id if by else None), by)
+        return evidence_response(found)
+
     @router.get("/report", tags=["report"])
     async def report(
         by: Member | None = acting_member, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
@@ -558,3 +619,19 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         )
 
     return router
+
+
+def evidence_response(found: Document) -> Response:
+    """A document as a download, never shown in the browser: whatever it holds cannot run as
+    a page of this site."""
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[found.content_type]
+    return Response(
+        found.content,
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="check-evidence-{found.id}.{extension}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )

@@ -365,3 +365,34 @@ class ListUnreachable:
 
     by: int | None = None
     days: int = 7
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCheck:
+    """A coordinator records or renews a member's check: its expiry, when they saw the
+    evidence and, ideally, the document itself (PDF, JPEG or PNG, 5 MB at most, its type read
+    from its content). Kept as history; the current expiry is what eligibility reads."""
+
+    phone: str
+    kind: str
+    expires: date | None
+    verified_on: date | None = None  # default: today
+    document: bytes | None = None
+    by: int | None = None
+    via: str = "api"  # console, api, cli
+
+
+@dataclass(frozen=True, slots=True)
+class CheckHistory:
+    """Every recording of a member's checks, newest first (coordinators)."""
+
+    phone: str
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetDocument:
+    """A check's evidence, for a coordinator to download."""
+
+    document_id: int
+    by: int | None = None

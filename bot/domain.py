@@ -395,3 +395,31 @@ class DeliveryChange:
     status: str
     error_code: str | None
     error: str | None = None  # why, in words: "blocked the bot", "not a mobile number"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRecord:
+    """One recording of a check: its expiry, who verified it and when, and its evidence."""
+
+    id: int
+    member_id: int
+    kind: str
+    expires: date | None
+    verified_on: date | None
+    verified_by: str | None  # the verifier's name; None: the pool's admin, or before records were kept
+    source: str  # console, api, cli, import; "before" for what was on record when history began
+    document_id: int | None
+    document_type: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Evidence for a check: a PDF, JPEG or PNG, served only to coordinators."""
+
+    id: int
+    member_id: int
+    content_type: str
+    size: int
+    content: bytes
+    uploaded_at: datetime

@@ -44,7 +44,14 @@ class Gate:
 
 
 DEFAULT_GATE = Gate("", WEBHOOK_BODY)  # webhooks, health, the calendar, anything not listed
-API_GATES = (Gate("/api/", API_BODY, bearer=True), Gate("/sandbox/", API_BODY, bearer=True))
+EVIDENCE_BODY = 8 * 1024 * KB  # a check's 5 MB document, base64 in JSON or a form's upload
+API_GATES = (
+    Gate("/api/checks", EVIDENCE_BODY, bearer=True),
+    Gate("/api/", API_BODY, bearer=True),
+    Gate("/sandbox/", API_BODY, bearer=True),
+    Gate("/console/evidence", EVIDENCE_BODY),
+    Gate("/console/imports", EVIDENCE_BODY),
+)
 
 
 class RequestGuard:

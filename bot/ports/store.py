@@ -12,6 +12,7 @@ from typing import Protocol
 from bot.domain import DeliveryChange, Member
 from bot.ports.channels import OutboxMessage
 from bot.ports.desk import Audit, Inbox
+from bot.ports.evidence import Evidence
 from bot.ports.messaging import Digests, Messages, Outbox, Prompts
 from bot.ports.money import Money
 from bot.ports.peer import Groups, Mentoring
@@ -45,6 +46,7 @@ class UnitOfWork(Protocol):
     wellbeing: Wellbeing
     money: Money
     signins: SignIns
+    evidence: Evidence
 
 
 class Reader(UnitOfWork, Protocol):

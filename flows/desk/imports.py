@@ -437,6 +437,10 @@ async def import_checks(turn: Turn, rows: Rows, progress: Progress | None = None
             result.unchanged += 1
         else:
             await turn.uow.members.set_check(member_id, kind, expires)
+            # In the check's history too: from an import, by whoever imported it, evidence unseen.
+            await turn.uow.evidence.record_check(
+                member_id, kind, expires, None, turn.by, "import", None, turn.now
+            )
             result.updated += kind in current
             result.added += kind not in current
         tick(1)

@@ -14,6 +14,7 @@ from storage.sqlite.audit import SqliteAudit
 from storage.sqlite.bookings import SqliteBookings
 from storage.sqlite.digests import SqliteDigests
 from storage.sqlite.eligibility import SqliteEligibility
+from storage.sqlite.evidence import SqliteEvidence
 from storage.sqlite.groups import SqliteGroups
 from storage.sqlite.inbox import SqliteInbox
 from storage.sqlite.members import SqliteMembers
@@ -52,6 +53,7 @@ class SqliteUnit:
         self.wellbeing = SqliteWellbeing(self)
         self.money = SqliteMoney(self)
         self.signins = SqliteSignIns(self)
+        self.evidence = SqliteEvidence(self)
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         raise NotImplementedError

@@ -253,3 +253,66 @@ async def test_repeat_weeks_posts_the_same_session_weeks_running(
     assert listed[0]["id"] == created.json()["id"]
     too_many = await client.post("/api/sessions", json=session_body(pool, repeat_weeks=53), headers=AUTH)
     assert too_many.status_code == 422 and too_many.json()["detail"][0]["field"] == "repeat_weeks"
+
+
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def test_a_check_is_recorded_with_its_verifier_and_evidence(
+    pool: Harness, client: httpx.AsyncClient
+) -> None:
+    import base64
+
+    gp = await pool.gp("Dr Gee", phone="07700 900651")
+    await pool.coordinator("Priya Shah")
+    as_priya = {**AUTH, "X-Acting-As": "07700 900001"}
+    body = {
+        "phone": gp.phone,
+        "check": "dbs",
+        "expires": "2029-11-30",
+        "document": base64.b64encode(PDF).decode(),
+    }
+    recorded = await client.post("/api/checks", json=body, headers=as_priya)
+    assert recorded.status_code == 201, recorded.text
+    seen = recorded.json()
+    assert (seen["check"], seen["expires"], seen["verified_by"], seen["source"]) == (
+        "dbs",
+        "2029-11-30",
+        "Priya Shah",
+        "api",
+    )
+    assert seen["verified_on"] == pool.today.isoformat() and seen["document_type"] == "application/pdf"
+
+    download = await client.get(f"/api/documents/{seen['document_id']}", headers=as_priya)
+    assert download.content == PDF and download.headers["content-type"] == "application/pdf"
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert download.headers["x-content-type-options"] == "nosniff"
+    history = (await client.get(f"/api/members/{gp.phone}/checks", headers=as_priya)).json()
+    assert history[0]["id"] == seen["id"]
+
+    manager = {**AUTH, "X-Acting-As": (await pool.member("Tom", roles=("practice:X10001",))).phone}
+    assert (await client.get(f"/api/documents/{seen['document_id']}", headers=manager)).status_code == 403
+
+
+async def test_evidence_that_is_not_a_pdf_jpeg_or_png_is_refused_whatever_it_is_called(
+    pool: Harness, client: httpx.AsyncClient
+) -> None:
+    import base64
+
+    gp = await pool.gp("Dr Gee", phone="07700 900652")
+    script = base64.b64encode(b"<script>alert(1)</script>").decode()
+    refused = await client.post(
+        "/api/checks",
+        json={"phone": gp.phone, "check": "dbs", "expires": None, "document": script},
+        headers=AUTH,
+    )
+    assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "document"
+    big = base64.b64encode(PDF + b"0" * (5 * 1024 * 1024)).decode()
+    too_big = await client.post(
+        "/api/checks",
+        json={"phone": gp.phone, "check": "dbs", "expires": None, "document": big},
+        headers=AUTH,
+    )
+    assert too_big.status_code == 422 and "at most 5 MB" in too_big.json()["detail"][0]["problem"]
+    history = (await client.get(f"/api/members/{gp.phone}/checks", headers=AUTH)).json()
+    assert all(r["source"] != "api" for r in history)  # nothing recorded
