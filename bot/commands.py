@@ -396,3 +396,34 @@ class GetDocument:
 
     document_id: int
     by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListPeople:
+    """The pool's members with reachability and each needed check's state (coordinators);
+    filters: profession, GP type, the channel that reaches them ("none": nothing does), and
+    a check state (any check missing, lapsed, expiring; "valid": all valid)."""
+
+    by: int | None = None
+    profession: str = ""
+    gp_type: str = ""
+    channel: str = ""
+    checks: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShowPerson:
+    """A member's page: bookings, offers, opt-outs, undelivered messages, check history."""
+
+    member_id: int
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCsv:
+    """One of the four CSV imports from a file's text (an upload), all or nothing, as the
+    CLI's import: bad rows refused with their line numbers."""
+
+    kind: str  # practices, members, checks, sessions
+    text: str
+    by: int | None = None

@@ -23,6 +23,24 @@ CHECK_KINDS = (
     "hcpc",
     "swe",
 )
+# How texts and pages name each check.
+CHECK_NAMES = {
+    "identity": "ID check",
+    "cct": "CCT",
+    "indemnity": "indemnity",
+    "occupational_health": "occupational health",
+    "performers_list": "Performers List",
+    "gmc": "GMC registration",
+    "employment_history": "employment history",
+    "dbs": "DBS check",
+}
+
+
+def check_words(check: str) -> str:
+    """'dbs' -> 'DBS check'; a choice 'nmc|hcpc' -> 'NMC or HCPC registration' as named."""
+    return " or ".join(CHECK_NAMES.get(k, k.upper()) for k in check.split("|"))
+
+
 # The role of those offered sessions ("gp" is still read as it, in files and the API).
 CLINICIAN = "clinician"
 ROLE_ALIASES = {"gp": CLINICIAN}

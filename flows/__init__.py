@@ -6,7 +6,7 @@ from bot.engine import Engine
 from flows.conversation import delivery
 from flows.desk import actions, alerts, board, chat, imports, report
 from flows.peer import coffee, groups, mentoring, nudges
-from flows.people import checks, evidence, keywords, linking, overview, signin
+from flows.people import checks, directory, evidence, keywords, linking, overview, signin
 from flows.shifts import batches, booking, escalation, offers, open_sessions, reminders
 from flows.wellbeing import checkins
 
@@ -36,4 +36,5 @@ def register(engine: Engine) -> None:
     reminders.register(engine)
     signin.register(engine)
     evidence.register(engine)
+    directory.register(engine)
     board.register(engine)

@@ -12,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from bot.clock import LONDON
-from bot.domain import Member, SessionStatus
+from bot.domain import Member, SessionStatus, check_words
 from bot.phones import national
 from bot.ports import BoardRow
+from bot.professions import Professions
 
 PREFIX = "/console"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -96,6 +97,25 @@ environment = Environment(
 )
 
 
+def day_short(day: date | None) -> str:
+    return f"{day.day} {day:%b %Y}" if day else ""
+
+
+def member_role(member: Member, professions: Professions) -> str:
+    """'GP (locum)', 'Practice nurse', 'Coordinator', 'Practice manager (X10001)'."""
+    parts = []
+    if member.is_clinician:
+        name = professions[member.profession].word if member.profession in professions else member.profession
+        parts.append(f"{name} ({member.gp_type})" if member.gp_type else name)
+    if member.is_coordinator:
+        parts.append("Coordinator")
+    parts += [
+        f"Practice manager ({r.split(':', 1)[1]})" for r in sorted(member.roles) if r.startswith("practice:")
+    ]
+    parts += [r.capitalize() for r in ("lead", "mentor") if r in member.roles]
+    return ", ".join(parts) or "Member"
+
+
 def first_upper(text: str) -> str:
     """'the GP pool' -> 'The GP pool' (Jinja's capitalize would lower the rest: 'Gp')."""
     return text[:1].upper() + text[1:]
@@ -103,7 +123,8 @@ def first_upper(text: str) -> str:
 
 environment.filters.update(
     when=when, money=money, duration=duration, day_name=day_name, escalation=escalation,
-    first_upper=first_upper, phone=national,
+    first_upper=first_upper, phone=national, day_short=day_short, member_role=member_role,
+    check_name=check_words,
 )  # fmt: skip
 environment.globals["prefix"] = PREFIX
 

@@ -73,6 +73,12 @@ class Members(Protocol):
 
     async def checks_of(self, member_id: int) -> dict[str, date | None]: ...
 
+    async def members_with_checks(self) -> list[tuple[Member, dict[str, date | None]]]:
+        """Every member with the checks on record (kind -> expiry), by name."""
+
+    async def opt_outs_of(self, member_id: int) -> list[tuple[str, datetime, bool]]:
+        """(channel, when, by the provider rather than the person) for each opt-out."""
+
     async def clinicians_checks(self) -> list[tuple[Member, dict[str, date | None]]]:
         """Every clinician with the checks on record (kind -> expiry), by name."""
 

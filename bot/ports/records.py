@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from bot.domain import Choice, Member, Offer, Practice, Session
+from bot.domain import Booking, CheckRecord, Choice, DeliveryChange, Member, Offer, Practice, Session
 
 # ---------------------------------------------------------------------------------------------
 # Store
@@ -115,6 +115,41 @@ class SessionPage:
     view: SessionView
     may_manage: bool  # urgent, cancel, record delivery (its practice's managers, coordinators)
     may_book: bool  # book by hand (coordinators)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckState:
+    """One check a member's profession needs, as it stands today."""
+
+    check: str  # a kind, or a choice of kinds: "nmc|hcpc"
+    name: str  # in words: "DBS check", "NMC or HCPC registration"
+    state: str  # valid, expiring (within 30 days), lapsed, missing
+    expires: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    """A member as the people list shows them."""
+
+    member: Member
+    reached_by: str | None  # the channel that reaches them now; None: nothing does
+    checks: tuple[CheckState, ...]  # what their profession needs (none for staff)
+
+    @property
+    def worst(self) -> str:
+        """missing, lapsed, expiring, valid, or "" for someone who needs no checks."""
+        states = {c.state for c in self.checks}
+        return next((s for s in ("missing", "lapsed", "expiring", "valid") if s in states), "")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonPage:
+    person: PersonRow
+    bookings: tuple[tuple[Booking, Session, Practice], ...]
+    offers: tuple[tuple[Offer, Session, Practice], ...]
+    opt_outs: tuple[tuple[str, datetime, bool], ...]  # channel, when, by the provider
+    undelivered: tuple[tuple[DeliveryChange, datetime], ...]
+    history: tuple[CheckRecord, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,9 @@ class Offers(Protocol):
 
     async def withdraw_member_offers(self, member_id: int, now: datetime) -> list[Offer]: ...
 
+    async def offers_of_member(self, member_id: int, limit: int) -> list[tuple[Offer, Session, Practice]]:
+        """The member's offers, newest first."""
+
     async def expire_offers(
         self, session_id: int, round_: int, wave: int | None, made_by: datetime, now: datetime
     ) -> int:
@@ -137,6 +140,9 @@ class Bookings(Protocol):
     """Bookings: a GP holding a session, until they drop it or it is cancelled."""
 
     async def live_booking(self, session_id: int) -> Booking | None: ...
+
+    async def bookings_of_member(self, member_id: int, limit: int) -> list[tuple[Booking, Session, Practice]]:
+        """The member's bookings (live, dropped or cancelled), latest session first."""
 
     async def upcoming_bookings(
         self, member_id: int, now: datetime

@@ -30,6 +30,7 @@ from bot.domain import (
     Practice,
     Session,
     SessionStatus,
+    check_words,
 )
 from bot.engine import Engine, Turn
 from bot.errors import Refused
@@ -39,7 +40,6 @@ from flows.conversation import messages
 from flows.conversation.messages import render
 from flows.desk import alerts
 from flows.people import roles
-from flows.people.checks import check_words
 from flows.shifts import booking, offers
 from flows.shifts.eligibility import checks_missing
 

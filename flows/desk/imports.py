@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from bot.calendar import weeks_later
 from bot.clock import LONDON
-from bot.commands import PostSession, SavePractice
+from bot.commands import ImportCsv, PostSession, SavePractice
 from bot.domain import CHANNELS, CHECK_KINDS, CLINICIAN, DAY_NAMES, GP_TYPES, Member, Practice, role_named
 from bot.engine import Engine, Turn
 from bot.errors import Refused
@@ -216,6 +216,20 @@ async def save_practice(turn: Turn, command: SavePractice) -> Practice:
 
 def register(engine: Engine) -> None:
     engine.on_command(SavePractice, save_practice)
+    engine.on_command(ImportCsv, import_csv)
+
+
+async def import_csv(turn: Turn, command: ImportCsv) -> ImportResult:
+    do = {
+        "practices": import_practices,
+        "members": import_members,
+        "checks": import_checks,
+        "sessions": import_sessions,
+    }.get(command.kind)
+    if do is None:
+        raise Refused("Choose practices, members, checks or sessions.", field="kind")
+    turn.by = command.by
+    return await do(turn, read_csv(command.kind, command.text))
 
 
 # -- members ----------------------------------------------------------------------------------

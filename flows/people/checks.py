@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 
 from bot.calendar import at_london, is_working_day
 from bot.clock import london_date
-from bot.domain import Member, Outbound
+from bot.domain import CHECK_NAMES, Member, Outbound, check_words
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
 from flows.conversation.messages import render
@@ -23,16 +23,6 @@ SWEEP_TIMER = "checks_daily"
 DIGEST_TIMER = "checks_digest"
 SWEEP_AT = time(9, 0)
 REMIND_DAYS = (30, 7)
-CHECK_NAMES = {
-    "identity": "ID check",
-    "cct": "CCT",
-    "indemnity": "indemnity",
-    "occupational_health": "occupational health",
-    "performers_list": "Performers List",
-    "gmc": "GMC registration",
-    "employment_history": "employment history",
-    "dbs": "DBS check",
-}
 
 
 def register(engine: Engine) -> None:
@@ -87,11 +77,6 @@ async def daily_sweep(turn: Turn, timer: TimerRow) -> None:
                 )
             )
     await turn.uow.timers.add_timer(SWEEP_TIMER, "pool", next_sweep(turn.now), {}, turn.now)
-
-
-def check_words(check: str) -> str:
-    """'dbs' -> 'DBS check'; a choice 'nmc|hcpc' -> 'NMC or HCPC registration' as named."""
-    return " or ".join(CHECK_NAMES.get(k, k.upper()) for k in check.split("|"))
 
 
 async def missing_checks(turn: Turn) -> list[tuple[Member, str]]:

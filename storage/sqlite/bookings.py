@@ -26,6 +26,16 @@ from storage.sqlite.timefmt import to_db
 
 
 class SqliteBookings(Repository):
+    async def bookings_of_member(self, member_id: int, limit: int) -> list[tuple[Booking, Session, Practice]]:
+        rows = await self._all(
+            f"SELECT {BOOKING_COLUMNS}, {SESSION_COLUMNS}, {PRACTICE_COLUMNS} FROM bookings b "
+            "JOIN sessions s ON s.id = b.session_id JOIN practices p ON p.ods_code = s.practice "
+            "WHERE b.member_id = ? ORDER BY s.starts_at DESC, b.id DESC LIMIT ?",
+            (member_id, limit),
+        )
+        width = len(BOOKING_COLUMNS.split(","))
+        return [(to_booking(r), to_session(r, width), to_practice(r, width + SESSION_WIDTH)) for r in rows]
+
     async def live_booking(self, session_id: int) -> Booking | None:
         row = await self._one(
             f"SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.session_id = ? AND b.state = 'booked'",

@@ -249,10 +249,21 @@ class SqliteMembers(Repository):
         return {kind: date_from_db(expires) for kind, expires in rows}
 
     async def clinicians_checks(self) -> list[tuple[Member, dict[str, date | None]]]:
+        return await self._with_checks("WHERE instr(';' || m.roles || ';', ';clinician;') > 0")
+
+    async def members_with_checks(self) -> list[tuple[Member, dict[str, date | None]]]:
+        return await self._with_checks("")
+
+    async def opt_outs_of(self, member_id: int) -> list[tuple[str, datetime, bool]]:
+        rows = await self._all(
+            "SELECT channel, at, by_provider FROM opt_outs WHERE member_id = ? ORDER BY at", (member_id,)
+        )
+        return [(r[0], from_db(r[1]), bool(r[2])) for r in rows]
+
+    async def _with_checks(self, where: str) -> list[tuple[Member, dict[str, date | None]]]:
         rows = await self._all(
             f"SELECT {MEMBER_COLUMNS}, c.kind, c.expires FROM members m "
-            "LEFT JOIN checks c ON c.member_id = m.id "
-            "WHERE instr(';' || m.roles || ';', ';clinician;') > 0 ORDER BY m.name, m.id"
+            f"LEFT JOIN checks c ON c.member_id = m.id {where} ORDER BY m.name, m.id"
         )
         found: dict[int, tuple[Member, dict[str, date | None]]] = {}
         for r in rows:

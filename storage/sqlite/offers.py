@@ -75,11 +75,16 @@ class SqliteOffers(Repository):
     async def offers_in_batch(self, batch: str) -> list[tuple[Offer, Session, Practice]]:
         return await self._offers_with("f.batch = ?", (batch,))
 
-    async def _offers_with(self, where: str, params: Sequence[Any]) -> list[tuple[Offer, Session, Practice]]:
+    async def offers_of_member(self, member_id: int, limit: int) -> list[tuple[Offer, Session, Practice]]:
+        return await self._offers_with("f.member_id = ?", (member_id, limit), order="f.id DESC LIMIT ?")
+
+    async def _offers_with(
+        self, where: str, params: Sequence[Any], order: str = "s.starts_at, f.id"
+    ) -> list[tuple[Offer, Session, Practice]]:
         rows = await self._all(
             f"SELECT {OFFER_COLUMNS}, {SESSION_COLUMNS}, {PRACTICE_COLUMNS} FROM offers f "
             "JOIN sessions s ON s.id = f.session_id JOIN practices p ON p.ods_code = s.practice "
-            f"WHERE {where} ORDER BY s.starts_at, f.id",
+            f"WHERE {where} ORDER BY {order}",
             params,
         )
         return [

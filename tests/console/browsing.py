@@ -55,6 +55,7 @@ class Site:
         return self.base + links[-1].group(1)
 
     async def ask_for_link(self, page: Page, member: Member) -> str:
+        await page.context.clear_cookies()  # whoever used this browser before is signed out
         await page.goto(f"{self.base}/console/")
         await page.get_by_label("Your mobile phone number or email").fill(member.phone)
         await page.get_by_role("button", name="Send me a link").click()
@@ -66,6 +67,13 @@ class Site:
         await page.goto(link)
         await page.get_by_role("button", name="Sign in").click()
         await expect(page.get_by_text(f"Signed in as {member.name}")).to_be_visible()
+
+    async def nav(self, page: Page, name: str) -> None:
+        """Follow the header's link, as a person on a phone would: under "More" when it does not fit."""
+        link = page.get_by_role("navigation", name="Menu").get_by_role("link", name=name, exact=True)
+        if not await link.first.is_visible():
+            await page.get_by_role("button", name="More").click()
+        await link.first.click()
 
     async def shot(self, page: Page, name: str) -> None:
         await page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)

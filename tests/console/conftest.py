@@ -54,7 +54,9 @@ async def ask_for_link(http: httpx.AsyncClient, who: str) -> httpx.Response:
 
 
 async def sign_in(http: httpx.AsyncClient, pool: Harness, member: Member) -> str:
-    """Sign the client in as the member by the link they were sent; the session's CSRF token."""
+    """Sign the client in as the member by the link they were sent; the session's CSRF token.
+    (Anyone signed in on this client before is signed out first, as on a shared computer.)"""
+    http.cookies.clear()
     await ask_for_link(http, member.phone)
     path = await link_sent_to(pool, member)
     opened = await http.get(path)

@@ -78,7 +78,7 @@ async def test_the_board_shows_a_session_filled_within_two_seconds_of_the_yes(si
 
 async def test_posting_a_session_by_the_form_with_a_field_error(site: Site, page: Page) -> None:
     await site.sign_in(page, site.manager)
-    await page.get_by_role("link", name="Post a session").first.click()
+    await site.nav(page, "Post a session")
     await accessible(page)
     await page.get_by_label("Date").fill(site.pool.tomorrow.isoformat())
     await page.get_by_label("Starts").fill("13:30")
@@ -131,7 +131,7 @@ async def test_a_forged_csrf_token_is_refused(site: Site, page: Page) -> None:
 async def test_the_inbox_and_the_unreachable_list(site: Site, page: Page) -> None:
     await site.pool.send(site.gp, "Is there parking at Riverside?")
     await site.sign_in(page, site.coordinator)
-    await page.get_by_role("link", name="Inbox").click()
+    await site.nav(page, "Inbox")
     await expect(page.get_by_text("Is there parking at Riverside?")).to_be_visible()
     await accessible(page)
     await site.shot(page, "inbox")
@@ -139,9 +139,7 @@ async def test_the_inbox_and_the_unreachable_list(site: Site, page: Page) -> Non
     await page.get_by_role("button", name="Send answer").click()
     await expect(page.get_by_text("Answer sent; marked done.")).to_be_visible()
     assert ((await site.pool.last(site.gp)).body or "").startswith("Yes, bay 4.")
-    # At phone width the header keeps what fits and folds the rest under "More".
-    await page.get_by_role("button", name="More").click()
-    await page.get_by_role("link", name="Unreachable").click()
+    await site.nav(page, "Unreachable")  # at phone width, under "More"
     await expect(page.get_by_role("heading", name="People the pool could not reach")).to_be_visible()
     await accessible(page)
 

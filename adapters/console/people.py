@@ -1,0 +1,175 @@
+"""People and their checks: the list with every gap shown, a member's page with its history,
+recording a check with its evidence (an upload), the evidence downloaded by coordinators, and
+the four CSV imports by upload. The rules (who may see, what a document may be) are the
+commands'; this module reads forms and shows answers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from adapters.console.auth import Console, redirect
+from adapters.console.views import page
+from bot.api import evidence_response
+from bot.commands import GetDocument, ImportCsv, ListPeople, RecordCheck, ShowPerson
+from bot.domain import CHECK_KINDS
+from bot.errors import Refused
+from bot.ports.signin import SignedIn
+
+FILTERS = ("profession", "gp_type", "channel", "checks")
+IMPORT_KINDS = ("practices", "members", "checks", "sessions")
+MAX_UPLOAD = 5 * 1024 * 1024 + 1  # one more than a document may be: the command says why it is too big
+MAX_CSV = 5 * 1024 * 1024
+
+
+def _by(signed: SignedIn) -> int | None:
+    return signed.member.id if signed.member else None
+
+
+def _actor(signed: SignedIn) -> str:
+    return f"member:{signed.member.id}" if signed.member else "console"
+
+
+def _number(request: Request, name: str) -> int:
+    try:
+        return int(request.path_params[name])
+    except ValueError:
+        return 0
+
+
+def _day(text: str, field: str, errors: dict[str, str]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[field] = "Enter a date, like 2027-03-31."
+        return None
+
+
+async def _read(upload: Any, most: int) -> bytes | None:
+    """An uploaded file's bytes (None: no file chosen), reading at most ``most``."""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    return await upload.read(most)
+
+
+def routes(console: Console) -> list[Route]:
+    engine = console.pool.engine
+
+    def refused(request: Request, signed: SignedIn, refusal: Refused) -> Response:
+        status = 403 if refusal.field == "role" else 404
+        return page(request, "problem.html", status=status, signed=signed, title="Not available",
+                    message=refusal.message)  # fmt: skip
+
+    async def people(request: Request) -> Response:
+        signed = await console.require(request)
+        chosen = {name: request.query_params.get(name, "")[:40] for name in FILTERS}
+        try:
+            found = await engine.query(ListPeople(_by(signed), **chosen), _actor(signed))
+        except Refused as refusal:
+            return refused(request, signed, refusal)
+        options = [(p.key, p.name) for p in engine.policy.professions]
+        return page(request, "people.html", signed=signed, nav="people", found=found, chosen=chosen,
+                    profession_options=options)  # fmt: skip
+
+    async def person(request: Request, status: int = 200, **context: Any) -> Response:
+        signed = await console.require(request)
+        try:
+            shown = await engine.query(ShowPerson(_number(request, "member_id"), _by(signed)), _actor(signed))
+        except Refused as refusal:
+            return refused(request, signed, refusal)
+        done = {"recorded": "Check recorded."}.get(request.query_params.get("done", ""))
+        needed = [c.check for c in shown.person.checks] or list(CHECK_KINDS)
+        kinds = [k for check in needed for k in check.split("|")]
+        return page(
+            request, "person.html", status=status, signed=signed, nav="people", shown=shown, done=done,
+            kinds=kinds, errors=context.get("errors", {}), values=context.get("values", {}),
+        )  # fmt: skip
+
+    async def record(request: Request) -> Response:
+        signed = await console.require(request)
+        form = await console.form(request, signed)
+        values = {k: str(form.get(k) or "").strip()[:40] for k in ("kind", "expires", "verified_on")}
+        errors: dict[str, str] = {}
+        expires = _day(values["expires"], "expires", errors)
+        verified_on = _day(values["verified_on"], "verified_on", errors)
+        document = await _read(form.get("document"), MAX_UPLOAD)
+        if errors:
+            return await person(request, status=422, errors=errors, values=values)
+        member_id = _number(request, "member_id")
+        try:
+            shown = await engine.query(ShowPerson(member_id, _by(signed)), _actor(signed))
+            command = RecordCheck(
+                shown.person.member.phone,
+                values["kind"],
+                expires,
+                verified_on,
+                document,
+                _by(signed),
+                "console",
+            )
+            await engine.execute(command, _actor(signed))
+        except Refused as refusal:
+            if refusal.field in ("role", "member"):
+                return refused(request, signed, refusal)
+            field = (
+                refusal.field if refusal.field in ("kind", "expires", "verified_on", "document") else "kind"
+            )
+            return await person(request, status=422, errors={field: refusal.message}, values=values)
+        return redirect(f"/people/{member_id}?done=recorded")
+
+    async def document(request: Request) -> Response:
+        signed = await console.require(request)
+        try:
+            found = await engine.query(
+                GetDocument(_number(request, "document_id"), _by(signed)), _actor(signed)
+            )
+        except Refused as refusal:
+            return refused(request, signed, refusal)
+        return evidence_response(found)
+
+    async def imports_page(request: Request, status: int = 200, **context: Any) -> Response:
+        signed = await console.require(request)
+        if not (signed.member is None or signed.member.is_coordinator):
+            return refused(request, signed, Refused("Only the pool's coordinators can import.", field="role"))
+        return page(request, "imports.html", status=status, signed=signed, nav="people", kinds=IMPORT_KINDS,
+                    **context)  # fmt: skip
+
+    async def upload(request: Request) -> Response:
+        signed = await console.require(request)
+        form = await console.form(request, signed)
+        kind = str(form.get("kind") or "")
+        content = await _read(form.get("file"), MAX_CSV + 1)
+        if content is None:
+            return await imports_page(request, status=422, kind=kind, problem="Choose a CSV file to import.")
+        if len(content) > MAX_CSV:
+            return await imports_page(request, status=422, kind=kind, problem="The file is over 5 MB.")
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            return await imports_page(
+                request, status=422, kind=kind, problem="The file is not UTF-8 text: save it as 'CSV UTF-8'."
+            )
+        try:
+            result = await engine.execute(ImportCsv(kind, text, _by(signed)), _actor(signed))
+        except Refused as refusal:
+            if refusal.field == "role":
+                return refused(request, signed, refusal)
+            rows = [str(e) for e in getattr(refusal, "errors", [])]
+            return await imports_page(request, status=422, kind=kind, problem=refusal.message, rows=rows)
+        return await imports_page(request, kind=kind, result=result)
+
+    return [
+        Route("/people", people, methods=["GET"]),
+        Route("/people/{member_id}", person, methods=["GET"]),
+        Route("/evidence/{member_id}", record, methods=["POST"]),
+        Route("/documents/{document_id}", document, methods=["GET"]),
+        Route("/imports", imports_page, methods=["GET"]),
+        Route("/imports", upload, methods=["POST"]),
+    ]
