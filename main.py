@@ -49,6 +49,7 @@ def policy_from(settings: Settings) -> PoolPolicy:
         filled_sms=settings.pool_filled_sms,
         wellbeing_lead_phone=to_e164(settings.pool_wellbeing_lead) if settings.pool_wellbeing_lead else None,
         message_retention=timedelta(days=settings.pool_message_retention_days),
+        evidence_months=settings.pool_evidence_months,
         live_date=settings.pool_live_date,
         setup_budget_pence=settings.pool_setup_budget_pence,
         default_rate_pence=settings.pool_default_rate_pence,

@@ -427,3 +427,25 @@ class ImportCsv:
     kind: str  # practices, members, checks, sessions
     text: str
     by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLeaving:
+    """A member leaves the pool on ``on`` (default today): offered nothing from then, their
+    open offers withdrawn; their check evidence is deleted POOL_EVIDENCE_MONTHS later. Refused
+    while they hold bookings from that day on. ``on`` None with ``undo``: they are back."""
+
+    phone: str
+    on: date | None = None
+    undo: bool = False
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EraseMember:
+    """Erase a member (their right to erasure): everything that identifies them goes, their
+    documents and check history with it; the row stays so the pool's figures still add up.
+    Refused while they hold upcoming bookings."""
+
+    phone: str
+    by: int | None = None

@@ -125,6 +125,7 @@ class Member:
     # How a coordinator or practice manager hears about sessions: "now", or "daily 17:00"
     # (one digest a day at that London time; urgent events still come at once).
     alerts: str = "now"
+    left_on: date | None = None  # the day they left the pool (None: still in it): no offers from then
 
     @property
     def is_clinician(self) -> bool:

@@ -16,6 +16,7 @@ class PoolPolicy:
     filled_sms: bool = False  # send "this session has been filled" by paid SMS
     wellbeing_lead_phone: str | None = None
     message_retention: timedelta = timedelta(days=90)
+    evidence_months: int = 6  # a leaver's check documents are kept this long after they left
     live_date: date | None = None  # when the pool went live (default: its first session)
     setup_budget_pence: int = 12_000_000  # up to £120k a system, for running the pool
     default_rate_pence: int = 32_000  # what a new session's form starts with

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     pool_wave_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # Messages' bodies are deleted after this many days (the message rows stay for the figures).
     pool_message_retention_days: int = Field(default=90, ge=1, le=3650)
+    # A leaver's check evidence (uploaded documents) is deleted this many months after they left.
+    pool_evidence_months: int = Field(default=6, ge=1, le=120)
     # The named wellbeing lead (a member's phone): the only person who hears about distress.
     pool_wellbeing_lead: str | None = None
     # SMS "this session has been filled" costs money; chat channels edit for free.

@@ -20,3 +20,12 @@ class Evidence(Protocol):
         """Every recording of the member's checks, newest first."""
 
     async def document(self, document_id: int) -> Document | None: ...
+
+    async def leavers_with_documents(self, left_before: date) -> list[int]:
+        """Members who left before that day and still have documents kept."""
+
+    async def delete_documents(self, member_id: int) -> int:
+        """Delete the member's documents (their history rows keep that one was seen); how many."""
+
+    async def forget_checks(self, member_id: int) -> None:
+        """Delete the member's checks, their history and documents (an erasure)."""

@@ -76,6 +76,10 @@ class Members(Protocol):
     async def members_with_checks(self) -> list[tuple[Member, dict[str, date | None]]]:
         """Every member with the checks on record (kind -> expiry), by name."""
 
+    async def erase_member(self, member_id: int, left_on: date) -> None:
+        """Remove everything that identifies the member (name, phone, email, registration,
+        chat links, roles, message texts); the row stays, so bookings and the audit still add up."""
+
     async def opt_outs_of(self, member_id: int) -> list[tuple[str, datetime, bool]]:
         """(channel, when, by the provider rather than the person) for each opt-out."""
 

@@ -168,6 +168,7 @@ def _why_not(gp: Member, reason: str) -> str:
         "overlap": f"{gp.name} is already booked for a session at that time.",
         "cap": f"{gp.name} has reached their limit of {gp.max_sessions_per_week} sessions that week.",
         "paused": f"{gp.name} is paused until {gp.paused_until}.",
+        "left": f"{gp.name} left the pool on {gp.left_on}.",
         "started": "That session has already started.",
         "blocked": f"The practice has asked not to be offered {gp.name}.",
         "not_clinician": f"{gp.name} is not set up to take sessions in the pool.",

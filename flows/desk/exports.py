@@ -42,6 +42,7 @@ def _member_row(m: Member) -> list[str]:
         "profession": m.profession,
         "level": m.level or "",
         "alerts": m.alerts,
+        "left_on": m.left_on.isoformat() if m.left_on else "",
     }
     return [values[column] for column in MEMBER_COLUMNS]
 

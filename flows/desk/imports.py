@@ -32,7 +32,7 @@ PRACTICE_COLUMNS = ("ods_code", "name", "pcn", "locality", "address", "clinical_
 MEMBER_COLUMNS = (
     "name", "phone", "email", "roles", "gp_type", "registration_number", "preferred_channel",
     "slack_user_id", "telegram_chat_id", "localities", "practices", "days",
-    "max_sessions_per_week", "contracted_sessions_per_week", "profession", "level", "alerts",
+    "max_sessions_per_week", "contracted_sessions_per_week", "profession", "level", "alerts", "left_on",
 )  # fmt: skip
 CHECK_COLUMNS = ("phone", "check", "expires")
 SESSION_COLUMNS = ("practice", "start", "end", "rate_pence", "urgent", "notes", "repeat_weeks", "professions")
@@ -312,6 +312,11 @@ def _member_fields(
     except ValueError as error:
         raise ValueError(f"phone '{get('phone')}' is {error}") from None
     fields: dict[str, object] = {"name": name}
+    if "left_on" in present:
+        try:
+            fields["left_on"] = date.fromisoformat(get("left_on")) if get("left_on") else None
+        except ValueError:
+            raise ValueError(f"left_on '{get('left_on')}' is not a date like 2027-03-31") from None
     if "email" in present:
         if get("email") and not EMAIL.match(get("email")):
             raise ValueError(f"email '{get('email')}' is not an email address")

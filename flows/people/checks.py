@@ -18,6 +18,7 @@ from bot.domain import CHECK_NAMES, Member, Outbound, check_words
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
 from flows.conversation.messages import render
+from flows.people import evidence
 
 SWEEP_TIMER = "checks_daily"
 DIGEST_TIMER = "checks_digest"
@@ -76,6 +77,7 @@ async def daily_sweep(turn: Turn, timer: TimerRow) -> None:
                     kind="check_reminder",
                 )
             )
+    await evidence.delete_leavers_evidence(turn)
     await turn.uow.timers.add_timer(SWEEP_TIMER, "pool", next_sweep(turn.now), {}, turn.now)
 
 

@@ -8,12 +8,13 @@ named .png, or a script named .pdf, is caught), and its size bounded.
 from __future__ import annotations
 
 from bot.clock import london_date
-from bot.commands import CheckHistory, GetDocument, RecordCheck
-from bot.domain import CHECK_KINDS, CheckRecord, Document
+from bot.commands import CheckHistory, EraseMember, GetDocument, RecordCheck, RecordLeaving
+from bot.domain import CHECK_KINDS, CheckRecord, Document, Member
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from flows.desk import actions
 from flows.people import roles
+from flows.shifts import offers
 
 MAX_DOCUMENT = 5 * 1024 * 1024
 DOCUMENT_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
@@ -23,6 +24,8 @@ def register(engine: Engine) -> None:
     engine.on_command(RecordCheck, record_check)
     engine.on_command(CheckHistory, check_history)
     engine.on_command(GetDocument, get_document)
+    engine.on_command(RecordLeaving, record_leaving)
+    engine.on_command(EraseMember, erase_member)
 
 
 def document_type(content: bytes) -> str:
@@ -80,3 +83,57 @@ async def get_document(turn: Turn, command: GetDocument) -> Document:
     if found is None:
         raise Refused("There is no such document.", field="document")
     return found
+
+
+async def record_leaving(turn: Turn, command: RecordLeaving) -> Member:
+    turn.by = command.by
+    roles.require_coordinator(await roles.actor(turn, command.by))
+    member = await actions.member_by_phone(turn, command.phone)
+    if command.undo:
+        await turn.audit("rejoined", f"member:{member.id}", None)
+        return await turn.uow.members.update_member(member.id, left_on=None)
+    day = command.on or london_date(turn.now)
+    held = [
+        s for _, s, _ in await turn.uow.bookings.upcoming_bookings(member.id, turn.now)
+        if london_date(s.starts_at) >= day
+    ]  # fmt: skip
+    if held:
+        codes = ", ".join(s.code for s in held)
+        raise Refused(
+            f"{member.name} is booked for {codes} from that day: cancel or rebook first.", field="on"
+        )
+    updated = await turn.uow.members.update_member(member.id, left_on=day)
+    withdrawn = await turn.uow.offers.withdraw_member_offers(member.id, turn.now)
+    await offers.after_offers_closed(turn, (o.session_id for o in withdrawn))
+    await turn.audit("left", f"member:{member.id}", None, on=day.isoformat())
+    return updated
+
+
+async def erase_member(turn: Turn, command: EraseMember) -> None:
+    turn.by = command.by
+    roles.require_coordinator(await roles.actor(turn, command.by))
+    member = await actions.member_by_phone(turn, command.phone)
+    held = await turn.uow.bookings.upcoming_bookings(member.id, turn.now)
+    if held:
+        codes = ", ".join(s.code for _, s, _ in held)
+        raise Refused(f"{member.name} is booked for {codes}: cancel or rebook first.", field="phone")
+    withdrawn = await turn.uow.offers.withdraw_member_offers(member.id, turn.now)
+    await offers.after_offers_closed(turn, (o.session_id for o in withdrawn))
+    await turn.uow.evidence.forget_checks(member.id)
+    await turn.uow.members.erase_member(member.id, london_date(turn.now))
+    await turn.audit("erased", f"member:{member.id}", None)
+
+
+async def delete_leavers_evidence(turn: Turn) -> int:
+    """The daily sweep's share: documents of members who left more than POOL_EVIDENCE_MONTHS
+    ago are deleted (their history keeps that a document was seen, and by whom)."""
+    today = london_date(turn.now)
+    months = turn.policy.evidence_months
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    cutoff = today.replace(year=year, month=month + 1, day=min(today.day, 28))
+    deleted = 0
+    for member_id in await turn.uow.evidence.leavers_with_documents(cutoff):
+        count = await turn.uow.evidence.delete_documents(member_id)
+        deleted += count
+        await turn.audit("evidence_deleted", f"member:{member_id}", None, documents=count)
+    return deleted

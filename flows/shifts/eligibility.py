@@ -78,6 +78,8 @@ def booking_blocker(
     if session.starts_at <= now:
         return "started"
     session_day = london_date(session.starts_at)
+    if member.left_on is not None and member.left_on <= session_day:
+        return "left"
     if is_paused(member, london_date(now), session_day):
         return "paused"
     if checks_missing(facts.checks, session_day, professions[member.profession]):

@@ -64,6 +64,23 @@ class SqliteEvidence(Repository):
         )
         return [_record(r) for r in rows]
 
+    async def leavers_with_documents(self, left_before: date) -> list[int]:
+        rows = await self._all(
+            "SELECT DISTINCT d.member_id FROM documents d JOIN members m ON m.id = d.member_id "
+            "WHERE m.left_on IS NOT NULL AND m.left_on < ? ORDER BY d.member_id",
+            (left_before.isoformat(),),
+        )
+        return [r[0] for r in rows]
+
+    async def delete_documents(self, member_id: int) -> int:
+        cursor = await self._run("DELETE FROM documents WHERE member_id = ?", (member_id,))
+        return int(cursor.rowcount)
+
+    async def forget_checks(self, member_id: int) -> None:
+        await self._run("DELETE FROM check_records WHERE member_id = ?", (member_id,))
+        await self._run("DELETE FROM documents WHERE member_id = ?", (member_id,))
+        await self._run("DELETE FROM checks WHERE member_id = ?", (member_id,))
+
     async def document(self, document_id: int) -> Document | None:
         row = await self._one(
             "SELECT id, member_id, content_type, size, content, uploaded_at FROM documents WHERE id = ?",

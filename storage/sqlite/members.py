@@ -21,6 +21,7 @@ from storage.sqlite.timefmt import date_from_db, date_to_db, from_db, to_db
 # What update_member may change (anything else is a programming error, refused).
 _MEMBER_FIELDS = frozenset(
     {
+        "left_on",
         "name",
         "email",
         "roles",
@@ -153,6 +154,8 @@ class SqliteMembers(Repository):
                 value = join_list(value)
             elif name == "urgent_at_night":
                 value = int(bool(value))
+            elif name == "left_on":
+                value = date_to_db(value)
             columns.append(f"{name} = ?")
             values.append(value)
         if "email" in fields:
@@ -253,6 +256,20 @@ class SqliteMembers(Repository):
 
     async def members_with_checks(self) -> list[tuple[Member, dict[str, date | None]]]:
         return await self._with_checks("")
+
+    async def erase_member(self, member_id: int, left_on: date) -> None:
+        # The phone column is unique and not null: a placeholder no real number can match.
+        await self._run(
+            "UPDATE members SET name = ?, phone = ?, email = NULL, registration_number = NULL, "
+            "slack_user_id = NULL, telegram_chat_id = NULL, roles = '', localities = '', practices = '', "
+            "days = '', left_on = coalesce(left_on, ?) WHERE id = ?",
+            (f"Erased member {member_id}", f"erased:{member_id}", left_on.isoformat(), member_id),
+        )
+        await self._run("UPDATE messages SET body = NULL WHERE member_id = ?", (member_id,))
+        await self._run("DELETE FROM availability WHERE member_id = ?", (member_id,))
+        await self._run("UPDATE checkins SET comment = NULL WHERE member_id = ?", (member_id,))
+        await self._run("UPDATE wellbeing_plans SET stopped_at = coalesce(stopped_at, ?) WHERE member_id = ?",
+                        (left_on.isoformat(), member_id))  # fmt: skip
 
     async def opt_outs_of(self, member_id: int) -> list[tuple[str, datetime, bool]]:
         rows = await self._all(
