@@ -418,6 +418,14 @@ def as_text(report: PoolReport) -> str:
         f"Running costs:              {_pounds(r.running_costs_pence)} of a {_pounds(r.setup_budget_pence)} "
         f"set-up budget ({_pounds(r.budget_left_pence)} left)",
     ]
+    for pcn in r.by_pcn:
+        rate = pcn["fill_rate"]
+        lines.append(
+            f"{str(pcn['pcn']) + ':':<28}{_count(pcn['practices'], 'practice')}, "
+            f"{_count(pcn['posted'], 'session')} posted, {pcn['filled']} filled"
+            + (f" (fill rate {rate:.0%})" if rate is not None else "")
+            + f", {pcn['hours_delivered']:g} hours delivered"
+        )
     if r.wellbeing_lead is None:
         lines.append(f"Warning: {safety.NO_LEAD_WARNING}.")
     peer, mentoring = r.peer_groups, r.mentoring
@@ -437,14 +445,6 @@ def as_text(report: PoolReport) -> str:
             f"{m['mentors']} mentors; {m['meetings']} meetings of {m['meetings_due']} due"
             + (f" ({kept:.0%})" if kept is not None else "")
             + f"; {m['ended']} pairing{'' if m['ended'] == 1 else 's'} ended early"
-        )
-    for pcn in r.by_pcn:
-        rate = pcn["fill_rate"]
-        lines.append(
-            f"{str(pcn['pcn']) + ':':<28}{_count(pcn['practices'], 'practice')}, "
-            f"{_count(pcn['posted'], 'session')} posted, {pcn['filled']} filled"
-            + (f" ({rate:.0%})" if rate is not None else "")
-            + f", {pcn['hours_delivered']:g} hours delivered"
         )
     if set(r.by_profession) - {GP}:  # a pool beyond GPs: every profession's own line
         for figures in r.by_profession.values():

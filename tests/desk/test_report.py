@@ -103,7 +103,7 @@ async def test_the_report_matches_a_scripted_history(tmp_path) -> None:
         assert rows["sessions_delivered"] == "2" and rows["gps_engaged_by_type.fellow"] == "1"
         assert rows["by_week.2027-03-15.fill_rate"] == "" and rows["by_week.2027-03-08.filled"] == "1"
         assert rows["by_practice.X10001.delivered"] == "2" and rows["by_pcn.North PCN.posted"] == "4"
-        assert "North PCN:                  1 practice, 4 sessions posted, 2 filled (67%)" in text
+        assert "North PCN:                  1 practice, 4 sessions posted, 2 filled (fill rate 67%)" in text
         assert json.loads(json.dumps(ended.as_dict()))["hours_delivered"] == 10
     finally:
         await pool.close()
