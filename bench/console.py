@@ -78,6 +78,8 @@ async def main(members: int, sessions: int, repeats: int) -> None:
                 ("post a session form", "/console/sessions/new", admin),
                 ("inbox (40 items)", "/console/inbox", admin),
                 ("unreachable", "/console/unreachable", admin),
+                ("figures (the year's report)", "/console/report", admin),
+                ("the NHS return (CSV)", "/console/report.csv", admin),
             ]
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://bench", cookies={"pool_console": admin.token}

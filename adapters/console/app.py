@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from adapters.console import board, inbox, people, sessions, signin
+from adapters.console import board, inbox, people, report, sessions, signin
 from adapters.console.auth import BadForm, Console, SignInFirst, redirect, refused_form
 from adapters.console.views import PREFIX, STATIC
 from bot.pool import Pool
@@ -41,6 +41,7 @@ def console_app(pool: Pool, admin_token: str) -> Starlette:
         *sessions.routes(console),
         *inbox.routes(console),
         *people.routes(console),
+        *report.routes(console),
         Mount("/static", CachedStatic(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={SignInFirst: sign_in_first, BadForm: bad_form})

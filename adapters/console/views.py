@@ -53,6 +53,23 @@ def money(pence: int) -> str:
     return f"£{pence / 100:,.2f}".replace(".00", "")
 
 
+def percent(rate: float | None) -> str:
+    """A rate as a whole percentage, or 'none yet' where there is none to give."""
+    return "none yet" if rate is None else f"{rate:.0%}"
+
+
+def minutes(value: float | None) -> str:
+    """A median wait in minutes as the text report writes it: '25 min', '3.5 h'."""
+    if value is None:
+        return "none yet"
+    return f"{value:g} min" if value < 120 else f"{value / 60:.1f} h"
+
+
+def number(value: float) -> str:
+    """10.0 -> '10', 1234.25 -> '1,234.25'."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def duration(span: timedelta | None) -> str:
     """'45 min', '3 h 5 min', '2 days 4 h': how long a session took to fill."""
     if span is None:
@@ -124,7 +141,7 @@ def first_upper(text: str) -> str:
 environment.filters.update(
     when=when, money=money, duration=duration, day_name=day_name, escalation=escalation,
     first_upper=first_upper, phone=national, day_short=day_short, member_role=member_role,
-    check_name=check_words,
+    check_name=check_words, percent=percent, minutes=minutes, number=number,
 )  # fmt: skip
 environment.globals["prefix"] = PREFIX
 

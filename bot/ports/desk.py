@@ -27,3 +27,16 @@ class Audit(Protocol):
     """The audit trail: append-only, every change and who made it."""
 
     async def record(self, entry: AuditEntry, now: datetime) -> None: ...
+
+
+class Figures(Protocol):
+    """The pool's figures for a financial year, as BuildReport returns them (flows/desk/report.py):
+    what a driving adapter shows or hands on without knowing how they were counted."""
+
+    financial_year: str  # "2026/27"
+
+    def as_dict(self) -> dict[str, object]:
+        """Every figure, as the JSON API gives them."""
+
+    def as_csv(self) -> str:
+        """The NHS return, as ``report --csv`` prints it, every cell safe in a spreadsheet."""

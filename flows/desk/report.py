@@ -7,6 +7,12 @@ whole session; hours booked are the sessions' lengths, hours delivered what GPs 
 The NHS return is about GPs, and reads as it always has for them: members count when their
 profession is GP, and a session counts as a GP session when a GP was booked for it (or, not
 booked, when it was for GPs). Every profession's own figures are in ``by_profession``.
+
+The breakdowns by week, practice and PCN are of the same GP sessions, so each adds up to the
+year's totals. Weeks run Monday to Sunday (London); the first starts on 1 April, whatever day
+that is. Every week from the first session's to the last session's is listed, quiet ones too,
+so a chart of them has no hidden gaps. A fill rate is over the sessions whose outcome is known
+(filled or delivered, or expired unfilled), as the year's is; None where there are none.
 """
 
 from __future__ import annotations
@@ -14,14 +20,15 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.clock import LONDON, london_date
 from bot.commands import BuildReport
-from bot.domain import GP_TYPES, Member, Session, SessionStatus
+from bot.domain import GP_TYPES, Member, Practice, Session, SessionStatus
 from bot.engine import Engine, Turn
 from bot.ports import Reader
 from bot.professions import GP, GP_ONLY, Professions
+from flows.desk import spreadsheet
 from flows.peer.mentoring import CYCLE
 from flows.people import roles
 from flows.wellbeing import safety
@@ -82,6 +89,11 @@ class PoolReport:
     # Each profession with members or sessions: members, sessions for it, filled and delivered
     # by it, hours booked and delivered.
     by_profession: dict[str, dict[str, object]] = field(default_factory=dict)
+    # The GP sessions week by week (Monday to Sunday), by practice and by PCN: posted, filled,
+    # expired unfilled, delivered, the fill rate and hours (see the module's docstring).
+    by_week: list[dict[str, object]] = field(default_factory=list)
+    by_practice: list[dict[str, object]] = field(default_factory=list)
+    by_pcn: list[dict[str, object]] = field(default_factory=list)
     # Members whose registration number does not fit their profession's format (to check).
     registration_numbers_to_check: list[str] = field(default_factory=list)
     # The named wellbeing lead (POOL_WELLBEING_LEAD), or None: crisis messages reach no one.
@@ -89,6 +101,10 @@ class PoolReport:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def as_csv(self) -> str:
+        """The NHS return as ``report --csv`` prints it: ``as_rows``, every cell spreadsheet-safe."""
+        return spreadsheet.text(as_rows(self))
 
 
 async def build_report_command(turn: Turn, command: BuildReport) -> PoolReport:
@@ -139,6 +155,7 @@ async def build_report(
     live = live_date or (london_date(first_posted) if first_posted else None)
     contracted = sum(m.contracted_sessions_per_week for m in registered)
     texts = await reader.messages.sms_segments_between(start, end)
+    by_practice, by_pcn = _by_place(sessions, await reader.practices.all())
 
     def minutes_to_fill(urgent: bool) -> float | None:
         waits = [
@@ -182,6 +199,9 @@ async def build_report(
         peer_groups=await peer_figures(reader, start, end),
         mentoring=await mentoring_figures(reader, start, min(end, now)),
         by_profession=_by_profession(all_sessions, booked_by, members, professions),
+        by_week=_by_week(sessions, start.date()),
+        by_practice=by_practice,
+        by_pcn=by_pcn,
         registration_numbers_to_check=[
             m.name
             for m in members
@@ -191,6 +211,69 @@ async def build_report(
             and not professions[m.profession].number_fits(m.registration_number)
         ],
     )
+
+
+def _rate(taken: int, expired: int) -> float | None:
+    return round(taken / (taken + expired), 3) if taken + expired else None
+
+
+def _tally(sessions: list[Session]) -> dict[str, object]:
+    """Posted, filled (or delivered), expired unfilled, delivered, the fill rate and hours."""
+    filled = [s for s in sessions if s.status in (SessionStatus.FILLED, SessionStatus.DELIVERED)]
+    expired = sum(1 for s in sessions if s.status == SessionStatus.EXPIRED)
+    delivered = [s for s in sessions if s.status == SessionStatus.DELIVERED]
+    return {
+        "posted": len(sessions),
+        "filled": len(filled),
+        "expired": expired,
+        "delivered": len(delivered),
+        "fill_rate": _rate(len(filled), expired),
+        "hours_booked": round(sum(s.hours for s in filled), 2),
+        "hours_delivered": round(sum(s.delivered_hours or 0 for s in delivered), 2),
+    }
+
+
+def _by_week(sessions: list[Session], first_day: date) -> list[dict[str, object]]:
+    """Every week from the first session's to the last's: its first day, and its tally."""
+    if not sessions:
+        return []
+    weeks: dict[date, list[Session]] = {}
+    for session in sessions:
+        day = london_date(session.starts_at)
+        weeks.setdefault(day - timedelta(days=day.weekday()), []).append(session)
+    monday, last = min(weeks), max(weeks)
+    found = []
+    while monday <= last:
+        tally = _tally(weeks.get(monday, []))
+        found.append({"week_start": max(monday, first_day).isoformat(), **tally})
+        monday += timedelta(days=7)
+    return found
+
+
+def _by_place(
+    sessions: list[Session], practices: list[Practice]
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Each practice with sessions, and each PCN, busiest first (then by name)."""
+    known = {p.ods_code: p for p in practices}
+    at: dict[str, list[Session]] = {}
+    for session in sessions:
+        at.setdefault(session.practice, []).append(session)
+    by_practice = []
+    in_pcn: dict[str, list[str]] = {}
+    for ods, theirs in at.items():
+        practice = known.get(ods)
+        pcn = (practice.pcn if practice else "") or "not recorded"
+        in_pcn.setdefault(pcn, []).append(ods)
+        by_practice.append(
+            {"ods_code": ods, "name": practice.name if practice else ods, "pcn": pcn, **_tally(theirs)}
+        )
+    by_pcn = [
+        {"pcn": pcn, "practices": len(codes), **_tally([s for ods in codes for s in at[ods]])}
+        for pcn, codes in in_pcn.items()
+    ]
+    by_practice.sort(key=lambda p: (-p["posted"], str(p["name"])))  # type: ignore[operator]
+    by_pcn.sort(key=lambda p: (-p["posted"], str(p["pcn"])))  # type: ignore[operator]
+    return by_practice, by_pcn
 
 
 def _for_profession(session: Session, booked_by: dict[int, Member], profession: str) -> bool:
@@ -335,6 +418,14 @@ def as_text(report: PoolReport) -> str:
         f"Running costs:              {_pounds(r.running_costs_pence)} of a {_pounds(r.setup_budget_pence)} "
         f"set-up budget ({_pounds(r.budget_left_pence)} left)",
     ]
+    for pcn in r.by_pcn:
+        rate = pcn["fill_rate"]
+        lines.append(
+            f"{str(pcn['pcn']) + ':':<28}{_count(pcn['practices'], 'practice')}, "
+            f"{_count(pcn['posted'], 'session')} posted, {pcn['filled']} filled"
+            + (f" (fill rate {rate:.0%})" if rate is not None else "")
+            + f", {pcn['hours_delivered']:g} hours delivered"
+        )
     if r.wellbeing_lead is None:
         lines.append(f"Warning: {safety.NO_LEAD_WARNING}.")
     peer, mentoring = r.peer_groups, r.mentoring
@@ -383,6 +474,10 @@ def as_text(report: PoolReport) -> str:
     return "\n".join(lines)
 
 
+# The breakdowns listed in rows, each row's figures under its key: by_week.2026-04-06.posted.
+PER_ROW = {"by_week": "week_start", "by_practice": "ods_code", "by_pcn": "pcn"}
+
+
 def as_rows(report: PoolReport) -> list[list[str]]:
     """The same figures as CSV rows: metric, value."""
     rows = [["metric", "value"]]
@@ -395,6 +490,14 @@ def as_rows(report: PoolReport) -> list[list[str]]:
                 for key, figures in value.items()  # type: ignore[union-attr]
                 for figure, count in figures.items()
                 if figure != "name"
+            )
+        elif name in PER_ROW:
+            key = PER_ROW[name]
+            rows.extend(
+                [f"{name}.{row[key]}.{figure}", "" if count is None else str(count)]
+                for row in value  # type: ignore[attr-defined]
+                for figure, count in row.items()
+                if figure not in (key, "name", "pcn")
             )
         elif name == "registration_numbers_to_check":
             rows.append([name, ";".join(value)])  # type: ignore[arg-type]

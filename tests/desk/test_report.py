@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.clock import LONDON, FakeClock
 from bot.commands import AddCost, BuildReport, CancelSession, RecordDelivery
 from bot.policy import PoolPolicy
 from flows.desk.report import as_rows, as_text, financial_year
-from tests.harness import Harness
+from tests.harness import Harness, at
 
 
 def test_financial_years_start_in_april() -> None:
@@ -69,7 +69,28 @@ async def test_the_report_matches_a_scripted_history(tmp_path) -> None:
         assert (ended.hours_delivered, ended.pay_delivered_pence) == (10, 77000)
         assert (ended.running_costs_pence, ended.budget_left_pence) == (250_000, 12_000_000 - 250_000)
 
+        weeks = [
+            (w["week_start"], w["posted"], w["filled"], w["expired"], w["fill_rate"]) for w in ended.by_week
+        ]
+        assert weeks == [
+            ("2027-03-01", 1, 0, 1, 0.0),  # five, expired
+            ("2027-03-08", 1, 1, 0, 1.0),  # one
+            ("2027-03-15", 1, 0, 0, None),  # three, cancelled: no outcome, no rate
+            ("2027-03-22", 0, 0, 0, None),  # a quiet week is listed too
+            ("2027-03-29", 1, 1, 0, 1.0),  # two, across midnight into April
+        ]
+        [riverside] = ended.by_practice
+        assert (riverside["ods_code"], riverside["name"], riverside["pcn"]) == (
+            "X10001",
+            "Riverside Surgery",
+            "North PCN",
+        )
+        assert (riverside["posted"], riverside["filled"], riverside["delivered"]) == (4, 2, 2)
+        assert riverside["fill_rate"] == ended.fill_rate and riverside["hours_delivered"] == 10
+        assert [(p["pcn"], p["practices"], p["posted"]) for p in ended.by_pcn] == [("North PCN", 1, 4)]
+
         begun = await pool.pool.engine.execute(BuildReport(2027), actor="test")
+        assert [w["week_start"] for w in begun.by_week] == ["2027-04-01"]  # a Thursday: the year's first day
         assert (begun.sessions_posted, begun.sessions_filled, begun.sessions_delivered) == (1, 1, 0)
         assert begun.gps_engaged_by_type == {"locum": 1}
         assert begun.median_minutes_to_fill_urgent == 10 and begun.hours_booked == 4
@@ -80,6 +101,9 @@ async def test_the_report_matches_a_scripted_history(tmp_path) -> None:
         assert "£2,500.00 of a £120,000.00 set-up budget" in text
         rows = dict(as_rows(ended)[1:])
         assert rows["sessions_delivered"] == "2" and rows["gps_engaged_by_type.fellow"] == "1"
+        assert rows["by_week.2027-03-15.fill_rate"] == "" and rows["by_week.2027-03-08.filled"] == "1"
+        assert rows["by_practice.X10001.delivered"] == "2" and rows["by_pcn.North PCN.posted"] == "4"
+        assert "North PCN:                  1 practice, 4 sessions posted, 2 filled (fill rate 67%)" in text
         assert json.loads(json.dumps(ended.as_dict()))["hours_delivered"] == 10
     finally:
         await pool.close()
@@ -107,3 +131,32 @@ async def test_open_sessions_do_not_lower_the_fill_rate(pool: Harness) -> None:
     await pool.post(start=datetime(2027, 1, 5, 9, tzinfo=LONDON))
     figures = await pool.pool.engine.execute(BuildReport(2026), actor="test")
     assert figures.sessions_open == 1 and figures.fill_rate == 1.0
+
+
+async def test_the_breakdowns_by_practice_and_pcn_add_up_to_the_year(pool: Harness) -> None:
+    await pool.practice("X20002", "Hillside Practice", pcn="South PCN")
+    await pool.practice("X30003", "Valley Practice", pcn="South PCN")
+    ada, bo = await pool.gp("Dr Ada"), await pool.gp("Dr Bo")
+    posted = [
+        await pool.post("X20002", start=at(pool.today + timedelta(days=2), 9)),
+        await pool.post("X20002", start=at(pool.today + timedelta(days=9), 9)),
+        await pool.post("X30003", start=at(pool.today + timedelta(days=3), 13)),
+        await pool.post(start=at(pool.today + timedelta(days=4), 9)),
+    ]
+    await pool.send(ada, f"YES {await pool.offer_code(ada, posted[0])}")
+    await pool.send(bo, f"YES {await pool.offer_code(bo, posted[2])}")
+    figures = await pool.pool.engine.execute(BuildReport(), actor="test")
+    assert [(p["ods_code"], p["posted"], p["filled"]) for p in figures.by_practice] == [
+        ("X20002", 2, 1),  # the busiest first
+        ("X10001", 1, 0),
+        ("X30003", 1, 1),
+    ]
+    assert [(p["pcn"], p["practices"], p["posted"], p["filled"]) for p in figures.by_pcn] == [
+        ("South PCN", 2, 3, 2),
+        ("North PCN", 1, 1, 0),
+    ]
+    for breakdown in (figures.by_week, figures.by_practice, figures.by_pcn):
+        assert sum(row["posted"] for row in breakdown) == figures.sessions_posted == 4
+        assert sum(row["filled"] for row in breakdown) == figures.sessions_filled == 2
+    assert [w["week_start"] for w in figures.by_week] == ["2026-11-30", "2026-12-07"]
+    assert figures.as_csv().splitlines()[0] == "metric,value"
