@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from adapters.console import board, inbox, sessions, signin
+from adapters.console import board, inbox, peer, sessions, signin
 from adapters.console.auth import BadForm, Console, SignInFirst, redirect, refused_form
 from adapters.console.views import PREFIX, STATIC
 from bot.pool import Pool
@@ -40,6 +40,7 @@ def console_app(pool: Pool, admin_token: str) -> Starlette:
         *board.routes(console),
         *sessions.routes(console),
         *inbox.routes(console),
+        *peer.routes(console),
         Mount("/static", CachedStatic(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={SignInFirst: sign_in_first, BadForm: bad_form})
