@@ -1,5 +1,7 @@
 """The console's page times with a realistic pool: 2,000 GPs, 20 practices in 4 PCNs and 500
-sessions over the next fortnight (a third of them booked, some declined), and an inbox.
+sessions over the next fortnight (a third of them booked, some declined), and an inbox; for
+peer support, 12 groups (one of 60 members with a weekly series of 8 sessions, answered by
+most), 30 mentors and 40 mentees waiting, with a matching run's proposals.
 Each page is asked for many times in process (httpx's ASGI transport, no network): the time
 is the server's, from request to the last byte of the page. The target is 200 ms.
 
@@ -22,7 +24,15 @@ from pathlib import Path
 import httpx
 from common import phone, pool_with_gps, session_start
 
-from bot.commands import BookByHand, PostSession, StartAdminSession
+from bot.commands import (
+    AddMentor,
+    BookByHand,
+    CreateGroup,
+    PostSession,
+    ProposeMatches,
+    ScheduleGroupSessions,
+    StartAdminSession,
+)
 from bot.domain import Inbound, Member, Practice
 from flows.people import signin
 from main import build_app
@@ -57,15 +67,51 @@ async def seed(pool, sessions: int) -> tuple[list[int], Member]:  # type: ignore
     return ids, manager
 
 
+async def seed_peer(pool) -> tuple[int, Member]:  # type: ignore[no-untyped-def]
+    """Peer groups, RSVPs and mentoring; the big group's id and its lead."""
+    now = pool.clock.now()
+    async with pool.store.unit_of_work() as uow:
+        lead = await uow.members.add_member(
+            Member(id=0, name="Lee Lead", phone=phone(900_001), roles=frozenset({"lead"})), now
+        )
+    engine = pool.engine
+    big = await engine.execute(
+        CreateGroup("Bench network", "networking", tuple(phone(i) for i in range(60)), by=lead.id), "bench"
+    )
+    for n in range(11):
+        members = tuple(phone(100 + n * 10 + i) for i in range(8))
+        await engine.execute(CreateGroup(f"Set {n}", "action_learning", members, by=lead.id), "bench")
+    start = session_start(3, afternoon=True)
+    sessions = await engine.execute(
+        ScheduleGroupSessions(str(big.id), start, start + timedelta(hours=2), "Riverside Surgery",
+                              capacity=40, every_weeks=1, times=8, by=lead.id),
+        "bench",
+    )  # fmt: skip
+    async with pool.store.unit_of_work() as uow:
+        member_ids = await uow.groups.group_member_ids(big.id)
+        for session in sessions:
+            for k, member_id in enumerate(member_ids[:50]):
+                answer = "not_going" if k % 5 == 0 else "going"
+                await uow.groups.set_rsvp(session.id, member_id, answer, now)
+    for i in range(30):
+        await engine.execute(AddMentor(phone(1000 + i), 2, interests=("teaching",), by=lead.id), "bench")
+    for i in range(40):
+        await pool.engine.receive(Inbound("sandbox", phone(1100 + i), "MENTOR teaching", f"mentor-{i}", now))
+    await engine.execute(ProposeMatches(by=lead.id), "bench")
+    return big.id, lead
+
+
 async def main(members: int, sessions: int, repeats: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         pool = await pool_with_gps(Path(folder) / "pool.db", members)
         try:
             began = time.perf_counter()
             ids, manager = await seed(pool, sessions)
+            group, lead = await seed_peer(pool)
             print(f"seeded {members:,} GPs and {sessions} sessions in {time.perf_counter() - began:.0f} s")
             admin = await pool.engine.execute(StartAdminSession("bench", token_ok=True), actor="bench")
             managing = await pool.engine.run("bench", lambda turn: signin._start(turn, manager))
+            leading = await pool.engine.run("bench", lambda turn: signin._start(turn, lead))
             app = build_app(pool, TOKEN)
             transport = httpx.ASGITransport(app=app)
             pages = [
@@ -80,6 +126,9 @@ async def main(members: int, sessions: int, repeats: int) -> None:
                 ("unreachable", "/console/unreachable", admin),
                 ("figures (the year's report)", "/console/report", admin),
                 ("the NHS return (CSV)", "/console/report.csv", admin),
+                ("peer support (lead, 12 groups)", "/console/peer", leading),
+                ("a group: 60 members, 8 sessions", f"/console/peer/groups/{group}", leading),
+                ("mentoring proposals", "/console/peer/mentoring", leading),
             ]
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://bench", cookies={"pool_console": admin.token}

@@ -263,6 +263,32 @@ class ShowGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class ListGroups:
+    """Every peer group with its lead, its size and its next session (leads and coordinators;
+    a query)."""
+
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMatches:
+    """The matching run's proposals waiting for a lead's approval, with how many mentees wait
+    and how many pairs are active (leads and coordinators; a query)."""
+
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WellbeingFigures:
+    """The check-ins' monthly aggregates for the financial year starting in April of ``year``
+    (None: now), as the pool's report has them, for leads and coordinators: only months with
+    five or more people answering; a month with fewer is left out altogether (a query)."""
+
+    year: int | None = None
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CoffeeRound:
     """Pair a group's members who have not met; ``monthly`` keeps a round every four weeks
     (False: this one only; None: leave the group's setting as it is)."""

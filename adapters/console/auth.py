@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from adapters.console.views import PREFIX, SECURITY_HEADERS, page, runs_sessions
+from adapters.console.views import PREFIX, SECURITY_HEADERS, leads_peer, page, runs_sessions
 from bot.commands import ConsoleSessionFor
 from bot.domain import Member
 from bot.pool import Pool
@@ -97,8 +97,11 @@ def redirect(path: str) -> RedirectResponse:
 
 
 def home_of(member: Member | None) -> str:
-    """Where a person lands: the fill board for those who run sessions, else their home."""
-    return "/board" if runs_sessions(member) else "/home"
+    """Where a person lands: the fill board for those who run sessions, peer support for a
+    lead, else their home (a mentor's)."""
+    if runs_sessions(member):
+        return "/board"
+    return "/peer" if leads_peer(member) else "/home"
 
 
 def refused_form(request: Request) -> Response:

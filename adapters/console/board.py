@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.console.auth import Console, redirect
+from adapters.console.auth import Console, home_of, redirect
 from adapters.console.views import page
 from bot.commands import FillBoard
 from bot.errors import Refused
@@ -29,7 +29,7 @@ def routes(console: Console) -> list[Route]:
         try:
             found = await engine.query(FillBoard(by=by, **chosen), actor="console")
         except Refused:
-            return redirect("/home")
+            return redirect(home_of(signed.member))
         query = urlencode({k: v for k, v in chosen.items() if v})
         version = _version(found)
         if polled and request.query_params.get("v") == version:

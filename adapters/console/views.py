@@ -88,6 +88,14 @@ def duration(span: timedelta | None) -> str:
     return f"{minutes} min" if minutes else "under a minute"
 
 
+def month(key: str) -> str:
+    """'2026-12' -> 'December 2026'."""
+    try:
+        return f"{date.fromisoformat(key + '-01'):%B %Y}"
+    except ValueError:
+        return key
+
+
 def day_name(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B}"
 
@@ -141,14 +149,24 @@ def first_upper(text: str) -> str:
 environment.filters.update(
     when=when, money=money, duration=duration, day_name=day_name, escalation=escalation,
     first_upper=first_upper, phone=national, day_short=day_short, member_role=member_role,
-    check_name=check_words, percent=percent, minutes=minutes, number=number,
+    check_name=check_words, percent=percent, minutes=minutes, number=number, month=month,
 )  # fmt: skip
 environment.globals["prefix"] = PREFIX
+# The kinds of peer group (bot.domain.GROUP_KINDS), as a lead would name them.
+environment.globals["kinds"] = {
+    "networking": "Networking", "action_learning": "Action learning set",
+    "peer_support": "Peer support group", "coaching": "Coaching circle",
+}  # fmt: skip
 
 
 def runs_sessions(member: Member | None) -> bool:
     """Coordinators, the admin and practice managers have the fill board (their menu and home)."""
     return member is None or member.is_coordinator or any(r.startswith("practice:") for r in member.roles)
+
+
+def leads_peer(member: Member | None) -> bool:
+    """Peer-network leads and coordinators (and the admin) have the peer support pages."""
+    return member is None or member.is_coordinator or "lead" in member.roles
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -161,6 +179,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     member = context["signed"].member if context["signed"] else None
     context["coordinator"] = member is None or member.is_coordinator
     context["runs_sessions"] = runs_sessions(member)
+    context["leads_peer"] = leads_peer(member)
     context.setdefault("title", "")
     html = environment.get_template(template).render(**context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)

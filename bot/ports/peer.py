@@ -21,6 +21,9 @@ class Groups(Protocol):
 
     async def groups_of(self, member_id: int) -> list[PeerGroup]: ...
 
+    async def group_sizes(self) -> dict[int, int]:
+        """How many members each group has (groups with none are left out)."""
+
     async def group_session(self, session_id: int) -> GroupSession | None: ...
 
     async def group_session_by_token(self, token: str) -> GroupSession | None: ...

@@ -6,7 +6,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from bot.domain import Booking, CheckRecord, Choice, DeliveryChange, Member, Offer, Practice, Session
+from bot.domain import (
+    Booking,
+    CheckRecord,
+    Choice,
+    DeliveryChange,
+    GroupSession,
+    Member,
+    Offer,
+    PeerGroup,
+    Practice,
+    Session,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Store
@@ -150,6 +161,36 @@ class PersonPage:
     opt_outs: tuple[tuple[str, datetime, bool], ...]  # channel, when, by the provider
     undelivered: tuple[tuple[DeliveryChange, datetime], ...]
     history: tuple[CheckRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSummary:
+    """A peer group as the leads' list shows it."""
+
+    group: PeerGroup
+    lead: str | None  # the lead's name
+    members: int
+    next_session: GroupSession | None  # the next one scheduled, if any
+    sessions_ahead: int  # scheduled sessions still to come
+
+
+@dataclass(frozen=True, slots=True)
+class MatchProposal:
+    """One proposal of the last matching run, for a lead to approve (``number``: its id)."""
+
+    number: int
+    mentee: str
+    mentor: str
+    fit: int
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMentoring:
+    proposals: tuple[MatchProposal, ...]
+    waiting: int  # mentees on the waiting list (those proposed included)
+    active: int  # pairs meeting now
+    mentors: int  # on the register
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.clock import LONDON, london_date
-from bot.commands import BuildReport
+from bot.commands import BuildReport, WellbeingFigures
 from bot.domain import GP_TYPES, Member, Practice, Session, SessionStatus
 from bot.engine import Engine, Turn
 from bot.ports import Reader
@@ -40,6 +40,7 @@ CONTRACTED_SESSION_HOURS = 25 / 6
 
 def register(engine: Engine) -> None:
     engine.on_command(BuildReport, build_report_command)
+    engine.on_command(WellbeingFigures, wellbeing_figures)
 
 
 def financial_year(day: date) -> int:
@@ -381,6 +382,17 @@ async def wellbeing_months(reader: Reader, start: datetime, end: datetime) -> li
             }
         )
     return result
+
+
+async def wellbeing_figures(turn: Turn, command: WellbeingFigures) -> list[dict[str, object]]:
+    """The report's check-in months for leads (who cannot see the rest of the report): the
+    same aggregates from the same function, with the months under the threshold left out
+    rather than marked withheld, so a lead learns nothing about a handful of people."""
+    roles.require_lead(await roles.actor(turn, command.by))
+    year = command.year if command.year is not None else financial_year(london_date(turn.now))
+    start = datetime(year, 4, 1, tzinfo=LONDON)
+    end = datetime(year + 1, 4, 1, tzinfo=LONDON)
+    return [month for month in await wellbeing_months(turn.uow, start, end) if "withheld" not in month]
 
 
 def as_text(report: PoolReport) -> str:

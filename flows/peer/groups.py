@@ -22,13 +22,14 @@ from bot.commands import (
     CalendarFile,
     CancelGroupSession,
     CreateGroup,
+    ListGroups,
     ScheduleGroupSessions,
     ShowGroup,
 )
 from bot.domain import GROUP_KINDS, Choice, GroupSession, Member, Outbound, PeerGroup, Question
 from bot.engine import Engine, Turn
 from bot.errors import Refused
-from bot.ports import TimerRow
+from bot.ports import GroupSummary, TimerRow
 from flows.conversation import codes, lists
 from flows.conversation.messages import render, when
 from flows.desk import actions
@@ -55,6 +56,7 @@ def register(engine: Engine) -> None:
     engine.on_command(ScheduleGroupSessions, schedule)
     engine.on_command(CancelGroupSession, cancel)
     engine.on_command(ShowGroup, show_group)
+    engine.on_command(ListGroups, list_groups)
     engine.on_command(CalendarFile, calendar_file)
     engine.on_timer(INVITE_TIMER, on_invite)
     engine.on_timer(REMIND_TIMER, on_remind)
@@ -484,6 +486,27 @@ async def show_group(turn: Turn, command: ShowGroup) -> GroupView:
         )
     lead = people[group.lead_id].name if group.lead_id in people else None
     return GroupView(group, lead, tuple(people[m].name for m in member_ids if m in people), tuple(sessions))
+
+
+async def list_groups(turn: Turn, command: ListGroups) -> list[GroupSummary]:
+    """Every group, by name, with its lead, size and next session (a query: reads only)."""
+    roles.require_lead(await roles.actor(turn, command.by))
+    groups = await turn.uow.groups.peer_groups()
+    sizes = await turn.uow.groups.group_sizes()
+    leads = await turn.uow.members.by_ids([g.lead_id for g in groups if g.lead_id is not None])
+    ahead: dict[int, list[GroupSession]] = {}
+    for session in await turn.uow.groups.group_sessions(None, after=turn.now):
+        ahead.setdefault(session.group_id, []).append(session)
+    return [
+        GroupSummary(
+            group=g,
+            lead=leads[g.lead_id].name if g.lead_id in leads else None,
+            members=sizes.get(g.id, 0),
+            next_session=ahead[g.id][0] if ahead.get(g.id) else None,
+            sessions_ahead=len(ahead.get(g.id, ())),
+        )
+        for g in sorted(groups, key=lambda g: g.name.lower())
+    ]
 
 
 async def calendar_file(turn: Turn, command: CalendarFile) -> bytes | None:

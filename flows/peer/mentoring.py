@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.commands import AddMentor, ApproveMatches, MentorLeaves, ProposeMatches
+from bot.commands import AddMentor, ApproveMatches, MentorLeaves, PendingMatches, ProposeMatches
 from bot.domain import Choice, Member, Outbound, Question
 from bot.engine import Engine, Turn
 from bot.errors import Refused
-from bot.ports import TimerRow
+from bot.ports import MatchProposal, PendingMentoring, TimerRow
 from flows.conversation import codes
 from flows.conversation.messages import channel_name, render
 from flows.desk import actions
@@ -37,6 +37,7 @@ def register(engine: Engine) -> None:
     engine.on_command(AddMentor, add_mentor)
     engine.on_command(ProposeMatches, propose_matches)
     engine.on_command(ApproveMatches, approve_matches)
+    engine.on_command(PendingMatches, pending_matches)
     engine.on_timer(CYCLE_TIMER, on_cycle_step)
     engine.on_command(MentorLeaves, mentor_leaves)
 
@@ -249,6 +250,28 @@ def _practice(member: Member) -> str | None:
     if own:
         return own[0]
     return member.practices[0] if len(member.practices) == 1 else None
+
+
+async def pending_matches(turn: Turn, command: PendingMatches) -> PendingMentoring:
+    """The proposals waiting for approval, as the last matching run left them (a query)."""
+    roles.require_lead(await roles.actor(turn, command.by))
+    proposed = await turn.uow.mentoring.mentorships(["proposed"])
+    people = await turn.uow.members.by_ids(
+        [p["mentee_id"] for p in proposed] + [p["mentor_id"] for p in proposed]
+    )
+
+    def name(member_id: int) -> str:
+        return people[member_id].name if member_id in people else "someone who has left"
+
+    return PendingMentoring(
+        proposals=tuple(
+            MatchProposal(p["id"], name(p["mentee_id"]), name(p["mentor_id"]), p["fit"], p["why"])
+            for p in proposed
+        ),
+        waiting=len(await turn.uow.mentoring.waiting_mentees()),
+        active=len(await turn.uow.mentoring.mentorships(["active"])),
+        mentors=len(await turn.uow.mentoring.mentors()),
+    )
 
 
 async def approve_matches(turn: Turn, command: ApproveMatches) -> int:

@@ -50,6 +50,11 @@ class SqliteGroups(Repository):
         )
         return [to_group(r) for r in rows]
 
+    async def group_sizes(self) -> dict[int, int]:
+        """How many members each group has (groups with none are left out)."""
+        rows = await self._all("SELECT group_id, count(*) FROM group_members GROUP BY group_id")
+        return {r[0]: r[1] for r in rows}
+
     async def group_session(self, session_id: int) -> GroupSession | None:
         row = await self._one(
             f"SELECT {GROUP_SESSION_COLUMNS} FROM group_sessions WHERE id = ?", (session_id,)

@@ -123,11 +123,11 @@ async def test_an_ended_session_sends_a_poll_to_sign_in(pool: Harness, browser: 
     assert poll.headers["HX-Redirect"] == "/console/"
 
 
-async def test_a_lead_lands_on_their_home_not_the_board(pool: Harness, browser: httpx.AsyncClient) -> None:
+async def test_a_lead_lands_on_peer_support_not_the_board(pool: Harness, browser: httpx.AsyncClient) -> None:
     lead = await pool.member("Lee Ward", roles=("lead",))
     await sign_in(browser, pool, lead)
     board = await browser.get("/console/board")
-    assert board.status_code == 303 and board.headers["location"] == "/console/home"
+    assert board.status_code == 303 and board.headers["location"] == "/console/peer"
 
 
 async def test_a_poll_when_nothing_changed_sends_no_board(pool: Harness, browser: httpx.AsyncClient) -> None:
