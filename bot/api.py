@@ -28,12 +28,14 @@ from bot.commands import (
     CancelSession,
     CheckHistory,
     CloseInbox,
+    EraseMember,
     GetDocument,
     ListUnreachable,
     OpenSessionsFor,
     PostSession,
     RecordCheck,
     RecordDelivery,
+    RecordLeaving,
     SavePractice,
     SetAlerts,
     SetPracticePreference,
@@ -299,6 +301,16 @@ class CheckOut(BaseModel):
     document_id: int | None = Field(description="GET /api/documents/{id} (coordinators)")
     document_type: str | None
     recorded_at: datetime
+
+
+class LeaveIn(BaseModel):
+    on: date | None = Field(default=None, description="The day they leave (default today)")
+    undo: bool = Field(default=False, description="They are back: clear the day they left")
+
+
+class LeftOut(BaseModel):
+    phone: str
+    left_on: date | None
 
 
 def _check_out(record: CheckRecord) -> CheckOut:
@@ -576,6 +588,18 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         """A check's evidence, as an attachment (coordinators; never in exports)."""
         found: Document = await run(GetDocument(document_id, by.id if by else None), by)
         return evidence_response(found)
+
+    @router.post("/members/{phone}/leave", response_model=LeftOut, tags=["checks"])
+    async def leave(phone: str, body: LeaveIn, by: Member | None = acting_member) -> LeftOut:
+        """A member leaves the pool on a day (default today), or, with "undo", is back (coordinators)."""
+        member = await run(RecordLeaving(phone, body.on, body.undo, by.id if by else None), by)
+        return LeftOut(phone=member.phone, left_on=member.left_on)
+
+    @router.post("/members/{phone}/erase", response_model=Done, tags=["checks"])
+    async def erase(phone: str, by: Member | None = acting_member) -> Done:
+        """Erase a member: what identifies them, their checks and documents go for good (coordinators)."""
+        await run(EraseMember(phone, by.id if by else None), by)
+        return Done(status="erased")
 
     @router.get("/report", tags=["report"])
     async def report(

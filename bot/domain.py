@@ -23,6 +23,9 @@ CHECK_KINDS = (
     "hcpc",
     "swe",
 )
+# The phone of an erased member: no real number can match it (the column is unique, not null).
+ERASED = "erased:"
+
 # How texts and pages name each check.
 CHECK_NAMES = {
     "identity": "ID check",

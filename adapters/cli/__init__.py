@@ -4,7 +4,7 @@ join the root app under their own names. main.py wires the pool and runs this.
 python main.py serve | demo | seed | chat --as PHONE       adapters/cli/run.py
 python main.py post-session | book | cancel | urgent | ...  adapters/cli/shifts.py
 python main.py import KIND FILE | export KIND              adapters/cli/files.py
-python main.py checks record | history | document          adapters/cli/checks.py
+python main.py checks ... | members leave | members erase    adapters/cli/checks.py
 python main.py alerts | inbox ... | cost add | report      adapters/cli/desk.py
 python main.py slack ... | telegram ...                    adapters/cli/channels.py
 python main.py mentoring ... | groups ...                  adapters/cli/peer.py

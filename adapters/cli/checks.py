@@ -1,4 +1,5 @@
-"""Members' checks with evidence: record or renew one, see the history, save a document."""
+"""Members' checks with evidence (record or renew one, see the history, save a document), and a
+member leaving the pool or erased from it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated
 import typer
 
 from adapters.cli.common import AsOption, fail, run_desk_command
-from bot.commands import CheckHistory, GetDocument, RecordCheck
+from bot.commands import CheckHistory, EraseMember, GetDocument, RecordCheck, RecordLeaving
 from bot.domain import CheckRecord, Document
 
 app = typer.Typer()
@@ -84,3 +85,39 @@ def save_document(
         return f"Saved document #{found.id} ({found.content_type}, {found.size:,} bytes) to {out}."
 
     run_desk_command(lambda by: GetDocument(document_id, by), save, as_)
+
+
+members_cli = typer.Typer(help="A member leaving the pool, or erased from it.", no_args_is_help=True)
+app.add_typer(members_cli, name="members")
+
+
+@members_cli.command("leave")
+def leave(
+    phone: Annotated[str, typer.Argument(help="The member's phone")],
+    on: Annotated[str | None, typer.Option(help="The day they leave (default today)")] = None,
+    undo: Annotated[bool, typer.Option("--undo", help="They are back: clear the day they left")] = False,
+    as_: AsOption = None,
+) -> None:
+    """Record that a member leaves the pool: no offers from that day; their check documents
+    are deleted POOL_EVIDENCE_MONTHS later."""
+    run_desk_command(
+        lambda by: RecordLeaving(phone, _day(on, "--on"), undo, by),
+        lambda member: (
+            f"{member.name} is back in the pool."
+            if member.left_on is None
+            else f"{member.name} left the pool on {member.left_on}: nothing is offered to them from then."
+        ),
+        as_,
+    )
+
+
+@members_cli.command("erase")
+def erase(
+    phone: Annotated[str, typer.Argument(help="The member's phone")],
+    yes: Annotated[bool, typer.Option("--yes", help="Yes: erase them; this cannot be undone")] = False,
+    as_: AsOption = None,
+) -> None:
+    """Erase a member: their name, numbers, checks, documents and message texts go for good."""
+    if not yes:
+        fail("erasing cannot be undone: add --yes to erase them")
+    run_desk_command(lambda by: EraseMember(phone, by), lambda _: f"Erased {phone}.", as_)

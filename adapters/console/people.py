@@ -16,7 +16,15 @@ from starlette.routing import Route
 from adapters.console.auth import Console, redirect
 from adapters.console.views import page
 from bot.api import evidence_response
-from bot.commands import GetDocument, ImportCsv, ListPeople, RecordCheck, ShowPerson
+from bot.commands import (
+    EraseMember,
+    GetDocument,
+    ImportCsv,
+    ListPeople,
+    RecordCheck,
+    RecordLeaving,
+    ShowPerson,
+)
 from bot.domain import CHECK_KINDS
 from bot.errors import Refused
 from bot.ports.signin import SignedIn
@@ -84,12 +92,18 @@ def routes(console: Console) -> list[Route]:
             shown = await engine.query(ShowPerson(_number(request, "member_id"), _by(signed)), _actor(signed))
         except Refused as refusal:
             return refused(request, signed, refusal)
-        done = {"recorded": "Check recorded."}.get(request.query_params.get("done", ""))
+        done = {
+            "recorded": "Check recorded.",
+            "left": "Recorded that they leave: nothing is offered to them from that day.",
+            "back": "They are back in the pool.",
+            "erased": "Erased: what identified them, their checks and documents are gone.",
+        }.get(request.query_params.get("done", ""))
         needed = [c.check for c in shown.person.checks] or list(CHECK_KINDS)
         kinds = [k for check in needed for k in check.split("|")]
         return page(
             request, "person.html", status=status, signed=signed, nav="people", shown=shown, done=done,
             kinds=kinds, errors=context.get("errors", {}), values=context.get("values", {}),
+            evidence_months=engine.policy.evidence_months,
         )  # fmt: skip
 
     async def record(request: Request) -> Response:
@@ -123,6 +137,42 @@ def routes(console: Console) -> list[Route]:
             )
             return await person(request, status=422, errors={field: refusal.message}, values=values)
         return redirect(f"/people/{member_id}?done=recorded")
+
+    async def leaving(request: Request) -> Response:
+        signed = await console.require(request)
+        form = await console.form(request, signed)
+        values = {"left_on": str(form.get("left_on") or "").strip()[:40]}
+        errors: dict[str, str] = {}
+        day = _day(values["left_on"], "left_on", errors)
+        if errors:
+            return await person(request, status=422, errors=errors, values=values)
+        member_id = _number(request, "member_id")
+        undo = form.get("undo") == "yes"
+        try:
+            shown = await engine.query(ShowPerson(member_id, _by(signed)), _actor(signed))
+            phone = shown.person.member.phone
+            await engine.execute(RecordLeaving(phone, day, undo, _by(signed)), _actor(signed))
+        except Refused as refusal:
+            if refusal.field in ("role", "member"):
+                return refused(request, signed, refusal)
+            return await person(request, status=422, errors={"left_on": refusal.message}, values=values)
+        return redirect(f"/people/{member_id}?done={'back' if undo else 'left'}")
+
+    async def erase(request: Request) -> Response:
+        signed = await console.require(request)
+        form = await console.form(request, signed)
+        member_id = _number(request, "member_id")
+        if form.get("confirm") != "yes":
+            errors = {"confirm": "Tick the box to confirm: erasing cannot be undone."}
+            return await person(request, status=422, errors=errors)
+        try:
+            shown = await engine.query(ShowPerson(member_id, _by(signed)), _actor(signed))
+            await engine.execute(EraseMember(shown.person.member.phone, _by(signed)), _actor(signed))
+        except Refused as refusal:
+            if refusal.field in ("role", "member"):
+                return refused(request, signed, refusal)
+            return await person(request, status=422, errors={"confirm": refusal.message})
+        return redirect(f"/people/{member_id}?done=erased")
 
     async def document(request: Request) -> Response:
         signed = await console.require(request)
@@ -169,6 +219,8 @@ def routes(console: Console) -> list[Route]:
         Route("/people", people, methods=["GET"]),
         Route("/people/{member_id}", person, methods=["GET"]),
         Route("/evidence/{member_id}", record, methods=["POST"]),
+        Route("/people/{member_id}/leave", leaving, methods=["POST"]),
+        Route("/people/{member_id}/erase", erase, methods=["POST"]),
         Route("/documents/{document_id}", document, methods=["GET"]),
         Route("/imports", imports_page, methods=["GET"]),
         Route("/imports", upload, methods=["POST"]),

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from bot.clock import LONDON
-from bot.domain import Member, SessionStatus, check_words
+from bot.domain import ERASED, Member, SessionStatus, check_words
 from bot.phones import national
 from bot.ports import BoardRow
 from bot.professions import Professions
@@ -152,6 +152,7 @@ environment.filters.update(
     check_name=check_words, percent=percent, minutes=minutes, number=number, month=month,
 )  # fmt: skip
 environment.globals["prefix"] = PREFIX
+environment.globals["erased"] = ERASED
 # The kinds of peer group (bot.domain.GROUP_KINDS), as a lead would name them.
 environment.globals["kinds"] = {
     "networking": "Networking", "action_learning": "Action learning set",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.clock import LONDON
-from bot.domain import Member
+from bot.domain import ERASED, Member
 from bot.ports import Reader
 from flows.desk.imports import MEMBER_COLUMNS, PRACTICE_COLUMNS, SESSION_COLUMNS
 
@@ -48,7 +48,10 @@ def _member_row(m: Member) -> list[str]:
 
 
 async def members(reader: Reader) -> Table:
-    return list(MEMBER_COLUMNS), [_member_row(m) for m in await reader.members.all_members()]
+    # An erased member is nobody any more: nothing of theirs to export (and their row's
+    # placeholder phone would not import back).
+    people = [m for m in await reader.members.all_members() if not m.phone.startswith(ERASED)]
+    return list(MEMBER_COLUMNS), [_member_row(m) for m in people]
 
 
 async def practices(reader: Reader) -> Table:

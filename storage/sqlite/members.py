@@ -6,9 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from bot.domain import (
-    Member,
-)
+from bot.domain import ERASED, Member
 from storage.sqlite.repository import Repository
 from storage.sqlite.rows import (
     MEMBER_COLUMNS,
@@ -263,7 +261,7 @@ class SqliteMembers(Repository):
             "UPDATE members SET name = ?, phone = ?, email = NULL, registration_number = NULL, "
             "slack_user_id = NULL, telegram_chat_id = NULL, roles = '', localities = '', practices = '', "
             "days = '', left_on = coalesce(left_on, ?) WHERE id = ?",
-            (f"Erased member {member_id}", f"erased:{member_id}", left_on.isoformat(), member_id),
+            (f"Erased member {member_id}", f"{ERASED}{member_id}", left_on.isoformat(), member_id),
         )
         await self._run("UPDATE messages SET body = NULL WHERE member_id = ?", (member_id,))
         await self._run("DELETE FROM availability WHERE member_id = ?", (member_id,))

@@ -176,3 +176,33 @@ async def test_imports_by_upload_are_all_or_nothing_with_line_numbers(
         files={"file": ("p.csv", "é".encode("latin-1"), "text/csv")},
     )
     assert latin.status_code == 422 and "UTF-8" in latin.text
+
+
+async def test_leaving_and_erasing_from_a_members_page(pool: Harness, browser: httpx.AsyncClient) -> None:
+    priya = await pool.coordinator()
+    ada = await pool.gp("Dr Ada Lovelace")
+    csrf = await sign_in(browser, pool, priya)
+    bad = await browser.post(f"/console/people/{ada.id}/leave", data={"csrf": csrf, "left_on": "soon"})
+    assert bad.status_code == 422 and 'id="left_on-error"' in bad.text
+    left = await browser.post(f"/console/people/{ada.id}/leave", data={"csrf": csrf, "left_on": ""})
+    assert left.status_code == 303
+    page = html.unescape((await browser.get(left.headers["location"])).text)
+    assert "Recorded that they leave" in page and "They are back in the pool" in page
+    unconfirmed = await browser.post(f"/console/people/{ada.id}/erase", data={"csrf": csrf})
+    assert unconfirmed.status_code == 422 and "cannot be undone" in html.unescape(unconfirmed.text)
+    erased = await browser.post(f"/console/people/{ada.id}/erase", data={"csrf": csrf, "confirm": "yes"})
+    assert erased.status_code == 303
+    assert f"Erased member {ada.id}" in (await browser.get(erased.headers["location"])).text
+
+
+async def test_leaving_and_erasing_by_the_api(pool: Harness, browser: httpx.AsyncClient) -> None:
+    from tests.harness import AUTH
+
+    ada = await pool.gp("Dr Ada Lovelace")
+    left = await browser.post(f"/api/members/{ada.phone}/leave", json={"on": "2027-01-31"}, headers=AUTH)
+    assert left.json() == {"phone": ada.phone, "left_on": "2027-01-31"}
+    back = await browser.post(f"/api/members/{ada.phone}/leave", json={"undo": True}, headers=AUTH)
+    assert back.json()["left_on"] is None
+    assert (await browser.post(f"/api/members/{ada.phone}/erase", headers=AUTH)).json() == {
+        "status": "erased"
+    }
