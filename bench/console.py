@@ -129,6 +129,10 @@ async def main(members: int, sessions: int, repeats: int) -> None:
                 ("peer support (lead, 12 groups)", "/console/peer", leading),
                 ("a group: 60 members, 8 sessions", f"/console/peer/groups/{group}", leading),
                 ("mentoring proposals", "/console/peer/mentoring", leading),
+                ("people (all 2,000 and more)", "/console/people", admin),
+                ("people with a check missing", "/console/people?checks=missing", admin),
+                ("a member's page", f"/console/people/{manager.id - 1}", admin),
+                ("imports", "/console/imports", admin),
             ]
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://bench", cookies={"pool_console": admin.token}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -30,6 +31,7 @@ from bot.errors import Refused
 from bot.ports.signin import SignedIn
 
 FILTERS = ("profession", "gp_type", "channel", "checks")
+PER_PAGE = 100  # a page a phone can hold; the filters find anyone sooner than paging does
 IMPORT_KINDS = ("practices", "members", "checks", "sessions")
 MAX_UPLOAD = 5 * 1024 * 1024 + 1  # one more than a document may be: the command says why it is too big
 MAX_CSV = 5 * 1024 * 1024
@@ -83,8 +85,18 @@ def routes(console: Console) -> list[Route]:
         except Refused as refusal:
             return refused(request, signed, refusal)
         options = [(p.key, p.name) for p in engine.policy.professions]
-        return page(request, "people.html", signed=signed, nav="people", found=found, chosen=chosen,
-                    profession_options=options)  # fmt: skip
+        try:
+            number = max(1, int(request.query_params.get("page", "1")))
+        except ValueError:
+            number = 1
+        last = max(1, -(-len(found) // PER_PAGE))
+        number = min(number, last)
+        query = urlencode({k: v for k, v in chosen.items() if v})
+        return page(
+            request, "people.html", signed=signed, nav="people", found=found, chosen=chosen,
+            profession_options=options, shown=found[(number - 1) * PER_PAGE : number * PER_PAGE],
+            number=number, last=last, query=query,
+        )  # fmt: skip
 
     async def person(request: Request, status: int = 200, **context: Any) -> Response:
         signed = await console.require(request)

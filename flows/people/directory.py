@@ -4,6 +4,7 @@ one gets no offers, and this is where a coordinator finds out why."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 from bot.clock import london_date
@@ -25,16 +26,18 @@ def register(engine: Engine) -> None:
     engine.on_command(ShowPerson, show_person)
 
 
-def check_states(turn: Turn, member: Member, held: dict[str, date | None]) -> tuple[CheckState, ...]:
+def check_states(
+    turn: Turn, member: Member, held: dict[str, date | None], today: date | None = None
+) -> tuple[CheckState, ...]:
     professions = turn.policy.professions
     if not member.is_clinician or member.profession not in professions:
         return ()
-    today = london_date(turn.now)
+    today = today or london_date(turn.now)
     states = []
     for check in professions[member.profession].checks:
         on_record = [held[k] for k in check.split("|") if k in held]
         if not on_record:
-            states.append(CheckState(check, check_words(check), "missing", None))
+            states.append(CheckState(check, _words(check), "missing", None))
             continue
         expires = None if None in on_record else max(d for d in on_record if d is not None)
         if expires is None or expires > today + EXPIRING:
@@ -43,18 +46,28 @@ def check_states(turn: Turn, member: Member, held: dict[str, date | None]) -> tu
             state = "expiring"
         else:
             state = "lapsed"
-        states.append(CheckState(check, check_words(check), state, expires))
+        states.append(CheckState(check, _words(check), state, expires))
     return tuple(states)
 
 
-def person_row(turn: Turn, member: Member, held: dict[str, date | None]) -> PersonRow:
+@functools.cache
+def _words(check: str) -> str:
+    return check_words(check)
+
+
+def person_row(
+    turn: Turn, member: Member, held: dict[str, date | None], today: date | None = None
+) -> PersonRow:
     found = reach(member, turn.channels_on)
-    return PersonRow(member, found[0] if found else None, check_states(turn, member, held))
+    return PersonRow(member, found[0] if found else None, check_states(turn, member, held, today))
 
 
 async def list_people(turn: Turn, command: ListPeople) -> list[PersonRow]:
     roles.require_coordinator(await roles.actor(turn, command.by))
-    rows = [person_row(turn, member, held) for member, held in await turn.uow.members.members_with_checks()]
+    today = london_date(turn.now)
+    rows = [
+        person_row(turn, member, held, today) for member, held in await turn.uow.members.members_with_checks()
+    ]
     return [row for row in rows if _wanted(row, command)]
 
 

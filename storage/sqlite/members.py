@@ -276,16 +276,13 @@ class SqliteMembers(Repository):
         return [(r[0], from_db(r[1]), bool(r[2])) for r in rows]
 
     async def _with_checks(self, where: str) -> list[tuple[Member, dict[str, date | None]]]:
-        rows = await self._all(
-            f"SELECT {MEMBER_COLUMNS}, c.kind, c.expires FROM members m "
-            f"LEFT JOIN checks c ON c.member_id = m.id {where} ORDER BY m.name, m.id"
-        )
-        found: dict[int, tuple[Member, dict[str, date | None]]] = {}
-        for r in rows:
-            _, checks = found.setdefault(r[0], (to_member(r), {}))
-            if r[MEMBER_WIDTH] is not None:
-                checks[r[MEMBER_WIDTH]] = date_from_db(r[MEMBER_WIDTH + 1])
-        return list(found.values())
+        # Two reads, not one join: the member columns carry a subquery (opt-outs) that a join
+        # would run once for every check rather than once for every member.
+        members = await self._all(f"SELECT {MEMBER_COLUMNS} FROM members m {where} ORDER BY m.name, m.id")
+        held: dict[int, dict[str, date | None]] = {}
+        for member_id, kind, expires in await self._all("SELECT member_id, kind, expires FROM checks"):
+            held.setdefault(member_id, {})[kind] = date_from_db(expires)
+        return [(member, held.get(member.id, {})) for member in map(to_member, members)]
 
     async def checks_expiring(self, last_day: date) -> list[tuple[Member, str, date]]:
         """GPs' checks that expire on or before ``last_day`` (lapsed ones included)."""

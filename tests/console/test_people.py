@@ -206,3 +206,18 @@ async def test_leaving_and_erasing_by_the_api(pool: Harness, browser: httpx.Asyn
     assert (await browser.post(f"/api/members/{ada.phone}/erase", headers=AUTH)).json() == {
         "status": "erased"
     }
+
+
+async def test_a_long_list_of_people_comes_a_hundred_at_a_time(
+    pool: Harness, browser: httpx.AsyncClient
+) -> None:
+    priya = await pool.coordinator()
+    await pool.gps(120)
+    await sign_in(browser, pool, priya)
+    first = (await browser.get("/console/people")).text
+    assert "121 people: page 1 of 2." in first and first.count('id="member-') == 100
+    assert 'href="/console/people?page=2"' in first
+    second = (await browser.get("/console/people", params={"page": "2"})).text
+    assert second.count('id="member-') == 21 and "Previous" in second
+    beyond = (await browser.get("/console/people", params={"page": "99"})).text
+    assert beyond.count('id="member-') == 21  # the last page, not an empty one
