@@ -105,7 +105,13 @@ async def page() -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-sync"],
+            args=[
+                "--disable-gpu",
+                "--disable-quic",
+                "--disable-background-networking",
+                "--disable-sync",
+                "--lang=en-GB",
+            ],
         )
         context = await browser.new_context(
             viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="en-GB"

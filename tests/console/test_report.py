@@ -114,7 +114,9 @@ async def test_the_page_shows_the_reports_own_numbers(pool: Harness, browser: ht
     assert " style=" not in page and "<script>" not in page
 
 
-async def test_a_practice_manager_and_a_gp_are_refused(pool: Harness, browser: httpx.AsyncClient) -> None:
+async def test_a_practice_manager_is_refused_the_figures_and_their_download(
+    pool: Harness, browser: httpx.AsyncClient
+) -> None:
     sam = await pool.member("Sam Ortiz", roles=("practice:X10001",))
     await sign_in(browser, pool, sam)
     board = await browser.get("/console/board")
