@@ -145,7 +145,10 @@ class Member:
         return "coordinator" in self.roles
 
     def address_on(self, channel: str) -> str | None:
-        """Where this member is reached on ``channel``, if they are linked there."""
+        """Where this member is reached on ``channel``, if they are linked there (an erased
+        member nowhere: their placeholder phone is not a number)."""
+        if self.phone.startswith(ERASED):
+            return None
         return {
             "sms": self.phone,
             "sandbox": self.phone,

@@ -50,10 +50,12 @@ def _actor(signed: SignedIn) -> str:
 
 
 def _number(request: Request, name: str) -> int:
+    """A number from the path, or 0 (no such thing) when it is not one the store could hold."""
     try:
-        return int(request.path_params[name])
+        found = int(request.path_params[name])
     except ValueError:
         return 0
+    return found if 0 < found < 2**63 else 0
 
 
 def routes(console: Console) -> list[Route]:
@@ -159,6 +161,7 @@ def routes(console: Console) -> list[Route]:
             chosen = tuple(int(str(n)) for n in form.getlist("proposals")[:500])
         except ValueError:
             chosen = ()
+        chosen = tuple(n for n in chosen if 0 < n < 2**63)
         if not everyone and not chosen:
             errors = {"proposals": "Choose the proposals to approve, or approve them all."}
             return await mentoring(request, signed, status=422, errors=errors)

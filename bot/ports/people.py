@@ -76,7 +76,7 @@ class Members(Protocol):
     async def members_with_checks(self) -> list[tuple[Member, dict[str, date | None]]]:
         """Every member with the checks on record (kind -> expiry), by name."""
 
-    async def erase_member(self, member_id: int, left_on: date) -> None:
+    async def erase_member(self, member_id: int, left_on: date, now: datetime) -> None:
         """Remove everything that identifies the member (name, phone, email, registration,
         chat links, roles, message texts); the row stays, so bookings and the audit still add up."""
 

@@ -114,10 +114,6 @@ class Board:
     filled: int  # filled or delivered
     now: datetime
 
-    @property
-    def rows(self) -> list[BoardRow]:
-        return [row for day in self.days for row in day.rows]
-
 
 @dataclass(frozen=True, slots=True)
 class SessionPage:

@@ -55,6 +55,9 @@ class SignIns(Protocol):
 
     async def end_session(self, token_hash: str, now: datetime) -> bool: ...
 
+    async def end_sessions_of(self, member_id: int, now: datetime) -> int:
+        """End every live session of the member (they left, or were erased)."""
+
     async def count_link_requests(self, key: str, since: datetime) -> int: ...
 
     async def record_link_request(self, key: str, now: datetime) -> None: ...

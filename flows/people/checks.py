@@ -10,7 +10,7 @@ reads the expiry against each session's date).
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bot.calendar import at_london, is_working_day
 from bot.clock import london_date
@@ -61,8 +61,8 @@ async def daily_sweep(turn: Turn, timer: TimerRow) -> None:
     for member, kind, expires in await turn.uow.members.checks_expiring(
         today + timedelta(days=max(REMIND_DAYS))
     ):
-        if expires <= today:
-            continue  # lapsed: in the coordinators' digest, not a reminder to the GP
+        if expires <= today or _left(member, today):
+            continue  # lapsed: in the coordinators' digest, not a reminder to the GP (or they left)
         days = min(d for d in REMIND_DAYS if (expires - today).days <= d)
         if await turn.uow.members.note_check_reminder(member.id, kind, expires, days, turn.now):
             turn.say(
@@ -88,12 +88,15 @@ async def missing_checks(turn: Turn) -> list[tuple[Member, str]]:
     return [
         (member, ", ".join(check_words(c) for c in professions[member.profession].checks_missing(held)))
         for member, held in await turn.uow.members.clinicians_checks()
-        if member.profession in professions and professions[member.profession].checks_missing(held)
+        if member.profession in professions
+        and not _left(member, london_date(turn.now))
+        and professions[member.profession].checks_missing(held)
     ]
 
 
 async def _digest(turn: Turn, today) -> None:
-    found = await turn.uow.members.checks_expiring(today + timedelta(days=30))
+    expiring_soon = await turn.uow.members.checks_expiring(today + timedelta(days=30))
+    found = [(m, k, e) for m, k, e in expiring_soon if not _left(m, today)]
     lapsed = [(m, CHECK_NAMES.get(k, k), e) for m, k, e in found if e <= today]
     expiring = [(m, CHECK_NAMES.get(k, k), e) for m, k, e in found if e > today]
     missing = await missing_checks(turn)
@@ -108,3 +111,8 @@ async def _digest(turn: Turn, today) -> None:
     text = render("checks_digest", lapsed=lapsed, expiring=expiring, missing=missing, items=items)
     for coordinator in await turn.uow.members.members_with_role("coordinator"):
         turn.say(Outbound(text=text, member_id=coordinator.id, kind="checks_digest"))
+
+
+def _left(member: Member, today: date) -> bool:
+    """Gone from the pool: their checks are nobody's concern any more."""
+    return member.left_on is not None and member.left_on <= today

@@ -7,9 +7,12 @@ named .png, or a script named .pdf, is caught), and its size bounded.
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
+
 from bot.clock import london_date
 from bot.commands import CheckHistory, EraseMember, GetDocument, RecordCheck, RecordLeaving
-from bot.domain import CHECK_KINDS, CheckRecord, Document, Member
+from bot.domain import CHECK_KINDS, CheckRecord, Document, Member, OfferState
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from flows.desk import actions
@@ -82,6 +85,7 @@ async def get_document(turn: Turn, command: GetDocument) -> Document:
     found = await turn.uow.evidence.document(command.document_id) if 0 < command.document_id < 2**63 else None
     if found is None:
         raise Refused("There is no such document.", field="document")
+    await turn.audit("document_downloaded", f"member:{found.member_id}", None, document=found.id)
     return found
 
 
@@ -103,8 +107,18 @@ async def record_leaving(turn: Turn, command: RecordLeaving) -> Member:
             f"{member.name} is booked for {codes} from that day: cancel or rebook first.", field="on"
         )
     updated = await turn.uow.members.update_member(member.id, left_on=day)
-    withdrawn = await turn.uow.offers.withdraw_member_offers(member.id, turn.now)
-    await offers.after_offers_closed(turn, (o.session_id for o in withdrawn))
+    # Offers for sessions from that day are withdrawn; earlier ones they may still take.
+    withdrawn = []
+    for offer, session, _ in await turn.uow.offers.offers_of_member(member.id, limit=1000):
+        if (
+            offer.state == OfferState.OPEN
+            and london_date(session.starts_at) >= day
+            and await turn.uow.offers.answer_offer(offer.id, OfferState.WITHDRAWN, None, turn.now)
+        ):
+            withdrawn.append(session.id)
+    await offers.after_offers_closed(turn, withdrawn)
+    if day <= london_date(turn.now):
+        await turn.uow.signins.end_sessions_of(member.id, turn.now)
     await turn.audit("left", f"member:{member.id}", None, on=day.isoformat())
     return updated
 
@@ -120,7 +134,8 @@ async def erase_member(turn: Turn, command: EraseMember) -> None:
     withdrawn = await turn.uow.offers.withdraw_member_offers(member.id, turn.now)
     await offers.after_offers_closed(turn, (o.session_id for o in withdrawn))
     await turn.uow.evidence.forget_checks(member.id)
-    await turn.uow.members.erase_member(member.id, london_date(turn.now))
+    await turn.uow.members.erase_member(member.id, london_date(turn.now), turn.now)
+    await turn.uow.signins.end_sessions_of(member.id, turn.now)
     await turn.audit("erased", f"member:{member.id}", None)
 
 
@@ -130,7 +145,7 @@ async def delete_leavers_evidence(turn: Turn) -> int:
     today = london_date(turn.now)
     months = turn.policy.evidence_months
     year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
-    cutoff = today.replace(year=year, month=month + 1, day=min(today.day, 28))
+    cutoff = date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
     deleted = 0
     for member_id in await turn.uow.evidence.leavers_with_documents(cutoff):
         count = await turn.uow.evidence.delete_documents(member_id)

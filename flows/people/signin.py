@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from bot.clock import london_date
 from bot.commands import (
     CheckSignInLink,
     ConsoleSessionFor,
@@ -52,7 +53,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def runs_the_pool(member: Member) -> bool:
+def runs_the_pool(member: Member, today: date) -> bool:
+    if member.left_on is not None and member.left_on <= today:
+        return False  # gone from the pool: the console is closed to them
     return member.is_coordinator or any(
         role in ("lead", "mentor") or role.startswith("practice:") for role in member.roles
     )
@@ -87,7 +90,7 @@ async def request_sign_in(turn: Turn, command: RequestSignIn) -> None:
     await turn.uow.signins.record_link_request(key, turn.now)
     await turn.uow.signins.record_link_request(client, turn.now)
     member = await find(key.split(":", 1)[1])
-    if member is None or not runs_the_pool(member):
+    if member is None or not runs_the_pool(member, london_date(turn.now)):
         return  # the page says the same: nobody learns who is in the pool
     token = secrets.token_urlsafe(32)
     await turn.uow.signins.add_link(token_hash(token), member.id, turn.now, turn.now + LINK_LIFETIME)
@@ -133,7 +136,7 @@ async def use_link(turn: Turn, command: UseSignInLink) -> SignedIn:
     if link is None or state != "ok" or not await turn.uow.signins.use_link(link.id, turn.now):
         raise Refused(LINK_REFUSALS["used" if state == "ok" else state], field="link")
     member = await turn.uow.members.member(link.member_id)
-    if member is None or not runs_the_pool(member):
+    if member is None or not runs_the_pool(member, london_date(turn.now)):
         raise Refused("You no longer have a role that uses the console.", field="role")
     await turn.audit("signed_in", f"member:{member.id}", None, by="link")
     return await _start(turn, member)
@@ -172,7 +175,7 @@ async def session_for(turn: Turn, command: ConsoleSessionFor) -> SignedIn | None
     if session.member_id is None:
         return SignedIn(command.token, session, None)
     member = await turn.uow.members.member(session.member_id)
-    if member is None or not runs_the_pool(member):
+    if member is None or not runs_the_pool(member, london_date(turn.now)):
         return None
     return SignedIn(command.token, session, member)
 

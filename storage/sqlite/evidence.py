@@ -7,22 +7,26 @@ from typing import Any
 
 from bot.domain import CheckRecord, Document
 from storage.sqlite.repository import Repository
-from storage.sqlite.timefmt import from_db, to_db
-
-
-def _date(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
-
+from storage.sqlite.timefmt import date_from_db, from_db, to_db
 
 RECORD_COLUMNS = (
     "r.id, r.member_id, r.kind, r.expires, r.verified_on, v.name, r.source, r.document_id, "
-    "d.content_type, r.recorded_at"
+    "r.document_type, r.recorded_at"
 )
 
 
 def _record(row: Any) -> CheckRecord:
     return CheckRecord(
-        row[0], row[1], row[2], _date(row[3]), _date(row[4]), row[5], row[6], row[7], row[8], from_db(row[9])
+        row[0],
+        row[1],
+        row[2],
+        date_from_db(row[3]),
+        date_from_db(row[4]),
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        from_db(row[9]),
     )
 
 
@@ -31,7 +35,7 @@ class SqliteEvidence(Repository):
         self, member_id: int, kind: str, expires: date | None, verified_on: date | None,
         verified_by: int | None, source: str, document: tuple[str, bytes] | None, now: datetime,
     ) -> CheckRecord:  # fmt: skip
-        document_id = None
+        document_id, document_type = None, None
         if document is not None:
             content_type, content = document
             cursor = await self._run(
@@ -39,19 +43,19 @@ class SqliteEvidence(Repository):
                 "VALUES (?, ?, ?, ?, ?)",
                 (member_id, content_type, len(content), content, to_db(now)),
             )
-            document_id = cursor.lastrowid
+            document_id, document_type = cursor.lastrowid, content_type
         cursor = await self._run(
             "INSERT INTO check_records (member_id, kind, expires, verified_on, verified_by, source, "
-            "document_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "document_id, document_type, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 member_id, kind, expires.isoformat() if expires else None,
                 verified_on.isoformat() if verified_on else None, verified_by, source, document_id,
-                to_db(now),
+                document_type, to_db(now),
             ),
         )  # fmt: skip
         row = await self._one(
             f"SELECT {RECORD_COLUMNS} FROM check_records r LEFT JOIN members v ON v.id = r.verified_by "
-            "LEFT JOIN documents d ON d.id = r.document_id WHERE r.id = ?",
+            "WHERE r.id = ?",
             (cursor.lastrowid,),
         )
         return _record(row)
@@ -59,7 +63,7 @@ class SqliteEvidence(Repository):
     async def check_history(self, member_id: int) -> list[CheckRecord]:
         rows = await self._all(
             f"SELECT {RECORD_COLUMNS} FROM check_records r LEFT JOIN members v ON v.id = r.verified_by "
-            "LEFT JOIN documents d ON d.id = r.document_id WHERE r.member_id = ? ORDER BY r.id DESC",
+            "WHERE r.member_id = ? ORDER BY r.id DESC",
             (member_id,),
         )
         return [_record(r) for r in rows]

@@ -255,19 +255,44 @@ class SqliteMembers(Repository):
     async def members_with_checks(self) -> list[tuple[Member, dict[str, date | None]]]:
         return await self._with_checks("")
 
-    async def erase_member(self, member_id: int, left_on: date) -> None:
-        # The phone column is unique and not null: a placeholder no real number can match.
+    async def erase_member(self, member_id: int, left_on: date, now: datetime) -> None:
+        placeholder = f"{ERASED}{member_id}"  # unique, not null, and no number can match it
         await self._run(
             "UPDATE members SET name = ?, phone = ?, email = NULL, registration_number = NULL, "
             "slack_user_id = NULL, telegram_chat_id = NULL, roles = '', localities = '', practices = '', "
             "days = '', left_on = coalesce(left_on, ?) WHERE id = ?",
-            (f"Erased member {member_id}", f"{ERASED}{member_id}", left_on.isoformat(), member_id),
+            (f"Erased member {member_id}", placeholder, left_on.isoformat(), member_id),
         )
-        await self._run("UPDATE messages SET body = NULL WHERE member_id = ?", (member_id,))
+        # Their messages keep only that they happened: no text, no address, no buttons; what
+        # was still to go never goes.
+        await self._run(
+            "UPDATE messages SET status = 'failed', error = 'erased' "
+            "WHERE member_id = ? AND status = 'queued'",
+            (member_id,),
+        )
+        await self._run(
+            "UPDATE messages SET body = NULL, address = ?, choices = NULL, details = NULL "
+            "WHERE member_id = ?",
+            (placeholder, member_id),
+        )
         await self._run("DELETE FROM availability WHERE member_id = ?", (member_id,))
         await self._run("UPDATE checkins SET comment = NULL WHERE member_id = ?", (member_id,))
-        await self._run("UPDATE wellbeing_plans SET stopped_at = coalesce(stopped_at, ?) WHERE member_id = ?",
-                        (left_on.isoformat(), member_id))  # fmt: skip
+        await self._run(
+            "UPDATE wellbeing_plans SET stopped_at = coalesce(stopped_at, ?) WHERE member_id = ?",
+            (to_db(now), member_id),
+        )
+        # Nothing of peer support goes on without them: groups, the mentor register, requests.
+        await self._run("DELETE FROM group_members WHERE member_id = ?", (member_id,))
+        await self._run("DELETE FROM mentors WHERE member_id = ?", (member_id,))
+        await self._run(
+            "UPDATE mentee_requests SET state = 'withdrawn' WHERE member_id = ? AND state = 'waiting'",
+            (member_id,),
+        )
+        await self._run(
+            "UPDATE mentorships SET state = 'ended' WHERE (mentee_id = ? OR mentor_id = ?) "
+            "AND state IN ('proposed', 'active')",
+            (member_id, member_id),
+        )
 
     async def opt_outs_of(self, member_id: int) -> list[tuple[str, datetime, bool]]:
         rows = await self._all(

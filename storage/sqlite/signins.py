@@ -52,6 +52,13 @@ class SqliteSignIns(Repository):
         )
         return cursor.rowcount == 1
 
+    async def end_sessions_of(self, member_id: int, now: datetime) -> int:
+        cursor = await self._run(
+            "UPDATE console_sessions SET ended_at = ? WHERE member_id = ? AND ended_at IS NULL",
+            (to_db(now), member_id),
+        )
+        return int(cursor.rowcount)
+
     async def count_link_requests(self, key: str, since: datetime) -> int:
         row = await self._one(
             "SELECT count(*) FROM console_link_requests WHERE key = ? AND at > ?", (key, to_db(since))

@@ -114,3 +114,83 @@ async def test_left_on_round_trips_through_the_members_csv(pool: Harness) -> Non
             "test", lambda turn: imports.import_members(turn, imports.read_csv("members", bad))
         )
     assert "left_on '31/01/2027' is not a date" in str(refused.value.errors[0])
+
+
+async def test_a_coordinator_who_leaves_can_no_longer_use_the_console(pool: Harness) -> None:
+    from bot.commands import ConsoleSessionFor, UseSignInLink
+    from flows.people.signin import token_hash
+
+    priya = await pool.coordinator()
+    boss = await pool.coordinator("Bea Lin")
+    async with pool.pool.store.unit_of_work() as uow:
+        await uow.signins.add_link(
+            token_hash("link"), priya.id, pool.clock.now(), pool.clock.now() + timedelta(minutes=10)
+        )
+    signed = await run(pool, UseSignInLink("link"))
+    assert await pool.pool.engine.query(ConsoleSessionFor(signed.token), "test") is not None
+    await run(pool, RecordLeaving(priya.phone, by=boss.id))
+    assert await pool.pool.engine.query(ConsoleSessionFor(signed.token), "test") is None
+
+
+async def test_an_erased_member_is_reached_by_nothing(pool: Harness) -> None:
+    from bot.reach import reach
+
+    priya = await pool.coordinator()
+    ada = await pool.gp("Dr Ada Lovelace")
+    await run(pool, EraseMember(ada.phone, by=priya.id))
+    gone = await pool.pool.store.reader().members.member(ada.id)
+    assert reach(gone, pool.pool.engine.channels_on) is None
+
+
+async def test_leavers_are_not_in_the_checks_digest_nor_reminded(pool: Harness) -> None:
+    coordinator = await pool.coordinator()
+    leaver = await pool.gp("Dr Leaver", checks={k: None for k in CHECK_KINDS if k != "dbs"})
+    await run(pool, RecordLeaving(leaver.phone, by=coordinator.id))
+    await pool.gp("Dr Stays", checks={k: None for k in CHECK_KINDS if k != "dbs"})
+    pool.clock.set(at(date(2026, 12, 7), 9, 0))
+    await pool.pool.settle()
+    [digest] = [m for m in await pool.messages(coordinator) if m.kind == "checks_digest"]
+    assert "Dr Stays" in digest.body and "Dr Leaver" not in digest.body
+
+
+async def test_a_deleted_document_is_still_known_to_have_been_seen_and_downloads_are_audited(
+    pool: Harness,
+) -> None:
+    from bot.commands import GetDocument
+
+    priya = await pool.coordinator()
+    ada = await pool.gp("Dr Ada Lovelace")
+    record = await run(pool, RecordCheck(ada.phone, "dbs", date(2029, 1, 1), None, PDF, priya.id))
+    await run(pool, GetDocument(record.document_id, priya.id))
+    audit = await pool.pool.store.reader()._one(
+        "SELECT actor, detail FROM audit WHERE action = 'document_downloaded'"
+    )
+    assert audit[0] == "test" and f'"document": {record.document_id}' in audit[1]
+    async with pool.pool.store.unit_of_work() as uow:
+        await uow.evidence.delete_documents(ada.id)
+    [kept] = await pool.pool.store.reader().evidence.check_history(ada.id)
+    assert kept.document_id is None and kept.document_type == "application/pdf"
+
+
+@pytest.mark.parametrize(
+    ("today", "left", "deleted"),
+    [
+        (date(2027, 7, 31), date(2027, 1, 30), True),
+        (date(2027, 7, 31), date(2027, 1, 31), False),  # six months to the day: kept until tomorrow
+        (date(2027, 8, 31), date(2027, 2, 27), True),  # February's last day stands for the 31st
+        (date(2027, 8, 31), date(2027, 2, 28), False),
+    ],
+)
+async def test_six_months_after_leaving_counts_months_as_people_do(
+    pool: Harness, today: date, left: date, deleted: bool
+) -> None:
+    from flows.people.evidence import delete_leavers_evidence
+
+    priya = await pool.coordinator()
+    ada = await pool.gp("Dr Ada Lovelace")
+    await run(pool, RecordCheck(ada.phone, "dbs", date(2029, 1, 1), None, PDF, priya.id))
+    async with pool.pool.store.unit_of_work() as uow:
+        await uow.members.update_member(ada.id, left_on=left)
+    pool.clock.set(at(today, 8))
+    gone = await pool.pool.engine.run("test", delete_leavers_evidence)
+    assert (gone == 1) is deleted

@@ -1,6 +1,8 @@
 -- The console (issue 23): one-time sign-in links, signed-in sessions, and the requests for
 -- links (rate-limited: each one costs a text). Only hashes of links and session tokens are
--- kept, so the database cannot be used to sign in as anyone.
+-- kept here, so these tables cannot be used to sign in as anyone. (The text that carried a
+-- link stays in `messages` until the retention period, as every text does: reading it within
+-- the link's 10 minutes takes the database itself.)
 CREATE TABLE console_links (
     id         INTEGER PRIMARY KEY,
     token_hash TEXT NOT NULL UNIQUE,

@@ -20,7 +20,8 @@ CREATE TABLE check_records (
     verified_on TEXT,                                            -- when the evidence was seen
     verified_by INTEGER REFERENCES members(id) ON DELETE SET NULL, -- NULL: the pool's admin
     source      TEXT NOT NULL,                                   -- console, api, cli, import, before
-    document_id INTEGER REFERENCES documents(id) ON DELETE SET NULL,
+    document_id INTEGER REFERENCES documents(id) ON DELETE SET NULL,  -- NULL once deleted
+    document_type TEXT,                                              -- what was seen, kept after
     recorded_at TEXT NOT NULL
 );
 CREATE INDEX check_records_by_member ON check_records(member_id, id);
