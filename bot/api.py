@@ -38,6 +38,7 @@ from bot.commands import (
     RecordLeaving,
     SavePractice,
     SetAlerts,
+    SetEngagement,
     SetPracticePreference,
 )
 from bot.domain import CheckRecord, Document, Member, OfferState, Session
@@ -301,6 +302,15 @@ class CheckOut(BaseModel):
     document_id: int | None = Field(description="GET /api/documents/{id} (coordinators)")
     document_type: str | None
     recorded_at: datetime
+
+
+class EngagementIn(BaseModel):
+    engagement: Literal["employed", "self_employed", "limited_company"]
+
+
+class EngagementOut(BaseModel):
+    phone: str
+    engagement: str | None
 
 
 class LeaveIn(BaseModel):
@@ -594,6 +604,14 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         """A member leaves the pool on a day (default today), or, with "undo", is back (coordinators)."""
         member = await run(RecordLeaving(phone, body.on, body.undo, by.id if by else None), by)
         return LeftOut(phone=member.phone, left_on=member.left_on)
+
+    @router.put("/members/{phone}/engagement", response_model=EngagementOut, tags=["checks"])
+    async def set_engagement(
+        phone: str, body: EngagementIn, by: Member | None = acting_member
+    ) -> EngagementOut:
+        """How a clinician is engaged: employed, self_employed or limited_company (coordinators)."""
+        member = await run(SetEngagement(phone, body.engagement, by.id if by else None), by)
+        return EngagementOut(phone=member.phone, engagement=member.engagement)
 
     @router.post("/members/{phone}/erase", response_model=Done, tags=["checks"])
     async def erase(phone: str, by: Member | None = acting_member) -> Done:

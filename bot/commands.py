@@ -475,3 +475,12 @@ class EraseMember:
 
     phone: str
     by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetEngagement:
+    """How a clinician is engaged: employed, self_employed or limited_company (coordinators)."""
+
+    phone: str
+    engagement: str
+    by: int | None = None

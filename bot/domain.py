@@ -59,6 +59,23 @@ def role_named(text: str) -> str:
 
 
 GP_TYPES = ("salaried", "locum", "partner", "returner", "fellow", "retainer")
+# How a person is engaged: employed (timesheets, no invoices), self_employed (a freelance locum:
+# invoices, and pension forms when they pension their work), limited_company (invoices, never
+# NHS pension forms).
+ENGAGEMENTS = ("employed", "self_employed", "limited_company")
+
+
+def default_engagement(is_clinician: bool, profession: str, gp_type: str | None) -> str | None:
+    """How someone is engaged unless told: locum (and partner, or untyped) GPs self-employed,
+    salaried, retainer, fellow and returner GPs employed, other professions employed; staff
+    who take no sessions are not engaged for them (None)."""
+    if not is_clinician:
+        return None
+    if profession == "gp" and (gp_type or "locum") in ("locum", "partner"):
+        return "self_employed"
+    return "employed"
+
+
 CHANNELS = ("sms", "slack", "telegram", "sandbox")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HALVES = ("am", "pm")
@@ -129,6 +146,7 @@ class Member:
     # (one digest a day at that London time; urgent events still come at once).
     alerts: str = "now"
     left_on: date | None = None  # the day they left the pool (None: still in it): no offers from then
+    engagement: str | None = None  # one of ENGAGEMENTS; None: staff who take no sessions
 
     @property
     def is_clinician(self) -> bool:

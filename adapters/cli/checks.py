@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from adapters.cli.common import AsOption, fail, run_desk_command
-from bot.commands import CheckHistory, EraseMember, GetDocument, RecordCheck, RecordLeaving
+from bot.commands import CheckHistory, EraseMember, GetDocument, RecordCheck, RecordLeaving, SetEngagement
 from bot.domain import CheckRecord, Document
 
 app = typer.Typer()
@@ -121,3 +121,15 @@ def erase(
     if not yes:
         fail("erasing cannot be undone: add --yes to erase them")
     run_desk_command(lambda by: EraseMember(phone, by), lambda _: f"Erased {phone}.", as_)
+
+
+@members_cli.command("engagement")
+def engagement(
+    phone: Annotated[str, typer.Argument(help="The member's phone")],
+    kind: Annotated[str, typer.Argument(help="employed, self_employed or limited_company")],
+    as_: AsOption = None,
+) -> None:
+    """How a clinician is engaged: employed (timesheets), self_employed or limited_company (invoices)."""
+    run_desk_command(
+        lambda by: SetEngagement(phone, kind, by), lambda m: f"{m.name} is now {m.engagement}.", as_
+    )

@@ -24,6 +24,7 @@ from bot.commands import (
     ListPeople,
     RecordCheck,
     RecordLeaving,
+    SetEngagement,
     ShowPerson,
 )
 from bot.domain import CHECK_KINDS
@@ -108,6 +109,7 @@ def routes(console: Console) -> list[Route]:
             return refused(request, signed, refusal)
         done = {
             "recorded": "Check recorded.",
+            "engagement": "Saved how they are engaged.",
             "left": "Recorded that they leave: nothing is offered to them from that day.",
             "back": "They are back in the pool.",
             "erased": "Erased: what identified them, their checks and documents are gone.",
@@ -172,6 +174,22 @@ def routes(console: Console) -> list[Route]:
             return await person(request, status=422, errors={"left_on": refusal.message}, values=values)
         return redirect(f"/people/{member_id}?done={'back' if undo else 'left'}")
 
+    async def engagement(request: Request) -> Response:
+        signed = await console.require(request)
+        form = await console.form(request, signed)
+        member_id = _number(request, "member_id")
+        try:
+            shown = await engine.query(ShowPerson(member_id, _by(signed)), _actor(signed))
+            chosen = str(form.get("engagement") or "")
+            await engine.execute(
+                SetEngagement(shown.person.member.phone, chosen, _by(signed)), _actor(signed)
+            )
+        except Refused as refusal:
+            if refusal.field in ("role", "member"):
+                return refused(request, signed, refusal)
+            return await person(request, status=422, errors={"engagement": refusal.message})
+        return redirect(f"/people/{member_id}?done=engagement")
+
     async def erase(request: Request) -> Response:
         signed = await console.require(request)
         form = await console.form(request, signed)
@@ -234,6 +252,7 @@ def routes(console: Console) -> list[Route]:
         Route("/evidence/{member_id}", record, methods=["POST"]),
         Route("/people/{member_id}/leave", leaving, methods=["POST"]),
         Route("/people/{member_id}/erase", erase, methods=["POST"]),
+        Route("/people/{member_id}/engagement", engagement, methods=["POST"]),
         Route("/documents/{document_id}", document, methods=["GET"]),
         Route("/imports", imports_page, methods=["GET"]),
         Route("/imports", upload, methods=["POST"]),

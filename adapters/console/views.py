@@ -153,6 +153,11 @@ environment.filters.update(
 )  # fmt: skip
 environment.globals["prefix"] = PREFIX
 environment.globals["erased"] = ERASED
+environment.globals["engagement_words"] = {
+    "employed": "Employed (timesheets)",
+    "self_employed": "Self-employed (invoices)",
+    "limited_company": "Limited company (invoices, no NHS pension forms)",
+}
 # The kinds of peer group (bot.domain.GROUP_KINDS), as a lead would name them.
 environment.globals["kinds"] = {
     "networking": "Networking", "action_learning": "Action learning set",

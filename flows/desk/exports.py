@@ -43,6 +43,7 @@ def _member_row(m: Member) -> list[str]:
         "level": m.level or "",
         "alerts": m.alerts,
         "left_on": m.left_on.isoformat() if m.left_on else "",
+        "engagement": m.engagement or "",
     }
     return [values[column] for column in MEMBER_COLUMNS]
 

@@ -18,7 +18,18 @@ from datetime import date, datetime, timedelta
 from bot.calendar import weeks_later
 from bot.clock import LONDON
 from bot.commands import ImportCsv, PostSession, SavePractice
-from bot.domain import CHANNELS, CHECK_KINDS, CLINICIAN, DAY_NAMES, GP_TYPES, Member, Practice, role_named
+from bot.domain import (
+    CHANNELS,
+    CHECK_KINDS,
+    CLINICIAN,
+    DAY_NAMES,
+    ENGAGEMENTS,
+    GP_TYPES,
+    Member,
+    Practice,
+    default_engagement,
+    role_named,
+)
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.phones import to_e164
@@ -33,6 +44,7 @@ MEMBER_COLUMNS = (
     "name", "phone", "email", "roles", "gp_type", "registration_number", "preferred_channel",
     "slack_user_id", "telegram_chat_id", "localities", "practices", "days",
     "max_sessions_per_week", "contracted_sessions_per_week", "profession", "level", "alerts", "left_on",
+    "engagement",
 )  # fmt: skip
 CHECK_COLUMNS = ("phone", "check", "expires")
 SESSION_COLUMNS = ("practice", "start", "end", "rate_pence", "urgent", "notes", "repeat_weeks", "professions")
@@ -277,7 +289,10 @@ async def import_members(turn: Turn, rows: Rows, progress: Progress | None = Non
             member = await turn.uow.members.add_member(
                 Member(id=0, name=str(fields["name"]), phone=phone), turn.now
             )
-            await turn.uow.members.update_member(member.id, **fields)
+            member = await turn.uow.members.update_member(member.id, **fields)
+            if not fields.get("engagement"):  # not given: by the rule, from who they turned out to be
+                engagement = default_engagement(member.is_clinician, member.profession, member.gp_type)
+                await turn.uow.members.update_member(member.id, engagement=engagement)
             result.added += 1
         else:
             changed = {k: v for k, v in fields.items() if _member_value(existing, k) != v}
@@ -312,6 +327,10 @@ def _member_fields(
     except ValueError as error:
         raise ValueError(f"phone '{get('phone')}' is {error}") from None
     fields: dict[str, object] = {"name": name}
+    if "engagement" in present and get("engagement"):
+        if get("engagement").lower() not in ENGAGEMENTS:
+            raise ValueError(f"engagement '{get('engagement')}' is not one of {', '.join(ENGAGEMENTS)}")
+        fields["engagement"] = get("engagement").lower()
     if "left_on" in present:
         try:
             fields["left_on"] = date.fromisoformat(get("left_on")) if get("left_on") else None

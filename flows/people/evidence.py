@@ -1,4 +1,7 @@
-"""Checks with evidence. NHS guidance makes identity, CCT, indemnity, occupational health, the
+"""Checks with evidence, and the rest of a person's record a coordinator keeps: leaving,
+erasure, how they are engaged.
+
+Checks with evidence. NHS guidance makes identity, CCT, indemnity, occupational health, the
 performers list, GMC, employment history and DBS checks the pool's job; an auditor asks who
 verified each, when, and against what. Every recording keeps that, with the document seen,
 which only coordinators may download. A document's type is read from its content (a PDF
@@ -11,8 +14,8 @@ import calendar
 from datetime import date
 
 from bot.clock import london_date
-from bot.commands import CheckHistory, EraseMember, GetDocument, RecordCheck, RecordLeaving
-from bot.domain import CHECK_KINDS, CheckRecord, Document, Member, OfferState
+from bot.commands import CheckHistory, EraseMember, GetDocument, RecordCheck, RecordLeaving, SetEngagement
+from bot.domain import CHECK_KINDS, ENGAGEMENTS, CheckRecord, Document, Member, OfferState
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from flows.desk import actions
@@ -29,6 +32,7 @@ def register(engine: Engine) -> None:
     engine.on_command(GetDocument, get_document)
     engine.on_command(RecordLeaving, record_leaving)
     engine.on_command(EraseMember, erase_member)
+    engine.on_command(SetEngagement, set_engagement)
 
 
 def document_type(content: bytes) -> str:
@@ -152,3 +156,16 @@ async def delete_leavers_evidence(turn: Turn) -> int:
         deleted += count
         await turn.audit("evidence_deleted", f"member:{member_id}", None, documents=count)
     return deleted
+
+
+async def set_engagement(turn: Turn, command: SetEngagement) -> Member:
+    turn.by = command.by
+    roles.require_coordinator(await roles.actor(turn, command.by))
+    member = await actions.member_by_phone(turn, command.phone)
+    engagement = command.engagement.strip().lower()
+    if engagement not in ENGAGEMENTS:
+        raise Refused(f"Choose one of {', '.join(ENGAGEMENTS)}.", field="engagement")
+    if not member.is_clinician:
+        raise Refused(f"{member.name} takes no sessions, so is not engaged for them.", field="engagement")
+    await turn.audit("engagement_set", f"member:{member.id}", None, engagement=engagement)
+    return await turn.uow.members.update_member(member.id, engagement=engagement)

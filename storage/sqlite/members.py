@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from bot.domain import ERASED, Member
+from bot.domain import ERASED, Member, default_engagement
 from storage.sqlite.repository import Repository
 from storage.sqlite.rows import (
     MEMBER_COLUMNS,
@@ -19,6 +19,7 @@ from storage.sqlite.timefmt import date_from_db, date_to_db, from_db, to_db
 # What update_member may change (anything else is a programming error, refused).
 _MEMBER_FIELDS = frozenset(
     {
+        "engagement",
         "left_on",
         "name",
         "email",
@@ -176,8 +177,8 @@ class SqliteMembers(Repository):
             "INSERT INTO members (name, phone, email, roles, gp_type, registration_number, "
             "preferred_channel, slack_user_id, telegram_chat_id, localities, practices, days, "
             "max_sessions_per_week, contracted_sessions_per_week, paused_until, urgent_at_night, "
-            "created_at, profession, level, alerts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, profession, level, alerts, engagement) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 member.name,
                 member.phone,
@@ -199,6 +200,8 @@ class SqliteMembers(Repository):
                 member.profession,
                 member.level,
                 member.alerts,
+                member.engagement
+                or default_engagement(member.is_clinician, member.profession, member.gp_type),
             ),
         )
         created = await self.member(cursor.lastrowid)

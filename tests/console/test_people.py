@@ -11,7 +11,7 @@ import httpx
 
 from bot.domain import CHECK_KINDS
 from tests.console.conftest import sign_in
-from tests.harness import Harness
+from tests.harness import AUTH, Harness
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -196,7 +196,6 @@ async def test_leaving_and_erasing_from_a_members_page(pool: Harness, browser: h
 
 
 async def test_leaving_and_erasing_by_the_api(pool: Harness, browser: httpx.AsyncClient) -> None:
-    from tests.harness import AUTH
 
     ada = await pool.gp("Dr Ada Lovelace")
     left = await browser.post(f"/api/members/{ada.phone}/leave", json={"on": "2027-01-31"}, headers=AUTH)
@@ -221,3 +220,22 @@ async def test_a_long_list_of_people_comes_a_hundred_at_a_time(
     assert second.count('id="member-') == 21 and "Previous" in second
     beyond = (await browser.get("/console/people", params={"page": "99"})).text
     assert beyond.count('id="member-') == 21  # the last page, not an empty one
+
+
+async def test_engagement_by_the_api_and_the_console(pool: Harness, browser: httpx.AsyncClient) -> None:
+    priya = await pool.coordinator()
+    ada = await pool.gp("Dr Ada Lovelace")
+    put = await browser.put(
+        f"/api/members/{ada.phone}/engagement", json={"engagement": "employed"}, headers=AUTH
+    )
+    assert put.json() == {"phone": ada.phone, "engagement": "employed"}
+    assert (
+        await browser.put(f"/api/members/{ada.phone}/engagement", json={"engagement": "agency"}, headers=AUTH)
+    ).status_code == 422
+    csrf = await sign_in(browser, pool, priya)
+    saved = await browser.post(
+        f"/console/people/{ada.id}/engagement", data={"csrf": csrf, "engagement": "self_employed"}
+    )
+    assert saved.status_code == 303
+    page = (await browser.get(saved.headers["location"])).text
+    assert "Saved how they are engaged." in page and "Self-employed (invoices)</dd>" in page

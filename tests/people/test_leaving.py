@@ -96,8 +96,11 @@ async def test_erasing_is_refused_while_they_hold_an_upcoming_booking(pool: Harn
 async def test_left_on_round_trips_through_the_members_csv(pool: Harness) -> None:
     await pool.gp("Dr Ada Lovelace", checks={k: None for k in CHECK_KINDS})
     header, rows = await exports.members(pool.pool.store.reader())
-    assert header[-1] == "left_on" and rows[0][-1] == ""
-    text = ",".join(header) + "\n" + ",".join([*rows[0][:-1], "2027-01-31"]) + "\n"
+    column = header.index("left_on")
+    assert rows[0][column] == ""
+    row = list(rows[0])
+    row[column] = "2027-01-31"
+    text = ",".join(header) + "\n" + ",".join(row) + "\n"
 
     async def work(turn):  # type: ignore[no-untyped-def]
         return await imports.import_members(turn, imports.read_csv("members", text))
