@@ -80,6 +80,25 @@ class Console:
         response.delete_cookie(SESSION_COOKIE, path=PREFIX, secure=self.secure, httponly=True, samesite="lax")
 
 
+def by_of(signed: SignedIn) -> int | None:
+    """The member a command is run for (None: the admin)."""
+    return signed.member.id if signed.member else None
+
+
+def actor_of(signed: SignedIn) -> str:
+    """Who the audit log says acted."""
+    return f"member:{signed.member.id}" if signed.member else "console"
+
+
+def path_number(request: Request, name: str) -> int:
+    """A number from the path, or 0 (no such thing) when it is not one the store could hold."""
+    try:
+        found = int(request.path_params[name])
+    except ValueError:
+        return 0
+    return found if 0 < found < 2**63 else 0
+
+
 def form_token(request: Request) -> str:
     """The pre-sign-in CSRF value: the cookie's, or a new one (set by ``with_form_cookie``)."""
     return request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(32)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.console.auth import Console, home_of, redirect
+from adapters.console.auth import Console, by_of, home_of, redirect
 from adapters.console.views import page
 from bot.commands import FillBoard
 from bot.errors import Refused
@@ -25,7 +25,7 @@ def routes(console: Console) -> list[Route]:
     async def board(request: Request, template: str, polled: bool = False) -> Response:
         signed = await console.require(request)
         chosen = {name: request.query_params.get(name, "")[:100] for name in FILTERS}
-        by = signed.member.id if signed.member else None
+        by = by_of(signed)
         try:
             found = await engine.query(FillBoard(by=by, **chosen), actor="console")
         except Refused:

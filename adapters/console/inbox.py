@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.console.auth import Console, redirect
+from adapters.console.auth import Console, actor_of, by_of, path_number, redirect
 from adapters.console.views import page
 from bot.commands import AnswerInbox, CloseInbox, ListInbox, ListUnreachable
 from bot.errors import Refused
@@ -19,18 +19,15 @@ UNREACHABLE_DAYS = 7
 def routes(console: Console) -> list[Route]:
     engine = console.pool.engine
 
-    def actor(signed: SignedIn) -> str:
-        return f"member:{signed.member.id}" if signed.member else "console"
-
     def refused(request: Request, signed: SignedIn, refusal: Refused) -> Response:
         return page(request, "problem.html", status=403, signed=signed, title="For coordinators",
                     message=refusal.message)  # fmt: skip
 
     async def inbox(request: Request, status: int = 200, **context: object) -> Response:
         signed = await console.require(request)
-        by = signed.member.id if signed.member else None
+        by = by_of(signed)
         try:
-            items = await engine.query(ListInbox(by), actor=actor(signed))
+            items = await engine.query(ListInbox(by), actor=actor_of(signed))
         except Refused as refusal:
             return refused(request, signed, refusal)
         done = {"answered": "Answer sent; marked done.", "done": "Marked done."}.get(
@@ -39,23 +36,16 @@ def routes(console: Console) -> list[Route]:
         return page(request, "inbox.html", status=status, signed=signed, items=items, done=done, nav="inbox",
                     errors=context.get("errors", {}))  # fmt: skip
 
-    async def item_id(request: Request) -> int:
-        try:
-            found = int(request.path_params["item_id"])
-        except ValueError:
-            return 0
-        return found if 0 < found < 2**63 else 0
-
     async def answer(request: Request) -> Response:
         signed = await console.require(request)
         form = await console.form(request, signed)
         text = str(form.get("text") or "").strip()
-        number = await item_id(request)
-        by = signed.member.id if signed.member else None
+        number = path_number(request, "item_id")
+        by = by_of(signed)
         try:
             if not text or len(text) > 200:
                 raise Refused("Write an answer of up to 200 characters: it goes by text.", field="text")
-            await engine.execute(AnswerInbox(number, text, by), actor=actor(signed))
+            await engine.execute(AnswerInbox(number, text, by), actor=actor_of(signed))
         except Refused as refusal:
             status = 403 if refusal.field == "role" else 422
             return await inbox(request, status=status, errors={number: refusal.message})
@@ -64,10 +54,10 @@ def routes(console: Console) -> list[Route]:
     async def done(request: Request) -> Response:
         signed = await console.require(request)
         await console.form(request, signed)
-        number = await item_id(request)
-        by = signed.member.id if signed.member else None
+        number = path_number(request, "item_id")
+        by = by_of(signed)
         try:
-            await engine.execute(CloseInbox(number, by), actor=actor(signed))
+            await engine.execute(CloseInbox(number, by), actor=actor_of(signed))
         except Refused as refusal:
             status = 403 if refusal.field == "role" else 422
             return await inbox(request, status=status, errors={number: refusal.message})
@@ -75,9 +65,9 @@ def routes(console: Console) -> list[Route]:
 
     async def unreachable(request: Request) -> Response:
         signed = await console.require(request)
-        by = signed.member.id if signed.member else None
+        by = by_of(signed)
         try:
-            found = await engine.query(ListUnreachable(by, UNREACHABLE_DAYS), actor=actor(signed))
+            found = await engine.query(ListUnreachable(by, UNREACHABLE_DAYS), actor=actor_of(signed))
         except Refused as refusal:
             return refused(request, signed, refusal)
         return page(request, "unreachable.html", signed=signed, found=found, days=UNREACHABLE_DAYS,

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.console.auth import Console, redirect
+from adapters.console.auth import Console, actor_of, by_of, path_number, redirect
 from adapters.console.views import page
 from bot.clock import LONDON
 from bot.commands import (
@@ -41,23 +41,6 @@ SCHEDULE_ERRORS = {"place": "place", "link": "link", "end": "end", "start": "sta
 NOT_FOR_YOU = "Peer support in the console is for the pool's peer-network leads and coordinators."
 
 
-def _by(signed: SignedIn) -> int | None:
-    return signed.member.id if signed.member else None
-
-
-def _actor(signed: SignedIn) -> str:
-    return f"member:{signed.member.id}" if signed.member else "console"
-
-
-def _number(request: Request, name: str) -> int:
-    """A number from the path, or 0 (no such thing) when it is not one the store could hold."""
-    try:
-        found = int(request.path_params[name])
-    except ValueError:
-        return 0
-    return found if 0 < found < 2**63 else 0
-
-
 def routes(console: Console) -> list[Route]:
     engine = console.pool.engine
 
@@ -70,8 +53,8 @@ def routes(console: Console) -> list[Route]:
     async def groups(request: Request) -> Response:
         signed = await console.require(request)
         try:
-            found = await engine.query(ListGroups(_by(signed)), _actor(signed))
-            wellbeing = await engine.query(WellbeingFigures(None, _by(signed)), _actor(signed))
+            found = await engine.query(ListGroups(by_of(signed)), actor_of(signed))
+            wellbeing = await engine.query(WellbeingFigures(None, by_of(signed)), actor_of(signed))
         except Refused:
             return not_for_you(request, signed)
         return page(request, "peer.html", signed=signed, nav="peer", groups=found, wellbeing=wellbeing)
@@ -83,8 +66,8 @@ def routes(console: Console) -> list[Route]:
     ) -> Response:
         signed = signed or await console.require(request)
         try:
-            group = str(_number(request, "group_id"))
-            view = await engine.query(ShowGroup(group, _by(signed)), _actor(signed))
+            group = str(path_number(request, "group_id"))
+            view = await engine.query(ShowGroup(group, by_of(signed)), actor_of(signed))
         except Refused as refusal:
             if refusal.field == "role":
                 return not_for_you(request, signed)
@@ -100,13 +83,13 @@ def routes(console: Console) -> list[Route]:
     async def schedule(request: Request) -> Response:
         signed = await console.require(request)
         form = await console.form(request, signed)
-        group_id = _number(request, "group_id")
+        group_id = path_number(request, "group_id")
         values = {name: str(form.get(name) or "").strip()[:200] for name in SCHEDULE_FIELDS}
-        errors, command = _schedule_command(str(group_id), values, _by(signed))
+        errors, command = _schedule_command(str(group_id), values, by_of(signed))
         if command is None:
             return await show(request, signed, status=422, errors=errors, values=values)
         try:
-            await engine.execute(command, actor=_actor(signed))
+            await engine.execute(command, actor=actor_of(signed))
         except Refused as refusal:
             if refusal.field == "role":
                 return not_for_you(request, signed)
@@ -117,9 +100,9 @@ def routes(console: Console) -> list[Route]:
     async def cancel(request: Request) -> Response:
         signed = await console.require(request)
         await console.form(request, signed)
-        group_id, session_id = _number(request, "group_id"), _number(request, "session_id")
+        group_id, session_id = path_number(request, "group_id"), path_number(request, "session_id")
         try:
-            await engine.execute(CancelGroupSession(session_id, _by(signed)), actor=_actor(signed))
+            await engine.execute(CancelGroupSession(session_id, by_of(signed)), actor=actor_of(signed))
         except Refused as refusal:
             if refusal.field == "role":
                 return not_for_you(request, signed)
@@ -136,7 +119,7 @@ def routes(console: Console) -> list[Route]:
     ) -> Response:
         signed = signed or await console.require(request)
         try:
-            pending = await engine.query(PendingMatches(_by(signed)), _actor(signed))
+            pending = await engine.query(PendingMatches(by_of(signed)), actor_of(signed))
         except Refused:
             return not_for_you(request, signed)
         return page(
@@ -148,7 +131,7 @@ def routes(console: Console) -> list[Route]:
         signed = await console.require(request)
         await console.form(request, signed)
         try:
-            await engine.execute(ProposeMatches(_by(signed)), actor=_actor(signed))
+            await engine.execute(ProposeMatches(by_of(signed)), actor=actor_of(signed))
         except Refused:
             return not_for_you(request, signed)
         return redirect("/peer/mentoring?done=proposed")
@@ -166,8 +149,8 @@ def routes(console: Console) -> list[Route]:
             errors = {"proposals": "Choose the proposals to approve, or approve them all."}
             return await mentoring(request, signed, status=422, errors=errors)
         try:
-            command = ApproveMatches(() if everyone else chosen, _by(signed))
-            await engine.execute(command, actor=_actor(signed))
+            command = ApproveMatches(() if everyone else chosen, by_of(signed))
+            await engine.execute(command, actor=actor_of(signed))
         except Refused as refusal:
             if refusal.field == "role":
                 return not_for_you(request, signed)

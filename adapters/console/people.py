@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.console.auth import Console, redirect
+from adapters.console.auth import Console, actor_of, by_of, path_number, redirect
 from adapters.console.views import page
 from bot.api import evidence_response
 from bot.commands import (
@@ -27,7 +27,7 @@ from bot.commands import (
     SetEngagement,
     ShowPerson,
 )
-from bot.domain import CHECK_KINDS
+from bot.domain import CHECK_KINDS, GP_TYPES
 from bot.errors import Refused
 from bot.ports.signin import SignedIn
 
@@ -36,23 +36,6 @@ PER_PAGE = 100  # a page a phone can hold; the filters find anyone sooner than p
 IMPORT_KINDS = ("practices", "members", "checks", "sessions")
 MAX_UPLOAD = 5 * 1024 * 1024 + 1  # one more than a document may be: the command says why it is too big
 MAX_CSV = 5 * 1024 * 1024
-
-
-def _by(signed: SignedIn) -> int | None:
-    return signed.member.id if signed.member else None
-
-
-def _actor(signed: SignedIn) -> str:
-    return f"member:{signed.member.id}" if signed.member else "console"
-
-
-def _number(request: Request, name: str) -> int:
-    """A number from the path, or 0 (no such thing) when it is not one the store could hold."""
-    try:
-        found = int(request.path_params[name])
-    except ValueError:
-        return 0
-    return found if 0 < found < 2**63 else 0
 
 
 def _day(text: str, field: str, errors: dict[str, str]) -> date | None:
@@ -84,7 +67,7 @@ def routes(console: Console) -> list[Route]:
         signed = await console.require(request)
         chosen = {name: request.query_params.get(name, "")[:40] for name in FILTERS}
         try:
-            found = await engine.query(ListPeople(_by(signed), **chosen), _actor(signed))
+            found = await engine.query(ListPeople(by_of(signed), **chosen), actor_of(signed))
         except Refused as refusal:
             return refused(request, signed, refusal)
         options = [(p.key, p.name) for p in engine.policy.professions]
@@ -97,14 +80,17 @@ def routes(console: Console) -> list[Route]:
         query = urlencode({k: v for k, v in chosen.items() if v})
         return page(
             request, "people.html", signed=signed, nav="people", found=found, chosen=chosen,
-            profession_options=options, shown=found[(number - 1) * PER_PAGE : number * PER_PAGE],
+            profession_options=options, gp_type_options=[(t, t.capitalize()) for t in GP_TYPES],
+            shown=found[(number - 1) * PER_PAGE : number * PER_PAGE],
             number=number, last=last, query=query,
         )  # fmt: skip
 
     async def person(request: Request, status: int = 200, **context: Any) -> Response:
         signed = await console.require(request)
         try:
-            shown = await engine.query(ShowPerson(_number(request, "member_id"), _by(signed)), _actor(signed))
+            shown = await engine.query(
+                ShowPerson(path_number(request, "member_id"), by_of(signed)), actor_of(signed)
+            )
         except Refused as refusal:
             return refused(request, signed, refusal)
         done = {
@@ -132,19 +118,19 @@ def routes(console: Console) -> list[Route]:
         document = await _read(form.get("document"), MAX_UPLOAD)
         if errors:
             return await person(request, status=422, errors=errors, values=values)
-        member_id = _number(request, "member_id")
+        member_id = path_number(request, "member_id")
         try:
-            shown = await engine.query(ShowPerson(member_id, _by(signed)), _actor(signed))
+            shown = await engine.query(ShowPerson(member_id, by_of(signed)), actor_of(signed))
             command = RecordCheck(
                 shown.person.member.phone,
                 values["kind"],
                 expires,
                 verified_on,
                 document,
-                _by(signed),
+                by_of(signed),
                 "console",
             )
-            await engine.execute(command, _actor(signed))
+            await engine.execute(command, actor_of(signed))
         except Refused as refusal:
             if refusal.field in ("role", "member"):
                 return refused(request, signed, refusal)
@@ -162,12 +148,12 @@ def routes(console: Console) -> list[Route]:
         day = _day(values["left_on"], "left_on", errors)
         if errors:
             return await person(request, status=422, errors=errors, values=values)
-        member_id = _number(request, "member_id")
+        member_id = path_number(request, "member_id")
         undo = form.get("undo") == "yes"
         try:
-            shown = await engine.query(ShowPerson(member_id, _by(signed)), _actor(signed))
+            shown = await engine.query(ShowPerson(member_id, by_of(signed)), actor_of(signed))
             phone = shown.person.member.phone
-            await engine.execute(RecordLeaving(phone, day, undo, _by(signed)), _actor(signed))
+            await engine.execute(RecordLeaving(phone, day, undo, by_of(signed)), actor_of(signed))
         except Refused as refusal:
             if refusal.field in ("role", "member"):
                 return refused(request, signed, refusal)
@@ -177,12 +163,12 @@ def routes(console: Console) -> list[Route]:
     async def engagement(request: Request) -> Response:
         signed = await console.require(request)
         form = await console.form(request, signed)
-        member_id = _number(request, "member_id")
+        member_id = path_number(request, "member_id")
         try:
-            shown = await engine.query(ShowPerson(member_id, _by(signed)), _actor(signed))
+            shown = await engine.query(ShowPerson(member_id, by_of(signed)), actor_of(signed))
             chosen = str(form.get("engagement") or "")
             await engine.execute(
-                SetEngagement(shown.person.member.phone, chosen, _by(signed)), _actor(signed)
+                SetEngagement(shown.person.member.phone, chosen, by_of(signed)), actor_of(signed)
             )
         except Refused as refusal:
             if refusal.field in ("role", "member"):
@@ -193,13 +179,13 @@ def routes(console: Console) -> list[Route]:
     async def erase(request: Request) -> Response:
         signed = await console.require(request)
         form = await console.form(request, signed)
-        member_id = _number(request, "member_id")
+        member_id = path_number(request, "member_id")
         if form.get("confirm") != "yes":
             errors = {"confirm": "Tick the box to confirm: erasing cannot be undone."}
             return await person(request, status=422, errors=errors)
         try:
-            shown = await engine.query(ShowPerson(member_id, _by(signed)), _actor(signed))
-            await engine.execute(EraseMember(shown.person.member.phone, _by(signed)), _actor(signed))
+            shown = await engine.query(ShowPerson(member_id, by_of(signed)), actor_of(signed))
+            await engine.execute(EraseMember(shown.person.member.phone, by_of(signed)), actor_of(signed))
         except Refused as refusal:
             if refusal.field in ("role", "member"):
                 return refused(request, signed, refusal)
@@ -211,7 +197,7 @@ def routes(console: Console) -> list[Route]:
         try:
             # A write, not a query: who downloaded whose document goes in the audit.
             found = await engine.execute(
-                GetDocument(_number(request, "document_id"), _by(signed)), _actor(signed)
+                GetDocument(path_number(request, "document_id"), by_of(signed)), actor_of(signed)
             )
         except Refused as refusal:
             return refused(request, signed, refusal)
@@ -238,7 +224,7 @@ def routes(console: Console) -> list[Route]:
                 request, status=422, kind=kind, problem="The file is not UTF-8 text: save it as 'CSV UTF-8'."
             )
         try:
-            result = await engine.execute(ImportCsv(kind, text, _by(signed)), _actor(signed))
+            result = await engine.execute(ImportCsv(kind, text, by_of(signed)), actor_of(signed))
         except Refused as refusal:
             if refusal.field == "role":
                 return refused(request, signed, refusal)

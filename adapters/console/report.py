@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapters.console import charts
-from adapters.console.auth import Console
+from adapters.console.auth import Console, actor_of, by_of
 from adapters.console.views import SECURITY_HEADERS, minutes, money, number, page, percent
 from bot.commands import BuildReport
 from bot.errors import Refused
@@ -30,9 +30,6 @@ class NoSuchYear(ValueError):
 def routes(console: Console) -> list[Route]:
     engine = console.pool.engine
 
-    def actor(signed: SignedIn) -> str:
-        return f"member:{signed.member.id}" if signed.member else "console"
-
     def year_asked(request: Request) -> int | None:
         given = request.query_params.get("year", "")
         if not given:
@@ -43,7 +40,7 @@ def routes(console: Console) -> list[Route]:
 
     async def figures(request: Request) -> tuple[SignedIn, Figures | Response]:
         signed = await console.require(request)
-        by = signed.member.id if signed.member else None
+        by = by_of(signed)
         try:
             year = year_asked(request)
         except NoSuchYear:
@@ -51,7 +48,7 @@ def routes(console: Console) -> list[Route]:
                                 message=f"Ask for a financial year by the year it starts in, {FIRST_YEAR} to "
                                 f"{LAST_YEAR}: 2026 is April 2026 to March 2027.", nav="report")  # fmt: skip
         try:
-            built: Figures = await engine.query(BuildReport(year, by), actor=actor(signed))
+            built: Figures = await engine.query(BuildReport(year, by), actor=actor_of(signed))
         except Refused as refusal:
             return signed, page(request, "problem.html", status=403, signed=signed, title="For coordinators",
                                 message=refusal.message)  # fmt: skip

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.console.auth import Console, redirect
+from adapters.console.auth import Console, actor_of, by_of, path_number, redirect
 from adapters.console.views import page
 from bot.clock import LONDON
 from bot.commands import (
@@ -42,23 +42,9 @@ POST_FIELDS = {"practice": "practice", "role": "practice", "start": "start", "en
                "professions": "professions", "notes": "notes", "repeat_weeks": "repeat_weeks"}  # fmt: skip
 
 
-def _by(signed: SignedIn) -> int | None:
-    return signed.member.id if signed.member else None
-
-
-def _session_id(request: Request) -> int:
-    try:
-        return int(request.path_params["session_id"])
-    except ValueError:
-        return 0
-
-
 def routes(console: Console) -> list[Route]:
     pool = console.pool
     engine = pool.engine
-
-    def actor(signed: SignedIn) -> str:
-        return f"member:{signed.member.id}" if signed.member else "console"
 
     # -- posting ------------------------------------------------------------------------------
 
@@ -66,7 +52,7 @@ def routes(console: Console) -> list[Route]:
         request: Request, signed: SignedIn, values: dict[str, Any], errors: dict[str, str], status: int = 200
     ) -> Response:
         try:
-            practices = await engine.query(PracticesToPost(_by(signed)), actor=actor(signed))
+            practices = await engine.query(PracticesToPost(by_of(signed)), actor=actor_of(signed))
         except Refused:
             return page(
                 request, "problem.html", status=403, signed=signed, title="You cannot post sessions",
@@ -87,11 +73,11 @@ def routes(console: Console) -> list[Route]:
         signed = await console.require(request)
         form = await console.form(request, signed)
         values = _post_values(form)
-        errors, command = _post_command(values, _by(signed))
+        errors, command = _post_command(values, by_of(signed))
         if command is None:
             return await post_form(request, signed, values, errors, status=422)
         try:
-            session = await engine.execute(command, actor=actor(signed))
+            session = await engine.execute(command, actor=actor_of(signed))
         except Refused as refusal:
             field = POST_FIELDS.get(refusal.field or "", "practice")
             status = 403 if refusal.field == "role" else 422
@@ -103,7 +89,7 @@ def routes(console: Console) -> list[Route]:
     async def page_for(request: Request, signed: SignedIn) -> SessionPage | None:
         try:
             found: SessionPage = await engine.query(
-                ShowSession(_session_id(request), _by(signed)), actor(signed)
+                ShowSession(path_number(request, "session_id"), by_of(signed)), actor_of(signed)
             )
         except Refused:
             return None  # another practice's session is as good as absent
@@ -132,8 +118,8 @@ def routes(console: Console) -> list[Route]:
         view = shown.view
         values = {k: str(v)[:500] for k, v in form.items() if k != "csrf"}
         try:
-            command = make(view.session.code, form, _by(signed))
-            await engine.execute(command, actor=actor(signed))
+            command = make(view.session.code, form, by_of(signed))
+            await engine.execute(command, actor=actor_of(signed))
         except Refused as refusal:
             status = 403 if refusal.field == "role" else 422
             return await show(request, signed, status=status, errors={field: refusal.message}, values=values)
@@ -180,7 +166,7 @@ def routes(console: Console) -> list[Route]:
         typed = request.query_params.get("who", "")[:100]
         try:
             found = await engine.query(
-                FindPeopleToBook(_session_id(request), typed, _by(signed)), actor(signed)
+                FindPeopleToBook(path_number(request, "session_id"), typed, by_of(signed)), actor_of(signed)
             )
         except Refused:
             found = []
