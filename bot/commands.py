@@ -484,3 +484,71 @@ class SetEngagement:
     phone: str
     engagement: str
     by: int | None = None
+
+
+# -- pay: hours signed off, expenses, timesheets ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmHours:
+    """The practice (a manager of it, or a coordinator) agrees the hours a clinician reported
+    for a delivered session: its pay is worked out now and kept."""
+
+    code: str  # the session's code
+    by: int | None = None
+    via: str = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class QueryHours:
+    """The practice disputes the reported hours; the coordinators settle it."""
+
+    code: str
+    text: str = ""
+    by: int | None = None
+    via: str = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class SettleHours:
+    """A coordinator settles a sign-off (queried, or never answered) at the hours agreed, and
+    the pay agreed (None: worked out by the pool's rule from those hours)."""
+
+    code: str
+    hours: float
+    pay_pence: int | None = None
+    note: str = ""
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddExpense:
+    """An expense for a session the clinician worked: ``miles`` (paid at the pool's mileage
+    rate) or ``amount_pence`` with a ``note`` saying what it was."""
+
+    code: str  # the session's code
+    miles: float | None = None
+    amount_pence: int | None = None
+    note: str = ""
+    by: int | None = None
+    via: str = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class ListSignOffs:
+    """Delivered sessions' hours and pay in a month (London dates of the sessions' starts):
+    all of them for coordinators, a practice manager's practices', a clinician's own."""
+
+    month: date  # its first day
+    by: int | None = None
+    states: tuple[str, ...] = ()  # empty: every state
+    practice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BuildTimesheets:
+    """Payroll's timesheets for a month: one line per employed person who was contracted or
+    worked (coordinators; a practice manager for their practices' sessions; a person their own)."""
+
+    month: date  # its first day
+    by: int | None = None

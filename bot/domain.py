@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
+from fractions import Fraction
 
 from bot.clock import LONDON
 
@@ -421,6 +422,68 @@ class Cost:
     day: date
     amount_pence: int
     what: str
+
+
+# Sessions' pay: the session's rate whatever the hours, or pro rata to the hours worked
+# (POOL_PAY); worked out once, when the practice signs the hours off, and kept.
+PAY_RULES = ("session", "pro_rata")
+# A delivered session's hours: waiting for the practice, queried by it, or agreed by both.
+SIGNOFF_STATES = ("awaiting", "queried", "signed_off")
+EXPENSE_KINDS = ("mileage", "other")
+
+
+def pay_for(rule: str, rate_pence: int, planned_hours: float, hours: float) -> int:
+    """A session's pay under ``rule``: its rate, or the rate pro rata to the hours worked
+    (to the nearest penny, halves up)."""
+    if rule == "session" or planned_hours <= 0:
+        return rate_pence
+    return int(
+        Fraction(rate_pence) * Fraction(str(hours)) / Fraction(str(round(planned_hours, 6))) + Fraction(1, 2)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    """A delivered session's hours as the GP reported them, and the practice's answer.
+
+    ``pay_pence`` is set once, when the hours are signed off (by the practice, or settled by
+    a coordinator), and never worked out again: a later change to the pool's pay rule or the
+    session's rate does not touch it."""
+
+    session_id: int
+    member_id: int  # the clinician who worked it
+    practice: str
+    hours: float  # as reported; once settled, as agreed
+    state: str  # one of SIGNOFF_STATES
+    reported_by: str  # "gp", "coordinator" or "practice"
+    reported_at: datetime
+    pay_pence: int | None = None
+    pay_rule: str | None = None  # the rule it was worked out by (or "agreed": set by hand)
+    signed_off_at: datetime | None = None
+    signed_off_by: int | None = None  # a member; None with a time: the pool's admin
+    query: str = ""  # the practice's words, when it queried the hours
+    queried_at: datetime | None = None
+    queried_by: int | None = None
+    settled_note: str = ""  # the coordinator's note on what was agreed
+    reported_hours: float | None = None  # what the GP said, when a settlement changed it
+    reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Expense:
+    """Money a clinician spent for a session, paid beside its fee and never pensionable:
+    mileage at the pool's rate (kept with the line), or another cost with a note."""
+
+    id: int
+    session_id: int
+    member_id: int
+    kind: str  # one of EXPENSE_KINDS
+    amount_pence: int
+    note: str
+    added_at: datetime
+    miles: float | None = None
+    added_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

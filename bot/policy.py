@@ -17,6 +17,9 @@ class PoolPolicy:
     wellbeing_lead_phone: str | None = None
     message_retention: timedelta = timedelta(days=90)
     evidence_months: int = 6  # a leaver's check documents are kept this long after they left
+    pay_rule: str = "session"  # "session" (the rate) or "pro_rata" (to the hours worked): POOL_PAY
+    mileage_pence: int = 45  # a mile's pay as an expense (HMRC's approved rate)
+    signoff_days: int = 3  # hours unconfirmed this long: the practice reminded; twice, coordinators told
     live_date: date | None = None  # when the pool went live (default: its first session)
     setup_budget_pence: int = 12_000_000  # up to £120k a system, for running the pool
     default_rate_pence: int = 32_000  # what a new session's form starts with

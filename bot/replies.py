@@ -245,6 +245,9 @@ ARGUMENT_KEYWORDS = {
     "forget": "FORGET",
     "nudges": "NUDGES",
     "alerts": "ALERTS",
+    "query": "QUERY",
+    "miles": "MILES",
+    "mileage": "MILES",
 }
 SESSION_CODE = re.compile(r"^[bcdfghjklmnpqrstvwxz]{4}$")  # as flows/shifts/offers.py makes them
 
@@ -611,6 +614,10 @@ def _keyword(stripped: str) -> Keyword | None:
     first, _, rest = stripped.partition(" ")
     if first == "urgent" and SESSION_CODE.match(rest.strip()):
         return Keyword("URGENT", rest.strip().upper())  # type: ignore[arg-type]  # a re-broadcast
+    if first in ("miles", "mileage") and not re.match(r"\d", rest.strip()):
+        return None  # "Miles here, yes please": a name, not a claim (MILES 12 4821 is)
+    if first == "query" and rest.strip() and not CODE.search(rest):
+        return None  # "query about parking": a question for the coordinators, not a dispute
     if first in ARGUMENT_KEYWORDS:
         codes = CODE.findall(rest)
         return Keyword(
@@ -619,6 +626,17 @@ def _keyword(stripped: str) -> Keyword | None:
             codes[0] if len(codes) == 1 else None,
         )
     return None
+
+
+OK_WORDS = frozenset(
+    {"ok", "okay", "okey", "okk", "k", "kk", "thanks", "thank", "you", "ta", "confirmed", "fine"}
+)
+
+
+def reads_ok(text: str) -> bool:
+    """'OK 4821', 'ok thanks 4821', 'Okay.': an OK (with a code or not) and nothing more."""
+    words = WORD.findall(CODE.sub(" ", normalise(text)))
+    return bool(words) and words[0] in {"ok", "okay", "okey", "okk", "k", "kk"} and set(words) <= OK_WORDS
 
 
 def _cued(words: list[str]) -> bool:

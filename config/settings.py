@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     pool_message_retention_days: int = Field(default=90, ge=1, le=3650)
     # A leaver's check evidence (uploaded documents) is deleted this many months after they left.
     pool_evidence_months: int = Field(default=6, ge=1, le=120)
+    # Pay: a session's rate whatever the hours, or pro rata to the hours worked; worked out once
+    # when the practice signs the hours off. Mileage in pence a mile (HMRC's approved 45p).
+    pool_pay: Literal["session", "pro_rata"] = "session"
+    pool_mileage_pence: int = Field(default=45, ge=1, le=1000)
+    # Hours not signed off this many days after they were reported: the practice is reminded
+    # once; as long again, and the coordinators are told.
+    pool_signoff_days: int = Field(default=3, ge=1, le=60)
     # The named wellbeing lead (a member's phone): the only person who hears about distress.
     pool_wellbeing_lead: str | None = None
     # SMS "this session has been filled" costs money; chat channels edit for free.

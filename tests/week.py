@@ -1,5 +1,5 @@
 """A scripted week on the injected clock: waves, expiries, quiet hours, escalation, reminders,
-delivered hours and check expiries, with the process restarted in the middle. Its
+delivered hours signed off and check expiries, with the process restarted in the middle. Its
 transcript is the golden file tests/golden/week.txt.
 
 To change the golden file on purpose: `python -m tests.week > tests/golden/week.txt`, read
@@ -151,6 +151,11 @@ async def play(write: Callable[[str], None]) -> None:
         )
         write(f"Thu 09:59  Sam posts {thursday_post.code}: Riverside, Fri 09:00-13:00 (nobody takes it)")
         await week.show()
+        week.heading("Friday: the hours Ben reported are confirmed (no practice manager, so Sam)")
+        await week.run_until(at(4, 10, 5))
+        asked = await pool.pool.store.reader().prompts.prompt_about("signoff", sam.id, tuesday.id)
+        assert asked is not None
+        await week.say(sam, f"OK {asked.code}")
         await week.run_until(at(4, 12, 0))
 
         week.heading("The weekend")
@@ -163,6 +168,9 @@ async def play(write: Callable[[str], None]) -> None:
         write(
             f"{tuesday.code}: {report.session.status}, {report.session.delivered_hours or 0:g} hours recorded"
         )
+        signed = await pool.pool.store.reader().pay.signoff(tuesday.id)
+        assert signed is not None
+        write(f"{tuesday.code}: hours {signed.state.replace('_', ' ')}, pay {signed.pay_pence} pence")
         report = await pool.view(thursday_post)
         write(f"{thursday_post.code}: {report.session.status}")
         await pool.close()

@@ -17,6 +17,7 @@ from bot.ports.channels import (
     Unreachable,
 )
 from bot.ports.records import (
+    TIMESHEET_COLUMNS,
     Board,
     BoardDay,
     BoardRow,
@@ -33,11 +34,14 @@ from bot.ports.records import (
     SentMessage,
     SessionPage,
     SessionView,
+    SignOffRow,
     TimerRow,
+    TimesheetLine,
 )
 from bot.ports.store import Reader, Store, UnitOfWork
 
 __all__ = [
+    "TIMESHEET_COLUMNS",
     "Board",
     "BoardDay",
     "BoardRow",
@@ -62,8 +66,10 @@ __all__ = [
     "SentMessage",
     "SessionPage",
     "SessionView",
+    "SignOffRow",
     "Store",
     "TimerRow",
+    "TimesheetLine",
     "UnitOfWork",
     "Unreachable",
 ]

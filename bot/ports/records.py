@@ -11,12 +11,14 @@ from bot.domain import (
     CheckRecord,
     Choice,
     DeliveryChange,
+    Expense,
     GroupSession,
     Member,
     Offer,
     PeerGroup,
     Practice,
     Session,
+    SignOff,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -231,3 +233,66 @@ class InboxItem:
     received_at: datetime
     state: str
     count: int = 1  # messages from this number folded into the item (the newest is shown)
+
+
+@dataclass(frozen=True, slots=True)
+class SignOffRow:
+    """A sign-off as lists show it: the session, where, who worked it, and their expenses."""
+
+    signoff: SignOff
+    session: Session
+    practice_name: str
+    pcn: str
+    member_name: str
+    member_phone: str
+    engagement: str | None
+    expenses: tuple[Expense, ...] = ()
+
+    @property
+    def expenses_pence(self) -> int:
+        return sum(e.amount_pence for e in self.expenses)
+
+
+# The columns of payroll's timesheets CSV, in order (README: Timesheets).
+TIMESHEET_COLUMNS = (
+    "month", "name", "phone", "profession", "registration_number", "contracted_sessions_per_week",
+    "contracted_sessions", "sessions_worked", "sessions_signed_off", "sessions_awaiting",
+    "sessions_queried", "sessions_not_reported", "hours_worked", "hours_signed_off",
+    "pay_signed_off_pence", "miles", "mileage_pence", "other_expenses_pence", "expenses_pence",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TimesheetLine:
+    """One employed person's month for payroll: contracted sessions against sessions worked
+    (hours reported, whether signed off yet), the pay signed off, and expenses."""
+
+    month: str  # YYYY-MM
+    member: Member
+    contracted_sessions: float  # a week's contracted sessions over the month's working days
+    sessions_worked: int
+    sessions_signed_off: int
+    sessions_awaiting: int
+    sessions_queried: int
+    sessions_not_reported: int  # booked, ended, hours not yet reported
+    hours_worked: float
+    hours_signed_off: float
+    pay_signed_off_pence: int
+    miles: float
+    mileage_pence: int
+    other_expenses_pence: int
+
+    @property
+    def expenses_pence(self) -> int:
+        return self.mileage_pence + self.other_expenses_pence
+
+    def as_row(self) -> tuple[object, ...]:
+        m = self.member
+        return (
+            self.month, m.name, m.phone, m.profession, m.registration_number or "",
+            m.contracted_sessions_per_week, f"{self.contracted_sessions:g}", self.sessions_worked,
+            self.sessions_signed_off, self.sessions_awaiting, self.sessions_queried,
+            self.sessions_not_reported, f"{self.hours_worked:g}", f"{self.hours_signed_off:g}",
+            self.pay_signed_off_pence, f"{self.miles:g}", self.mileage_pence, self.other_expenses_pence,
+            self.expenses_pence,
+        )  # fmt: skip

@@ -15,6 +15,7 @@ from bot.ports.desk import Audit, Inbox
 from bot.ports.evidence import Evidence
 from bot.ports.messaging import Digests, Messages, Outbox, Prompts
 from bot.ports.money import Money
+from bot.ports.pay import Pay
 from bot.ports.peer import Groups, Mentoring
 from bot.ports.people import Eligibility, Members, Practices
 from bot.ports.records import DispatchOutcome
@@ -45,6 +46,7 @@ class UnitOfWork(Protocol):
     mentoring: Mentoring
     wellbeing: Wellbeing
     money: Money
+    pay: Pay
     signins: SignIns
     evidence: Evidence
 

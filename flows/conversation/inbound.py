@@ -16,6 +16,7 @@ from bot.engine import Turn
 from bot.router import Ambiguous, Matched, NoOpenQuestion, route
 from flows.conversation.messages import render
 from flows.desk import chat, inbox
+from flows.money import signoff
 from flows.peer import groups, mentoring
 from flows.people import keywords, linking
 from flows.shifts import booking, offers, reminders
@@ -33,6 +34,7 @@ ANSWERERS: dict[str, Answerer] = {
     "met": mentoring.answer_met,
     "rsvp": groups.answer_rsvp,
     "attended": groups.answer_attended,
+    "signoff": signoff.answer,
 }
 # Which kinds of open question take a number: hours worked, a check-in's 1 to 5.
 NUMBER_TAKERS: dict[str, Callable[[Turn, Question, float], Awaitable[None]]] = {
@@ -211,6 +213,8 @@ class PoolConversation:
 
     async def unclear(self, turn: Turn, code: str | None, reason: str) -> None:
         assert turn.member is not None
+        if await self.about_a_signoff(turn, code, reason):
+            return
         only = [code] if code else None
         if await booking.clarify(turn, reason, only):
             return
@@ -219,6 +223,28 @@ class PoolConversation:
             return
         if not await checkins.take_comment(turn):
             await inbox.not_understood(turn)
+
+    async def about_a_signoff(self, turn: Turn, code: str | None, reason: str) -> bool:
+        """The sign-off question owns "OK code": with a sign-off's code, "ok" confirms those
+        hours. A bare "ok" while sign-offs wait is asked about (money needs the code); with
+        none waiting it stays a pleasantry."""
+        assert turn.inbound is not None
+        if reason not in ("question", "maybe_acknowledgement") or not replies.reads_ok(turn.inbound.said):
+            return False
+        waiting = await signoff.open_signoffs(turn)
+        if not waiting:
+            return False
+        if code is not None:
+            named = [q for q in waiting if q.code == code]
+            if not named:
+                return False  # another question's code: asked about as before
+            await signoff.confirm_by_text(turn, named[0])
+            return True
+        questions = await turn.uow.prompts.open_questions(turn.member.id)
+        if any(q.kind == "offer" for q in questions):
+            return False  # an offer is open too: "ok" is asked about it first, as before
+        await signoff.how_to_answer(turn, waiting)
+        return True
 
 
 def _quotes(reaction: replies.Reaction, text: str | None) -> bool:
@@ -242,7 +268,7 @@ async def clarify_which(turn: Turn, questions: tuple[Question, ...], said: str) 
         if question.kind == "offer":
             offer = await turn.uow.offers.offer(question.ref_id)
             session = await turn.uow.sessions.session(offer.session_id) if offer else None
-        elif question.kind == "hours":
+        elif question.kind in ("hours", "signoff"):
             prompt = await turn.uow.prompts.prompt(question.ref_id)
             session = await turn.uow.sessions.session(prompt.ref_id) if prompt else None
         elif question.kind in ("rsvp", "attended"):

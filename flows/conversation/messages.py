@@ -61,7 +61,7 @@ def when(session: Session) -> str:
 
 
 # The folders beside flows/'s own packages, one per area of the domain.
-TEMPLATE_FOLDERS = ("shifts", "desk", "people", "wellbeing", "peer", "conversation")
+TEMPLATE_FOLDERS = ("shifts", "desk", "people", "wellbeing", "peer", "conversation", "money")
 
 _env = Environment(
     loader=ChoiceLoader([PackageLoader("flows", f"templates/{folder}") for folder in TEMPLATE_FOLDERS]),

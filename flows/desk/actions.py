@@ -27,7 +27,6 @@ from bot.domain import (
     Member,
     OfferState,
     Outbound,
-    Practice,
     Session,
     SessionStatus,
     check_words,
@@ -39,9 +38,11 @@ from bot.ports import InboxItem
 from flows.conversation import messages
 from flows.conversation.messages import render
 from flows.desk import alerts
+from flows.money import signoff
 from flows.people import roles
 from flows.shifts import booking, offers
 from flows.shifts.eligibility import checks_missing
+from flows.shifts.lookup import session_and_practice
 
 # A GP may stay late, but a session's delivered hours stay close to its length.
 OVERRUN_HOURS = 2.0
@@ -63,15 +64,6 @@ def register(engine: Engine) -> None:
     engine.on_command(DeskStatus, desk_status)
     engine.on_command(ListInbox, list_inbox)
     engine.on_command(ListUnreachable, list_unreachable)
-
-
-async def session_and_practice(turn: Turn, code: str) -> tuple[Session, Practice]:
-    session = await turn.uow.sessions.session_by_code(code.strip())
-    if session is None:
-        raise Refused(f"No session has the code {code.strip().upper()}.", field="session")
-    practice = await turn.uow.practices.practice(session.practice)
-    assert practice is not None
-    return session, practice
 
 
 async def member_by_phone(turn: Turn, phone: str) -> Member:
@@ -258,6 +250,10 @@ async def record_delivery(turn: Turn, command: RecordDelivery) -> Session:
         )
     await turn.uow.prompts.close_prompts_about("hours", session.id, turn.now)  # nobody asks the GP now
     await turn.audit("session_delivered", f"session:{session.id}", None, hours=command.hours)
+    # A manager of the practice recording the hours has signed them off; a coordinator's (or
+    # the admin's) record of what the clinician said goes to the practice to agree.
+    practice_said = by is not None and not by.is_coordinator and roles.manages(by, session.practice)
+    await signoff.hours_reported(turn, session, command.hours, "practice" if practice_said else "coordinator")
     updated = await turn.uow.sessions.session(session.id)
     assert updated is not None
     return updated

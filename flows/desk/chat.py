@@ -31,6 +31,7 @@ from flows.conversation.messages import render, when
 from flows.desk import actions
 from flows.peer import groups
 from flows.people import roles
+from flows.shifts import lookup
 
 
 def register(engine: Engine) -> None:
@@ -60,7 +61,7 @@ async def desk_chat(turn: Turn, command: DeskChat) -> str:
     match word.lower():
         case "urgent" if rest:
             sent = await actions.broadcast_urgent(turn, BroadcastUrgent(rest.split()[0], by=by.id))
-            session, _ = await actions.session_and_practice(turn, rest.split()[0])
+            session, _ = await lookup.session_and_practice(turn, rest.split()[0])
             return render(
                 "urgent_sent",
                 code=rest.split()[0].upper(),

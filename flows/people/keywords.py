@@ -17,9 +17,10 @@ from bot.replies import Keyword
 from flows.conversation import lists, messages
 from flows.conversation.messages import render
 from flows.desk import actions, alerts
+from flows.money import expenses, signoff
 from flows.peer import groups, mentoring, nudges
 from flows.people import settings
-from flows.shifts import availability, booking, offers, open_sessions
+from flows.shifts import availability, booking, lookup, offers, open_sessions
 from flows.wellbeing import checkins
 
 PAUSE_END_TIMER = "pause_end"
@@ -78,6 +79,10 @@ async def handle(turn: Turn, keyword: Keyword) -> bool:
             await settings.quiet(turn, keyword.argument)
         case "ALERTS":
             await alerts.by_text(turn, keyword.argument)
+        case "QUERY":
+            return await signoff.query_by_text(turn, keyword.code)
+        case "MILES":
+            await expenses.miles_by_text(turn, keyword.argument)
         case "URGENT":
             await urgent(turn, keyword.argument)
         case "REMATCH":
@@ -108,7 +113,7 @@ async def urgent(turn: Turn, code: str) -> None:
     except Refused as refusal:
         turn.reply(render("refused", message=refusal.message), kind="refused")
         return
-    session, _ = await actions.session_and_practice(turn, code)
+    session, _ = await lookup.session_and_practice(turn, code)
     turn.reply(
         render("urgent_sent", code=code, sent=sent, **messages.who(turn.policy.professions, session)),
         kind="urgent_sent",

@@ -21,6 +21,7 @@ from bot.ports import TimerRow
 from flows.conversation import codes
 from flows.conversation.messages import render
 from flows.desk import alerts
+from flows.money import signoff
 
 REMINDER_TIMER = "booking_reminder"
 HOURS_TIMER = "hours_prompt"
@@ -179,6 +180,7 @@ async def answer_hours(turn: Turn, question: Question, hours: float) -> None:
         )
         return
     await turn.uow.prompts.close_prompt(prompt.id, "answered", turn.now)
+    turn.reply(render("hours_noted", session=session, practice=practice, hours=hours), kind="hours_noted")
     if await turn.uow.sessions.record_delivery(session.id, hours, turn.now):
         await turn.audit("session_delivered", f"session:{session.id}", None, hours=hours, by="gp")
-    turn.reply(render("hours_noted", session=session, practice=practice, hours=hours), kind="hours_noted")
+        await signoff.hours_reported(turn, session, hours, "gp")  # the practice is asked to agree

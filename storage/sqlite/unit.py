@@ -23,6 +23,7 @@ from storage.sqlite.messages import SqliteMessages
 from storage.sqlite.money import SqliteMoney
 from storage.sqlite.offers import SqliteOffers
 from storage.sqlite.outbox import SqliteOutbox
+from storage.sqlite.pay import SqlitePay
 from storage.sqlite.practices import SqlitePractices
 from storage.sqlite.prompts import SqlitePrompts
 from storage.sqlite.sessions import SqliteSessions
@@ -52,6 +53,7 @@ class SqliteUnit:
         self.mentoring = SqliteMentoring(self)
         self.wellbeing = SqliteWellbeing(self)
         self.money = SqliteMoney(self)
+        self.pay = SqlitePay(self)
         self.signins = SqliteSignIns(self)
         self.evidence = SqliteEvidence(self)
 

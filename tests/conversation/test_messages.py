@@ -25,10 +25,12 @@ from bot.domain import (
     Question,
     Session,
     SessionStatus,
+    SignOff,
 )
 from config.professions import load_professions
 from flows.conversation.messages import TEMPLATE_FOLDERS, render, template_names
 from flows.desk import actions, alerts, imports
+from flows.money import signoff
 from flows.peer import groups, matching, mentoring
 from flows.shifts import escalation, offers
 from flows.shifts.offers import answer_choices
@@ -63,6 +65,7 @@ SESSION = Session(
         : offers.MAX_NOTES
     ], status=SessionStatus.OPEN, posted_by=None,
 )  # fmt: skip
+SIGNOFF = SignOff(1, 1, "X10001", 6.25, "awaiting", "gp", START)
 OFFER = Offer(1, 1, 1, "4821", 1, 1, "sms", OfferState.OPEN, None, START, None)
 BOOKING = Booking(1, 1, 1, "4821", BookingState.BOOKED, START)
 MANY = [(OFFER, SESSION, LONG)] * 12
@@ -167,6 +170,22 @@ SAMPLES: dict[str, dict] = {
     "hours_none_noted": COMMON,
     "hours_not_delivered": COMMON,
     "hours_handover": COMMON,
+    "signoff_ask": {**COMMON, "hours": 6.25, "for_practice": True},
+    "signoff_reminder": {**COMMON, "hours": 6.25},
+    "signoff_escalation": {**COMMON, "signoff": SIGNOFF, "days": 14},
+    "signoff_query_alert": {**COMMON, "signoff": SIGNOFF, "words": "w" * signoff.MAX_QUERY},
+    "signoff_confirmed": {**COMMON, "hours": 6.25, "pay": 1_234_567},
+    "signoff_gp_told": {**COMMON, "hours": 6.25, "pay": 1_234_567},
+    "signoff_gp_queried": {**COMMON, "hours": 6.25},
+    "signoff_queried": COMMON,
+    "signoff_settled": {**COMMON, "hours": 6.25, "pay": 1_234_567, "note": "n" * signoff.MAX_QUERY},
+    "signoff_settled_practice": {**COMMON, "hours": 6.25, "pay": 1_234_567, "note": "n" * signoff.MAX_QUERY},
+    "signoff_how": {"described": [("4821", SESSION, GP, SIGNOFF)] * 6},
+    "signoff_none": {"code": "4821"},
+    "signoff_query_long": {"code": "4821", "limit": signoff.MAX_QUERY},
+    "signoff_already": {**COMMON, "signoff": SIGNOFF},
+    "miles_noted": {**COMMON, "miles": 499.75, "pay": 1_234_567, "rate": 1000},
+    "miles_how": {"sessions": [SESSION] * 4},
     "clarify_which": {
         "described": [(Question("offer", "4821", 1, 1), SESSION, LONG, None)] * 4,
         "said": "NO",
@@ -306,6 +325,8 @@ CHOICES = {
     "checkin_low": (Choice("Yes, please", "YES 4821"), Choice("No, thanks", "NO 4821")),
     "hours_prompt": (Choice("4.5 hours", "4.5 4821"), Choice("It didn't go ahead", "NO 4821")),
     "hours_nudge": (Choice("4.5 hours", "4.5 4821"), Choice("It didn't go ahead", "NO 4821")),
+    "signoff_ask": (Choice("Confirm the hours", "OK 4821"), Choice("Query them", "QUERY 4821")),
+    "signoff_reminder": (Choice("Confirm the hours", "OK 4821"), Choice("Query them", "QUERY 4821")),
     "escalation_alert": (Choice("Offer to everyone", "URGENT BCDF"),),
     "offer": answer_choices("4821"),
     "peer_invite": (Choice("Going", "YES 4821"), Choice("Not going", "NO 4821")),

@@ -1,0 +1,2 @@
+"""The money trail: delivered hours signed off by the practice, pay worked out once, expenses,
+and payroll's timesheets."""
