@@ -16,7 +16,7 @@ from adapters.cli.common import (
     run_desk_command,
     settings_or_exit,
 )
-from bot import money
+from bot import money, spreadsheet
 from bot.clock import LONDON
 from bot.commands import (
     AddCost,
@@ -27,7 +27,6 @@ from bot.commands import (
 )
 from bot.phones import national
 from flows.desk import report as reports
-from flows.desk import spreadsheet
 
 app = typer.Typer()
 

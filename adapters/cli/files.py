@@ -18,9 +18,10 @@ from adapters.cli.common import (
     open_pool,
     settings_or_exit,
 )
+from bot import spreadsheet
 from bot.engine import Turn
 from bot.errors import Refused
-from flows.desk import exports, imports, spreadsheet
+from flows.desk import exports, imports
 
 app = typer.Typer()
 

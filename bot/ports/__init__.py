@@ -37,6 +37,7 @@ from bot.ports.records import (
     SignOffRow,
     TimerRow,
     TimesheetLine,
+    timesheet_rows,
 )
 from bot.ports.store import Reader, Store, UnitOfWork
 
@@ -72,4 +73,5 @@ __all__ = [
     "TimesheetLine",
     "UnitOfWork",
     "Unreachable",
+    "timesheet_rows",
 ]

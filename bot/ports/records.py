@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -260,6 +261,11 @@ TIMESHEET_COLUMNS = (
     "sessions_queried", "sessions_not_reported", "hours_worked", "hours_signed_off",
     "pay_signed_off_pence", "miles", "mileage_pence", "other_expenses_pence", "expenses_pence",
 )  # fmt: skip
+
+
+def timesheet_rows(lines: Iterable[TimesheetLine]) -> list[tuple[object, ...]]:
+    """The timesheets CSV's rows, header first (write them with bot.spreadsheet)."""
+    return [TIMESHEET_COLUMNS, *(line.as_row() for line in lines)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -232,6 +232,8 @@ class PoolConversation:
         if reason not in ("question", "maybe_acknowledgement") or not replies.reads_ok(turn.inbound.said):
             return False
         waiting = await signoff.open_signoffs(turn)
+        if code is not None and await signoff.answered_before(turn, code):
+            return True
         if not waiting:
             return False
         if code is not None:

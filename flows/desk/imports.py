@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from bot import spreadsheet
 from bot.calendar import weeks_later
 from bot.clock import LONDON
 from bot.commands import ImportCsv, PostSession, SavePractice
@@ -35,7 +36,7 @@ from bot.errors import Refused
 from bot.phones import to_e164
 from bot.professions import GP, Professions
 from flows.conversation.messages import render
-from flows.desk import alerts, spreadsheet
+from flows.desk import alerts
 from flows.people import roles
 from flows.shifts import offers
 

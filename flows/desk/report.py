@@ -1,8 +1,11 @@
 """The pool's figures for a financial year (April to March), as NHS England asks for them.
 
 Sessions count in the year of their start (London date), so a session from 20:00 on 31 March
-to 02:00 on 1 April belongs to the year it started in. Pay is at each session's rate for the
-whole session; hours booked are the sessions' lengths, hours delivered what GPs reported.
+to 02:00 on 1 April belongs to the year it started in. A session's pay is what was signed off
+for it (flows/money/signoff.py: kept once the practice agreed the hours) and, until then, its
+booked rate; the pay signed off, awaiting the practice and queried are also shown apart, with
+expenses (never part of pay). Hours booked are the sessions' lengths, hours delivered what was
+reported (as agreed, once settled).
 
 The NHS return is about GPs, and reads as it always has for them: members count when their
 profession is GP, and a session counts as a GP session when a GP was booked for it (or, not
@@ -22,13 +25,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
+from bot import spreadsheet
 from bot.clock import LONDON, london_date
 from bot.commands import BuildReport, WellbeingFigures
 from bot.domain import GP_TYPES, Member, Practice, Session, SessionStatus
 from bot.engine import Engine, Turn
-from bot.ports import Reader
+from bot.ports import Reader, SignOffRow
 from bot.professions import GP, GP_ONLY, Professions
-from flows.desk import spreadsheet
 from flows.peer.mentoring import CYCLE
 from flows.people import roles
 from flows.wellbeing import safety
@@ -73,6 +76,12 @@ class PoolReport:
     pay_booked_pence: int
     hours_delivered: float
     pay_delivered_pence: int
+    # Of the GP sessions delivered: pay signed off, and the booked rates of those whose hours
+    # wait for the practice or are queried; expenses (mileage and others) beside the pay.
+    pay_signed_off_pence: int
+    pay_awaiting_pence: int
+    pay_queried_pence: int
+    expenses_pence: int
     sms_segments: int
     sms_segments_per_filled_session: float | None
     running_costs_pence: int
@@ -156,7 +165,9 @@ async def build_report(
     live = live_date or (london_date(first_posted) if first_posted else None)
     contracted = sum(m.contracted_sessions_per_week for m in registered)
     texts = await reader.messages.sms_segments_between(start, end)
-    by_practice, by_pcn = _by_place(sessions, await reader.practices.all())
+    signoffs = {row.session.id: row for row in await reader.pay.signoff_rows(start=start, end=end)}
+    by_practice, by_pcn = _by_place(sessions, await reader.practices.all(), signoffs)
+    money = _money(delivered, signoffs)
 
     def minutes_to_fill(urgent: bool) -> float | None:
         waits = [
@@ -187,9 +198,13 @@ async def build_report(
         median_minutes_to_fill_urgent=minutes_to_fill(True),
         median_minutes_to_fill_routine=minutes_to_fill(False),
         hours_booked=round(sum(s.hours for s in taken), 2),
-        pay_booked_pence=sum(s.rate_pence for s in taken),
+        pay_booked_pence=sum(_pay(s, signoffs) for s in taken),
         hours_delivered=round(sum(s.delivered_hours or 0 for s in delivered), 2),
-        pay_delivered_pence=sum(s.rate_pence for s in delivered),
+        pay_delivered_pence=sum(_pay(s, signoffs) for s in delivered),
+        pay_signed_off_pence=money["pay_signed_off_pence"],
+        pay_awaiting_pence=money["pay_awaiting_pence"],
+        pay_queried_pence=money["pay_queried_pence"],
+        expenses_pence=money["expenses_pence"],
         sms_segments=texts,
         sms_segments_per_filled_session=round(texts / len(taken), 1) if taken else None,
         running_costs_pence=spent,
@@ -200,7 +215,7 @@ async def build_report(
         peer_groups=await peer_figures(reader, start, end),
         mentoring=await mentoring_figures(reader, start, min(end, now)),
         by_profession=_by_profession(all_sessions, booked_by, members, professions),
-        by_week=_by_week(sessions, start.date()),
+        by_week=_by_week(sessions, start.date(), signoffs),
         by_practice=by_practice,
         by_pcn=by_pcn,
         registration_numbers_to_check=[
@@ -218,11 +233,35 @@ def _rate(taken: int, expired: int) -> float | None:
     return round(taken / (taken + expired), 3) if taken + expired else None
 
 
-def _tally(sessions: list[Session]) -> dict[str, object]:
-    """Posted, filled (or delivered), expired unfilled, delivered, the fill rate and hours."""
+def _pay(session: Session, signoffs: dict[int, SignOffRow]) -> int:
+    """What a session pays: as signed off, else its booked rate."""
+    row = signoffs.get(session.id)
+    if row is not None and row.signoff.pay_pence is not None:
+        return row.signoff.pay_pence
+    return session.rate_pence
+
+
+def _money(delivered: list[Session], signoffs: dict[int, SignOffRow]) -> dict[str, int]:
+    """Delivered sessions' pay by where its sign-off stands, and their expenses."""
+    found = dict.fromkeys(
+        ("pay_signed_off_pence", "pay_awaiting_pence", "pay_queried_pence", "expenses_pence"), 0
+    )
+    for session in delivered:
+        row = signoffs.get(session.id)
+        if row is None:
+            continue
+        found[f"pay_{row.signoff.state}_pence"] += _pay(session, signoffs)
+        found["expenses_pence"] += row.expenses_pence
+    return found
+
+
+def _tally(sessions: list[Session], signoffs: dict[int, SignOffRow]) -> dict[str, object]:
+    """Posted, filled (or delivered), expired unfilled, delivered, the fill rate, hours, and
+    pay booked (as signed off where it is), signed off and queried."""
     filled = [s for s in sessions if s.status in (SessionStatus.FILLED, SessionStatus.DELIVERED)]
     expired = sum(1 for s in sessions if s.status == SessionStatus.EXPIRED)
     delivered = [s for s in sessions if s.status == SessionStatus.DELIVERED]
+    money = _money(delivered, signoffs)
     return {
         "posted": len(sessions),
         "filled": len(filled),
@@ -231,10 +270,15 @@ def _tally(sessions: list[Session]) -> dict[str, object]:
         "fill_rate": _rate(len(filled), expired),
         "hours_booked": round(sum(s.hours for s in filled), 2),
         "hours_delivered": round(sum(s.delivered_hours or 0 for s in delivered), 2),
+        "pay_booked_pence": sum(_pay(s, signoffs) for s in filled),
+        "pay_signed_off_pence": money["pay_signed_off_pence"],
+        "pay_queried_pence": money["pay_queried_pence"],
     }
 
 
-def _by_week(sessions: list[Session], first_day: date) -> list[dict[str, object]]:
+def _by_week(
+    sessions: list[Session], first_day: date, signoffs: dict[int, SignOffRow]
+) -> list[dict[str, object]]:
     """Every week from the first session's to the last's: its first day, and its tally."""
     if not sessions:
         return []
@@ -245,14 +289,14 @@ def _by_week(sessions: list[Session], first_day: date) -> list[dict[str, object]
     monday, last = min(weeks), max(weeks)
     found = []
     while monday <= last:
-        tally = _tally(weeks.get(monday, []))
+        tally = _tally(weeks.get(monday, []), signoffs)
         found.append({"week_start": max(monday, first_day).isoformat(), **tally})
         monday += timedelta(days=7)
     return found
 
 
 def _by_place(
-    sessions: list[Session], practices: list[Practice]
+    sessions: list[Session], practices: list[Practice], signoffs: dict[int, SignOffRow]
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """Each practice with sessions, and each PCN, busiest first (then by name)."""
     known = {p.ods_code: p for p in practices}
@@ -266,10 +310,15 @@ def _by_place(
         pcn = (practice.pcn if practice else "") or "not recorded"
         in_pcn.setdefault(pcn, []).append(ods)
         by_practice.append(
-            {"ods_code": ods, "name": practice.name if practice else ods, "pcn": pcn, **_tally(theirs)}
+            {
+                "ods_code": ods,
+                "name": practice.name if practice else ods,
+                "pcn": pcn,
+                **_tally(theirs, signoffs),
+            }
         )
     by_pcn = [
-        {"pcn": pcn, "practices": len(codes), **_tally([s for ods in codes for s in at[ods]])}
+        {"pcn": pcn, "practices": len(codes), **_tally([s for ods in codes for s in at[ods]], signoffs)}
         for pcn, codes in in_pcn.items()
     ]
     by_practice.sort(key=lambda p: (-p["posted"], str(p["name"])))  # type: ignore[operator]
@@ -426,6 +475,9 @@ def as_text(report: PoolReport) -> str:
         f"routine {minutes(r.median_minutes_to_fill_routine)}",
         f"Booked:                     {r.hours_booked:g} hours, GP pay {_pounds(r.pay_booked_pence)}",
         f"Delivered:                  {r.hours_delivered:g} hours, GP pay {_pounds(r.pay_delivered_pence)}",
+        f"Pay signed off:             {_pounds(r.pay_signed_off_pence)}; awaiting the practice "
+        f"{_pounds(r.pay_awaiting_pence)}, queried {_pounds(r.pay_queried_pence)}; "
+        f"expenses {_pounds(r.expenses_pence)}",
         f"SMS:                        {r.sms_segments} segments{per_fill}",
         f"Running costs:              {_pounds(r.running_costs_pence)} of a {_pounds(r.setup_budget_pence)} "
         f"set-up budget ({_pounds(r.budget_left_pence)} left)",
@@ -436,7 +488,9 @@ def as_text(report: PoolReport) -> str:
             f"{str(pcn['pcn']) + ':':<28}{_count(pcn['practices'], 'practice')}, "
             f"{_count(pcn['posted'], 'session')} posted, {pcn['filled']} filled"
             + (f" (fill rate {rate:.0%})" if rate is not None else "")
-            + f", {pcn['hours_delivered']:g} hours delivered"
+            + f", {pcn['hours_delivered']:g} hours delivered, pay {_pounds(pcn['pay_booked_pence'])}"  # type: ignore[arg-type]
+            + f" ({_pounds(pcn['pay_signed_off_pence'])} signed off"  # type: ignore[arg-type]
+            + (f", {_pounds(pcn['pay_queried_pence'])} queried)" if pcn["pay_queried_pence"] else ")")  # type: ignore[arg-type]
         )
     if r.wellbeing_lead is None:
         lines.append(f"Warning: {safety.NO_LEAD_WARNING}.")

@@ -211,13 +211,28 @@ async def confirm_by_text(turn: Turn, question: Question) -> None:
     signoff = await turn.uow.pay.signoff(session.id)
     assert practice is not None and signoff is not None
     if signoff.state != "awaiting":
-        turn.reply(render("signoff_already", signoff=signoff, session=session, practice=practice))
+        turn.reply(render("signoff_already", signoff=signoff, session=session), kind="signoff_already")
         return
     pay = await _sign_off(turn, session, practice, signoff, turn.member.id)
     turn.reply(
         render("signoff_confirmed", session=session, practice=practice, hours=signoff.hours, pay=pay),
         kind="signoff_confirmed",
     )
+
+
+async def answered_before(turn: Turn, code: str) -> bool:
+    """An OK for hours already settled (by this person, a colleague or a coordinator): say
+    where they stand, change nothing."""
+    assert turn.member is not None
+    prompt = await turn.uow.prompts.prompt_by_code(turn.member.id, code)
+    if prompt is None or prompt.kind != PROMPT or prompt.state == "open":
+        return False
+    session = await turn.uow.sessions.session(prompt.ref_id)
+    found = await turn.uow.pay.signoff(prompt.ref_id)
+    if session is None or found is None:
+        return False
+    turn.reply(render("signoff_already", signoff=found, session=session), kind="signoff_already")
+    return True
 
 
 async def how_to_answer(turn: Turn, questions: list[Question]) -> None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
+from bot import spreadsheet
 from bot.calendar import is_working_day
 from bot.commands import BuildTimesheets
 from bot.domain import Member, SessionStatus
 from bot.engine import Engine, Turn
 from bot.errors import Refused
-from bot.ports import TIMESHEET_COLUMNS, SignOffRow, TimesheetLine
-from flows.desk import spreadsheet
+from bot.ports import SignOffRow, TimesheetLine, timesheet_rows
 from flows.money.signoff import month_bounds
 from flows.people import roles
 
@@ -30,7 +30,7 @@ def register(engine: Engine) -> None:
 
 
 def as_csv(lines: Iterable[TimesheetLine]) -> str:
-    return spreadsheet.text([TIMESHEET_COLUMNS, *(line.as_row() for line in lines)])
+    return spreadsheet.text(timesheet_rows(lines))
 
 
 async def build_command(turn: Turn, command: BuildTimesheets) -> list[TimesheetLine]:

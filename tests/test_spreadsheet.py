@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.desk.spreadsheet import plain_cell, safe_cell, text
+from bot.spreadsheet import plain_cell, safe_cell, text
 
 
 @pytest.mark.parametrize(
