@@ -8,14 +8,15 @@ python main.py checks ... | members leave | members erase    adapters/cli/checks
 python main.py alerts | inbox ... | cost add | report      adapters/cli/desk.py
 python main.py slack ... | telegram ...                    adapters/cli/channels.py
 python main.py mentoring ... | groups ...                  adapters/cli/peer.py
+python main.py signoff ... | expenses add | timesheets     adapters/cli/pay.py
 """
 
 from __future__ import annotations
 
 import typer
 
-from adapters.cli import channels, checks, desk, files, peer, run, shifts
+from adapters.cli import channels, checks, desk, files, pay, peer, run, shifts
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="The GP pool bot.")
-for area in (run, shifts, files, checks, desk, peer, channels):
+for area in (run, shifts, files, checks, desk, pay, peer, channels):
     cli.add_typer(area.app)
