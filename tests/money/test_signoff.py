@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ import pytest
 from bot.commands import ConfirmHours, ListSignOffs, QueryHours, RecordDelivery, SettleHours
 from bot.errors import Refused
 from bot.policy import PoolPolicy
+from storage.sqlite.migrate import numbered_migrations, statements
 from tests.harness import Harness, at
 from tests.money.conftest import asked_code, signoff_of, worked
 
@@ -288,3 +290,30 @@ async def test_query_about_something_else_is_not_a_dispute(pool: Harness) -> Non
     await pool.send(pm, "Query about parking tomorrow")
     assert (await signoff_of(pool, session)).state == "awaiting"
     assert (await pool.last(pm)).kind != "signoff_queried"
+
+
+def test_sessions_delivered_before_signoff_wait_for_the_practice_after_the_upgrade(tmp_path) -> None:
+    """Migration 0021: hours on record before sign-off existed are not taken as agreed."""
+    conn = sqlite3.connect(tmp_path / "old.db")
+    for number, script in numbered_migrations():
+        if number == 21:
+            conn.executescript(
+                """
+                INSERT INTO practices (ods_code, name) VALUES ('X10001', 'Riverside');
+                INSERT INTO members (id, name, phone, roles, created_at) VALUES (1, 'Dr A', '+447700900001', 'clinician', 'x');
+                INSERT INTO sessions (id, code, practice, starts_at, ends_at, rate_pence, status, posted_via,
+                                      created_at, delivered_hours, closed_at)
+                VALUES (1, 'BCDF', 'X10001', '2026-11-02T09:00:00.000000Z', '2026-11-02T13:00:00.000000Z', 40000,
+                        'delivered', 'api', 'x', 4.5, '2026-11-02T13:05:00.000000Z'),
+                       (2, 'BCDG', 'X10001', '2026-11-03T09:00:00.000000Z', '2026-11-03T13:00:00.000000Z', 40000,
+                        'filled', 'api', 'x', NULL, NULL);
+                INSERT INTO bookings (session_id, member_id, code, booked_at, booked_via)
+                VALUES (1, 1, '4821', 'x', 'sms'), (2, 1, '4822', 'x', 'sms');
+                """
+            )
+        for statement in statements(script):
+            conn.execute(statement)
+    rows = conn.execute(
+        "SELECT session_id, member_id, hours, state, reported_by, pay_pence FROM signoffs"
+    ).fetchall()
+    assert rows == [(1, 1, 4.5, "awaiting", "before", None)]
