@@ -78,12 +78,21 @@ async def sessions(reader: Reader) -> Table:
 
 
 async def bookings(reader: Reader) -> Table:
+    """Every live booking; with, once hours are reported, where their sign-off stands, the pay
+    kept when signed off (empty before) and the expenses (flows/money/)."""
     header = ["session", "practice", "start", "end", "name", "phone", "registration_number", "gp_type",
-              "booked_at", "rate_pence", "session_status", "delivered_hours", "profession"]  # fmt: skip
-    rows = [
-        [s.code, s.practice, _when(s.starts_at), _when(s.ends_at), m.name, m.phone,
-         m.registration_number or "", m.gp_type or "", _when(b.booked_at), str(s.rate_pence), s.status,
-         _hours(s.delivered_hours), m.profession]
-        for b, s, m in await reader.bookings.bookings_between(FAR_PAST, FAR_FUTURE)
-    ]  # fmt: skip
+              "booked_at", "rate_pence", "session_status", "delivered_hours", "profession",
+              "engagement", "signoff", "pay_pence", "expenses_pence"]  # fmt: skip
+    booked = await reader.bookings.bookings_between(FAR_PAST, FAR_FUTURE)
+    signoffs = {r.session.id: r for r in await reader.pay.signoff_rows(start=FAR_PAST, end=FAR_FUTURE)}
+    rows = []
+    for b, s, m in booked:
+        row = signoffs.get(s.id)
+        pay = row.signoff.pay_pence if row else None
+        rows.append(
+            [s.code, s.practice, _when(s.starts_at), _when(s.ends_at), m.name, m.phone,
+             m.registration_number or "", m.gp_type or "", _when(b.booked_at), str(s.rate_pence), s.status,
+             _hours(s.delivered_hours), m.profession, m.engagement or "", row.signoff.state if row else "",
+             "" if pay is None else str(pay), str(row.expenses_pence) if row else ""]
+        )  # fmt: skip
     return header, rows

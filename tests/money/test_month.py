@@ -32,6 +32,7 @@ import pytest
 from bot.clock import LONDON, FakeClock
 from bot.commands import AddExpense, BuildReport, BuildTimesheets, ConfirmHours, ListSignOffs, SettleHours
 from bot.policy import PoolPolicy
+from flows.desk import exports
 from tests.harness import Harness
 from tests.money.conftest import asked_code, signoff_of, worked
 
@@ -157,6 +158,12 @@ async def figures_of_a_month(pool: Harness, rule: str) -> None:
         "North PCN": riverside,
         "South PCN": hillview,
     }
+    header, rows = await exports.bookings(pool.pool.store.reader())
+    exported = [dict(zip(header, row, strict=True)) for row in rows]
+    assert [(r["session"], r["signoff"], r["pay_pence"], r["expenses_pence"]) for r in exported] == [
+        (s.code, "signed_off", str(pay), str(spent))
+        for s, pay, spent in zip((s1, s2, s3, s4, s5), pays, (540, 650, 923, 0, 0), strict=True)
+    ]
     what_ana_heard = [m.body for m in await pool.messages(ana) if m.kind == "signoff_gp_told"]
     assert len(what_ana_heard) == 3 and "Pay: £400" in what_ana_heard[0]
 
