@@ -272,6 +272,9 @@ async def query_by_text(turn: Turn, code: str | None) -> bool:
     practice = await turn.uow.practices.practice(session.practice)
     assert practice is not None
     words = _words_after(turn.inbound.said, code)
+    if not words and turn.pressed:  # a tap on "Query them": ask what is wrong before disputing
+        turn.reply(render("signoff_query_why", code=code), kind="signoff_how")
+        return True
     if len(words) > MAX_QUERY:  # never cut: the coordinators must read what was meant
         turn.reply(render("signoff_query_long", limit=MAX_QUERY, code=code), kind="signoff_how")
         return True

@@ -182,6 +182,7 @@ SAMPLES: dict[str, dict] = {
     "signoff_settled_practice": {**COMMON, "hours": 6.25, "pay": 1_234_567, "note": "n" * signoff.MAX_QUERY},
     "signoff_how": {"described": [("4821", SESSION, GP, SIGNOFF)] * 6},
     "signoff_none": {"code": "4821"},
+    "signoff_query_why": {"code": "4821"},
     "signoff_query_long": {"code": "4821", "limit": signoff.MAX_QUERY},
     "signoff_already": {**COMMON, "signoff": SIGNOFF},
     "miles_noted": {**COMMON, "miles": 499.75, "pay": 1_234_567, "rate": 1000},

@@ -317,3 +317,17 @@ def test_sessions_delivered_before_signoff_wait_for_the_practice_after_the_upgra
         "SELECT session_id, member_id, hours, state, reported_by, pay_pence FROM signoffs"
     ).fetchall()
     assert rows == [(1, 1, 4.5, "awaiting", "before", None)]
+
+
+async def test_a_tap_on_query_asks_what_is_wrong_before_anything_changes(pool: Harness) -> None:
+    await pool.practice()
+    pm, gp = await manager(pool), await pool.gp()
+    session = await worked(pool, gp, at(pool.today, 13, 0), reported="4")
+    code = await asked_code(pool, pm, session)
+    tapped = replace(pool.inbound(pm, f"QUERY {code}"), choice=f"QUERY {code}")  # a chat app's button
+    await pool.pool.engine.receive(tapped)
+    await pool.pool.settle()
+    assert (await signoff_of(pool, session)).state == "awaiting"
+    assert "What's wrong with the hours?" in (await pool.last(pm)).body
+    await pool.send(pm, f"QUERY {code}")  # typed: they mean it, reason or not
+    assert (await signoff_of(pool, session)).state == "queried"
