@@ -548,7 +548,8 @@ class ListSignOffs:
 @dataclass(frozen=True, slots=True)
 class BuildTimesheets:
     """Payroll's timesheets for a month: one line per employed person who was contracted or
-    worked (coordinators; a practice manager for their practices' sessions; a person their own)."""
+    worked (coordinators; a practice manager for their practices' sessions; a person their own).
+    The answer is a list of TimesheetLine with ``as_csv()``, the file payroll takes."""
 
     month: date  # its first day
     by: int | None = None

@@ -15,19 +15,23 @@ from starlette.routing import Route
 
 from adapters.console.auth import Console, actor_of, by_of, path_number, redirect
 from adapters.console.views import page
-from bot.clock import LONDON
+from bot.clock import LONDON, london_date
 from bot.commands import (
     BookByHand,
     BroadcastUrgent,
     CancelSession,
+    ConfirmHours,
     FindPeopleToBook,
+    ListSignOffs,
     PostSession,
     PracticesToPost,
+    QueryHours,
     RecordDelivery,
     ShowSession,
 )
+from bot.domain import Session
 from bot.errors import Refused
-from bot.ports import SessionPage
+from bot.ports import SessionPage, SignOffRow
 from bot.ports.signin import SignedIn
 
 DONE = {
@@ -36,7 +40,10 @@ DONE = {
     "cancelled": "Session cancelled: whoever was booked or offered it has been told.",
     "booked": "Booked: they have been told.",
     "delivered": "Delivery recorded.",
+    "hours_confirmed": "Hours confirmed: the pay is worked out and kept, and the clinician told.",
+    "hours_queried": "Hours queried: the coordinators have been told and will settle them.",
 }
+MAX_QUERY = 100  # the practice's words go to the coordinators by text
 # Where a refusal of each field is shown on the post form (the command's field -> the form's).
 POST_FIELDS = {"practice": "practice", "role": "practice", "start": "start", "end": "end", "rate": "rate",
                "professions": "professions", "notes": "notes", "repeat_weeks": "repeat_weeks"}  # fmt: skip
@@ -95,6 +102,18 @@ def routes(console: Console) -> list[Route]:
             return None  # another practice's session is as good as absent
         return found
 
+    async def signoff_of(signed: SignedIn, session: Session) -> SignOffRow | None:
+        """The session's hours and pay as ListSignOffs gives them to this person (None: no
+        hours reported yet, or not theirs to see)."""
+        month = london_date(session.starts_at).replace(day=1)
+        try:
+            rows = await engine.query(
+                ListSignOffs(month, by_of(signed), practice=session.practice), actor_of(signed)
+            )
+        except Refused:
+            return None
+        return next((r for r in rows if r.session.id == session.id), None)
+
     async def show(request: Request, signed: SignedIn | None = None, **context: Any) -> Response:
         signed = signed or await console.require(request)
         shown = await page_for(request, signed)
@@ -103,9 +122,15 @@ def routes(console: Console) -> list[Route]:
                         message="There is no such session, or it is not one of your practice's.")  # fmt: skip
         status = int(context.pop("status", 200))
         done = DONE.get(request.query_params.get("done", ""))
+        signoff = await signoff_of(signed, shown.view.session)
+        own = bool(signoff and signed.member and signed.member.id == signoff.signoff.member_id)
         return page(
             request, "session.html", status=status, signed=signed, view=shown.view, done=done,
-            can={"manage": shown.may_manage, "book": shown.may_book}, now=pool.clock.now(),
+            can={"manage": shown.may_manage, "book": shown.may_book,
+                 "sign": shown.may_manage and not own and signoff is not None
+                 and signoff.signoff.state == "awaiting"},
+            now=pool.clock.now(), signoff=signoff, max_query=MAX_QUERY,
+            pay_month=f"{london_date(shown.view.session.starts_at):%Y-%m}",
             errors=context.pop("errors", {}), values=context.pop("values", {}), nav="board", **context,
         )  # fmt: skip
 
@@ -160,6 +185,23 @@ def routes(console: Console) -> list[Route]:
 
         return await act(request, make, "delivered", "hours")
 
+    async def confirm_hours(request: Request) -> Response:
+        def make(code: str, form: FormData, by: int | None) -> ConfirmHours:
+            return ConfirmHours(code, by, "console")
+
+        return await act(request, make, "hours_confirmed", "hours-and-pay")
+
+    async def query_hours(request: Request) -> Response:
+        def make(code: str, form: FormData, by: int | None) -> QueryHours:
+            text = " ".join(str(form.get("query") or "").split())
+            if not text:
+                raise ValueError("Say what is wrong with the hours, for a coordinator to settle.")
+            if len(text) > MAX_QUERY:
+                raise ValueError(f"Keep the query to {MAX_QUERY} characters: it goes by text.")
+            return QueryHours(code, text, by, "console")
+
+        return await act(request, make, "hours_queried", "query")
+
     async def people(request: Request) -> Response:
         """Clinicians whose name has the words typed, for booking by hand (a fragment)."""
         signed = await console.require(request)
@@ -181,6 +223,8 @@ def routes(console: Console) -> list[Route]:
         Route("/sessions/{session_id}/cancel", cancel, methods=["POST"]),
         Route("/sessions/{session_id}/book", book, methods=["POST"]),
         Route("/sessions/{session_id}/delivered", delivered, methods=["POST"]),
+        Route("/sessions/{session_id}/confirm-hours", confirm_hours, methods=["POST"]),
+        Route("/sessions/{session_id}/query-hours", query_hours, methods=["POST"]),
     ]
 
 

@@ -33,7 +33,15 @@ def as_csv(lines: Iterable[TimesheetLine]) -> str:
     return spreadsheet.text(timesheet_rows(lines))
 
 
-async def build_command(turn: Turn, command: BuildTimesheets) -> list[TimesheetLine]:
+class Timesheets(list[TimesheetLine]):
+    """BuildTimesheets' answer: the month's lines, and the file payroll takes, so a driving
+    adapter (the console) hands the CSV on without a writer of its own, as with the report."""
+
+    def as_csv(self) -> str:
+        return as_csv(self)
+
+
+async def build_command(turn: Turn, command: BuildTimesheets) -> Timesheets:
     by = await roles.actor(turn, command.by)
     practices: list[str] | None = None
     only: int | None = None
@@ -67,7 +75,7 @@ async def build_command(turn: Turn, command: BuildTimesheets) -> list[TimesheetL
         if ended and (practices is None or session.practice in practices):
             not_reported[member.id] = not_reported.get(member.id, 0) + 1
     working_days = _working_days(command)
-    lines = []
+    lines = Timesheets()
     for member in sorted(employed, key=lambda m: (m.name.lower(), m.id)):
         theirs = by_member.get(member.id, [])
         if practices is not None and not theirs and member.id not in not_reported:
