@@ -549,7 +549,7 @@ class ListSignOffs:
 class BuildTimesheets:
     """Payroll's timesheets for a month: one line per employed person who was contracted or
     worked (coordinators; a practice manager for their practices' sessions; a person their own).
-    The answer is a list of TimesheetLine with ``as_csv()``, the file payroll takes."""
+    The answer is a list of TimesheetLine (bot.ports.timesheet_rows gives the CSV's rows)."""
 
     month: date  # its first day
     by: int | None = None

@@ -21,11 +21,12 @@ from starlette.routing import Route
 
 from adapters.console.auth import Console, actor_of, by_of, redirect
 from adapters.console.views import SECURITY_HEADERS, page
+from bot import spreadsheet
 from bot.clock import london_date
 from bot.commands import AddExpense, BuildTimesheets, ConfirmHours, ListSignOffs, QueryHours, SettleHours
 from bot.domain import Member
 from bot.errors import Refused
-from bot.ports import SignOffRow
+from bot.ports import SignOffRow, timesheet_rows
 from bot.ports.signin import SignedIn
 
 STATES = {"awaiting": "Awaiting sign-off", "queried": "Queried", "signed_off": "Signed off"}
@@ -297,7 +298,7 @@ def routes(console: Console) -> list[Route]:
     # -- timesheets -------------------------------------------------------------------------------
 
     async def timesheets_of(request: Request) -> tuple[SignedIn, date | None, Any]:
-        """The month asked for and its timesheets (a list of TimesheetLine with ``as_csv()``),
+        """The month asked for and its timesheets (a list of TimesheetLine),
         or the refusal."""
         signed = await console.require(request)
         month = month_of(request.query_params.get("month"), today())
@@ -327,7 +328,7 @@ def routes(console: Console) -> list[Route]:
         if isinstance(found, Refused):
             return problem(request, signed, 403, "Timesheets", found.message)
         return Response(
-            found.as_csv(),
+            spreadsheet.text(timesheet_rows(found)),
             media_type="text/csv; charset=utf-8",
             headers={
                 **SECURITY_HEADERS,

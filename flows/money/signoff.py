@@ -60,15 +60,13 @@ async def hours_reported(turn: Turn, session: Session, hours: float, reported_by
     )
     practice = await turn.uow.practices.practice(session.practice)
     assert practice is not None
-    if reported_by == "practice":
+    if reported_by == "practice" and turn.acting_member_id != booking.member_id:
         await _sign_off(turn, session, practice, signoff, turn.acting_member_id)
         return
-    signers, _ = await signers_of(turn, practice)
+    signers, _ = await signers_of(turn, practice, worker=booking.member_id)  # never their own
     gp = await turn.uow.members.member(booking.member_id)
     assert gp is not None
     for signer in signers:
-        if signer.id == gp.id:
-            continue  # nobody signs off their own hours
         code = await codes.fresh_code(turn, signer.id)
         await turn.uow.prompts.add_prompt(PROMPT, signer.id, session.id, code, turn.now)
         _ask(turn, "signoff_ask", signer, session, practice, gp, signoff, code)
@@ -77,13 +75,13 @@ async def hours_reported(turn: Turn, session: Session, hours: float, reported_by
     )
 
 
-async def signers_of(turn: Turn, practice: Practice) -> tuple[list[Member], bool]:
+async def signers_of(turn: Turn, practice: Practice, worker: int | None = None) -> tuple[list[Member], bool]:
     """Who signs off the practice's hours: its managers in the pool, or (with none) the
-    coordinators; and whether it is the coordinators."""
+    coordinators; and whether it is the coordinators. Never the person who worked it."""
     today = london_date(turn.now)
 
     def current(members: list[Member]) -> list[Member]:
-        return [m for m in members if m.left_on is None or m.left_on > today]
+        return [m for m in members if (m.left_on is None or m.left_on > today) and m.id != worker]
 
     managers = current(await turn.uow.members.members_with_role(f"practice:{practice.ods_code}"))
     if managers:
@@ -353,9 +351,13 @@ async def _close(turn: Turn, session: Session) -> None:
 
 
 async def _signoff_for(turn: Turn, code: str, by: Member | None) -> tuple[Session, Practice, SignOff]:
+    """The sign-off to decide, for someone who may: a manager of the practice or a coordinator,
+    and never on their own hours."""
     session, practice = await session_and_practice(turn, code)
-    roles.require_manages(by, session.practice)
     signoff = await turn.uow.pay.signoff(session.id)
+    if by is not None and signoff is not None and by.id == signoff.member_id:
+        raise Refused("Sorry, your own hours are signed off by someone else.", field="role")
+    roles.require_manages(by, session.practice)
     if signoff is None:
         raise Refused(f"Session {session.code} has no hours reported yet.", field="session")
     return session, practice, signoff
@@ -365,8 +367,6 @@ async def confirm_command(turn: Turn, command: ConfirmHours) -> SignOff:
     turn.by = command.by
     by = await roles.actor(turn, command.by)
     session, practice, signoff = await _signoff_for(turn, command.code, by)
-    if by is not None and by.id == signoff.member_id:
-        raise Refused("Sorry, your own hours are signed off by someone else.", field="role")
     if signoff.state != "awaiting":
         state = "signed off" if signoff.state == "signed_off" else "queried: a coordinator settles them"
         raise Refused(f"Session {session.code}'s hours are {state}.", field="session")
@@ -379,9 +379,7 @@ async def confirm_command(turn: Turn, command: ConfirmHours) -> SignOff:
 async def query_command(turn: Turn, command: QueryHours) -> SignOff:
     turn.by = command.by
     by = await roles.actor(turn, command.by)
-    session, practice, signoff = await _signoff_for(turn, command.code, by)
-    if by is not None and by.id == signoff.member_id:
-        raise Refused("Sorry, your own hours are signed off by someone else.", field="role")
+    session, practice, _ = await _signoff_for(turn, command.code, by)
     words = " ".join(command.text.split())
     if len(words) > MAX_QUERY:
         raise Refused(f"Keep the query to {MAX_QUERY} characters.", field="text")
@@ -424,7 +422,7 @@ async def settle_command(turn: Turn, command: SettleHours) -> SignOff:
         "signoff_settled", session=session, practice=practice, hours=command.hours, pay=pay, note=note
     )
     turn.say(Outbound(text=text, member_id=gp.id, kind="signoff_settled", topic=f"signoff:{session.id}"))
-    signers, by_coordinators = await signers_of(turn, practice)
+    signers, by_coordinators = await signers_of(turn, practice, worker=gp.id)
     if not by_coordinators:
         for signer in signers:
             if signer.id not in told:
@@ -453,25 +451,26 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
 
 async def list_command(turn: Turn, command: ListSignOffs) -> list[SignOffRow]:
     """Coordinators see every practice's; a practice manager their practices'; a clinician
-    their own; anyone else nothing."""
+    their own (a manager who also works sees both); anyone else nothing."""
     by = await roles.actor(turn, command.by)
     start, end = month_bounds(command.month)
-    practices: list[str] | None = None
-    member_id: int | None = None
-    if not roles.is_coordinator(by):
-        assert by is not None
-        practices = roles.managed_practices(by)
-        if not practices:
-            if not by.is_clinician:
-                raise Refused(
-                    "Sorry, only coordinators, practice managers and clinicians see hours.", field="role"
-                )
-            practices, member_id = None, by.id
-    if command.practice is not None:
-        wanted = command.practice.strip().upper()
-        if practices is not None and wanted not in practices:
-            raise Refused("Sorry, you can only see your own practice's sessions.", field="practice")
-        practices = [wanted]
-    return await turn.uow.pay.signoff_rows(
-        start=start, end=end, states=command.states, practices=practices, member_id=member_id
-    )
+    wanted = command.practice.strip().upper() if command.practice is not None else None
+    states = command.states
+    if roles.is_coordinator(by):
+        practices = [wanted] if wanted else None
+        return await turn.uow.pay.signoff_rows(start=start, end=end, states=states, practices=practices)
+    assert by is not None
+    managed = roles.managed_practices(by)
+    if not managed and not by.is_clinician:
+        raise Refused("Sorry, only coordinators, practice managers and clinicians see hours.", field="role")
+    if wanted is not None and wanted not in managed:
+        raise Refused("Sorry, you can only see your own practice's sessions.", field="practice")
+    found: dict[int, SignOffRow] = {}
+    if managed:
+        practices = [wanted] if wanted else managed
+        for row in await turn.uow.pay.signoff_rows(start=start, end=end, states=states, practices=practices):
+            found[row.session.id] = row
+    if by.is_clinician and wanted is None:  # their own hours, wherever they worked
+        for row in await turn.uow.pay.signoff_rows(start=start, end=end, states=states, member_id=by.id):
+            found[row.session.id] = row
+    return sorted(found.values(), key=lambda r: (r.session.starts_at, r.session.id))

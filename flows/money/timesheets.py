@@ -1,6 +1,6 @@
 """Payroll's timesheets: for each employed person, per calendar month (London), the sessions
 they were contracted for against the sessions they worked, their hours, the pay signed off and
-their expenses. One line a person; ``as_csv`` writes the file payroll takes.
+their expenses. One line a person (``bot.ports.timesheet_rows``: the file payroll takes).
 
 Sessions count in the month they start in, so a night from 22:00 on 31 January to 02:00 on
 1 February is January's, with all four hours. Contracted sessions are the weekly figure over
@@ -11,16 +11,14 @@ their practices; a person their own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import timedelta
 
-from bot import spreadsheet
 from bot.calendar import is_working_day
 from bot.commands import BuildTimesheets
 from bot.domain import Member, SessionStatus
 from bot.engine import Engine, Turn
 from bot.errors import Refused
-from bot.ports import SignOffRow, TimesheetLine, timesheet_rows
+from bot.ports import SignOffRow, TimesheetLine
 from flows.money.signoff import month_bounds
 from flows.people import roles
 
@@ -29,32 +27,28 @@ def register(engine: Engine) -> None:
     engine.on_command(BuildTimesheets, build_command)
 
 
-def as_csv(lines: Iterable[TimesheetLine]) -> str:
-    return spreadsheet.text(timesheet_rows(lines))
-
-
-class Timesheets(list[TimesheetLine]):
-    """BuildTimesheets' answer: the month's lines, and the file payroll takes, so a driving
-    adapter (the console) hands the CSV on without a writer of its own, as with the report."""
-
-    def as_csv(self) -> str:
-        return as_csv(self)
-
-
-async def build_command(turn: Turn, command: BuildTimesheets) -> Timesheets:
+async def build_command(turn: Turn, command: BuildTimesheets) -> list[TimesheetLine]:
     by = await roles.actor(turn, command.by)
-    practices: list[str] | None = None
-    only: int | None = None
-    if not roles.is_coordinator(by):
-        assert by is not None
-        practices = roles.managed_practices(by) or None
-        if practices is None:
-            if by.engagement != "employed":
-                raise Refused(
-                    "Timesheets are for people the pool or a practice employs; yours are not kept.",
-                    field="role",
-                )
-            only = by.id
+    if roles.is_coordinator(by):
+        return await _lines(turn, command, None, None)
+    assert by is not None
+    managed = roles.managed_practices(by)
+    employed = by.is_clinician and by.engagement == "employed"
+    if not managed and not employed:
+        raise Refused(
+            "Timesheets are for people the pool or a practice employs; yours are not kept.", field="role"
+        )
+    found = {line.member.id: line for line in await _lines(turn, command, managed, None)} if managed else {}
+    if employed:  # their own month whole, wherever they worked (a manager who also works)
+        found.update((line.member.id, line) for line in await _lines(turn, command, None, by.id))
+    return sorted(found.values(), key=lambda line: (line.member.name.lower(), line.member.id))
+
+
+async def _lines(
+    turn: Turn, command: BuildTimesheets, practices: list[str] | None, only: int | None
+) -> list[TimesheetLine]:
+    """The month's lines: of sessions at ``practices`` (None: anywhere), of ``only`` that
+    member (None: everyone employed)."""
     start, end = month_bounds(command.month)
     rows = await turn.uow.pay.signoff_rows(start=start, end=end, practices=practices, member_id=only)
     booked = await turn.uow.bookings.bookings_between(start, end)
@@ -75,7 +69,7 @@ async def build_command(turn: Turn, command: BuildTimesheets) -> Timesheets:
         if ended and (practices is None or session.practice in practices):
             not_reported[member.id] = not_reported.get(member.id, 0) + 1
     working_days = _working_days(command)
-    lines = Timesheets()
+    lines = []
     for member in sorted(employed, key=lambda m: (m.name.lower(), m.id)):
         theirs = by_member.get(member.id, [])
         if practices is not None and not theirs and member.id not in not_reported:

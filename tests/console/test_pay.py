@@ -14,12 +14,11 @@ import httpx
 import pytest
 
 from adapters.console.pay import decimal_of, month_of, pence_of
-from bot.commands import BuildTimesheets
 from bot.domain import CLINICIAN, Member, Session
 from bot.ports import TIMESHEET_COLUMNS
-from flows.money.timesheets import as_csv
+from main import build_app
 from tests.console.conftest import sign_in
-from tests.harness import Harness, at
+from tests.harness import ADMIN_TOKEN, AUTH, Harness, at
 
 MONTH = "2026-12"  # the harness starts on Tuesday 1 December 2026
 
@@ -226,7 +225,9 @@ async def test_a_gp_adds_mileage_and_sees_only_their_own_hours(
     assert "12.5 miles, £5.63" in row and "£4.50, Parking" in row
     # Their own hours are someone else's to confirm, and another's expenses are not theirs to add.
     own = await browser.post(f"/console/pay/{code}/confirm", data={"csrf": csrf, "month": MONTH})
-    assert own.status_code == 403 and "your own practice" in html.unescape(own.text)
+    assert own.status_code == 403 and "your own hours are signed off by someone else" in html.unescape(
+        own.text
+    )
     other = await browser.post(
         f"/console/pay/{his.code}/mileage", data={"csrf": csrf, "month": MONTH, "miles": "3"}
     )
@@ -273,9 +274,11 @@ async def test_timesheets_download_as_csv_with_every_cell_safe(
     line = dict(zip(rows[0], rows[1], strict=True))
     assert line["name"] == "'=HYPERLINK(1)"  # shown as text, never run
     assert (line["phone"], line["sessions_worked"], line["pay_signed_off_pence"]) == (sneaky.phone, "1", "0")
-    # The same file the core writes (flows/money/timesheets.as_csv).
-    lines = await pool.pool.engine.query(BuildTimesheets(date(2026, 12, 1), priya.id), "test")
-    assert download.text == as_csv(lines)
+    # The same file the API serves.
+    api = build_app(pool.pool, ADMIN_TOKEN)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://pool.test") as http:
+        served = await http.get("/api/timesheets.csv", params={"month": MONTH}, headers=AUTH)
+    assert download.text == served.text
 
 
 async def test_a_self_employed_clinician_is_told_why_they_have_no_timesheets(

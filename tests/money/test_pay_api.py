@@ -101,7 +101,7 @@ async def test_the_cli_lists_confirms_and_writes_timesheets(tmp_path: Path) -> N
     assert listed.returncode == 0, listed.stderr
     assert f"{session.code}" in listed.stdout and "4 h (awaiting the practice), booked £400" in listed.stdout
     other = run(tmp_path, "signoff", "ok", session.code, "--as", ana.phone)
-    assert other.returncode == 2 and "your own practice" in other.stderr
+    assert other.returncode == 2 and "signed off by someone else" in other.stderr
     confirmed = run(tmp_path, "signoff", "ok", session.code, "--as", pm.phone)
     assert confirmed.returncode == 0 and "Signed off: 4 hours, pay £400." in confirmed.stdout
     added = run(

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.commands import ConfirmHours, ListSignOffs, QueryHours, RecordDelivery, SettleHours
+from bot.commands import BuildTimesheets, ConfirmHours, ListSignOffs, QueryHours, RecordDelivery, SettleHours
 from bot.errors import Refused
 from bot.policy import PoolPolicy
 from storage.sqlite.migrate import numbered_migrations, statements
@@ -248,7 +248,7 @@ async def test_only_the_practice_and_coordinators_sign_off_and_never_ones_own_ho
     for command in (ConfirmHours(session.code, by=other.id), QueryHours(session.code, "no", by=other.id)):
         with pytest.raises(Refused, match="your own practice"):
             await pool.pool.engine.execute(command, actor="test")
-    with pytest.raises(Refused, match="own practice"):
+    with pytest.raises(Refused, match="your own hours"):
         await pool.pool.engine.execute(ConfirmHours(session.code, by=gp.id), actor="test")
     assert (await signoff_of(pool, session)).state == "awaiting"
 
@@ -331,3 +331,46 @@ async def test_a_tap_on_query_asks_what_is_wrong_before_anything_changes(pool: H
     assert "What's wrong with the hours?" in (await pool.last(pm)).body
     await pool.send(pm, f"QUERY {code}")  # typed: they mean it, reason or not
     assert (await signoff_of(pool, session)).state == "queried"
+
+
+async def test_nobody_settles_or_signs_off_their_own_hours(pool: Harness) -> None:
+    """A coordinator who worked a session, and a practice manager who worked at their own
+    practice: someone else agrees their hours."""
+    await pool.practice()
+    worker = await pool.member("Dr Cora Coordinator", roles=("clinician", "coordinator"))
+    other = await pool.coordinator("Sam Okoro")
+    session = await worked(pool, worker, at(pool.today, 9, 0), reported="4")
+    for command in (
+        SettleHours(session.code, 4, pay_pence=99_999, by=worker.id),
+        ConfirmHours(session.code, by=worker.id),
+    ):
+        with pytest.raises(Refused, match="your own hours"):
+            await pool.pool.engine.execute(command, actor="test")
+    assert (await pool.last(other)).kind == "signoff_ask"
+    assert await pool.pool.store.reader().prompts.prompt_about("signoff", worker.id, session.id) is None
+
+    partner = await pool.member("Dr Pat Partner", roles=("clinician", "practice:X10001"))
+    own = await worked(pool, partner, at(pool.tomorrow, 9, 0))
+    await pool.pool.engine.execute(RecordDelivery(own.code, 4, by=partner.id), actor="test")
+    mine = await signoff_of(pool, own)
+    assert mine.state == "awaiting", "recording their own hours is a report, not a sign-off"
+    assert (await pool.last(worker)).kind == "signoff_ask"  # no other manager: the coordinators
+
+
+async def test_a_manager_who_also_works_sees_their_practice_and_their_own_hours(pool: Harness) -> None:
+    await pool.practice()
+    await pool.practice("X20002", "Hillview")
+    partner = await pool.member(
+        "Dr Pat Partner",
+        roles=("clinician", "practice:X10001"),
+        engagement="employed",
+        contracted_sessions_per_week=1,
+    )
+    ana = await pool.gp("Dr Ana", engagement="employed")
+    at_home = await worked(pool, ana, at(pool.today, 9, 0), reported="4")
+    elsewhere = await worked(pool, partner, at(pool.tomorrow, 9, 0), practice="X20002", reported="4")
+    month = pool.today.replace(day=1)
+    rows = await pool.pool.engine.query(ListSignOffs(month, by=partner.id), actor="test")
+    assert [r.session.code for r in rows] == [at_home.code, elsewhere.code]
+    sheets = await pool.pool.engine.query(BuildTimesheets(month, by=partner.id), actor="test")
+    assert {line.member.name: line.sessions_worked for line in sheets} == {"Dr Ana": 1, "Dr Pat Partner": 1}
