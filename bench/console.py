@@ -1,7 +1,9 @@
 """The console's page times with a realistic pool: 2,000 GPs, 20 practices in 4 PCNs and 500
 sessions over the next fortnight (a third of them booked, some declined), and an inbox; for
 peer support, 12 groups (one of 60 members with a weekly series of 8 sessions, answered by
-most), 30 mentors and 40 mentees waiting, with a matching run's proposals.
+most), 30 mentors and 40 mentees waiting, with a matching run's proposals; and last month's
+300 delivered sessions with their hours and pay (two thirds signed off, some queried) for
+Hours and pay and the timesheets.
 Each page is asked for many times in process (httpx's ASGI transport, no network): the time
 is the server's, from request to the last byte of the page. The target is 200 ms.
 
@@ -18,12 +20,13 @@ import re
 import statistics
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 from common import phone, pool_with_gps, session_start
 
+from bot.clock import LONDON
 from bot.commands import (
     AddMentor,
     BookByHand,
@@ -33,7 +36,7 @@ from bot.commands import (
     ScheduleGroupSessions,
     StartAdminSession,
 )
-from bot.domain import Inbound, Member, Practice
+from bot.domain import Inbound, Member, Practice, SessionStatus
 from flows.people import signin
 from main import build_app
 
@@ -65,6 +68,44 @@ async def seed(pool, sessions: int) -> tuple[list[int], Member]:  # type: ignore
     for i in range(40):  # messages nobody understood, for the inbox
         await pool.engine.receive(Inbound("sandbox", phone(500_000 + i), "Who is this?", f"bench-{i}", now))
     return ids, manager
+
+
+async def seed_pay(pool, count: int) -> str:  # type: ignore[no-untyped-def]
+    """Last month: ``count`` sessions delivered, their hours reported, two thirds signed off,
+    a tenth queried, each with mileage; a fifth of the GPs employed (for timesheets). The
+    month's key (YYYY-MM) for the pages."""
+    now = pool.clock.now()
+    first = (now.astimezone(LONDON).date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    async with pool.store.unit_of_work() as uow:
+        for i in range(count):
+            day = first + timedelta(days=i % 28)
+            start = datetime(day.year, day.month, day.day, 8 + (i % 3) * 4, 30, tzinfo=LONDON)
+            session = await uow.sessions.add_session(
+                code=f"P{i:05d}", practice=f"X{10000 + 2 + i % 19}", starts_at=start,
+                ends_at=start + timedelta(hours=4), rate_pence=32000, urgent=False, notes="",
+                posted_by=None, posted_via="bench", now=now,
+            )  # fmt: skip
+            gp = await uow.members.member_by_phone(phone(i % 2000))
+            assert gp is not None
+            if i % 5 == 0:
+                await uow.members.update_member(gp.id, engagement="employed")
+            await uow.sessions.set_session_status(
+                session.id, SessionStatus.FILLED, expect=SessionStatus.OPEN, now=now
+            )
+            await uow.bookings.add_booking(
+                session_id=session.id, member_id=gp.id, offer_id=None, code="1000", via="bench", now=now
+            )
+            await uow.sessions.record_delivery(session.id, 4, now)
+            await uow.pay.add_signoff(session.id, gp.id, session.practice, 4, "gp", now)
+            if i % 3:
+                await uow.pay.sign_off(session.id, pay_pence=32000, pay_rule="session", by=None, now=now)
+            elif i % 10 == 0:
+                await uow.pay.query_signoff(session.id, "left early", None, now)
+            await uow.pay.add_expense(
+                session_id=session.id, member_id=gp.id, kind="mileage", amount_pence=540, note="",
+                miles=12, by=gp.id, now=now,
+            )  # fmt: skip
+    return f"{first:%Y-%m}"
 
 
 async def seed_peer(pool) -> tuple[int, Member]:  # type: ignore[no-untyped-def]
@@ -101,13 +142,14 @@ async def seed_peer(pool) -> tuple[int, Member]:  # type: ignore[no-untyped-def]
     return big.id, lead
 
 
-async def main(members: int, sessions: int, repeats: int) -> None:
+async def main(members: int, sessions: int, repeats: int, pay_sessions: int = 300) -> None:
     with tempfile.TemporaryDirectory() as folder:
         pool = await pool_with_gps(Path(folder) / "pool.db", members)
         try:
             began = time.perf_counter()
             ids, manager = await seed(pool, sessions)
             group, lead = await seed_peer(pool)
+            paid = await seed_pay(pool, pay_sessions)
             print(f"seeded {members:,} GPs and {sessions} sessions in {time.perf_counter() - began:.0f} s")
             admin = await pool.engine.execute(StartAdminSession("bench", token_ok=True), actor="bench")
             managing = await pool.engine.run("bench", lambda turn: signin._start(turn, manager))
@@ -133,6 +175,10 @@ async def main(members: int, sessions: int, repeats: int) -> None:
                 ("people with a check missing", "/console/people?checks=missing", admin),
                 ("a member's page", f"/console/people/{manager.id - 1}", admin),
                 ("imports", "/console/imports", admin),
+                (f"hours and pay ({pay_sessions} sessions)", f"/console/pay?month={paid}", admin),
+                ("hours and pay (practice manager)", f"/console/pay?month={paid}", managing),
+                ("timesheets (a fifth employed)", f"/console/pay/timesheets?month={paid}", admin),
+                ("timesheets CSV", f"/console/pay/timesheets.csv?month={paid}", admin),
             ]
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://bench", cookies={"pool_console": admin.token}
