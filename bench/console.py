@@ -72,7 +72,7 @@ async def seed(pool, sessions: int) -> tuple[list[int], Member]:  # type: ignore
 
 async def seed_pay(pool, count: int) -> str:  # type: ignore[no-untyped-def]
     """Last month: ``count`` sessions delivered, their hours reported, two thirds signed off,
-    a tenth queried, each with mileage; a fifth of the GPs employed (for timesheets). The
+    a tenth queried, each with mileage; the GPs of every fifth employed (60, for timesheets). The
     month's key (YYYY-MM) for the pages."""
     now = pool.clock.now()
     first = (now.astimezone(LONDON).date().replace(day=1) - timedelta(days=1)).replace(day=1)
@@ -177,7 +177,7 @@ async def main(members: int, sessions: int, repeats: int, pay_sessions: int = 30
                 ("imports", "/console/imports", admin),
                 (f"hours and pay ({pay_sessions} sessions)", f"/console/pay?month={paid}", admin),
                 ("hours and pay (practice manager)", f"/console/pay?month={paid}", managing),
-                ("timesheets (a fifth employed)", f"/console/pay/timesheets?month={paid}", admin),
+                ("timesheets (60 employed)", f"/console/pay/timesheets?month={paid}", admin),
                 ("timesheets CSV", f"/console/pay/timesheets.csv?month={paid}", admin),
             ]
             async with httpx.AsyncClient(
