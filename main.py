@@ -34,6 +34,7 @@ from bot.pool import Pool
 from bot.ports import Channel
 from bot.timers import TimerLoop
 from config import Settings, load_settings
+from config.pensions import load_pension_rules
 from config.professions import load_professions
 from config.safety import load_safety
 from flows.conversation.inbound import PoolConversation
@@ -53,6 +54,8 @@ def policy_from(settings: Settings) -> PoolPolicy:
         pay_rule=settings.pool_pay,
         mileage_pence=settings.pool_mileage_pence,
         signoff_days=settings.pool_signoff_days,
+        invoice_days=settings.pool_invoice_days,
+        pensions=load_pension_rules(),
         live_date=settings.pool_live_date,
         setup_budget_pence=settings.pool_setup_budget_pence,
         default_rate_pence=settings.pool_default_rate_pence,

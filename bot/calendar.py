@@ -75,3 +75,16 @@ def quiet_window(text: str) -> tuple[time, time]:
     if start == end:
         raise ValueError("quiet hours must start and end at different times")
     return start, end
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """A calendar month in London, as aware instants [start, end)."""
+    first, following = month.replace(day=1), next_month(month)
+    return datetime(first.year, first.month, 1, tzinfo=LONDON), datetime(
+        following.year, following.month, 1, tzinfo=LONDON
+    )

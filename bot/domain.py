@@ -148,6 +148,12 @@ class Member:
     alerts: str = "now"
     left_on: date | None = None  # the day they left the pool (None: still in it): no offers from then
     engagement: str | None = None  # one of ENGAGEMENTS; None: staff who take no sessions
+    # A locum GP's NHS Pensions SD number (8 digits; None: they do not pension their locum
+    # work), the employee contribution tier they chose for the scheme year (1 to 6), and how
+    # they invoice: "month" (one invoice a practice a calendar month) or "session".
+    pension_sd_number: str | None = None
+    pension_tier: int | None = None
+    invoice_by: str = "month"
 
     @property
     def is_clinician(self) -> bool:
@@ -484,6 +490,56 @@ class Expense:
     added_at: datetime
     miles: float | None = None
     added_by: int | None = None
+
+
+INVOICE_BY = ("month", "session")
+INVOICE_STATES = ("draft", "sent", "paid", "overdue", "cancelled", "issued")  # issued: a credit note
+
+
+@dataclass(frozen=True, slots=True)
+class Billing:
+    """What an invoice prints about a person beyond their name: kept only for invoices."""
+
+    member_id: int
+    address: tuple[str, ...] = ()
+    company_name: str = ""
+    company_number: str = ""
+    account_name: str = ""
+    sort_code: str = ""
+    account_number: str = ""
+
+    @property
+    def has_bank(self) -> bool:
+        return bool(self.account_name and self.sort_code and self.account_number)
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An invoice or credit note as issued (its printed content: ``document``, JSON)."""
+
+    id: int
+    member_id: int
+    practice: str
+    seq: int
+    number: str
+    kind: str  # "invoice" or "credit_note"
+    period: str  # YYYY-MM, or a session's code
+    issued_on: date
+    due_on: date | None
+    state: str  # one of INVOICE_STATES
+    fee_pence: int
+    expenses_pence: int
+    pensionable_pence: int
+    employer_pence: int
+    total_pence: int
+    pensions: bool
+    credits: int | None = None
+    paid_on: date | None = None
+    paid_by: int | None = None
+    sent_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
+from bot.pensions import NO_PENSION_RULES, PensionRules
 from bot.professions import GP_ONLY, Professions
 
 
@@ -20,6 +21,11 @@ class PoolPolicy:
     pay_rule: str = "session"  # "session" (the rate) or "pro_rata" (to the hours worked): POOL_PAY
     mileage_pence: int = 45  # a mile's pay as an expense (HMRC's approved rate)
     signoff_days: int = 3  # hours unconfirmed this long: the practice reminded; twice, coordinators told
+    # Invoices: paid within this many days of issue (then the practice is reminded, and a
+    # week later the coordinators told); the pension rates (config/pension_tiers.toml, given
+    # at wiring).
+    invoice_days: int = 30
+    pensions: PensionRules = NO_PENSION_RULES
     live_date: date | None = None  # when the pool went live (default: its first session)
     setup_budget_pence: int = 12_000_000  # up to £120k a system, for running the pool
     default_rate_pence: int = 32_000  # what a new session's form starts with

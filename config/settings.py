@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Hours not signed off this many days after they were reported: the practice is reminded
     # once; as long again, and the coordinators are told.
     pool_signoff_days: int = Field(default=3, ge=1, le=60)
+    # Invoices are due this many days after they are issued.
+    pool_invoice_days: int = Field(default=30, ge=1, le=120)
     # The named wellbeing lead (a member's phone): the only person who hears about distress.
     pool_wellbeing_lead: str | None = None
     # SMS "this session has been filled" costs money; chat channels edit for free.

@@ -23,6 +23,7 @@ from bot.pool import Pool
 from bot.ports import Channel, SentMessage, SessionView
 from bot.professions import GP_ONLY
 from config import load_settings
+from config.pensions import load_pension_rules
 from config.professions import load_professions
 from main import open_pool
 
@@ -58,6 +59,8 @@ class Harness:
         policy = policy or PoolPolicy(pool_name="Test Pool")
         if policy.professions is GP_ONLY:  # the pool's own professions, as `serve` has them
             policy = replace(policy, professions=load_professions())
+        if not policy.pensions.years:  # and its pension rates
+            policy = replace(policy, pensions=load_pension_rules())
         pool = await open_pool(settings, clock=clock, rng=random.Random(7), policy=policy, channels=channels)
         await pool.recover()
         return cls(pool, clock, database)

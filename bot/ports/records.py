@@ -14,6 +14,7 @@ from bot.domain import (
     DeliveryChange,
     Expense,
     GroupSession,
+    Invoice,
     Member,
     Offer,
     PeerGroup,
@@ -302,3 +303,13 @@ class TimesheetLine:
             self.pay_signed_off_pence, f"{self.miles:g}", self.mileage_pence, self.other_expenses_pence,
             self.expenses_pence,
         )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    """An invoice as lists show it: who issued it, to which practice (and its PCN)."""
+
+    invoice: Invoice
+    member_name: str
+    practice_name: str
+    pcn: str

@@ -13,6 +13,7 @@ from bot.domain import DeliveryChange, Member
 from bot.ports.channels import OutboxMessage
 from bot.ports.desk import Audit, Inbox
 from bot.ports.evidence import Evidence
+from bot.ports.invoices import Invoices
 from bot.ports.messaging import Digests, Messages, Outbox, Prompts
 from bot.ports.money import Money
 from bot.ports.pay import Pay
@@ -47,6 +48,7 @@ class UnitOfWork(Protocol):
     wellbeing: Wellbeing
     money: Money
     pay: Pay
+    invoices: Invoices
     signins: SignIns
     evidence: Evidence
 

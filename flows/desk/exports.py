@@ -44,6 +44,9 @@ def _member_row(m: Member) -> list[str]:
         "alerts": m.alerts,
         "left_on": m.left_on.isoformat() if m.left_on else "",
         "engagement": m.engagement or "",
+        "pension_sd_number": m.pension_sd_number or "",
+        "pension_tier": str(m.pension_tier) if m.pension_tier else "",
+        "invoice_by": m.invoice_by,
     }
     return [values[column] for column in MEMBER_COLUMNS]
 

@@ -26,6 +26,7 @@ from bot.domain import (
     DAY_NAMES,
     ENGAGEMENTS,
     GP_TYPES,
+    INVOICE_BY,
     Member,
     Practice,
     default_engagement,
@@ -45,7 +46,7 @@ MEMBER_COLUMNS = (
     "name", "phone", "email", "roles", "gp_type", "registration_number", "preferred_channel",
     "slack_user_id", "telegram_chat_id", "localities", "practices", "days",
     "max_sessions_per_week", "contracted_sessions_per_week", "profession", "level", "alerts", "left_on",
-    "engagement",
+    "engagement", "pension_sd_number", "pension_tier", "invoice_by",
 )  # fmt: skip
 CHECK_COLUMNS = ("phone", "check", "expires")
 SESSION_COLUMNS = ("practice", "start", "end", "rate_pence", "urgent", "notes", "repeat_weeks", "professions")
@@ -332,6 +333,20 @@ def _member_fields(
         if get("engagement").lower() not in ENGAGEMENTS:
             raise ValueError(f"engagement '{get('engagement')}' is not one of {', '.join(ENGAGEMENTS)}")
         fields["engagement"] = get("engagement").lower()
+    if "pension_sd_number" in present:
+        number = get("pension_sd_number").replace(" ", "")
+        if number and not (number.isascii() and number.isdigit() and len(number) == 8):
+            raise ValueError(f"pension_sd_number '{get('pension_sd_number')}' is not 8 digits")
+        fields["pension_sd_number"] = number or None
+    if "pension_tier" in present:
+        tier = get("pension_tier")
+        if tier and tier not in ("1", "2", "3", "4", "5", "6"):
+            raise ValueError(f"pension_tier '{tier}' is not a tier from 1 to 6")
+        fields["pension_tier"] = int(tier) if tier else None
+    if "invoice_by" in present and get("invoice_by"):
+        if get("invoice_by").lower() not in INVOICE_BY:
+            raise ValueError(f"invoice_by '{get('invoice_by')}' is not one of {', '.join(INVOICE_BY)}")
+        fields["invoice_by"] = get("invoice_by").lower()
     if "left_on" in present:
         try:
             fields["left_on"] = date.fromisoformat(get("left_on")) if get("left_on") else None

@@ -15,10 +15,10 @@ something is, it is asked about, because it confirms money only with the code.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
-from bot.calendar import at_london, is_working_day, next_working_day
-from bot.clock import LONDON, london_date
+from bot.calendar import at_london, is_working_day, month_bounds, next_working_day
+from bot.clock import london_date
 from bot.commands import ConfirmHours, ListSignOffs, QueryHours, SettleHours
 from bot.domain import Choice, Member, Outbound, Practice, Question, Session, SignOff, pay_for
 from bot.engine import Engine, Turn
@@ -438,15 +438,6 @@ async def settle_command(turn: Turn, command: SettleHours) -> SignOff:
     updated = await turn.uow.pay.signoff(session.id)
     assert updated is not None
     return updated
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    """A calendar month in London, as UTC-aware instants [start, end)."""
-    first = month.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return datetime(first.year, first.month, 1, tzinfo=LONDON), datetime(
-        following.year, following.month, 1, tzinfo=LONDON
-    )
 
 
 async def list_command(turn: Turn, command: ListSignOffs) -> list[SignOffRow]:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.calendar import is_working_day
+from bot.calendar import is_working_day, month_bounds
 from bot.commands import BuildTimesheets
 from bot.domain import Member, SessionStatus
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.ports import SignOffRow, TimesheetLine
-from flows.money.signoff import month_bounds
 from flows.people import roles
 
 

@@ -20,7 +20,10 @@ from storage.sqlite.timefmt import date_from_db, date_to_db, from_db, to_db
 _MEMBER_FIELDS = frozenset(
     {
         "engagement",
+        "invoice_by",
         "left_on",
+        "pension_sd_number",
+        "pension_tier",
         "name",
         "email",
         "roles",
@@ -177,8 +180,8 @@ class SqliteMembers(Repository):
             "INSERT INTO members (name, phone, email, roles, gp_type, registration_number, "
             "preferred_channel, slack_user_id, telegram_chat_id, localities, practices, days, "
             "max_sessions_per_week, contracted_sessions_per_week, paused_until, urgent_at_night, "
-            "created_at, profession, level, alerts, engagement) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, profession, level, alerts, engagement, pension_sd_number, pension_tier, invoice_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 member.name,
                 member.phone,
@@ -202,6 +205,9 @@ class SqliteMembers(Repository):
                 member.alerts,
                 member.engagement
                 or default_engagement(member.is_clinician, member.profession, member.gp_type),
+                member.pension_sd_number,
+                member.pension_tier,
+                member.invoice_by,
             ),
         )
         created = await self.member(cursor.lastrowid)
@@ -263,9 +269,10 @@ class SqliteMembers(Repository):
         await self._run(
             "UPDATE members SET name = ?, phone = ?, email = NULL, registration_number = NULL, "
             "slack_user_id = NULL, telegram_chat_id = NULL, roles = '', localities = '', practices = '', "
-            "days = '', left_on = coalesce(left_on, ?) WHERE id = ?",
+            "days = '', pension_sd_number = NULL, left_on = coalesce(left_on, ?) WHERE id = ?",
             (f"Erased member {member_id}", placeholder, left_on.isoformat(), member_id),
         )
+        await self._run("DELETE FROM billing WHERE member_id = ?", (member_id,))
         # Their messages keep only that they happened: no text, no address, no buttons; what
         # was still to go never goes.
         await self._run(

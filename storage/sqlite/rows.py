@@ -30,7 +30,8 @@ MEMBER_COLUMNS = """
     m.days, m.max_sessions_per_week, m.contracted_sessions_per_week, m.paused_until,
     m.urgent_at_night,
     (SELECT group_concat(o.channel, ';') FROM opt_outs o WHERE o.member_id = m.id) AS opted_out,
-    m.quiet_hours, m.profession, m.level, m.alerts, m.left_on, m.engagement
+    m.quiet_hours, m.profession, m.level, m.alerts, m.left_on, m.engagement, m.pension_sd_number,
+    m.pension_tier, m.invoice_by
 """
 SESSION_COLUMNS = """
     s.id, s.code, s.practice, s.starts_at, s.ends_at, s.rate_pence, s.urgent, s.notes,
@@ -99,10 +100,13 @@ def to_member(row: Sequence[Any], offset: int = 0) -> Member:
         alerts=r[21],
         left_on=date_from_db(r[22]),
         engagement=r[23],
+        pension_sd_number=r[24],
+        pension_tier=r[25],
+        invoice_by=r[26],
     )
 
 
-MEMBER_WIDTH = 24
+MEMBER_WIDTH = 27
 
 
 def to_session(row: Sequence[Any], offset: int = 0) -> Session:

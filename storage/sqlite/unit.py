@@ -17,6 +17,7 @@ from storage.sqlite.eligibility import SqliteEligibility
 from storage.sqlite.evidence import SqliteEvidence
 from storage.sqlite.groups import SqliteGroups
 from storage.sqlite.inbox import SqliteInbox
+from storage.sqlite.invoices import SqliteInvoices
 from storage.sqlite.members import SqliteMembers
 from storage.sqlite.mentoring import SqliteMentoring
 from storage.sqlite.messages import SqliteMessages
@@ -54,6 +55,7 @@ class SqliteUnit:
         self.wellbeing = SqliteWellbeing(self)
         self.money = SqliteMoney(self)
         self.pay = SqlitePay(self)
+        self.invoices = SqliteInvoices(self)
         self.signins = SqliteSignIns(self)
         self.evidence = SqliteEvidence(self)
 
