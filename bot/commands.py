@@ -553,3 +553,119 @@ class BuildTimesheets:
 
     month: date  # its first day
     by: int | None = None
+
+
+# -- invoices and the GP locum pension forms ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseInvoices:
+    """Invoice the signed-off sessions not yet invoiced of sessions started before ``before``
+    (default: this month's first day): one invoice a person a practice a month (or a session,
+    for those who invoice by session). Coordinators for everyone; a clinician their own."""
+
+    before: date | None = None
+    phone: str | None = None  # one person only
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendInvoice:
+    """Send a draft (held because the person's billing details were missing)."""
+
+    number: str
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkPaid:
+    """An invoice was paid (the person, the practice or a coordinator): on ``paid_on``
+    (default today), which decides the month's Form B it goes on."""
+
+    number: str
+    paid_on: date | None = None
+    by: int | None = None
+    via: str = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelInvoice:
+    """A wrong invoice is cancelled by a credit note (never edited or deleted); its sessions
+    can then be invoiced again."""
+
+    number: str
+    reason: str = ""
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListInvoices:
+    """Invoices and credit notes: coordinators all, a practice manager their practices', a
+    clinician their own."""
+
+    by: int | None = None
+    states: tuple[str, ...] = ()
+    practice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFile:
+    """An invoice as a file: ``form`` "invoice" (PDF or CSV) or "form_a" (PDF); the answer is
+    (file name, media type, bytes)."""
+
+    number: str
+    form: str = "invoice"
+    fmt: str = "pdf"
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FormBFile:
+    """A GP's Form B for a month (pay received in it), as a PDF: (file name, media type, bytes)."""
+
+    phone: str
+    month: date
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenDocumentLink:
+    """A document link sent in a message (the token is the key): (file name, media type,
+    bytes), or Refused when unknown or expired."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetBilling:
+    """What the person's invoices print beyond their name: address lines, company (a limited
+    company's full name and number) and bank details (coordinators, or the person)."""
+
+    phone: str
+    address: tuple[str, ...] = ()
+    company_name: str = ""
+    company_number: str = ""
+    account_name: str = ""
+    sort_code: str = ""
+    account_number: str = ""
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowBilling:
+    """The person's billing details with the bank details masked."""
+
+    phone: str
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetPensionDetails:
+    """A locum GP's NHS Pensions SD number (empty: they do not pension their locum work), their
+    contribution tier (1 to 6) and how they invoice (month or session)."""
+
+    phone: str
+    sd_number: str | None = None
+    tier: int | None = None
+    invoice_by: str | None = None
+    by: int | None = None

@@ -6,7 +6,8 @@ pence; nothing here computes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import date
 
 
@@ -129,3 +130,31 @@ class FormB:
     total_pence: int  # i: g + h
     cumulative_pence: int  # j: the scheme year's locum pensionable pay to the end of this month
     due_on: date  # the 7th of the following month
+
+
+def invoice_to_json(doc: InvoiceDocument) -> str:
+    """The invoice as issued, to keep (dates as ISO text)."""
+    return json.dumps(asdict(doc), default=lambda value: value.isoformat(), sort_keys=True)
+
+
+def invoice_from_json(text: str) -> InvoiceDocument:
+    raw = json.loads(text)
+    bank = raw.pop("bank")
+    return InvoiceDocument(
+        **{
+            **raw,
+            "issued_on": date.fromisoformat(raw["issued_on"]),
+            "due_on": date.fromisoformat(raw["due_on"]) if raw["due_on"] else None,
+            "supplier": _party(raw["supplier"]),
+            "customer": _party(raw["customer"]),
+            "lines": tuple(
+                InvoiceLine(**{**line, "day": date.fromisoformat(line["day"])}) for line in raw["lines"]
+            ),
+            "bank": BankDetails(**bank) if bank else None,
+            "notes": tuple(raw["notes"]),
+        }
+    )
+
+
+def _party(raw: dict[str, object]) -> Party:
+    return Party(str(raw["name"]), tuple(raw["address"]), tuple(raw["details"]))  # type: ignore[arg-type]

@@ -439,13 +439,13 @@ EXPENSE_KINDS = ("mileage", "other")
 
 
 def pay_for(rule: str, rate_pence: int, planned_hours: float, hours: float) -> int:
-    """A session's pay under ``rule``: its rate, or the rate pro rata to the hours worked
-    (to the nearest penny, halves up)."""
-    if rule == "session" or planned_hours <= 0:
+    """A session's pay under ``rule``: its rate, or the rate pro rata to the hours worked, in
+    whole minutes (a GP's "3h20" of a 3 h 20 min session is the whole rate), to the nearest
+    penny, halves up."""
+    planned, worked = round(planned_hours * 60), round(hours * 60)
+    if rule == "session" or planned <= 0:
         return rate_pence
-    return int(
-        Fraction(rate_pence) * Fraction(str(hours)) / Fraction(str(round(planned_hours, 6))) + Fraction(1, 2)
-    )
+    return int(Fraction(rate_pence * worked, planned) + Fraction(1, 2))
 
 
 @dataclass(frozen=True, slots=True)

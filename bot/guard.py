@@ -195,8 +195,8 @@ async def _answer(
     await send({"type": "http.response.body", "body": content})
 
 
-# Paths whose last part is a secret: a sign-in link, a calendar file's address.
-SECRET_PATHS = ("/console/link/", "/calendar/")
+# Paths whose last part is a secret: a sign-in link, a calendar file's address, a document link.
+SECRET_PATHS = ("/console/link/", "/calendar/", "/documents/")
 
 
 def _without_secrets(path: str) -> str:

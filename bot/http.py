@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from bot.api import api_router
 from bot.guard import RequestGuard
 from bot.log_limit import LogLimit
-from bot.pay_api import pay_router
+from bot.pay_api import documents_router, pay_router
 from bot.peer_api import calendar_router, peer_router
 from bot.pool import Pool
 
@@ -89,5 +89,6 @@ def create_app(
     app.include_router(api_router(pool, auth))
     app.include_router(peer_router(pool, auth))
     app.include_router(pay_router(pool, auth))
+    app.include_router(documents_router(pool))
     app.include_router(calendar_router(pool))
     return app

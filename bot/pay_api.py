@@ -18,11 +18,29 @@ from pydantic import BaseModel, Field
 from bot import spreadsheet
 from bot.api import RowId, acting_as_dependency, run_command
 from bot.clock import london_date
-from bot.commands import AddExpense, BuildTimesheets, ConfirmHours, ListSignOffs, QueryHours, SettleHours
-from bot.domain import Expense, Member
+from bot.commands import (
+    AddExpense,
+    BuildTimesheets,
+    CancelInvoice,
+    ConfirmHours,
+    FormBFile,
+    InvoiceFile,
+    ListInvoices,
+    ListSignOffs,
+    MarkPaid,
+    OpenDocumentLink,
+    QueryHours,
+    RaiseInvoices,
+    SendInvoice,
+    SetBilling,
+    SetPensionDetails,
+    SettleHours,
+    ShowBilling,
+)
+from bot.domain import Billing, Expense, Member
 from bot.errors import Refused
 from bot.pool import Pool
-from bot.ports import TIMESHEET_COLUMNS, SignOffRow, TimesheetLine, timesheet_rows
+from bot.ports import TIMESHEET_COLUMNS, InvoiceRow, SignOffRow, TimesheetLine, timesheet_rows
 
 Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM (London)")]
 State = Literal["awaiting", "queried", "signed_off"]
@@ -109,6 +127,99 @@ class TimesheetOut(BaseModel):
     expenses_pence: int
 
 
+class InvoiceOut(BaseModel):
+    number: str
+    kind: Literal["invoice", "credit_note"]
+    state: Literal["draft", "sent", "paid", "overdue", "cancelled", "issued"]
+    name: str = Field(description="Who it is from")
+    practice: str
+    practice_name: str
+    pcn: str
+    period: str = Field(description="YYYY-MM, or the session's code for an invoice by session")
+    issued_on: date
+    due_on: date | None
+    fee_pence: int
+    expenses_pence: int
+    pensionable_pence: int
+    employer_pence: int = Field(description="The employer pension contribution charged on top")
+    total_pence: int
+    pensions: bool = Field(description="The GP pensions this work: it has a Form A")
+    credits: str | None = Field(description="A credit note: the number of the invoice it cancels")
+    paid_on: date | None
+
+
+class PaidIn(BaseModel):
+    paid_on: date | None = Field(default=None, description="Default today (London)")
+
+
+class CancelInvoiceIn(BaseModel):
+    reason: str = Field(default="", max_length=40, description="Printed on the credit note")
+
+
+class RaiseIn(BaseModel):
+    before: date | None = Field(
+        default=None, description="Sessions started before this day (default: this month's 1st)"
+    )
+    phone: str | None = Field(default=None, description="One person only")
+
+
+class BillingIn(BaseModel):
+    address: list[str] = Field(default=[], max_length=5, description="Up to five lines of 60 characters")
+    company_name: str = Field(default="", max_length=100, description="A limited company's full name")
+    company_number: str = Field(default="", max_length=12)
+    account_name: str = Field(default="", max_length=60)
+    sort_code: str = Field(default="", max_length=8, examples=["12-34-56"])
+    account_number: str = Field(default="", max_length=10, examples=["12345678"])
+
+
+class BillingOut(BaseModel):
+    phone: str
+    address: list[str]
+    company_name: str
+    company_number: str
+    account_name: str
+    sort_code: str = Field(description="Masked: **-**-56")
+    account_number: str = Field(description="Masked: ****5678")
+
+
+class PensionIn(BaseModel):
+    sd_number: str | None = Field(default=None, description="8 digits; empty: they do not pension locum work")
+    tier: int | None = Field(default=None, ge=1, le=6)
+    invoice_by: Literal["month", "session"] | None = None
+
+
+class PensionOut(BaseModel):
+    phone: str
+    sd_number: str | None
+    tier: int | None
+    invoice_by: str
+
+
+def invoice_out(row: InvoiceRow) -> InvoiceOut:
+    i = row.invoice
+    return InvoiceOut(
+        number=i.number, kind=i.kind, state=i.state, name=row.member_name, practice=i.practice,  # type: ignore[arg-type]
+        practice_name=row.practice_name, pcn=row.pcn, period=i.period, issued_on=i.issued_on, due_on=i.due_on,
+        fee_pence=i.fee_pence, expenses_pence=i.expenses_pence, pensionable_pence=i.pensionable_pence,
+        employer_pence=i.employer_pence, total_pence=i.total_pence, pensions=i.pensions, credits=row.credits,
+        paid_on=i.paid_on,
+    )  # fmt: skip
+
+
+def file_response(found: tuple[str, str, bytes]) -> Response:
+    name, media_type, content = found
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
 def expense_out(e: Expense) -> ExpenseOut:
     return ExpenseOut(
         id=e.id,
@@ -120,15 +231,18 @@ def expense_out(e: Expense) -> ExpenseOut:
     )
 
 
-def signoff_out(row: SignOffRow) -> SignOffOut:
+def signoff_out(row: SignOffRow, by: Member | None = None) -> SignOffOut:
+    """``by``: who asks; the practice's words on a query are for the coordinators and the
+    practice, not the clinician."""
     g, s = row.signoff, row.session
+    query = g.query if by is None or by.is_coordinator or f"practice:{s.practice}" in by.roles else ""
     return SignOffOut(
         session_id=s.id, session_code=s.code, practice=s.practice, practice_name=row.practice_name,
         pcn=row.pcn, start=s.starts_at, end=s.ends_at, name=row.member_name, phone=row.member_phone,
         engagement=row.engagement, state=g.state, hours=g.hours, hours_booked=round(s.hours, 2),  # type: ignore[arg-type]
         reported_hours=g.reported_hours, reported_by=g.reported_by, reported_at=g.reported_at,
         rate_pence=s.rate_pence, pay_pence=g.pay_pence, pay_rule=g.pay_rule, signed_off_at=g.signed_off_at,
-        query=g.query, queried_at=g.queried_at, settled_note=g.settled_note,
+        query=query, queried_at=g.queried_at, settled_note=g.settled_note,
         expenses=[expense_out(e) for e in row.expenses], expenses_pence=row.expenses_pence,
     )  # fmt: skip
 
@@ -168,7 +282,7 @@ def pay_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         assert session is not None
         month = london_date(session.starts_at).replace(day=1)
         rows: list[SignOffRow] = await read(ListSignOffs(month, by.id if by else None), by)
-        return signoff_out(next(r for r in rows if r.session.id == session_id))
+        return signoff_out(next(r for r in rows if r.session.id == session_id), by)
 
     @router.get("/pay", response_model=list[SignOffOut])
     async def list_pay(
@@ -182,7 +296,7 @@ def pay_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         rows = await read(
             ListSignOffs(first_of(month), by.id if by else None, tuple(state or ()), practice), by
         )
-        return [signoff_out(row) for row in rows]
+        return [signoff_out(row, by) for row in rows]
 
     @router.post("/sessions/{session_id}/hours/confirm", response_model=SignOffOut)
     async def confirm(session_id: RowId, by: Member | None = acting_member) -> SignOffOut:
@@ -235,5 +349,111 @@ def pay_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="timesheets-{month}.csv"'},
         )
+
+    @router.post("/invoices/raise", response_model=list[InvoiceOut], tags=["invoices"])
+    async def raise_invoices(body: RaiseIn, by: Member | None = acting_member) -> list[InvoiceOut]:
+        """Invoice signed-off sessions not yet invoiced (the 1st of each month does this by
+        itself): coordinators for everyone, a clinician their own."""
+        raised = await run(RaiseInvoices(body.before, body.phone, by.id if by else None), by)
+        return await _rows_of([i.number for i in raised], by)
+
+    async def _rows_of(numbers: list[str], by: Member | None) -> list[InvoiceOut]:
+        rows: list[InvoiceRow] = await read(ListInvoices(by.id if by else None), by)
+        return [invoice_out(r) for r in rows if r.invoice.number in numbers]
+
+    @router.get("/invoices", response_model=list[InvoiceOut], tags=["invoices"])
+    async def list_invoices(
+        by: Member | None = acting_member,
+        state: Annotated[
+            list[Literal["draft", "sent", "paid", "overdue", "cancelled", "issued"]] | None, Query()
+        ] = None,
+        practice: Annotated[str | None, Query(max_length=10)] = None,
+    ) -> list[InvoiceOut]:
+        """Invoices and credit notes, newest first: coordinators all, a practice manager their
+        practices', a clinician their own. Bank details are never in this list."""
+        rows = await read(ListInvoices(by.id if by else None, tuple(state or ()), practice), by)
+        return [invoice_out(r) for r in rows]
+
+    @router.get("/invoices/{number}.{fmt}", response_class=Response, tags=["invoices"])
+    async def invoice_file(
+        number: str, fmt: Literal["pdf", "csv"], by: Member | None = acting_member
+    ) -> Response:
+        """The invoice as a PDF (with its Form A after it when pensioned) or CSV."""
+        return file_response(await read(InvoiceFile(number, "invoice", fmt, by.id if by else None), by))
+
+    @router.get("/invoices/{number}/form-a.pdf", response_class=Response, tags=["invoices"])
+    async def form_a_file(number: str, by: Member | None = acting_member) -> Response:
+        return file_response(await read(InvoiceFile(number, "form_a", "pdf", by.id if by else None), by))
+
+    @router.post("/invoices/{number}/paid", response_model=InvoiceOut, tags=["invoices"])
+    async def paid(number: str, body: PaidIn, by: Member | None = acting_member) -> InvoiceOut:
+        """Mark paid (the person, a manager of the practice, a coordinator), on a day (default
+        today): it goes on that month's Form B."""
+        found = await run(MarkPaid(number, body.paid_on, by.id if by else None), by)
+        return (await _rows_of([found.number], by))[0]
+
+    @router.post("/invoices/{number}/send", response_model=InvoiceOut, tags=["invoices"])
+    async def send(number: str, by: Member | None = acting_member) -> InvoiceOut:
+        """Send a draft once the person's address and bank details are in."""
+        found = await run(SendInvoice(number, by.id if by else None), by)
+        return (await _rows_of([found.number], by))[0]
+
+    @router.post("/invoices/{number}/cancel", response_model=InvoiceOut, tags=["invoices"])
+    async def cancel(number: str, body: CancelInvoiceIn, by: Member | None = acting_member) -> InvoiceOut:
+        """Cancel by a credit note (the answer); the sessions can be invoiced again."""
+        credit = await run(CancelInvoice(number, body.reason, by.id if by else None), by)
+        return (await _rows_of([credit.number], by))[0]
+
+    @router.get("/members/{phone}/form-b.pdf", response_class=Response, tags=["invoices"])
+    async def form_b(phone: str, month: Month, by: Member | None = acting_member) -> Response:
+        """A GP's Form B for a month (pay received in it): the GP or a coordinator."""
+        return file_response(await read(FormBFile(phone, first_of(month), by.id if by else None), by))
+
+    @router.put("/members/{phone}/billing", response_model=BillingOut, tags=["invoices"])
+    async def set_billing(phone: str, body: BillingIn, by: Member | None = acting_member) -> BillingOut:
+        """What invoices print about the person (the person or a coordinator). The answer, like
+        every other place, shows the bank details masked."""
+        saved = await run(
+            SetBilling(phone, tuple(body.address), body.company_name, body.company_number, body.account_name,
+                       body.sort_code, body.account_number, by.id if by else None), by,
+        )  # fmt: skip
+        return billing_out(phone, saved)
+
+    @router.get("/members/{phone}/billing", response_model=BillingOut, tags=["invoices"])
+    async def show_billing(phone: str, by: Member | None = acting_member) -> BillingOut:
+        return billing_out(phone, await read(ShowBilling(phone, by.id if by else None), by))
+
+    @router.put("/members/{phone}/pension", response_model=PensionOut, tags=["invoices"])
+    async def set_pension(phone: str, body: PensionIn, by: Member | None = acting_member) -> PensionOut:
+        """A locum GP's SD number, contribution tier and how they invoice (them or a coordinator)."""
+        member = await run(
+            SetPensionDetails(phone, body.sd_number, body.tier, body.invoice_by, by.id if by else None), by
+        )
+        return PensionOut(phone=member.phone, sd_number=member.pension_sd_number, tier=member.pension_tier,
+                          invoice_by=member.invoice_by)  # fmt: skip
+
+    return router
+
+
+def billing_out(phone: str, billing: Billing) -> BillingOut:
+    return BillingOut(
+        phone=phone, address=list(billing.address), company_name=billing.company_name,
+        company_number=billing.company_number, account_name=billing.account_name, sort_code=billing.sort_code,
+        account_number=billing.account_number,
+    )  # fmt: skip
+
+
+def documents_router(pool: Pool) -> APIRouter:
+    """A document linked from a message (no bearer: the link is the key, 192 random bits, and
+    expires)."""
+    router = APIRouter(tags=["invoices"])
+
+    @router.get("/documents/{token}", response_class=Response)
+    async def document(token: str) -> Response:
+        try:
+            found = await pool.engine.query(OpenDocumentLink(token), actor="link")
+        except Refused:
+            raise HTTPException(status_code=404, detail="This link is not known or has expired.") from None
+        return file_response(found)
 
     return router

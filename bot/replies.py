@@ -248,6 +248,7 @@ ARGUMENT_KEYWORDS = {
     "query": "QUERY",
     "miles": "MILES",
     "mileage": "MILES",
+    "paid": "PAID",
 }
 SESSION_CODE = re.compile(r"^[bcdfghjklmnpqrstvwxz]{4}$")  # as flows/shifts/offers.py makes them
 
@@ -616,6 +617,8 @@ def _keyword(stripped: str) -> Keyword | None:
         return Keyword("URGENT", rest.strip().upper())  # type: ignore[arg-type]  # a re-broadcast
     if first in ("miles", "mileage") and not re.match(r"\d", rest.strip()):
         return None  # "Miles here, yes please": a name, not a claim (MILES 12 4821 is)
+    if first == "paid" and not re.fullmatch(r"#?\d{3,}-\d{4}", rest.strip()):
+        return None  # "paid parking?": not an invoice number (PAID 012-0003 is)
     if first == "query" and rest.strip() and not CODE.search(rest):
         return None  # "query about parking": a question for the coordinators, not a dispute
     if first in ARGUMENT_KEYWORDS:

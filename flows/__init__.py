@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.engine import Engine
 from flows.conversation import delivery
 from flows.desk import actions, alerts, board, chat, imports, report
-from flows.money import expenses, signoff, timesheets
+from flows.money import expenses, forms, invoices, signoff, timesheets
 from flows.peer import coffee, groups, mentoring, nudges
 from flows.people import checks, directory, evidence, keywords, linking, overview, signin
 from flows.shifts import batches, booking, escalation, offers, open_sessions, reminders
@@ -42,3 +42,5 @@ def register(engine: Engine) -> None:
     signoff.register(engine)
     expenses.register(engine)
     timesheets.register(engine)
+    invoices.register(engine)
+    forms.register(engine)

@@ -9,6 +9,7 @@ python main.py alerts | inbox ... | cost add | report      adapters/cli/desk.py
 python main.py slack ... | telegram ...                    adapters/cli/channels.py
 python main.py mentoring ... | groups ...                  adapters/cli/peer.py
 python main.py signoff ... | expenses add | timesheets     adapters/cli/pay.py
+python main.py invoices ... | forms b | billing ...        adapters/cli/pay.py
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ class Pay(Protocol):
     async def sign_off(
         self, session_id: int, *, pay_pence: int, pay_rule: str, by: int | None, now: datetime
     ) -> bool:
-        """Awaiting (or queried) → signed off with its pay, kept from now on; False when it was
-        signed off already (compare-and-set: two people confirming at once count once)."""
+        """Awaiting → signed off with its pay, kept from now on; False when it was signed off
+        or queried meanwhile (compare-and-set: two people confirming at once count once)."""
 
     async def query_signoff(self, session_id: int, text: str, by: int | None, now: datetime) -> bool:
         """Awaiting → queried, with the practice's words; False when it was not awaiting."""

@@ -313,3 +313,4 @@ class InvoiceRow:
     member_name: str
     practice_name: str
     pcn: str
+    credits: str | None = None  # a credit note: the number of the invoice it cancels

@@ -172,7 +172,11 @@ class PoolConversation:
         if code is None and await checkins.bare_answer_after_checkin(turn, value):
             return
         questions = await turn.uow.prompts.open_questions(turn.member.id, code)
-        found = route(questions, code, accepts=lambda q: q.kind in ANSWERERS)
+        # Hours to sign off are confirmed only with their code: a bare yes or no is for
+        # anything else open (an offer), and about them only when nothing else is.
+        found = route(
+            questions, code, accepts=lambda q: q.kind in ANSWERERS and (code or q.kind != "signoff")
+        )
         match found:
             case Matched(question):
                 await ANSWERERS[question.kind](turn, question, value)
@@ -184,8 +188,11 @@ class PoolConversation:
                 recent = await turn.uow.offers.latest_answered_offer(
                     turn.member.id, turn.now - offers.LATE_ANSWER_WINDOW
                 )
+                waiting = [q for q in questions if q.kind == "signoff"]
                 if recent is not None:
                     await booking.late_answer(turn, recent, value, named=False)
+                elif waiting:
+                    await signoff.how_to_answer(turn, waiting)
                 else:
                     turn.reply(render("no_open_offer"), kind="no_open_offer")
             case NoOpenQuestion(given) if await groups.answer_again(turn, given, value):

@@ -55,6 +55,18 @@ def channel_name(channel: str) -> str:
     return CHANNEL_NAMES.get(channel, channel)
 
 
+def month(day: date) -> str:
+    """'January 2027'."""
+    return f"{day:%B %Y}"
+
+
+def period(text: str) -> str:
+    """What an invoice covers, in words: '2027-01' → 'January 2027', 'BCDF' → 'session BCDF'."""
+    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
+        return month(date(int(text[:4]), int(text[5:]), 1))
+    return f"session {text}"
+
+
 def when(session: Session) -> str:
     """'Tue 1 Dec, 08:30-12:30'."""
     return f"{day(session.starts_at)}, {hours(session)}"
@@ -81,6 +93,8 @@ _env.filters.update(
     national=national,
     few=few,
     channel_name=channel_name,
+    month=month,
+    period=period,
 )
 
 

@@ -257,7 +257,8 @@ def _money(delivered: list[Session], signoffs: dict[int, SignOffRow]) -> dict[st
 
 def _tally(sessions: list[Session], signoffs: dict[int, SignOffRow]) -> dict[str, object]:
     """Posted, filled (or delivered), expired unfilled, delivered, the fill rate, hours, and
-    pay booked (as signed off where it is), signed off and queried."""
+    pay booked (as signed off where it is), signed off, awaiting the practice and queried, and
+    expenses."""
     filled = [s for s in sessions if s.status in (SessionStatus.FILLED, SessionStatus.DELIVERED)]
     expired = sum(1 for s in sessions if s.status == SessionStatus.EXPIRED)
     delivered = [s for s in sessions if s.status == SessionStatus.DELIVERED]
@@ -272,7 +273,9 @@ def _tally(sessions: list[Session], signoffs: dict[int, SignOffRow]) -> dict[str
         "hours_delivered": round(sum(s.delivered_hours or 0 for s in delivered), 2),
         "pay_booked_pence": sum(_pay(s, signoffs) for s in filled),
         "pay_signed_off_pence": money["pay_signed_off_pence"],
+        "pay_awaiting_pence": money["pay_awaiting_pence"],
         "pay_queried_pence": money["pay_queried_pence"],
+        "expenses_pence": money["expenses_pence"],
     }
 
 

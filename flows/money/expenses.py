@@ -9,7 +9,7 @@ session counts once it has started and while it is filled or delivered.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.commands import AddExpense
@@ -62,6 +62,11 @@ async def add(
         if not 0 < miles <= MAX_MILES:
             raise Refused(f"Miles must be more than 0 and at most {MAX_MILES:g}.", field="miles")
         amount = mileage_pence(miles, turn.policy.mileage_pence)
+        if amount < 1:
+            raise Refused("That mileage comes to less than a penny.", field="miles")
+        claimed = (await turn.uow.pay.expenses_for([session.id])).get(session.id, [])
+        if any(e.kind == "mileage" and e.miles == miles and e.member_id == gp_id for e in claimed):
+            raise Refused(f"{miles:g} miles are already claimed for session {session.code}.", field="miles")
         kind = "mileage"
     else:
         assert amount_pence is not None
@@ -107,14 +112,14 @@ async def miles_by_text(turn: Turn, argument: str) -> None:
         return
     miles = float(found[1])
     rest = text[found.end() :]
-    worked = await _recently_worked(turn, member)
     named = _SESSION_CODE.search(rest)
     digits = re.search(r"\b(\d{4})\b", rest)
-    if named:
-        chosen = [s for s, _ in worked if s.code.lower() == named[1]]
-    elif digits:
-        chosen = [s for s, code in worked if code == digits[1]]
-    else:
+    if named or digits:  # a code names the session, however long ago it was worked
+        theirs = await _worked(turn, member, since=None)
+        chosen = [s for s, code in theirs if (s.code.lower() == named[1] if named else code == digits[1])]  # type: ignore[index]
+        worked = theirs
+    else:  # alone, it means the one session worked in the last fortnight
+        worked = await _worked(turn, member, since=turn.now - RECENT)
         chosen = [s for s, _ in worked] if len(worked) == 1 else []
     if len(chosen) != 1:
         turn.reply(render("miles_how", sessions=[s for s, _ in worked][:4]), kind="miles_how")
@@ -135,12 +140,14 @@ async def miles_by_text(turn: Turn, argument: str) -> None:
     )  # fmt: skip
 
 
-async def _recently_worked(turn: Turn, member: Member) -> list[tuple[Session, str]]:
-    """Sessions of theirs that started in the last fortnight (and have started), latest first,
-    with their booking codes."""
+async def _worked(turn: Turn, member: Member, since: datetime | None) -> list[tuple[Session, str]]:
+    """Sessions of theirs that have started (since ``since``), latest first, with their
+    booking codes."""
     found = []
-    for booking, session, _ in await turn.uow.bookings.bookings_of_member(member.id, 50):
-        if booking.state != "booked" or not turn.now - RECENT <= session.starts_at <= turn.now:
+    for booking, session, _ in await turn.uow.bookings.bookings_of_member(member.id, 200):
+        if booking.state != "booked" or session.starts_at > turn.now:
+            continue
+        if since is not None and session.starts_at < since:
             continue
         if session.status in (SessionStatus.FILLED, SessionStatus.DELIVERED):
             found.append((session, booking.code))

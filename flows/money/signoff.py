@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from bot import replies
 from bot.calendar import at_london, is_working_day, month_bounds, next_working_day
 from bot.clock import london_date
 from bot.commands import ConfirmHours, ListSignOffs, QueryHours, SettleHours
@@ -26,6 +27,8 @@ from bot.errors import Refused
 from bot.ports import SignOffRow, TimerRow
 from flows.conversation import codes
 from flows.conversation.messages import render
+from flows.money import invoices
+from flows.money.recipients import signers_of, tell_coordinators
 from flows.people import roles
 from flows.shifts.lookup import session_and_practice
 
@@ -75,20 +78,6 @@ async def hours_reported(turn: Turn, session: Session, hours: float, reported_by
     )
 
 
-async def signers_of(turn: Turn, practice: Practice, worker: int | None = None) -> tuple[list[Member], bool]:
-    """Who signs off the practice's hours: its managers in the pool, or (with none) the
-    coordinators; and whether it is the coordinators. Never the person who worked it."""
-    today = london_date(turn.now)
-
-    def current(members: list[Member]) -> list[Member]:
-        return [m for m in members if (m.left_on is None or m.left_on > today) and m.id != worker]
-
-    managers = current(await turn.uow.members.members_with_role(f"practice:{practice.ods_code}"))
-    if managers:
-        return managers, False
-    return current(await turn.uow.members.members_with_role("coordinator")), True
-
-
 def _ask(
     turn: Turn,
     template: str,
@@ -127,18 +116,28 @@ def due(now: datetime, days: int) -> datetime:
 
 
 async def on_reminder(turn: Turn, timer: TimerRow) -> None:
-    """Still waiting: each person asked hears again, with the code they have."""
+    """Still waiting: whoever signs off for the practice now hears again (with the code they
+    have, or a new one if they joined since); someone who has lost the role or left is no
+    longer asked."""
     session_id = int(timer.subject)
     found = await _waiting(turn, session_id)
     if found is None:
         return
     session, practice, signoff, gp = found
+    signers, _ = await signers_of(turn, practice, worker=gp.id)
+    current = {signer.id for signer in signers}
     for member_id in await turn.uow.prompts.prompts_about(PROMPT, session_id):
         prompt = await turn.uow.prompts.prompt_about(PROMPT, member_id, session_id)
-        signer = await turn.uow.members.member(member_id)
-        if prompt is None or prompt.state != "open" or signer is None:
-            continue
-        _ask(turn, "signoff_reminder", signer, session, practice, gp, signoff, prompt.code)
+        if prompt is not None and prompt.state == "open" and member_id not in current:
+            await turn.uow.prompts.close_prompt(prompt.id, "closed", turn.now)
+    for signer in signers:
+        prompt = await turn.uow.prompts.prompt_about(PROMPT, signer.id, session_id)
+        if prompt is not None and prompt.state == "open":
+            code = prompt.code
+        else:
+            code = await codes.fresh_code(turn, signer.id)
+            await turn.uow.prompts.add_prompt(PROMPT, signer.id, session_id, code, turn.now)
+        _ask(turn, "signoff_reminder", signer, session, practice, gp, signoff, code)
     await turn.uow.pay.mark_signoff(session_id, "reminded_at", turn.now)
     await turn.uow.timers.add_timer(
         ESCALATE_TIMER, str(session_id), due(turn.now, turn.policy.signoff_days), {}, turn.now
@@ -154,7 +153,7 @@ async def on_escalation(turn: Turn, timer: TimerRow) -> None:
         "signoff_escalation", session=session, practice=practice, gp=gp, signoff=signoff,
         days=(turn.now - signoff.reported_at).days,
     )  # fmt: skip
-    await _tell_coordinators(turn, text, "signoff_escalation", session)
+    await _tell_coordinators(turn, text, "signoff_escalation", session, gp.id)
     await turn.uow.pay.mark_signoff(session.id, "escalated_at", turn.now)
 
 
@@ -170,12 +169,8 @@ async def _waiting(turn: Turn, session_id: int) -> tuple[Session, Practice, Sign
     return session, practice, signoff, gp
 
 
-async def _tell_coordinators(turn: Turn, text: str, kind: str, session: Session) -> None:
-    today = london_date(turn.now)
-    for coordinator in await turn.uow.members.members_with_role("coordinator"):
-        if coordinator.id == turn.acting_member_id or (coordinator.left_on and coordinator.left_on <= today):
-            continue
-        turn.say(Outbound(text=text, member_id=coordinator.id, kind=kind, topic=f"signoff:{session.id}"))
+async def _tell_coordinators(turn: Turn, text: str, kind: str, session: Session, worker: int) -> None:
+    await tell_coordinators(turn, text, kind, f"signoff:{session.id}", worker)
 
 
 # -- answers by text --------------------------------------------------------------------------------
@@ -210,6 +205,8 @@ async def confirm_by_text(turn: Turn, question: Question) -> None:
     assert practice is not None and signoff is not None
     if signoff.state != "awaiting":
         turn.reply(render("signoff_already", signoff=signoff, session=session), kind="signoff_already")
+        return
+    if not await _still_signs(turn, session, question):
         return
     pay = await _sign_off(turn, session, practice, signoff, turn.member.id)
     turn.reply(
@@ -251,24 +248,30 @@ async def open_signoffs(turn: Turn) -> list[Question]:
     return [q for q in await turn.uow.prompts.open_questions(turn.member.id) if q.kind == PROMPT]
 
 
-async def query_by_text(turn: Turn, code: str | None) -> bool:
-    """QUERY code [words]: the hours are disputed, and the coordinators hear both sides. False
-    when the person has nothing to query (the message is then read as any other)."""
+async def query_by_text(turn: Turn, argument: str) -> bool:
+    """QUERY code [words]: the hours are disputed, and the coordinators hear both sides. The
+    code is whichever number in the message is one of the person's sign-off codes ("QUERY 2542
+    she left at 1600"). False when the message is about nothing of theirs to sign off (it is
+    then read as any other message, and may reach the coordinators' inbox)."""
     assert turn.member is not None and turn.inbound is not None
     waiting = await open_signoffs(turn)
-    if not waiting:
-        if code is None:
-            return False
-        turn.reply(render("signoff_none", code=code), kind="signoff_none")
-        return True
-    chosen = [q for q in waiting if q.code == code] if code else waiting
-    if code is None or not chosen:
-        await how_to_answer(turn, waiting)
-        return True
-    session = await _session_asked(turn, chosen[0])
+    numbers = replies.CODE.findall(argument)
+    code = next((n for n in numbers if any(q.code == n for q in waiting)), None)
+    if code is None:
+        for number in numbers:
+            if await answered_before(turn, number):  # confirmed or queried already
+                return True
+        if waiting and not numbers:
+            await how_to_answer(turn, waiting)  # QUERY alone: which, and how
+            return True
+        return False
+    question = next(q for q in waiting if q.code == code)
+    session = await _session_asked(turn, question)
     assert session is not None
     practice = await turn.uow.practices.practice(session.practice)
     assert practice is not None
+    if not await _still_signs(turn, session, question):
+        return True
     words = _words_after(turn.inbound.said, code)
     if not words and turn.pressed:  # a tap on "Query them": ask what is wrong before disputing
         turn.reply(render("signoff_query_why", code=code), kind="signoff_how")
@@ -279,6 +282,19 @@ async def query_by_text(turn: Turn, code: str | None) -> bool:
     await _query(turn, session, practice, words, turn.member.id)
     turn.reply(render("signoff_queried", session=session, practice=practice), kind="signoff_queried")
     return True
+
+
+async def _still_signs(turn: Turn, session: Session, question: Question) -> bool:
+    """Whoever was asked must still manage the practice (or coordinate) and be in the pool:
+    a role lost or a leaving day since, and their code no longer decides anything."""
+    member = turn.member
+    assert member is not None
+    gone = member.left_on is not None and member.left_on <= london_date(turn.now)
+    if roles.manages(member, session.practice) and not gone:
+        return True
+    await turn.uow.prompts.close_prompt(question.ref_id, "closed", turn.now)
+    turn.reply(render("signoff_not_yours", session=session), kind="signoff_how")
+    return False
 
 
 def _words_after(said: str, code: str) -> str:
@@ -302,6 +318,7 @@ async def _sign_off(
         raise Refused(f"Session {session.code}'s hours are signed off already.", field="session")
     await _close(turn, session)
     await turn.audit("hours_signed_off", f"session:{session.id}", None, hours=signoff.hours, pay_pence=pay)
+    await invoices.after_signoff(turn, session.id)  # someone who invoices by session: it goes now
     if signoff.member_id != turn.acting_member_id:
         turn.say(
             Outbound(
@@ -329,7 +346,7 @@ async def _query(turn: Turn, session: Session, practice: Practice, words: str, b
     text = render(
         "signoff_query_alert", session=session, practice=practice, gp=gp, signoff=signoff, words=words
     )
-    await _tell_coordinators(turn, text, "signoff_query_alert", session)
+    await _tell_coordinators(turn, text, "signoff_query_alert", session, gp.id)
     turn.say(
         Outbound(
             text=render("signoff_gp_queried", session=session, practice=practice, hours=signoff.hours),
@@ -410,11 +427,13 @@ async def settle_command(turn: Turn, command: SettleHours) -> SignOff:
         pay = pay_for(rule, session.rate_pence, session.hours, command.hours)
     else:
         rule, pay = "agreed", command.pay_pence
-    await turn.uow.pay.settle_signoff(
+    if not await turn.uow.pay.settle_signoff(
         session.id, hours=command.hours, pay_pence=pay, pay_rule=rule, note=note, by=command.by, now=turn.now
-    )
+    ):
+        raise Refused(f"Session {session.code}'s hours changed meanwhile: look again.", field="session")
     await _close(turn, session)
     await turn.audit("hours_settled", f"session:{session.id}", None, hours=command.hours, pay_pence=pay)
+    await invoices.after_signoff(turn, session.id)
     gp = await turn.uow.members.member(signoff.member_id)
     assert gp is not None
     told = {gp.id}

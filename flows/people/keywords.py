@@ -17,7 +17,7 @@ from bot.replies import Keyword
 from flows.conversation import lists, messages
 from flows.conversation.messages import render
 from flows.desk import actions, alerts
-from flows.money import expenses, signoff
+from flows.money import expenses, invoices, signoff
 from flows.peer import groups, mentoring, nudges
 from flows.people import settings
 from flows.shifts import availability, booking, lookup, offers, open_sessions
@@ -80,9 +80,11 @@ async def handle(turn: Turn, keyword: Keyword) -> bool:
         case "ALERTS":
             await alerts.by_text(turn, keyword.argument)
         case "QUERY":
-            return await signoff.query_by_text(turn, keyword.code)
+            return await signoff.query_by_text(turn, keyword.argument)
         case "MILES":
             await expenses.miles_by_text(turn, keyword.argument)
+        case "PAID":
+            return await invoices.paid_by_text(turn, keyword.argument.lstrip("#"))
         case "URGENT":
             await urgent(turn, keyword.argument)
         case "REMATCH":

@@ -152,12 +152,13 @@ class SqliteInvoices(Repository):
             where.append("i.issued_on < ?")
             params.append(issued_before.isoformat())
         rows = await self._all(
-            f"SELECT {INVOICE_COLUMNS}, m.name, p.name, coalesce(p.pcn, '') FROM invoices i "
+            f"SELECT {INVOICE_COLUMNS}, m.name, p.name, coalesce(p.pcn, ''), c.number FROM invoices i "
             "JOIN members m ON m.id = i.member_id JOIN practices p ON p.ods_code = i.practice "
+            "LEFT JOIN invoices c ON c.id = i.credits "
             f"WHERE {' AND '.join(where)} ORDER BY i.issued_on DESC, i.id DESC",
             params,
         )
-        return [InvoiceRow(to_invoice(r), r[23], r[24], r[25]) for r in rows]
+        return [InvoiceRow(to_invoice(r), r[23], r[24], r[25], r[26]) for r in rows]
 
     async def invoiced_sessions(self, session_ids: Iterable[int]) -> set[int]:
         rows = await self._all_in(

@@ -74,7 +74,7 @@ class SqlitePay(Repository):
     ) -> bool:
         cursor = await self._run(
             "UPDATE signoffs SET state = 'signed_off', pay_pence = ?, pay_rule = ?, signed_off_by = ?, "
-            "signed_off_at = ? WHERE session_id = ? AND state IN ('awaiting', 'queried')",
+            "signed_off_at = ? WHERE session_id = ? AND state = 'awaiting'",
             (pay_pence, pay_rule, by, to_db(now), session_id),
         )
         return cursor.rowcount == 1

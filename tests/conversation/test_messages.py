@@ -4,6 +4,7 @@ data the imports and forms allow: curly quotes, en dashes and diaereses normalis
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -12,11 +13,13 @@ import pytest
 from adapters.gsm import segments, to_gsm
 from adapters.sms import TwilioSms
 from bot.clock import LONDON
+from bot.documents import FormB
 from bot.domain import (
     Booking,
     BookingState,
     Choice,
     GroupSession,
+    Invoice,
     Member,
     Offer,
     OfferState,
@@ -30,7 +33,7 @@ from bot.domain import (
 from config.professions import load_professions
 from flows.conversation.messages import TEMPLATE_FOLDERS, render, template_names
 from flows.desk import actions, alerts, imports
-from flows.money import signoff
+from flows.money import invoices, signoff
 from flows.peer import groups, matching, mentoring
 from flows.shifts import escalation, offers
 from flows.shifts.offers import answer_choices
@@ -66,6 +69,11 @@ SESSION = Session(
     ], status=SessionStatus.OPEN, posted_by=None,
 )  # fmt: skip
 SIGNOFF = SignOff(1, 1, "X10001", 6.25, "awaiting", "gp", START)
+INVOICE = Invoice(1, 1, "X10001", 1, "1234-0001", "invoice", "2026-12", START.date(), START.date(), "sent",
+                  12_345_600, 99_999, 11_111_040, 1_597_768, 14_043_367, True)  # fmt: skip
+LINK = "https://pool.example.nhs.uk/documents/" + "A" * 32  # a 24-byte token
+FORM_B = FormB("2026/27", START.date(), "12345678LOCDEC2026", GP.name, "12345678", "", (), "", 6, "12.5",
+               (None,) * 12, 11_111_040, 1_388_880, 1_597_768, 2_986_648, 11_111_040, START.date())  # fmt: skip
 OFFER = Offer(1, 1, 1, "4821", 1, 1, "sms", OfferState.OPEN, None, START, None)
 BOOKING = Booking(1, 1, 1, "4821", BookingState.BOOKED, START)
 MANY = [(OFFER, SESSION, LONG)] * 12
@@ -182,9 +190,31 @@ SAMPLES: dict[str, dict] = {
     "signoff_settled_practice": {**COMMON, "hours": 6.25, "pay": 1_234_567, "note": "n" * signoff.MAX_QUERY},
     "signoff_how": {"described": [("4821", SESSION, GP, SIGNOFF)] * 6},
     "signoff_none": {"code": "4821"},
+    "signoff_not_yours": COMMON,
     "signoff_query_why": {"code": "4821"},
     "signoff_query_long": {"code": "4821", "limit": signoff.MAX_QUERY},
     "signoff_already": {**COMMON, "signoff": SIGNOFF},
+    "invoice_to_practice": {**COMMON, "invoice": INVOICE, "link": LINK},
+    "invoice_to_gp": {**COMMON, "invoice": INVOICE, "link": LINK},
+    "invoice_draft": {**COMMON, "invoice": INVOICE, "missing": "address and bank details"},
+    "invoice_paid_gp": {**COMMON, "invoice": INVOICE, "paid_on": START.date()},
+    "invoice_paid_noted": {"invoice": replace(INVOICE, paid_on=START.date())},
+    "invoice_not_paid": {"reason": "Invoice 1234-0001 is cancelled: only a sent invoice is paid."},
+    "invoice_credited": {
+        "invoice": INVOICE,
+        "credit": INVOICE,
+        "reason": "r" * invoices.FIRST_FORTY,
+        "link": LINK,
+    },
+    "invoice_overdue": {**COMMON, "invoice": INVOICE, "link": LINK},
+    "invoice_unpaid_alert": {**COMMON, "invoice": INVOICE},
+    "form_b_reminder": {"form": FORM_B, "link": LINK},
+    "form_b_blocked": {
+        "month": START.date(),
+        "reason": "Dr Zoë Ábrahám-O’Neill-Montgomery-Smythe's contribution tier is not set yet (1 to 6).",
+    },
+    "pension_window_gp": {**COMMON, "practice_name": LONG.name, "closes": START.date(), "invoice": INVOICE},
+    "pension_window_practice": {**COMMON, "invoice": INVOICE, "closes": START.date()},
     "miles_noted": {**COMMON, "miles": 499.75, "pay": 1_234_567, "rate": 1000},
     "miles_how": {"sessions": [SESSION] * 4},
     "clarify_which": {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.commands import AddExpense
@@ -93,3 +95,16 @@ async def test_no_expenses_for_a_session_not_yet_worked(pool: Harness) -> None:
     await pool.send(gp, f"MILES 10 {session.code}")
     assert (await pool.last(gp)).kind == "miles_how"
     assert await expenses_of(pool, session) == []
+
+
+async def test_miles_with_a_code_find_an_older_session_and_a_penny_is_the_least(pool: Harness) -> None:
+    await pool.practice()
+    gp = await pool.gp()
+    session = await worked(pool, gp, at(pool.today, 9, 0), reported="4")
+    pool.clock.set(at(pool.today + timedelta(days=15), 9, 0))
+    await pool.send(gp, f"MILES 0.01 {session.code}")
+    assert "less than a penny" in (await pool.last(gp)).body
+    await pool.send(gp, f"MILES 12 {session.code}")
+    await pool.send(gp, f"MILES 12 {session.code}")  # the same claim twice is one claim
+    assert [e.amount_pence for e in await expenses_of(pool, session)] == [540]
+    assert "already claimed" in (await pool.last(gp)).body

@@ -152,6 +152,9 @@ async def figures_of_a_month(pool: Harness, rule: str) -> None:
     assert report.pay_delivered_pence == report.pay_booked_pence == everyone
     assert report.expenses_pence == 2_113
     assert report.hours_delivered == 18.5  # 4 + 4.5 + 3.5 + 3 + 3.5
+    assert {p["ods_code"]: (p["expenses_pence"], p["pay_awaiting_pence"]) for p in report.by_practice} == {
+        "X10001": (540 + 923, 0), "X20002": (650, 0),
+    }  # fmt: skip
     places = {p["ods_code"]: p["pay_signed_off_pence"] for p in report.by_practice}
     assert places == {"X10001": riverside, "X20002": hillview}
     assert {p["pcn"]: p["pay_booked_pence"] for p in report.by_pcn} == {

@@ -12,7 +12,7 @@ from bot.commands import BuildTimesheets, ConfirmHours, ListSignOffs, QueryHours
 from bot.errors import Refused
 from bot.policy import PoolPolicy
 from storage.sqlite.migrate import numbered_migrations, statements
-from tests.harness import Harness, at
+from tests.harness import AUTH, Harness, at
 from tests.money.conftest import asked_code, signoff_of, worked
 
 
@@ -201,7 +201,7 @@ async def test_a_practice_with_no_manager_is_signed_off_by_the_coordinators(pool
     gp = await pool.gp()
     session = await worked(pool, gp, at(pool.today, 13, 0), reported="4")
     asked = await pool.last(coordinator)
-    assert asked.kind == "signoff_ask" and "It has no manager in the pool" in asked.body
+    assert asked.kind == "signoff_ask" and "Please confirm them for the practice" in asked.body
     await pool.send(coordinator, f"OK {await asked_code(pool, coordinator, session)}")
     assert (await signoff_of(pool, session)).signed_off_by == coordinator.id
 
@@ -374,3 +374,74 @@ async def test_a_manager_who_also_works_sees_their_practice_and_their_own_hours(
     assert [r.session.code for r in rows] == [at_home.code, elsewhere.code]
     sheets = await pool.pool.engine.query(BuildTimesheets(month, by=partner.id), actor="test")
     assert {line.member.name: line.sessions_worked for line in sheets} == {"Dr Ana": 1, "Dr Pat Partner": 1}
+
+
+async def test_pro_rata_counts_whole_minutes_so_a_full_session_is_paid_in_full(tmp_path) -> None:
+    pool = await Harness.open(
+        tmp_path, policy=replace(PoolPolicy(pool_name="Test Pool"), pay_rule="pro_rata")
+    )
+    try:
+        await pool.practice()
+        pm, gp = await manager(pool), await pool.gp()
+        session = await worked(
+            pool, gp, at(pool.today, 9, 0), hours=10 / 3, rate_pence=32_000, reported="3h20"
+        )
+        await pool.send(pm, f"OK {await asked_code(pool, pm, session)}")
+        assert (await signoff_of(pool, session)).pay_pence == 32_000  # not 31,968 from 3.33 hours
+    finally:
+        await pool.close()
+
+
+async def test_hours_waiting_never_hold_up_a_yes_to_an_offer(pool: Harness) -> None:
+    """A practice manager who also works: a bare YES is for the offer, not the sign-off."""
+    await pool.practice()
+    partner = await pool.member("Dr Pat Partner", roles=("clinician", "practice:X10001"))
+    gp = await pool.gp()
+    worked_session = await worked(pool, gp, at(pool.today, 9, 0), reported="4")
+    assert await asked_code(pool, partner, worked_session)
+    offered = await pool.post(start=at(pool.tomorrow + timedelta(days=1), 9, 0), urgent=True)
+    await pool.send(partner, "YES")
+    assert (await pool.view(offered)).session.status == "filled"
+    assert (await signoff_of(pool, worked_session)).state == "awaiting"
+
+
+async def test_a_question_with_a_time_in_it_reaches_the_inbox_and_a_query_with_one_disputes(
+    pool: Harness,
+) -> None:
+    await pool.practice()
+    pm, gp = await manager(pool), await pool.gp()
+    await pool.send(gp, "Query about tomorrow's 0830 start - is there parking?")
+    assert (await pool.last(gp)).kind not in ("signoff_none", "signoff_how")
+    assert [item.body for item in await pool.pool.store.reader().inbox.items("open")] == [
+        "Query about tomorrow's 0830 start - is there parking?"
+    ]
+    session = await worked(pool, gp, at(pool.today, 13, 0), reported="4")
+    code = await asked_code(pool, pm, session)
+    await pool.send(pm, f"QUERY {code} she left at 1600")
+    queried = await signoff_of(pool, session)
+    assert (queried.state, queried.query) == ("queried", "she left at 1600")
+
+
+async def test_someone_who_no_longer_manages_the_practice_cannot_sign_off_by_text(pool: Harness) -> None:
+    await pool.practice()
+    pm, gp = await manager(pool), await pool.gp()
+    session = await worked(pool, gp, at(pool.today, 13, 0), reported="4")
+    code = await asked_code(pool, pm, session)
+    async with pool.pool.store.unit_of_work() as uow:
+        await uow.members.update_member(pm.id, roles=frozenset({"practice:Y20002"}))
+    await pool.send(pm, f"OK {code}")
+    assert (await signoff_of(pool, session)).state == "awaiting"
+    assert (await pool.last(pm)).kind == "signoff_how" and "no longer yours" in (await pool.last(pm)).body
+
+
+async def test_the_clinician_never_reads_the_practices_words_through_the_api(pool: Harness, client) -> None:
+    await pool.practice()
+    pm, gp = await manager(pool), await pool.gp()
+    session = await worked(pool, gp, at(pool.today, 13, 0), reported="4")
+    await pool.send(pm, f"QUERY {await asked_code(pool, pm, session)} arrived 40 min late")
+    month = {"month": f"{pool.today:%Y-%m}"}
+    as_gp = await client.get("/api/pay", params=month, headers={**AUTH, "X-Acting-As": gp.phone})
+    as_pm = await client.get("/api/pay", params=month, headers={**AUTH, "X-Acting-As": pm.phone})
+    assert [r["query"] for r in as_gp.json()] == [""] and [r["query"] for r in as_pm.json()] == [
+        "arrived 40 min late"
+    ]

@@ -1,0 +1,336 @@
+"""NHS Pensions' GP locum Forms A and B, prefilled from the invoices, and their deadlines.
+
+For a ``self_employed`` GP with an SD number (``pensions_the_work``), each invoice has a Form A:
+part 1 complete (the GP checks, signs and dates it), part 2 left for the practice to certify;
+it follows the invoice in the PDF the practice gets. Each month has a Form B listing the Form As
+of invoices *paid* that month (the month the pay was received, not worked), with the employee
+contribution at the GP's tier for the scheme year (config/pension_tiers.toml) and the employer
+contributions received; its unique payment reference (SD number, LOC, month, year) goes on it,
+on every Form A in it, and on the payment. It reaches PCSE by the 7th of the following month.
+
+Deadlines: on the 1st, a GP with pay received last month is sent their Form B to send by the
+7th. Work more than 10 weeks old cannot be pensioned: two weeks before the window closes on a
+session not yet invoiced or not yet paid, the GP is told (and, for an unpaid invoice, the
+practice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+
+from bot.calendar import at_london, next_month
+from bot.clock import london_date
+from bot.commands import FormBFile, SetBilling, SetPensionDetails, ShowBilling
+from bot.documents import FormA, FormAPeriod, FormB, FormBRow, invoice_from_json
+from bot.domain import INVOICE_BY, Billing, Invoice, Member, Outbound
+from bot.engine import Engine, Turn
+from bot.errors import Refused
+from bot.pensions import (
+    WARN_BEFORE,
+    WINDOW,
+    form_b_reference,
+    pensions_the_work,
+    scheme_year,
+    scheme_year_name,
+)
+from bot.phones import to_e164
+from bot.ports import TimerRow
+from flows.conversation.messages import render
+from flows.money import pdf
+from flows.money.links import document_link
+from flows.money.recipients import signers_of
+from flows.people import roles
+
+WINDOW_TIMER = "pension_window"  # daily: work whose 10-week window closes in two weeks
+WINDOW_AT = time(10, 0)
+MAX_ADDRESS_LINES = 5
+MAX_LINE = 60
+
+
+def register(engine: Engine) -> None:
+    engine.on_standing(WINDOW_TIMER, window_warnings, next_window_check)
+    engine.on_command(FormBFile, form_b_command)
+    engine.on_command(SetBilling, set_billing)
+    engine.on_command(ShowBilling, show_billing)
+    engine.on_command(SetPensionDetails, set_pension)
+
+
+# -- Form A -----------------------------------------------------------------------------------------
+
+
+async def form_a(turn: Turn, found: Invoice) -> FormA:
+    member = await turn.uow.members.member(found.member_id)
+    practice = await turn.uow.practices.practice(found.practice)
+    assert member is not None and practice is not None and member.pension_sd_number is not None
+    document = invoice_from_json(await turn.uow.invoices.document(found.id))
+    days = sorted(line.day for line in document.lines if line.hours is not None)
+    periods = tuple(
+        FormAPeriod(line.day, line.day, line.amount_pence)
+        for line in document.lines
+        if line.hours is not None
+    )
+    billing = await turn.uow.invoices.billing(member.id) or Billing(member.id)
+    paid = found.paid_on
+    return FormA(
+        scheme_year=scheme_year_name(scheme_year(days[0] if days else found.issued_on)),
+        upr=form_b_reference(member.pension_sd_number, paid.replace(day=1)) if paid else None,
+        name=member.name, sd_number=member.pension_sd_number,
+        registration_number=member.registration_number or "", address=billing.address,
+        practice_name=practice.name, practice_code=practice.ods_code, invoice_number=found.number,
+        periods=periods, fee_pence=found.fee_pence, pensionable_pence=found.pensionable_pence,
+        employer_pence=found.employer_pence, paid_on=paid,
+    )  # fmt: skip
+
+
+# -- Form B -----------------------------------------------------------------------------------------
+
+
+async def form_b(turn: Turn, member: Member, month: date) -> FormB:
+    """The month's Form B: the Form As of the invoices paid in it."""
+    if not pensions_the_work(member.engagement, member.profession, member.pension_sd_number):
+        raise Refused(
+            f"{member.name} does not pension locum work through Forms A and B (a self-employed GP with an "
+            "NHS Pensions SD number does).",
+            field="phone",
+        )
+    if member.pension_tier is None:
+        raise Refused(f"{member.name}'s contribution tier is not set yet (1 to 6).", field="tier")
+    assert member.pension_sd_number is not None
+    first = month.replace(day=1)
+    last = next_month(first) - timedelta(days=1)
+    year = scheme_year(first)
+    paid = [i for i in await turn.uow.invoices.paid_between(member.id, first, last) if i.pensions]
+    rows = []
+    for found in paid:
+        practice = await turn.uow.practices.practice(found.practice)
+        document = invoice_from_json(await turn.uow.invoices.document(found.id))
+        days = sorted(line.day for line in document.lines if line.hours is not None)
+        assert practice is not None and found.paid_on is not None and days
+        rows.append(
+            FormBRow(
+                practice.ods_code,
+                practice.name,
+                days[0],
+                days[-1],
+                found.paid_on,
+                found.pensionable_pence,
+                found.employer_pence,
+                found.number,
+            )
+        )
+    year_start = date(year, 4, 1)
+    so_far = [i for i in await turn.uow.invoices.paid_between(member.id, year_start, last) if i.pensions]
+    pensionable = sum(r.pensionable_pence for r in rows)
+    employee = turn.policy.pensions.employee(pensionable, year, member.pension_tier)
+    employer = sum(r.employer_pence for r in rows)
+    billing = await turn.uow.invoices.billing(member.id) or Billing(member.id)
+    return FormB(
+        scheme_year=scheme_year_name(year), month=first,
+        upr=form_b_reference(member.pension_sd_number, first), name=member.name,
+        sd_number=member.pension_sd_number, registration_number=member.registration_number or "",
+        address=billing.address, email=member.email or "", tier=member.pension_tier,
+        tier_rate=f"{turn.policy.pensions.rate(year, member.pension_tier)}", rows=tuple(rows),
+        pensionable_pence=pensionable, employee_pence=employee, employer_pence=employer,
+        total_pence=employee + employer, cumulative_pence=sum(i.pensionable_pence for i in so_far),
+        due_on=next_month(first) + timedelta(days=6),
+    )  # fmt: skip
+
+
+async def form_b_file(turn: Turn, member: Member, month: date) -> tuple[str, str, bytes]:
+    found = await form_b(turn, member, month)
+    return f"form-b-{found.upr}.pdf", "application/pdf", pdf.form_b_pdf(found)
+
+
+async def form_b_command(turn: Turn, command: FormBFile) -> tuple[str, str, bytes]:
+    """A GP's own Form B, or any GP's for a coordinator (practices never see Form B)."""
+    by = await roles.actor(turn, command.by)
+    member = await _member(turn, command.phone)
+    if not (roles.is_coordinator(by) or (by is not None and by.id == member.id)):
+        raise Refused("Sorry, a Form B is the GP's own (and the coordinators').", field="role")
+    return await form_b_file(turn, member, command.month)
+
+
+async def remind_form_b(turn: Turn, last_month: date) -> None:
+    """The 1st: each GP with pensioned pay received last month gets their Form B's link."""
+    first, last = last_month, next_month(last_month) - timedelta(days=1)
+    for member in await turn.uow.members.all_members():
+        if not pensions_the_work(member.engagement, member.profession, member.pension_sd_number):
+            continue
+        if not [i for i in await turn.uow.invoices.paid_between(member.id, first, last) if i.pensions]:
+            continue
+        try:
+            found = await form_b(turn, member, first)
+        except Refused as refusal:  # no tier yet: they are told what is missing
+            turn.say(Outbound(text=render("form_b_blocked", month=first, reason=refusal.message),
+                              member_id=member.id, kind="form_b_reminder"))  # fmt: skip
+            continue
+        link = await document_link(turn, "form_b", f"{member.id}:{first:%Y-%m}")
+        turn.say(
+            Outbound(
+                text=render("form_b_reminder", form=found, link=link),
+                member_id=member.id,
+                kind="form_b_reminder",
+                topic=f"form_b:{first:%Y-%m}",
+            )
+        )
+
+
+# -- the 10-week window -----------------------------------------------------------------------------
+
+
+def next_window_check(now: datetime) -> datetime:
+    today = london_date(now)
+    due = at_london(today, WINDOW_AT)
+    return due if due > now else at_london(today + timedelta(days=1), WINDOW_AT)
+
+
+async def window_warnings(turn: Turn, timer: TimerRow) -> None:
+    """Sessions worked exactly eight weeks ago (their window closes in two) by GPs who pension
+    their work, not yet on a paid invoice: the GP is told; for an unpaid invoice, the practice
+    too (once per invoice)."""
+    today = london_date(turn.now)
+    worked_on = today - (WINDOW - WARN_BEFORE)
+    closes = worked_on + WINDOW
+    start = at_london(worked_on, time(0, 0))
+    rows = await turn.uow.pay.signoff_rows(start=start, end=start + timedelta(days=1))
+    told: set[int] = set()
+    for row in rows:
+        member = await turn.uow.members.member(row.signoff.member_id)
+        if member is None or not pensions_the_work(
+            member.engagement, member.profession, member.pension_sd_number
+        ):
+            continue
+        live = ("draft", "sent", "overdue", "paid")
+        on = [
+            r
+            for r in await turn.uow.invoices.invoice_rows(member_id=member.id, states=live)
+            if row.session.id in await turn.uow.invoices.sessions_of(r.invoice.id)
+        ]
+        unpaid = [r.invoice for r in on if r.invoice.state != "paid"]
+        if on and not unpaid:
+            continue  # paid: in time for its Form B
+        invoice = unpaid[0] if unpaid else None
+        turn.say(
+            Outbound(
+                text=render("pension_window_gp", session=row.session, practice_name=row.practice_name,
+                            closes=closes, invoice=invoice),
+                member_id=member.id, kind="pension_window", topic=f"window:{row.session.id}",
+            )
+        )  # fmt: skip
+        if invoice is not None and invoice.state in ("sent", "overdue") and invoice.id not in told:
+            told.add(invoice.id)
+            practice = await turn.uow.practices.practice(invoice.practice)
+            assert practice is not None
+            signers, _ = await signers_of(turn, practice, worker=member.id)
+            for signer in signers:
+                turn.say(
+                    Outbound(
+                        text=render("pension_window_practice", invoice=invoice, gp=member, closes=closes,
+                                    session=row.session),
+                        member_id=signer.id, kind="pension_window", topic=f"invoice:{invoice.id}",
+                    )
+                )  # fmt: skip
+    await turn.uow.timers.add_timer(WINDOW_TIMER, "pool", next_window_check(turn.now), {}, turn.now)
+
+
+# -- the person's details ---------------------------------------------------------------------------
+
+
+async def _member(turn: Turn, phone: str) -> Member:
+    try:
+        member = await turn.uow.members.member_by_phone(to_e164(phone))
+    except ValueError:
+        member = None
+    if member is None:
+        raise Refused(f"No member has the phone number {phone}.", field="phone")
+    return member
+
+
+def _own_or_coordinator(by: Member | None, member: Member) -> None:
+    if not (roles.is_coordinator(by) or (by is not None and by.id == member.id)):
+        raise Refused("Sorry, only the person or a coordinator can do that.", field="role")
+
+
+async def set_billing(turn: Turn, command: SetBilling) -> Billing:
+    """Checked as invoices print them: up to five address lines of 60 characters, a sort code
+    of six digits, an account number of eight."""
+    turn.by = command.by
+    by = await roles.actor(turn, command.by)
+    member = await _member(turn, command.phone)
+    _own_or_coordinator(by, member)
+    address = tuple(" ".join(line.split()) for line in command.address if line.strip())
+    if len(address) > MAX_ADDRESS_LINES or any(len(line) > MAX_LINE for line in address):
+        raise Refused(
+            f"An address is up to {MAX_ADDRESS_LINES} lines of {MAX_LINE} characters.", field="address"
+        )
+    sort_code = "".join(ch for ch in command.sort_code if ch.isdigit())
+    account = "".join(ch for ch in command.account_number if ch.isdigit())
+    if command.sort_code.strip() and len(sort_code) != 6:
+        raise Refused("A sort code is six digits, like 12-34-56.", field="sort_code")
+    if command.account_number.strip() and len(account) != 8:
+        raise Refused("An account number is eight digits.", field="account_number")
+    if bool(sort_code) != bool(account) or (bool(account) != bool(command.account_name.strip())):
+        raise Refused("Give the account name, sort code and account number together.", field="account_number")
+    limits = (
+        (command.account_name, 60, "account_name"),
+        (command.company_name, 100, "company_name"),
+        (command.company_number, 12, "company_number"),
+    )
+    for value, limit, field in limits:
+        if len(value.strip()) > limit:
+            raise Refused(f"That is longer than {limit} characters.", field=field)
+    billing = Billing(
+        member.id,
+        address,
+        " ".join(command.company_name.split()),
+        command.company_number.strip().upper(),
+        " ".join(command.account_name.split()),
+        f"{sort_code[:2]}-{sort_code[2:4]}-{sort_code[4:]}" if sort_code else "",
+        account,
+    )
+    await turn.uow.invoices.save_billing(billing, turn.now)
+    await turn.audit("billing_set", f"member:{member.id}", None)  # never what the details are
+    return _masked(billing)
+
+
+def _masked(billing: Billing) -> Billing:
+    """Bank details as every page shows them: the last digits only."""
+    if not billing.has_bank:
+        return billing
+    return replace(
+        billing,
+        sort_code=f"**-**-{billing.sort_code[-2:]}",
+        account_number=f"****{billing.account_number[-4:]}",
+    )
+
+
+async def show_billing(turn: Turn, command: ShowBilling) -> Billing:
+    by = await roles.actor(turn, command.by)
+    member = await _member(turn, command.phone)
+    _own_or_coordinator(by, member)
+    return _masked(await turn.uow.invoices.billing(member.id) or Billing(member.id))
+
+
+async def set_pension(turn: Turn, command: SetPensionDetails) -> Member:
+    turn.by = command.by
+    by = await roles.actor(turn, command.by)
+    member = await _member(turn, command.phone)
+    _own_or_coordinator(by, member)
+    fields: dict[str, object] = {}
+    if command.sd_number is not None:
+        number = command.sd_number.replace(" ", "")
+        if number and not (number.isascii() and number.isdigit() and len(number) == 8):
+            raise Refused("An NHS Pensions SD number is 8 digits.", field="sd_number")
+        fields["pension_sd_number"] = number or None
+    if command.tier is not None:
+        if command.tier not in range(1, 7):
+            raise Refused("The contribution tier is 1 to 6.", field="tier")
+        fields["pension_tier"] = command.tier
+    if command.invoice_by is not None:
+        if command.invoice_by not in INVOICE_BY:
+            raise Refused(f"Invoices go by {' or '.join(INVOICE_BY)}.", field="invoice_by")
+        fields["invoice_by"] = command.invoice_by
+    updated = await turn.uow.members.update_member(member.id, **fields) if fields else member
+    await turn.audit("pension_details_set", f"member:{member.id}", None, fields=sorted(fields))
+    return updated
