@@ -13,8 +13,17 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.calendar import next_month
 from bot.clock import LONDON, FakeClock
-from bot.commands import AddCost, AnswerInbox, BookByHand, BuildReport, PostSession
+from bot.commands import (
+    AddCost,
+    AnswerInbox,
+    BookByHand,
+    BuildReport,
+    PostSession,
+    SetBilling,
+    SetPensionDetails,
+)
 from bot.domain import CLINICIAN, Inbound, Member, Practice, Session, role_named
 from bot.phones import to_e164
 from bot.pool import Pool
@@ -113,13 +122,16 @@ class Transcript:
         self._count = getattr(self, "_count", 0) + 1
         return Inbound("sandbox", to_e164(phone), text, f"demo-{self._count}", self.clock.now())
 
-    async def show(self) -> None:
-        """Settle the pool, then print every message it sent since last time."""
+    async def show(self, only: Callable[[Any], bool] | None = None) -> None:
+        """Settle the pool, then print every message it sent since last time (``only``: just
+        those it picks; the rest are passed over)."""
         await self.pool.settle()
         sent = await self.pool.store.reader().messages.outbound_after(self.last_id, self.clock.now())
         groups: list[list[Any]] = []
         for message in sent:
             self.last_id = message.id
+            if only is not None and not only(message):
+                continue
             # The same text to several people (an offer: each with their own code) shows once.
             same = groups and groups[-1][0].kind == message.kind and groups[-1][0].body == message.body
             if same:
@@ -357,6 +369,7 @@ async def play(
     figures = await pool.engine.execute(BuildReport(by=priya.id), actor=f"member:{priya.id}")
     for line in report_text(figures).splitlines():
         emit(line)
+    await _a_month_of_paperwork(pool, clock, t, priya)
 
 
 async def _codes(pool: Pool, session: Session) -> dict[str, str]:
@@ -364,3 +377,75 @@ async def _codes(pool: Pool, session: Session) -> dict[str, str]:
     view = await pool.store.reader().sessions.session_view(session.id)
     assert view is not None
     return {member.phone: offer.code for offer, member in view.offers}
+
+
+PAPERWORK = {
+    "hours_prompt", "hours_noted", "signoff_ask", "signoff_confirmed", "signoff_gp_told",
+    "invoice_to_practice", "invoice_to_gp", "invoice_paid_noted", "invoice_paid", "form_b_reminder",
+}  # fmt: skip
+
+
+async def _a_month_of_paperwork(pool: Pool, clock: FakeClock, t: Transcript, priya: Member) -> None:
+    """A locum's month from hours to invoices and Form B, with the pool's own timers: the hours
+    question, the practice's sign-off, the invoices on the 1st, one paid, the Form B on the next 1st."""
+    reader = pool.store.reader()
+    tara = await reader.members.member_by_phone(to_e164("07700 900120"))
+    assert tara is not None
+    as_priya = f"member:{priya.id}"
+    today = clock.now().astimezone(LONDON).date()
+
+    def hers(message: Any) -> bool:
+        return message.kind in PAPERWORK and (
+            message.address == tara.phone or "Tara Singh" in (message.body or "")
+        )
+
+    t.scene("The month's paperwork: hours signed off, invoices, a Form B")
+    clock.set(_at(today, 12, 0))
+    await pool.engine.ensure_standing()  # the recurring jobs, as `serve` has them (the 1st's invoices)
+    await t.show(hers)
+    t.note("Priya Shah adds Dr Tara Singh's address, bank details and NHS Pensions SD number (tier 3)")
+    await pool.engine.execute(
+        SetBilling(tara.phone, ("14 Ash Grove", "Northside NS4 4DD"), account_name="Dr T Singh",
+                   sort_code="40-11-62", account_number="31926819", by=priya.id), actor=as_priya,
+    )  # fmt: skip
+    await pool.engine.execute(SetPensionDetails(tara.phone, "87654321", 3, by=priya.id), actor=as_priya)
+    worked = []
+    for days, practice, start, rate in ((7, "X10001", 8, 32000), (9, "X20001", 13, 34000)):
+        day = today + timedelta(days=days)
+        session: Session = await pool.engine.execute(
+            PostSession(
+                practice, _at(day, start, 30), _at(day, start + 4, 30), rate, posted_by=priya.id, via="cli"
+            ),
+            actor=as_priya,
+        )
+        await pool.engine.execute(BookByHand(session.code, tara.phone, by=priya.id), actor=as_priya)
+        worked.append(session)
+    t.note(f"Priya Shah books Dr Tara Singh for {worked[0].code} (Riverside) and {worked[1].code} (Hillview)")
+    await t.show(hers)
+    for session in worked:
+        clock.set(session.ends_at)
+        await t.show(hers)
+        await t.says(tara.phone, "4")
+        for member_id in await reader.prompts.prompts_about("signoff", session.id):
+            signer = await reader.members.member(member_id)
+            prompt = await reader.prompts.prompt_about("signoff", member_id, session.id)
+            assert signer is not None and prompt is not None
+            if prompt.state == "open":
+                clock.advance(timedelta(minutes=20))
+                await t.show(hers)
+                await t.says(signer.phone, f"OK {prompt.code}")
+    january = next_month(worked[-1].starts_at.astimezone(LONDON).date())
+    clock.set(_at(january, 9, 0))
+    t.note("the 1st: the pool invoices last month's signed-off sessions")
+    await t.show(hers)
+    riverside = next(
+        r.invoice
+        for r in await reader.invoices.invoice_rows(member_id=tara.id)
+        if r.invoice.practice == "X10001"
+    )
+    clock.set(_at(january + timedelta(days=5), 10, 0))
+    await t.show(hers)
+    await t.says("07700 900002", f"PAID {riverside.number}")
+    clock.set(_at(next_month(january), 9, 0))
+    t.note("the next 1st: the Form B for the pay received in January")
+    await t.show(hers)

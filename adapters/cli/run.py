@@ -29,6 +29,7 @@ from bot.policy import PoolPolicy
 from bot.render import text_with_choices
 from config import load_settings
 from config.demo import load_demo_pool
+from config.pensions import load_pension_rules
 from config.professions import load_professions
 from config.settings import admin_token
 from flows.desk import report as reports
@@ -106,6 +107,7 @@ async def run_demo(emit: Callable[[str], None]) -> None:
             wave_size=3,
             wave_wait=timedelta(minutes=30),
             professions=load_professions(),
+            pensions=load_pension_rules(),
         )
         pool = await open_pool(settings, clock=clock, rng=random.Random(2026), policy=policy)
         try:

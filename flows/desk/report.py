@@ -30,7 +30,7 @@ from bot.clock import LONDON, london_date
 from bot.commands import BuildReport, WellbeingFigures
 from bot.domain import GP_TYPES, Member, Practice, Session, SessionStatus
 from bot.engine import Engine, Turn
-from bot.ports import Reader, SignOffRow
+from bot.ports import InvoiceRow, Reader, SignOffRow
 from bot.professions import GP, GP_ONLY, Professions
 from flows.peer.mentoring import CYCLE
 from flows.people import roles
@@ -82,6 +82,12 @@ class PoolReport:
     pay_awaiting_pence: int
     pay_queried_pence: int
     expenses_pence: int
+    # Invoices issued in the year (not cancelled; flows/money/invoices.py): their totals, paid,
+    # and overdue; and the overdue ones listed, for the coordinators.
+    invoiced_pence: int
+    invoices_paid_pence: int
+    invoices_overdue_pence: int
+    invoices_overdue: list[dict[str, object]]
     sms_segments: int
     sms_segments_per_filled_session: float | None
     running_costs_pence: int
@@ -168,6 +174,12 @@ async def build_report(
     signoffs = {row.session.id: row for row in await reader.pay.signoff_rows(start=start, end=end)}
     by_practice, by_pcn = _by_place(sessions, await reader.practices.all(), signoffs)
     money = _money(delivered, signoffs)
+    invoices = [
+        r
+        for r in await reader.invoices.invoice_rows(issued_from=start.date(), issued_before=end.date())
+        if r.invoice.kind == "invoice" and r.invoice.state != "cancelled"
+    ]
+    _add_invoices(by_practice, by_pcn, invoices)
 
     def minutes_to_fill(urgent: bool) -> float | None:
         waits = [
@@ -205,6 +217,21 @@ async def build_report(
         pay_awaiting_pence=money["pay_awaiting_pence"],
         pay_queried_pence=money["pay_queried_pence"],
         expenses_pence=money["expenses_pence"],
+        invoiced_pence=sum(r.invoice.total_pence for r in invoices),
+        invoices_paid_pence=sum(r.invoice.total_pence for r in invoices if r.invoice.state == "paid"),
+        invoices_overdue_pence=sum(r.invoice.total_pence for r in invoices if r.invoice.state == "overdue"),
+        invoices_overdue=[
+            {
+                "number": r.invoice.number,
+                "name": r.member_name,
+                "practice": r.invoice.practice,
+                "practice_name": r.practice_name,
+                "total_pence": r.invoice.total_pence,
+                "due_on": r.invoice.due_on.isoformat() if r.invoice.due_on else None,
+            }
+            for r in sorted(invoices, key=lambda r: (r.invoice.due_on or date.max, r.invoice.number))
+            if r.invoice.state == "overdue"
+        ],
         sms_segments=texts,
         sms_segments_per_filled_session=round(texts / len(taken), 1) if taken else None,
         running_costs_pence=spent,
@@ -327,6 +354,34 @@ def _by_place(
     by_practice.sort(key=lambda p: (-p["posted"], str(p["name"])))  # type: ignore[operator]
     by_pcn.sort(key=lambda p: (-p["posted"], str(p["pcn"])))  # type: ignore[operator]
     return by_practice, by_pcn
+
+
+def _add_invoices(
+    by_practice: list[dict[str, object]], by_pcn: list[dict[str, object]], invoices: list[InvoiceRow]
+) -> None:
+    """Each practice's and PCN's invoices of the year: invoiced, paid and overdue (a practice
+    with invoices but no sessions this year gets a row of its own)."""
+    keys = ("invoiced_pence", "invoices_paid_pence", "invoices_overdue_pence")
+    for row in [*by_practice, *by_pcn]:
+        row.update(dict.fromkeys(keys, 0))
+    places = {str(p["ods_code"]): p for p in by_practice}
+    pcns = {str(p["pcn"]): p for p in by_pcn}
+    for found in invoices:
+        i = found.invoice
+        pcn = found.pcn or "not recorded"
+        if i.practice not in places:
+            places[i.practice] = {"ods_code": i.practice, "name": found.practice_name, "pcn": pcn,
+                                  **_tally([], {}), **dict.fromkeys(keys, 0)}  # fmt: skip
+            by_practice.append(places[i.practice])
+        if pcn not in pcns:
+            pcns[pcn] = {"pcn": pcn, "practices": 0, **_tally([], {}), **dict.fromkeys(keys, 0)}
+            by_pcn.append(pcns[pcn])
+        for row in (places[i.practice], pcns[pcn]):
+            row["invoiced_pence"] += i.total_pence  # type: ignore[operator]
+            if i.state == "paid":
+                row["invoices_paid_pence"] += i.total_pence  # type: ignore[operator]
+            if i.state == "overdue":
+                row["invoices_overdue_pence"] += i.total_pence  # type: ignore[operator]
 
 
 def _for_profession(session: Session, booked_by: dict[int, Member], profession: str) -> bool:
@@ -481,6 +536,16 @@ def as_text(report: PoolReport) -> str:
         f"Pay signed off:             {_pounds(r.pay_signed_off_pence)}; awaiting the practice "
         f"{_pounds(r.pay_awaiting_pence)}, queried {_pounds(r.pay_queried_pence)}; "
         f"expenses {_pounds(r.expenses_pence)}",
+        f"Invoices:                   {_pounds(r.invoiced_pence)} invoiced, "
+        f"{_pounds(r.invoices_paid_pence)} paid, "
+        f"{_pounds(r.invoices_overdue_pence)} overdue"
+        + (
+            f" ({_count(len(r.invoices_overdue), 'invoice')}: "
+            + ", ".join(str(o["number"]) for o in r.invoices_overdue[:5])
+            + ")"
+            if r.invoices_overdue
+            else ""
+        ),
         f"SMS:                        {r.sms_segments} segments{per_fill}",
         f"Running costs:              {_pounds(r.running_costs_pence)} of a {_pounds(r.setup_budget_pence)} "
         f"set-up budget ({_pounds(r.budget_left_pence)} left)",
@@ -551,7 +616,7 @@ def as_rows(report: PoolReport) -> list[list[str]]:
     """The same figures as CSV rows: metric, value."""
     rows = [["metric", "value"]]
     for name, value in report.as_dict().items():
-        if name in ("costs", "wellbeing"):
+        if name in ("costs", "wellbeing", "invoices_overdue"):  # lists of their own, not figures
             continue
         if name == "by_profession":
             rows.extend(

@@ -122,7 +122,14 @@ async def form_b(turn: Turn, member: Member, month: date) -> FormB:
     year_start = date(year, 4, 1)
     so_far = [i for i in await turn.uow.invoices.paid_between(member.id, year_start, last) if i.pensions]
     pensionable = sum(r.pensionable_pence for r in rows)
-    employee = turn.policy.pensions.employee(pensionable, year, member.pension_tier)
+    try:
+        employee = turn.policy.pensions.employee(pensionable, year, member.pension_tier)
+        employee_rate = turn.policy.pensions.rate(year, member.pension_tier)
+    except LookupError:
+        raise Refused(
+            f"the pool has no contribution table for {scheme_year_name(year)} (config/pension_tiers.toml).",
+            field="month",
+        ) from None
     employer = sum(r.employer_pence for r in rows)
     billing = await turn.uow.invoices.billing(member.id) or Billing(member.id)
     return FormB(
@@ -130,7 +137,7 @@ async def form_b(turn: Turn, member: Member, month: date) -> FormB:
         upr=form_b_reference(member.pension_sd_number, first), name=member.name,
         sd_number=member.pension_sd_number, registration_number=member.registration_number or "",
         address=billing.address, email=member.email or "", tier=member.pension_tier,
-        tier_rate=f"{turn.policy.pensions.rate(year, member.pension_tier)}", rows=tuple(rows),
+        tier_rate=f"{employee_rate}", rows=tuple(rows),
         pensionable_pence=pensionable, employee_pence=employee, employer_pence=employer,
         total_pence=employee + employer, cumulative_pence=sum(i.pensionable_pence for i in so_far),
         due_on=next_month(first) + timedelta(days=6),

@@ -5,8 +5,8 @@ people the document is for."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import secrets
 from datetime import timedelta
 
 from bot.engine import Turn
@@ -19,6 +19,8 @@ def token_hash(token: str) -> str:
 
 
 async def document_link(turn: Turn, kind: str, ref: str) -> str:
-    token = secrets.token_urlsafe(24)
+    # The engine's randomness: the operating system's (SystemRandom) when serving, seeded in
+    # tests and the demo so their transcripts stay the same.
+    token = base64.urlsafe_b64encode(turn.rng.getrandbits(192).to_bytes(24, "big")).decode().rstrip("=")
     await turn.uow.invoices.add_link(token_hash(token), kind, ref, turn.now + LINK_LIFE, turn.now)
     return f"{turn.policy.public_url}/documents/{token}"

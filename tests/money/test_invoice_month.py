@@ -17,7 +17,9 @@ Mon 1 Feb, 09:00, the month's invoices (numbers: the person's id, then theirs):
   Cara → Riverside: £400 (no pension line).
 Cara's is wrong: she cancels it (credit note -£400, her next number) and raises it again.
 Maya marks Ben's Riverside invoice paid on Wed 10 Feb. Ben's Hillview invoice is due Wed 3 Mar:
-overdue then (Priya reminded for Hillview), the coordinators told on Wed 10 Mar. The 10-week
+overdue then (Priya reminded for Hillview), the coordinators told on Wed 10 Mar; so is Cara's
+reissued one. Figures on 3 Mar: invoiced £457.17 + £508.24 + £400 = £1,365.41 (her cancelled one
+not counted), paid £457.17, overdue £908.24. The 10-week
 window of S2 (15 Jan) closes on 26 Mar; on Fri 12 Mar, two weeks before, Ben and Hillview (Priya)
 are told. Hillview pays on Fri 12 Mar: March's Form B.
   Form B, February 2027 (12345678LOCFEB2027): pensionable £360.00, employee 9.8% = £35.28,
@@ -42,6 +44,7 @@ from pypdf import PdfReader
 
 from bot.clock import LONDON, FakeClock
 from bot.commands import (
+    BuildReport,
     CancelInvoice,
     FormBFile,
     InvoiceFile,
@@ -199,6 +202,14 @@ async def test_a_month_invoiced_paid_late_and_on_its_forms(month: Harness) -> No
     pool.clock.set(on(3, 10, month=3))
     await pool.pool.settle()
     assert (await pool.last(priya)).kind == "invoice_overdue"
+    figures = await engine.execute(BuildReport(2026, priya.id), actor="test")
+    # Cara's reissued invoice (also due 3 March, unpaid) is overdue too; her cancelled one counts nowhere.
+    assert [o["number"] for o in figures.invoices_overdue] == [ben_hill.number, again.number]
+    assert (figures.invoiced_pence, figures.invoices_paid_pence, figures.invoices_overdue_pence) == (
+        45_717 + 50_824 + 40_000, 45_717, 50_824 + 40_000,
+    )  # fmt: skip
+    by_pcn = {p["pcn"]: (p["invoiced_pence"], p["invoices_overdue_pence"]) for p in figures.by_pcn}
+    assert by_pcn == {"North PCN": (45_717 + 40_000, 40_000), "South PCN": (50_824, 50_824)}
     pool.clock.set(on(10, 10, month=3))
     await pool.pool.settle()
     assert (await pool.last(priya)).kind == "invoice_unpaid_alert"
