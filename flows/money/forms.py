@@ -23,7 +23,7 @@ from bot.calendar import at_london, next_month
 from bot.clock import london_date
 from bot.commands import FormBFile, SetBilling, SetPensionDetails, ShowBilling
 from bot.documents import FormA, FormAPeriod, FormB, FormBRow, invoice_from_json
-from bot.domain import INVOICE_BY, Billing, Invoice, Member, Outbound
+from bot.domain import INVOICE_BY, Billing, Invoice, Member, Outbound, SessionStatus
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.pensions import (
@@ -200,19 +200,21 @@ async def window_warnings(turn: Turn, timer: TimerRow) -> None:
     worked_on = today - (WINDOW - WARN_BEFORE)
     closes = worked_on + WINDOW
     start = at_london(worked_on, time(0, 0))
-    rows = await turn.uow.pay.signoff_rows(start=start, end=start + timedelta(days=1))
     told: set[int] = set()
-    for row in rows:
-        member = await turn.uow.members.member(row.signoff.member_id)
-        if member is None or not pensions_the_work(
+    # Every session booked that day, hours reported or not: work not even signed off yet is
+    # not invoiced yet either.
+    for _, session, member in await turn.uow.bookings.bookings_between(start, start + timedelta(days=1)):
+        if session.status not in (SessionStatus.FILLED, SessionStatus.DELIVERED) or not pensions_the_work(
             member.engagement, member.profession, member.pension_sd_number
         ):
             continue
+        practice_here = await turn.uow.practices.practice(session.practice)
+        assert practice_here is not None
         live = ("draft", "sent", "overdue", "paid")
         on = [
             r
             for r in await turn.uow.invoices.invoice_rows(member_id=member.id, states=live)
-            if row.session.id in await turn.uow.invoices.sessions_of(r.invoice.id)
+            if session.id in await turn.uow.invoices.sessions_of(r.invoice.id)
         ]
         unpaid = [r.invoice for r in on if r.invoice.state != "paid"]
         if on and not unpaid:
@@ -220,9 +222,9 @@ async def window_warnings(turn: Turn, timer: TimerRow) -> None:
         invoice = unpaid[0] if unpaid else None
         turn.say(
             Outbound(
-                text=render("pension_window_gp", session=row.session, practice_name=row.practice_name,
+                text=render("pension_window_gp", session=session, practice_name=practice_here.name,
                             closes=closes, invoice=invoice),
-                member_id=member.id, kind="pension_window", topic=f"window:{row.session.id}",
+                member_id=member.id, kind="pension_window", topic=f"window:{session.id}",
             )
         )  # fmt: skip
         if invoice is not None and invoice.state in ("sent", "overdue") and invoice.id not in told:
@@ -234,7 +236,7 @@ async def window_warnings(turn: Turn, timer: TimerRow) -> None:
                 turn.say(
                     Outbound(
                         text=render("pension_window_practice", invoice=invoice, gp=member, closes=closes,
-                                    session=row.session),
+                                    session=session),
                         member_id=signer.id, kind="pension_window", topic=f"invoice:{invoice.id}",
                     )
                 )  # fmt: skip

@@ -12,6 +12,7 @@ import pytest
 
 from bot.clock import LONDON, FakeClock
 from bot.commands import RaiseInvoices, SetBilling, SetPensionDetails
+from bot.pensions import WARN_BEFORE, WINDOW
 from flows.desk import exports, imports
 from storage.sqlite.migrate import numbered_migrations, statements
 from tests.harness import AUTH, Harness, at
@@ -148,3 +149,25 @@ async def test_the_cli_lists_marks_paid_and_saves_an_invoice(tmp_path: Path) -> 
     assert saved.returncode == 0 and out.read_bytes().startswith(b"%PDF")
     shown = run(tmp_path, "billing", "show", ben.phone, "--as", ben.phone)
     assert "****5678" in shown.stdout and "12345678" not in shown.stdout
+
+
+async def test_invoicing_by_session_and_a_warning_for_work_never_signed_off(pool: Harness) -> None:
+    maya = await pool.member("Maya Patel", roles=("practice:X10001",))
+    ben = await pool.gp("Dr Ben Carter", gp_type="locum")
+    await pool.pool.engine.execute(
+        SetBilling(ben.phone, ("2 Elm Road",), "", "", "Dr B Carter", "12-34-56", "12345678", ben.id),
+        actor="test",
+    )
+    await pool.pool.engine.execute(
+        SetPensionDetails(ben.phone, "12345678", 2, "session", by=ben.id), actor="test"
+    )
+    first = await worked(pool, ben, at(pool.today, 9, 0), reported="4")
+    await pool.send(maya, f"OK {await asked_code(pool, maya, first)}")
+    [sent] = [m for m in await pool.messages(maya) if m.kind == "invoice_to_practice"]
+    assert f"session {first.code}" in sent.body  # at once, by session
+    second = await worked(pool, ben, at(pool.tomorrow, 9, 0))  # booked and worked, no hours yet
+    # Eight weeks after the second session, at 10:00: its window closes in two weeks.
+    pool.clock.set(at(second.starts_at.astimezone(LONDON).date() + (WINDOW - WARN_BEFORE), 10, 0))
+    await pool.pool.settle()
+    warned = [m for m in await pool.messages(ben) if m.kind == "pension_window"]
+    assert len(warned) == 1 and "It isn't invoiced yet." in warned[0].body
