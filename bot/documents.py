@@ -158,3 +158,25 @@ def invoice_from_json(text: str) -> InvoiceDocument:
 
 def _party(raw: dict[str, object]) -> Party:
     return Party(str(raw["name"]), tuple(raw["address"]), tuple(raw["details"]))  # type: ignore[arg-type]
+
+
+def form_a_to_json(form: FormA) -> str:
+    """A Form A as issued with its invoice, to keep."""
+    return json.dumps(asdict(form), default=lambda value: value.isoformat(), sort_keys=True)
+
+
+def form_a_from_json(text: str) -> FormA:
+    raw = json.loads(text)
+    return FormA(
+        **{
+            **raw,
+            "address": tuple(raw["address"]),
+            "periods": tuple(
+                FormAPeriod(
+                    date.fromisoformat(p["first_day"]), date.fromisoformat(p["last_day"]), p["fee_pence"]
+                )
+                for p in raw["periods"]
+            ),
+            "paid_on": date.fromisoformat(raw["paid_on"]) if raw["paid_on"] else None,
+        }
+    )

@@ -35,9 +35,11 @@ class Invoices(Protocol):
         credits: int | None,
         lines: Sequence[tuple[int, int | None, int]],
         now: datetime,
+        form_a: str | None = None,
     ) -> Invoice:
         """The person's next number (gapless), the invoice and its lines (session id, expense
-        id or None, amount), in one go."""
+        id or None, amount; an expense's line says its session), and its Form A as issued, in
+        one go."""
 
     async def next_number(self, member_id: int) -> tuple[int, str]:
         """The sequence number and printed number the person's next invoice will have."""
@@ -45,6 +47,12 @@ class Invoices(Protocol):
     async def invoice(self, invoice_id: int) -> Invoice | None: ...
 
     async def invoice_by_number(self, number: str) -> Invoice | None: ...
+
+    async def form_a(self, invoice_id: int) -> str | None:
+        """Its Form A as issued (JSON), when the work is pensioned."""
+
+    async def window_warned(self, invoice_id: int) -> bool:
+        """Whether the practice was told of its 10-week window (``window_warned_at``)."""
 
     async def document(self, invoice_id: int) -> str:
         """The invoice as issued (JSON)."""
@@ -71,7 +79,7 @@ class Invoices(Protocol):
         self, invoice_id: int, state: str, *, expect: Sequence[str], now: datetime, field: str | None = None
     ) -> bool:
         """Compare-and-set the state; ``field`` (sent_at, cancelled_at, reminded_at,
-        escalated_at) noted at ``now``."""
+        escalated_at, window_warned_at) noted at ``now``."""
 
     async def mark_paid(self, invoice_id: int, paid_on: date, by: int | None, now: datetime) -> bool:
         """Sent or overdue → paid, on that day; False when it was not payable."""

@@ -177,7 +177,7 @@ async def build_report(
     invoices = [
         r
         for r in await reader.invoices.invoice_rows(issued_from=start.date(), issued_before=end.date())
-        if r.invoice.kind == "invoice" and r.invoice.state != "cancelled"
+        if r.invoice.kind == "invoice" and r.invoice.state not in ("cancelled", "draft")
     ]
     _add_invoices(by_practice, by_pcn, invoices)
 

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from bot.calendar import at_london, next_month
 from bot.clock import london_date
 from bot.commands import FormBFile, SetBilling, SetPensionDetails, ShowBilling
-from bot.documents import FormA, FormAPeriod, FormB, FormBRow, invoice_from_json
+from bot.documents import FormA, FormB, FormBRow, form_a_from_json
 from bot.domain import INVOICE_BY, Billing, Invoice, Member, Outbound, SessionStatus
 from bot.engine import Engine, Turn
 from bot.errors import Refused
@@ -60,27 +60,24 @@ def register(engine: Engine) -> None:
 
 
 async def form_a(turn: Turn, found: Invoice) -> FormA:
-    member = await turn.uow.members.member(found.member_id)
-    practice = await turn.uow.practices.practice(found.practice)
-    assert member is not None and practice is not None and member.pension_sd_number is not None
-    document = invoice_from_json(await turn.uow.invoices.document(found.id))
-    days = sorted(line.day for line in document.lines if line.hours is not None)
-    periods = tuple(
-        FormAPeriod(line.day, line.day, line.amount_pence)
-        for line in document.lines
-        if line.hours is not None
-    )
-    billing = await turn.uow.invoices.billing(member.id) or Billing(member.id)
-    paid = found.paid_on
-    return FormA(
-        scheme_year=scheme_year_name(scheme_year(days[0] if days else found.issued_on)),
-        upr=form_b_reference(member.pension_sd_number, paid.replace(day=1)) if paid else None,
-        name=member.name, sd_number=member.pension_sd_number,
-        registration_number=member.registration_number or "", address=billing.address,
-        practice_name=practice.name, practice_code=practice.ods_code, invoice_number=found.number,
-        periods=periods, fee_pence=found.fee_pence, pensionable_pence=found.pensionable_pence,
-        employer_pence=found.employer_pence, paid_on=paid,
-    )  # fmt: skip
+    """The invoice's Form A as it was issued with it, with its reference once it is paid (the
+    reference of the Form B it goes on)."""
+    stored = await turn.uow.invoices.form_a(found.id)
+    if stored is None:
+        raise Refused(f"Invoice {found.number} is not pensioned, so it has no Form A.", field="form")
+    issued = form_a_from_json(stored)
+    if found.paid_on is None:
+        return issued
+    month = form_b_month(issued.periods[0].first_day, found.paid_on)
+    return replace(issued, upr=form_b_reference(issued.sd_number, month), paid_on=found.paid_on)
+
+
+def form_b_month(first_day: date, paid_on: date) -> date:
+    """The month whose Form B a payment goes on: the month it was received, except that work
+    of one scheme year paid in the next goes on that year's March Form B."""
+    if scheme_year(paid_on) > scheme_year(first_day):
+        return date(scheme_year(first_day) + 1, 3, 1)
+    return paid_on.replace(day=1)
 
 
 # -- Form B -----------------------------------------------------------------------------------------
@@ -100,27 +97,15 @@ async def form_b(turn: Turn, member: Member, month: date) -> FormB:
     first = month.replace(day=1)
     last = next_month(first) - timedelta(days=1)
     year = scheme_year(first)
-    paid = [i for i in await turn.uow.invoices.paid_between(member.id, first, last) if i.pensions]
-    rows = []
-    for found in paid:
-        practice = await turn.uow.practices.practice(found.practice)
-        document = invoice_from_json(await turn.uow.invoices.document(found.id))
-        days = sorted(line.day for line in document.lines if line.hours is not None)
-        assert practice is not None and found.paid_on is not None and days
-        rows.append(
-            FormBRow(
-                practice.ods_code,
-                practice.name,
-                days[0],
-                days[-1],
-                found.paid_on,
-                found.pensionable_pence,
-                found.employer_pence,
-                found.number,
-            )
-        )
+    # Paid in the month; a March form also takes the year's work paid after March.
+    until = date(9999, 12, 31) if first.month == 3 else last
+    rows = [row for row, month in await _paid_forms(turn, member, first, until) if month == first]
     year_start = date(year, 4, 1)
-    so_far = [i for i in await turn.uow.invoices.paid_between(member.id, year_start, last) if i.pensions]
+    so_far = [
+        row
+        for row, month in await _paid_forms(turn, member, year_start, date(9999, 12, 31))
+        if year_start <= month <= first
+    ]
     pensionable = sum(r.pensionable_pence for r in rows)
     try:
         employee = turn.policy.pensions.employee(pensionable, year, member.pension_tier)
@@ -139,9 +124,25 @@ async def form_b(turn: Turn, member: Member, month: date) -> FormB:
         address=billing.address, email=member.email or "", tier=member.pension_tier,
         tier_rate=f"{employee_rate}", rows=tuple(rows),
         pensionable_pence=pensionable, employee_pence=employee, employer_pence=employer,
-        total_pence=employee + employer, cumulative_pence=sum(i.pensionable_pence for i in so_far),
+        total_pence=employee + employer, cumulative_pence=sum(r.pensionable_pence for r in so_far),
         due_on=next_month(first) + timedelta(days=6),
     )  # fmt: skip
+
+
+async def _paid_forms(turn: Turn, member: Member, first: date, last: date) -> list[tuple[FormBRow, date]]:
+    """Each pensioned invoice paid in [first, last] as its Form B row, with the month of the
+    Form B it goes on."""
+    found = []
+    for paid in await turn.uow.invoices.paid_between(member.id, first, last):
+        stored = await turn.uow.invoices.form_a(paid.id) if paid.pensions else None
+        if stored is None or paid.paid_on is None:
+            continue
+        issued = form_a_from_json(stored)
+        days = sorted(d for p in issued.periods for d in (p.first_day, p.last_day))
+        row = FormBRow(issued.practice_code, issued.practice_name, days[0], days[-1], paid.paid_on,
+                       paid.pensionable_pence, paid.employer_pence, paid.number)  # fmt: skip
+        found.append((row, form_b_month(days[0], paid.paid_on)))
+    return found
 
 
 async def form_b_file(turn: Turn, member: Member, month: date) -> tuple[str, str, bytes]:
@@ -164,7 +165,8 @@ async def remind_form_b(turn: Turn, last_month: date) -> None:
     for member in await turn.uow.members.all_members():
         if not pensions_the_work(member.engagement, member.profession, member.pension_sd_number):
             continue
-        if not [i for i in await turn.uow.invoices.paid_between(member.id, first, last) if i.pensions]:
+        until = date(9999, 12, 31) if first.month == 3 else last
+        if not [row for row, month in await _paid_forms(turn, member, first, until) if month == first]:
             continue
         try:
             found = await form_b(turn, member, first)
@@ -199,11 +201,11 @@ async def window_warnings(turn: Turn, timer: TimerRow) -> None:
     today = london_date(turn.now)
     worked_on = today - (WINDOW - WARN_BEFORE)
     closes = worked_on + WINDOW
-    start = at_london(worked_on, time(0, 0))
+    start, end = at_london(worked_on, time(0, 0)), at_london(worked_on + timedelta(days=1), time(0, 0))
     told: set[int] = set()
     # Every session booked that day, hours reported or not: work not even signed off yet is
     # not invoiced yet either.
-    for _, session, member in await turn.uow.bookings.bookings_between(start, start + timedelta(days=1)):
+    for _, session, member in await turn.uow.bookings.bookings_between(start, end):
         if session.status not in (SessionStatus.FILLED, SessionStatus.DELIVERED) or not pensions_the_work(
             member.engagement, member.profession, member.pension_sd_number
         ):
@@ -227,8 +229,16 @@ async def window_warnings(turn: Turn, timer: TimerRow) -> None:
                 member_id=member.id, kind="pension_window", topic=f"window:{session.id}",
             )
         )  # fmt: skip
-        if invoice is not None and invoice.state in ("sent", "overdue") and invoice.id not in told:
+        if (
+            invoice is not None
+            and invoice.state in ("sent", "overdue")
+            and invoice.id not in told
+            and not await turn.uow.invoices.window_warned(invoice.id)
+        ):
             told.add(invoice.id)
+            await turn.uow.invoices.change_state(
+                invoice.id, invoice.state, expect=(invoice.state,), now=turn.now, field="window_warned_at"
+            )
             practice = await turn.uow.practices.practice(invoice.practice)
             assert practice is not None
             signers, _ = await signers_of(turn, practice, worker=member.id)
@@ -273,8 +283,8 @@ async def set_billing(turn: Turn, command: SetBilling) -> Billing:
         raise Refused(
             f"An address is up to {MAX_ADDRESS_LINES} lines of {MAX_LINE} characters.", field="address"
         )
-    sort_code = "".join(ch for ch in command.sort_code if ch.isdigit())
-    account = "".join(ch for ch in command.account_number if ch.isdigit())
+    sort_code = "".join(ch for ch in command.sort_code if ch in "0123456789")
+    account = "".join(ch for ch in command.account_number if ch in "0123456789")
     if command.sort_code.strip() and len(sort_code) != 6:
         raise Refused("A sort code is six digits, like 12-34-56.", field="sort_code")
     if command.account_number.strip() and len(account) != 8:

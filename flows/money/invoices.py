@@ -31,7 +31,7 @@ from pypdf import PdfWriter
 
 from bot import spreadsheet
 from bot.calendar import at_london, month_bounds, next_month
-from bot.clock import london_date
+from bot.clock import LONDON, london_date
 from bot.commands import (
     CancelInvoice,
     InvoiceFile,
@@ -43,16 +43,19 @@ from bot.commands import (
 )
 from bot.documents import (
     BankDetails,
+    FormA,
+    FormAPeriod,
     InvoiceDocument,
     InvoiceLine,
     Party,
+    form_a_to_json,
     invoice_from_json,
     invoice_to_json,
 )
 from bot.domain import Billing, Invoice, Member, Outbound, Practice
 from bot.engine import Engine, Turn
 from bot.errors import Refused
-from bot.pensions import pensions_the_work
+from bot.pensions import pensions_the_work, scheme_year, scheme_year_name, window_closes
 from bot.phones import to_e164
 from bot.ports import InvoiceRow, SignOffRow, TimerRow
 from flows.conversation.messages import clock_time, render
@@ -107,7 +110,8 @@ async def monthly_run(turn: Turn, timer: TimerRow) -> None:
 
 
 async def raise_invoices(turn: Turn, before: date, only: Member | None) -> list[Invoice]:
-    """Every signed-off session started before ``before`` and not yet invoiced, of people who
+    """Every signed-off session started before ``before`` and not yet invoiced, and every
+    expense not yet invoiced (one claimed after its session's invoice went), of people who
     invoice: grouped a person a practice a month (or a session), and invoiced."""
     start, _ = month_bounds(before)
     rows = await turn.uow.pay.signoff_rows(
@@ -118,19 +122,17 @@ async def raise_invoices(turn: Turn, before: date, only: Member | None) -> list[
     )
     rows = [r for r in rows if r.engagement in INVOICING]
     done = await turn.uow.invoices.invoiced_sessions(r.session.id for r in rows)
+    billed = await turn.uow.invoices.invoiced_expenses(e.id for r in rows for e in r.expenses)
     groups: dict[tuple[int, str, str], list[SignOffRow]] = defaultdict(list)
     members: dict[int, Member] = {}
     for row in rows:
-        if row.session.id in done:
+        if row.session.id in done and all(e.id in billed for e in row.expenses):
             continue
         member = members.get(row.signoff.member_id) or await turn.uow.members.member(row.signoff.member_id)
         assert member is not None
         members[member.id] = member
-        period = (
-            row.session.code
-            if member.invoice_by == "session"
-            else f"{london_date(row.session.starts_at):%Y-%m}"
-        )
+        by_session = member.invoice_by == "session"
+        period = row.session.code if by_session else f"{london_date(row.session.starts_at):%Y-%m}"
         groups[(member.id, row.session.practice, period)].append(row)
     raised = []
     for (member_id, _, period), theirs in sorted(groups.items()):
@@ -160,19 +162,28 @@ async def after_signoff(turn: Turn, session_id: int) -> None:
 
 
 async def invoice(turn: Turn, member: Member, rows: list[SignOffRow], period: str) -> Invoice:
-    """One invoice for these sessions (one practice), sent unless details are missing."""
+    """One invoice for these sessions (one practice): the fees of those not yet invoiced and the
+    expenses not yet billed; sent unless the details it prints are missing. Work past its
+    10-week window by the day of issue is not pensioned (no employer contribution, not on the
+    Form A)."""
     practice = await turn.uow.practices.practice(rows[0].session.practice)
     assert practice is not None
     billing = await turn.uow.invoices.billing(member.id) or Billing(member.id)
+    on_invoices = await turn.uow.invoices.invoiced_sessions(r.session.id for r in rows)
+    fees = [r for r in rows if r.session.id not in on_invoices]
     expenses = [e for r in rows for e in r.expenses]
     billed = await turn.uow.invoices.invoiced_expenses(e.id for e in expenses)
     expenses = [e for e in expenses if e.id not in billed]
-    fee = sum(r.signoff.pay_pence or 0 for r in rows)
-    spent = sum(e.amount_pence for e in expenses)
-    pensions = pensions_the_work(member.engagement, member.profession, member.pension_sd_number)
-    pensionable = turn.policy.pensions.pensionable(fee) if pensions else 0
-    employer = turn.policy.pensions.employer(pensionable) if pensions else 0
     today = london_date(turn.now)
+    fee = sum(r.signoff.pay_pence or 0 for r in fees)
+    spent = sum(e.amount_pence for e in expenses)
+    pensioner = pensions_the_work(member.engagement, member.profession, member.pension_sd_number)
+    in_window = [r for r in fees if pensioner and window_closes(london_date(r.session.starts_at)) >= today]
+    too_late = [r for r in fees if pensioner and r not in in_window]
+    pensions = bool(in_window)
+    pensionable = turn.policy.pensions.pensionable(sum(r.signoff.pay_pence or 0 for r in in_window))
+    employer = turn.policy.pensions.employer(pensionable) if pensions else 0
+    pensionable = pensionable if pensions else 0
     due = today + timedelta(days=turn.policy.invoice_days)
     _, number = await turn.uow.invoices.next_number(member.id)
     lines = [
@@ -183,7 +194,7 @@ async def invoice(turn: Turn, member: Member, rows: list[SignOffRow], period: st
             times=f"{clock_time(r.session.starts_at)}-{clock_time(r.session.ends_at)}",
             hours=r.signoff.hours,
         )
-        for r in rows
+        for r in fees
     ]
     by_session = {r.session.id: r.session for r in rows}
     for expense in expenses:
@@ -193,7 +204,14 @@ async def invoice(turn: Turn, member: Member, rows: list[SignOffRow], period: st
             else expense.note
         )
         day = london_date(by_session[expense.session_id].starts_at)
-        lines.append(InvoiceLine(day=day, description=f"{what} (expense)", amount_pence=expense.amount_pence))
+        late = (
+            ""
+            if expense.session_id not in on_invoices
+            else f", session {by_session[expense.session_id].code}"
+        )
+        lines.append(
+            InvoiceLine(day=day, description=f"{what} (expense{late})", amount_pence=expense.amount_pence)
+        )
     notes = [VAT_NOTE, f"Payment due within {turn.policy.invoice_days} days, by {due:%-d %B %Y}."]
     if pensions:
         notes.append(
@@ -201,21 +219,38 @@ async def invoice(turn: Turn, member: Member, rows: list[SignOffRow], period: st
             "is paid to the GP, who sends it to PCSE with their Form B. Form A for the practice to certify "
             "follows this invoice."
         )
+    if too_late:
+        days = ", ".join(f"{london_date(r.session.starts_at):%-d %b}" for r in too_late)
+        notes.append(f"Work on {days} is more than 10 weeks old, so it cannot be pensioned.")
     document = InvoiceDocument(
         number=number, kind="invoice", issued_on=today, due_on=due, period=_period_words(period, rows),
         supplier=_supplier(member, billing), customer=_customer(practice), lines=tuple(lines), fee_pence=fee,
         expenses_pence=spent, employer_pence=employer, total_pence=fee + spent + employer,
         pensionable_pence=pensionable, bank=_bank(billing), notes=tuple(notes),
     )  # fmt: skip
+    form_a = None
+    if pensions:
+        assert member.pension_sd_number is not None
+        first = min(london_date(r.session.starts_at) for r in in_window)
+        form_a = FormA(
+            scheme_year=scheme_year_name(scheme_year(first)), upr=None, name=member.name,
+            sd_number=member.pension_sd_number, registration_number=member.registration_number or "",
+            address=billing.address, practice_name=practice.name, practice_code=practice.ods_code,
+            invoice_number=number,
+            periods=tuple(FormAPeriod(london_date(r.session.starts_at), london_date(r.session.starts_at),
+                                      r.signoff.pay_pence or 0) for r in in_window),
+            fee_pence=sum(r.signoff.pay_pence or 0 for r in in_window), pensionable_pence=pensionable,
+            employer_pence=employer,
+        )  # fmt: skip
     ready = bool(billing.address) and billing.has_bank
     found = await turn.uow.invoices.add_invoice(
         member_id=member.id, practice=practice.ods_code, kind="invoice", period=period, issued_on=today,
         due_on=due, state="sent" if ready else "draft", fee_pence=fee, expenses_pence=spent,
         pensionable_pence=pensionable, employer_pence=employer, total_pence=fee + spent + employer,
         pensions=pensions, document=invoice_to_json(document), credits=None,
-        lines=[(r.session.id, None, r.signoff.pay_pence or 0) for r in rows]
+        lines=[(r.session.id, None, r.signoff.pay_pence or 0) for r in fees]
         + [(e.session_id, e.id, e.amount_pence) for e in expenses],
-        now=turn.now,
+        now=turn.now, form_a=form_a_to_json(form_a) if form_a else None,
     )  # fmt: skip
     assert found.number == number
     await turn.audit("invoice_raised", f"invoice:{found.id}", None, total_pence=found.total_pence)
@@ -374,11 +409,17 @@ def _csv(document: InvoiceDocument) -> str:
 # -- who may ------------------------------------------------------------------------------------
 
 
+def _current(turn: Turn, by: Member | None) -> bool:
+    """Still in the pool (a manager who has left keeps no say over the practice's invoices)."""
+    return by is None or by.left_on is None or by.left_on > london_date(turn.now)
+
+
 async def _may_see(turn: Turn, found: Invoice, by: Member | None) -> None:
-    """Coordinators, the person it is from, a manager of the practice it is to."""
-    if roles.is_coordinator(by) or (
-        by is not None and (by.id == found.member_id or roles.manages(by, found.practice))
-    ):
+    """Coordinators, the person it is from, a manager of the practice it is to (still in the
+    pool)."""
+    if by is not None and by.id == found.member_id:
+        return
+    if _current(turn, by) and (roles.is_coordinator(by) or roles.manages(by, found.practice)):
         return
     raise Refused("Sorry, you can only see your own invoices, or your practice's.", field="role")
 
@@ -426,18 +467,21 @@ async def send_command(turn: Turn, command: SendInvoice) -> Invoice:
         raise Refused(
             "Add the address and bank details first: they are printed on the invoice.", field="number"
         )
-    # The draft was printed without them: cancel it by a credit note and issue it again, whole.
+    # A draft was printed without the details it lacked, and with the day it was made: cancel
+    # it by a credit note and issue its own sessions and expenses again, whole, dated today.
     member = await turn.uow.members.member(found.member_id)
-    practice = await turn.uow.practices.practice(found.practice)
-    assert member is not None and practice is not None
-    if not invoice_from_json(await turn.uow.invoices.document(found.id)).bank:
-        await _credit(turn, found, "reissued with the address and bank details")
-        reissued = await raise_invoices(turn, london_date(turn.now) + timedelta(days=1), member)
-        return next(i for i in reissued if i.practice == found.practice)
-    await _send(turn, found, member, practice)
-    updated = await turn.uow.invoices.invoice(found.id)
-    assert updated is not None
-    return updated
+    assert member is not None
+    sessions = set(await turn.uow.invoices.sessions_of(found.id))
+    await _credit(turn, found, "reissued with the person's details")
+    rows = [
+        r
+        for r in await turn.uow.pay.signoff_rows(
+            start=datetime(2000, 1, 1, tzinfo=LONDON), end=datetime(2100, 1, 1, tzinfo=LONDON),
+            states=("signed_off",), member_id=member.id,
+        )
+        if r.session.id in sessions
+    ]  # fmt: skip
+    return await invoice(turn, member, rows, found.period)
 
 
 async def paid_command(turn: Turn, command: MarkPaid) -> Invoice:
@@ -561,12 +605,12 @@ async def _credit(turn: Turn, found: Invoice, reason: str) -> Invoice:
 async def list_command(turn: Turn, command: ListInvoices) -> list[InvoiceRow]:
     by = await roles.actor(turn, command.by)
     wanted = command.practice.strip().upper() if command.practice else None
-    if roles.is_coordinator(by):
+    if roles.is_coordinator(by) and _current(turn, by):
         return await turn.uow.invoices.invoice_rows(
             states=command.states, practices=[wanted] if wanted else None
         )
     assert by is not None
-    managed = roles.managed_practices(by)
+    managed = roles.managed_practices(by) if _current(turn, by) else []
     if wanted is not None and wanted not in managed:
         raise Refused("Sorry, you can only see your own practice's invoices.", field="practice")
     found: dict[int, InvoiceRow] = {}

@@ -17,7 +17,7 @@ INVOICE_COLUMNS = """
     i.fee_pence, i.expenses_pence, i.pensionable_pence, i.employer_pence, i.total_pence, i.pensions,
     i.credits, i.paid_on, i.paid_by, i.sent_at, i.cancelled_at, i.reminded_at, i.escalated_at
 """
-MARKS = {"sent_at", "cancelled_at", "reminded_at", "escalated_at"}
+MARKS = {"sent_at", "cancelled_at", "reminded_at", "escalated_at", "window_warned_at"}
 
 
 def to_invoice(r: Sequence[Any]) -> Invoice:
@@ -89,16 +89,18 @@ class SqliteInvoices(Repository):
         credits: int | None,
         lines: Sequence[tuple[int, int | None, int]],
         now: datetime,
+        form_a: str | None = None,
     ) -> Invoice:
         seq, number = await self.next_number(member_id)
         cursor = await self._run(
             "INSERT INTO invoices (member_id, practice, seq, number, kind, credits, period, issued_on, "
             "due_on, state, fee_pence, expenses_pence, pensionable_pence, employer_pence, total_pence, "
-            "pensions, document, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "pensions, document, form_a, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 member_id, practice, seq, number, kind, credits, period, issued_on.isoformat(),
                 due_on.isoformat() if due_on else None, state, fee_pence, expenses_pence, pensionable_pence,
-                employer_pence, total_pence, int(pensions), document, to_db(now),
+                employer_pence, total_pence, int(pensions), document, form_a, to_db(now),
             ),
         )  # fmt: skip
         invoice_id = int(cursor.lastrowid)
@@ -119,6 +121,14 @@ class SqliteInvoices(Repository):
     async def invoice_by_number(self, number: str) -> Invoice | None:
         row = await self._one(f"SELECT {INVOICE_COLUMNS} FROM invoices i WHERE i.number = ?", (number,))
         return to_invoice(row) if row else None
+
+    async def form_a(self, invoice_id: int) -> str | None:
+        row = await self._one("SELECT form_a FROM invoices WHERE id = ?", (invoice_id,))
+        return row[0] if row else None
+
+    async def window_warned(self, invoice_id: int) -> bool:
+        row = await self._one("SELECT window_warned_at FROM invoices WHERE id = ?", (invoice_id,))
+        return bool(row and row[0])
 
     async def document(self, invoice_id: int) -> str:
         row = await self._one("SELECT document FROM invoices WHERE id = ?", (invoice_id,))

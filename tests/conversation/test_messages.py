@@ -71,7 +71,7 @@ SESSION = Session(
 SIGNOFF = SignOff(1, 1, "X10001", 6.25, "awaiting", "gp", START)
 INVOICE = Invoice(1, 1, "X10001", 1, "1234-0001", "invoice", "2026-12", START.date(), START.date(), "sent",
                   12_345_600, 99_999, 11_111_040, 1_597_768, 14_043_367, True)  # fmt: skip
-LINK = "https://pool.example.nhs.uk/documents/" + "A" * 32  # a 24-byte token
+LINK = "https://gp-pool.northside-integrated-care.nhs.uk/documents/" + "A" * 32  # a long host
 FORM_B = FormB("2026/27", START.date(), "12345678LOCDEC2026", GP.name, "12345678", "", (), "", 6, "12.5",
                (None,) * 12, 11_111_040, 1_388_880, 1_597_768, 2_986_648, 11_111_040, START.date())  # fmt: skip
 OFFER = Offer(1, 1, 1, "4821", 1, 1, "sms", OfferState.OPEN, None, START, None)

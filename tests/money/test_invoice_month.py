@@ -158,7 +158,9 @@ async def test_a_month_invoiced_paid_late_and_on_its_forms(month: Harness) -> No
     assert {i.state for i in (ben_river, ben_hill, cara_river)} == {"sent"}
     to_maya = [m for m in await pool.messages(maya) if m.kind == "invoice_to_practice"]
     assert len(to_maya) == 2 and f"PAID {ben_river.number}" in to_maya[0].body
-    assert "Form A inside" in to_maya[0].body and "Form A" not in to_maya[1].body  # Cara's: no pension
+    assert (
+        "with Form A to certify" in to_maya[0].body and "Form A" not in to_maya[1].body
+    )  # Cara's: no pension
     link = re.search(r"/documents/(\S+)", to_maya[0].body)
     assert link is not None
 

@@ -171,3 +171,13 @@ async def test_invoicing_by_session_and_a_warning_for_work_never_signed_off(pool
     await pool.pool.settle()
     warned = [m for m in await pool.messages(ben) if m.kind == "pension_window"]
     assert len(warned) == 1 and "It isn't invoiced yet." in warned[0].body
+
+
+async def test_digits_from_other_scripts_are_refused_in_bank_details(pool: Harness, client) -> None:
+    ben = await pool.gp("Dr Ben Carter", gp_type="locum")
+    answer = await client.put(
+        f"/api/members/{ben.phone}/billing",
+        json={"account_name": "B", "sort_code": "12-34-56", "account_number": "1234567\u0668"},
+        headers=acting(ben),
+    )
+    assert answer.status_code == 422 and answer.json()["detail"][0]["field"] == "account_number"

@@ -41,6 +41,7 @@ CREATE TABLE invoices (
     total_pence   INTEGER NOT NULL,
     pensions      INTEGER NOT NULL DEFAULT 0,       -- the GP pensions this work (Form A)
     document      TEXT NOT NULL,                    -- the invoice as issued (JSON)
+    form_a        TEXT,                             -- its Form A as issued (JSON), when pensioned
     created_at    TEXT NOT NULL,
     sent_at       TEXT,
     paid_on       TEXT,
@@ -49,6 +50,7 @@ CREATE TABLE invoices (
     cancelled_at  TEXT,
     reminded_at   TEXT,
     escalated_at  TEXT,
+    window_warned_at TEXT,                          -- the practice told its 10-week window closes
     UNIQUE (member_id, seq),
     CHECK ((kind = 'credit_note') = (credits IS NOT NULL))
 );
