@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from adapters.console import board, inbox, pay, peer, people, report, sessions, signin
+from adapters.console import board, inbox, invoices, pay, peer, people, report, sessions, signin
 from adapters.console.auth import BadForm, Console, SignInFirst, redirect, refused_form
 from adapters.console.views import PREFIX, STATIC
 from bot.pool import Pool
@@ -43,6 +43,7 @@ def console_app(pool: Pool, admin_token: str) -> Starlette:
         *people.routes(console),
         *report.routes(console),
         *pay.routes(console),
+        *invoices.routes(console),
         *peer.routes(console),
         Mount("/static", CachedStatic(directory=STATIC), name="static"),
     ]

@@ -3,13 +3,14 @@ way on every page, and the headers every console response carries."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from bot.clock import LONDON
 from bot.domain import ERASED, Member, SessionStatus, check_words
@@ -50,7 +51,13 @@ def when(moment: datetime | None, style: str = "time") -> str:
 
 
 def money(pence: int) -> str:
-    return f"£{pence / 100:,.2f}".replace(".00", "")
+    """320 pounds as '£320', 4.50 as '£4.50', a refund as '-£40'."""
+    return f"{'-' if pence < 0 else ''}£{abs(pence) / 100:,.2f}".replace(".00", "")
+
+
+def pounds(pence: int) -> str:
+    """Pounds and pence always, as invoices print them: '£457.17', '£400.00', '-£400.00'."""
+    return f"{'-' if pence < 0 else ''}£{abs(pence) / 100:,.2f}"
 
 
 def percent(rate: float | None) -> str:
@@ -150,6 +157,7 @@ environment.filters.update(
     when=when, money=money, duration=duration, day_name=day_name, escalation=escalation,
     first_upper=first_upper, phone=national, day_short=day_short, member_role=member_role,
     check_name=check_words, percent=percent, minutes=minutes, number=number, month=month,
+    pounds=pounds,
 )  # fmt: skip
 environment.globals["prefix"] = PREFIX
 environment.globals["erased"] = ERASED
@@ -170,6 +178,12 @@ def runs_sessions(member: Member | None) -> bool:
     return member is None or member.is_coordinator or any(r.startswith("practice:") for r in member.roles)
 
 
+def sees_invoices(member: Member | None) -> bool:
+    """Coordinators, practice managers and clinicians (who sign in with another role) have the
+    invoices page: the commands choose whose invoices each sees."""
+    return runs_sessions(member) or (member is not None and member.is_clinician)
+
+
 def leads_peer(member: Member | None) -> bool:
     """Peer-network leads and coordinators (and the admin) have the peer support pages."""
     return member is None or member.is_coordinator or "lead" in member.roles
@@ -186,6 +200,22 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     context["coordinator"] = member is None or member.is_coordinator
     context["runs_sessions"] = runs_sessions(member)
     context["leads_peer"] = leads_peer(member)
+    context["sees_invoices"] = sees_invoices(member)
     context.setdefault("title", "")
     html = environment.get_template(template).render(**context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+def attachment(name: str, media_type: str, content: bytes) -> Response:
+    """A file the console serves (an invoice, a pension form): always a download, never shown as
+    a page of this site (nosniff, sandboxed), and kept by no cache on the way."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "download"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Content-Disposition": f'attachment; filename="{safe}"',
+        },
+    )

@@ -70,6 +70,9 @@ class Site:
 
     async def nav(self, page: Page, name: str) -> None:
         """Follow the header's link, as a person on a phone would: under "More" when it does not fit."""
+        # Only once the header's script has run does a link that does not fit move under "More":
+        # asked before, a link may seem visible and then move away (the attribute marks it run).
+        await page.locator("header[data-nhsuk-header-init]").wait_for(state="attached")
         link = page.get_by_role("navigation", name="Menu").get_by_role("link", name=name, exact=True)
         if not await link.first.is_visible():
             await page.get_by_role("button", name="More").click()
