@@ -16,8 +16,8 @@ address or bank details it waits as a draft until they are added.
 
 States: draft, sent, paid, overdue, cancelled (a credit note is "issued"). ``PAID 012-0003`` by
 text (the person, a manager of the practice, a coordinator), or the CLI, API or console, marks
-it paid on the day. Unpaid POOL_INVOICE_DAYS after issue it is overdue: the practice is reminded;
-a week on, the coordinators are told.
+it paid on the day. Unpaid by its due day (POOL_INVOICE_DAYS after issue), it is overdue the
+next morning: the practice is reminded; a week on, the coordinators are told.
 """
 
 from __future__ import annotations
@@ -299,9 +299,9 @@ async def _send(turn: Turn, found: Invoice, member: Member, practice: Practice) 
         )
     )
     assert found.due_on is not None
-    await turn.uow.timers.add_timer(
-        DUE_TIMER, str(found.id), at_london(found.due_on, time(10, 0)), {}, turn.now
-    )
+    # Due "by" its day: overdue from the next morning.
+    overdue_from = at_london(found.due_on + timedelta(days=1), time(10, 0))
+    await turn.uow.timers.add_timer(DUE_TIMER, str(found.id), overdue_from, {}, turn.now)
 
 
 # -- links ---------------------------------------------------------------------------------------

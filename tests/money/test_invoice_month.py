@@ -16,9 +16,9 @@ Mon 1 Feb, 09:00, the month's invoices (numbers: the person's id, then theirs):
   Ben → Hillview: fees £450; pensionable £405.00; employer £58.239 → £58.24; total £508.24.
   Cara → Riverside: £400 (no pension line).
 Cara's is wrong: she cancels it (credit note -£400, her next number) and raises it again.
-Maya marks Ben's Riverside invoice paid on Wed 10 Feb. Ben's Hillview invoice is due Wed 3 Mar:
-overdue then (Priya reminded for Hillview), the coordinators told on Wed 10 Mar; so is Cara's
-reissued one. Figures on 3 Mar: invoiced £457.17 + £508.24 + £400 = £1,365.41 (her cancelled one
+Maya marks Ben's Riverside invoice paid on Wed 10 Feb. Ben's Hillview invoice is due by Wed 3 Mar:
+overdue on Thu 4 Mar (Priya reminded for Hillview), the coordinators told on Thu 11 Mar; so is
+Cara's reissued one. Figures on 4 Mar: invoiced £457.17 + £508.24 + £400 = £1,365.41 (her cancelled one
 not counted), paid £457.17, overdue £908.24. The 10-week
 window of S2 (15 Jan) closes on 26 Mar; on Fri 12 Mar, two weeks before, Ben and Hillview (Priya)
 are told. Hillview pays on Fri 12 Mar: March's Form B.
@@ -200,8 +200,11 @@ async def test_a_month_invoiced_paid_late_and_on_its_forms(month: Harness) -> No
     _, _, february = await engine.query(FormBFile(ben.phone, date(2027, 2, 1), ben.id), actor="test")
     golden("month_form_b.txt", text_of(february))
 
-    # Wed 3 Mar: Ben's Hillview invoice is overdue; a week on, the coordinators hear.
+    # Due by Wed 3 Mar: overdue on Thu 4 Mar; a week on, the coordinators hear.
     pool.clock.set(on(3, 10, month=3))
+    await pool.pool.settle()
+    assert "invoice_overdue" not in [m.kind for m in await pool.messages(priya)], "due that day, not late yet"
+    pool.clock.set(on(4, 10, month=3))
     await pool.pool.settle()
     assert (await pool.last(priya)).kind == "invoice_overdue"
     figures = await engine.execute(BuildReport(2026, priya.id), actor="test")
@@ -212,7 +215,7 @@ async def test_a_month_invoiced_paid_late_and_on_its_forms(month: Harness) -> No
     )  # fmt: skip
     by_pcn = {p["pcn"]: (p["invoiced_pence"], p["invoices_overdue_pence"]) for p in figures.by_pcn}
     assert by_pcn == {"North PCN": (45_717 + 40_000, 40_000), "South PCN": (50_824, 50_824)}
-    pool.clock.set(on(10, 10, month=3))
+    pool.clock.set(on(11, 10, month=3))
     await pool.pool.settle()
     assert (await pool.last(priya)).kind == "invoice_unpaid_alert"
 
