@@ -159,10 +159,11 @@ async def form_b_command(turn: Turn, command: FormBFile) -> tuple[str, str, byte
     return await form_b_file(turn, member, command.month)
 
 
-async def remind_form_b(turn: Turn, last_month: date) -> None:
-    """The 1st: each GP with pensioned pay received last month gets their Form B's link."""
+async def remind_form_b(turn: Turn, last_month: date, only: Member | None = None) -> None:
+    """The 1st: each GP (or ``only`` this one) with pensioned pay received last month gets
+    their Form B's link."""
     first, last = last_month, next_month(last_month) - timedelta(days=1)
-    for member in await turn.uow.members.all_members():
+    for member in [only] if only else await turn.uow.members.all_members():
         if not pensions_the_work(member.engagement, member.profession, member.pension_sd_number):
             continue
         until = date(9999, 12, 31) if first.month == 3 else last

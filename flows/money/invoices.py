@@ -64,7 +64,8 @@ from flows.money.links import document_link, token_hash
 from flows.money.recipients import signers_of, tell_coordinators
 from flows.people import roles
 
-RUN_TIMER = "invoices_monthly"  # the 1st of each month: invoices, then Form B reminders
+RUN_TIMER = "invoices_monthly"  # the 1st of each month: a job for each person who invoices
+PERSON_TIMER = "invoices_person"  # subject: the member's id; their invoices, then their Form B
 DUE_TIMER = "invoice_due"  # subject: the invoice's id
 ESCALATE_TIMER = "invoice_unpaid"
 RUN_AT = time(9, 0)
@@ -79,6 +80,7 @@ FIRST_FORTY = 40  # the reason on a credit note, as it goes by text
 
 def register(engine: Engine) -> None:
     engine.on_standing(RUN_TIMER, monthly_run, next_run)
+    engine.on_timer(PERSON_TIMER, person_month)
     engine.on_timer(DUE_TIMER, on_due)
     engine.on_timer(ESCALATE_TIMER, on_unpaid)
     engine.on_command(RaiseInvoices, raise_command)
@@ -101,12 +103,30 @@ def next_run(now: datetime) -> datetime:
 
 
 async def monthly_run(turn: Turn, timer: TimerRow) -> None:
+    """The 1st: a job of its own for each person who invoices or pensions, so one person's
+    trouble (a failure in their unit of work) never holds back anyone else's month."""
     today = london_date(turn.now)
-    await raise_invoices(turn, before=today.replace(day=1), only=None)
-    await forms.remind_form_b(turn, last_month=(today.replace(day=1) - timedelta(days=1)).replace(day=1))
+    month = today.replace(day=1)
+    for member in await turn.uow.members.all_members():
+        pensions = pensions_the_work(member.engagement, member.profession, member.pension_sd_number)
+        if member.is_clinician and (member.engagement in INVOICING or pensions):
+            await turn.uow.timers.add_timer(
+                PERSON_TIMER, str(member.id), turn.now, {"month": month.isoformat()}, turn.now
+            )
     await turn.uow.timers.add_timer(
         RUN_TIMER, "pool", next_run(turn.now + timedelta(minutes=1)), {}, turn.now
     )
+
+
+async def person_month(turn: Turn, timer: TimerRow) -> None:
+    """One person's 1st: their invoices for the months before, then last month's Form B."""
+    member = await turn.uow.members.member(int(timer.subject))
+    if member is None:
+        return
+    month = date.fromisoformat(timer.payload["month"])
+    if member.engagement in INVOICING:
+        await raise_invoices(turn, before=month, only=member)
+    await forms.remind_form_b(turn, last_month=(month - timedelta(days=1)).replace(day=1), only=member)
 
 
 async def raise_invoices(turn: Turn, before: date, only: Member | None) -> list[Invoice]:

@@ -267,3 +267,28 @@ async def forms_b(pool, member, month):
         turn = pool.pool.engine._turn(uow, "t")
         found = await uow.members.member(member.id)
         return await forms.form_b(turn, found, month)
+
+
+async def test_one_persons_failure_never_holds_back_anyone_elses_invoices(pool, monkeypatch):
+    from flows.money import invoices
+
+    e, priya, maya, ben = await setup(pool)
+    cara = await pool.gp("Dr Cara Diaz", gp_type="locum")
+    await e.execute(
+        SetBilling(cara.phone, ("4 Mill Lane",), "", "", "Dr C Diaz", "20-00-00", "87654321", priya.id),
+        actor="t",
+    )
+    for who, day in ((ben, 5), (cara, 6)):
+        session = await worked(pool, who, on(day, 9), reported="4")
+        await pool.send(maya, f"OK {await asked_code(pool, maya, session)}")
+    real = invoices.raise_invoices
+
+    async def broken_for_ben(turn, before, only):
+        if only is not None and only.id == ben.id:
+            raise RuntimeError("a fault in Ben's month")
+        return await real(turn, before, only)
+
+    monkeypatch.setattr(invoices, "raise_invoices", broken_for_ben)
+    pool.clock.set(on(1, 9, month=2))
+    await pool.pool.settle()
+    assert {r.member_name for r in await e.query(ListInvoices(priya.id), actor="t")} == {"Dr Cara Diaz"}
