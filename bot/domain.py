@@ -177,6 +177,7 @@ class Member:
         return {
             "sms": self.phone,
             "sandbox": self.phone,
+            "whatsapp": self.phone,  # their WhatsApp number is their phone
             "slack": self.slack_user_id,
             "telegram": self.telegram_chat_id,
         }.get(channel)

@@ -64,6 +64,16 @@ class Unreachable:
 
 
 @dataclass(frozen=True, slots=True)
+class OutsideWindow(Unreachable):
+    """WhatsApp refused a free-form message because the person has not written in the last 24
+    hours (Twilio 63016): the same message can still go as an approved template, or by SMS.
+
+    An Unreachable, so a dispatcher that knows nothing of windows fails the message as it
+    would any refusal (and the usual fallback to another channel follows); one that does can
+    match it first and resend the message as a template."""
+
+
+@dataclass(frozen=True, slots=True)
 class OptedOut:
     """The provider says this person blocked us or opted out; record it and stop sending."""
 
@@ -71,7 +81,7 @@ class OptedOut:
     code: str | None = None
 
 
-SendResult = Sent | RetryLater | Unreachable | OptedOut
+SendResult = Sent | RetryLater | Unreachable | OptedOut  # OutsideWindow is an Unreachable
 
 
 class Channel(Protocol):

@@ -84,6 +84,7 @@ class SqliteMembers(Repository):
         column = {
             "sms": "phone",
             "sandbox": "phone",
+            "whatsapp": "phone",  # a member's WhatsApp number is their phone
             "slack": "slack_user_id",
             "telegram": "telegram_chat_id",
         }.get(channel)

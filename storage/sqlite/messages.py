@@ -47,7 +47,7 @@ class SqliteMessages(Repository):
             "SELECT id, channel, address, body, choices, kind, status, created_at, sent_at, "
             "coalesce(not_before, created_at) "
             "FROM messages WHERE direction = 'out' AND channel = ? AND address = ? AND id > ? "
-            "AND status IN ('queued', 'sending', 'sent', 'delivered') "
+            "AND status IN ('queued', 'sending', 'sent', 'delivered', 'read') "
             "AND coalesce(not_before, created_at) <= ? ORDER BY id",
             (channel, address, after_id, to_db(now)),
         )

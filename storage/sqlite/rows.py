@@ -178,8 +178,9 @@ def to_booking(row: Sequence[Any], offset: int = 0) -> Booking:
 
 
 # How far along a message is; delivered, undelivered and failed are ends. Ours first ("queued"
-# and "sending" are ours before the provider has it), then the providers' own names.
-REPORT_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
+# and "sending" are ours before the provider has it), then the providers' own names. WhatsApp
+# also reports "read", after delivered: a late "delivered" must not move it back.
+REPORT_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3, "read": 4}
 
 
 CHANGE_COLUMNS = "id, member_id, channel, address, kind, topic, body, choices, status, error_code, error"
