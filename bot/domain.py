@@ -154,6 +154,9 @@ class Member:
     pension_sd_number: str | None = None
     pension_tier: int | None = None
     invoice_by: str = "month"
+    # Their WhatsApp number (E.164) when they opted in to WhatsApp and it is not known to be
+    # off WhatsApp; None: WhatsApp does not reach them (an opt-in is recorded, never assumed).
+    whatsapp: str | None = None
 
     @property
     def is_clinician(self) -> bool:
@@ -177,7 +180,7 @@ class Member:
         return {
             "sms": self.phone,
             "sandbox": self.phone,
-            "whatsapp": self.phone,  # their WhatsApp number is their phone
+            "whatsapp": self.whatsapp,  # only once they opted in (see bot/ports/whatsapp.py)
             "slack": self.slack_user_id,
             "telegram": self.telegram_chat_id,
         }.get(channel)

@@ -31,7 +31,9 @@ MEMBER_COLUMNS = """
     m.urgent_at_night,
     (SELECT group_concat(o.channel, ';') FROM opt_outs o WHERE o.member_id = m.id) AS opted_out,
     m.quiet_hours, m.profession, m.level, m.alerts, m.left_on, m.engagement, m.pension_sd_number,
-    m.pension_tier, m.invoice_by
+    m.pension_tier, m.invoice_by,
+    (SELECT w.number FROM whatsapp w WHERE w.member_id = m.id AND w.opted_in_at IS NOT NULL
+     AND w.unreachable_at IS NULL) AS whatsapp
 """
 SESSION_COLUMNS = """
     s.id, s.code, s.practice, s.starts_at, s.ends_at, s.rate_pence, s.urgent, s.notes,
@@ -103,10 +105,11 @@ def to_member(row: Sequence[Any], offset: int = 0) -> Member:
         pension_sd_number=r[24],
         pension_tier=r[25],
         invoice_by=r[26],
+        whatsapp=r[27],
     )
 
 
-MEMBER_WIDTH = 27
+MEMBER_WIDTH = 28
 
 
 def to_session(row: Sequence[Any], offset: int = 0) -> Session:

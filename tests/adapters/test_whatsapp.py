@@ -13,7 +13,7 @@ import pytest
 import respx
 
 from adapters.whatsapp import TwilioWhatsApp
-from bot.domain import Choice
+from bot.domain import Choice, Member
 from bot.ports import OutboxMessage, OutsideWindow, RetryLater, Sent, Unreachable
 from config import load_settings
 from config.settings import ConfigError
@@ -90,6 +90,13 @@ class Wa:
             "SELECT status FROM messages WHERE provider_id = ?", (sid,)
         )
         return row[0]
+
+    async def on_whatsapp(self, name: str, **fields: object) -> Member:
+        """A GP who opted in to WhatsApp (as at the console) and prefers it."""
+        member = await self.pool.gp(name, preferred_channel="whatsapp", **fields)
+        async with self.pool.pool.store.unit_of_work() as uow:
+            await uow.whatsapp.opt_in(member.id, member.phone, "console", self.pool.clock.now())
+        return member
 
     async def opted_out(self, member: object) -> frozenset[str]:
         return frozenset((await self.pool.pool.store.reader().members.member(member.id)).opted_out)
@@ -246,7 +253,7 @@ async def test_a_whatsapp_message_is_answered_on_whatsapp(wa: Wa) -> None:
 
 
 async def test_a_button_press_books_by_its_payload(wa: Wa) -> None:
-    zoe = await wa.pool.gp("Dr Zoë O’Neill", preferred_channel="whatsapp")
+    zoe = await wa.on_whatsapp("Dr Zoë O’Neill")
     session = await wa.pool.post(urgent=True)
     code = await wa.pool.offer_code(zoe, session)
     [offer] = wa.to(zoe.phone)
@@ -285,7 +292,7 @@ async def test_a_sender_without_a_phone_number_is_ignored_politely(wa: Wa, sende
 
 
 async def test_forwarded_words_are_not_taken_as_hers(wa: Wa) -> None:
-    zoe = await wa.pool.gp("Dr Zoë O’Neill", preferred_channel="whatsapp")
+    zoe = await wa.on_whatsapp("Dr Zoë O’Neill")
     session = await wa.pool.post(urgent=True)
     await wa.inbound(f"whatsapp:{zoe.phone}", "YES", Forwarded="true")
     assert (await wa.pool.view(session)).booked is None
@@ -308,7 +315,7 @@ async def test_the_shared_webhook_checks_the_signature(wa: Wa) -> None:
 
 
 async def test_read_is_recorded_and_never_moves_back(wa: Wa) -> None:
-    zoe = await wa.pool.gp("Dr Zoë O’Neill", preferred_channel="whatsapp")
+    zoe = await wa.on_whatsapp("Dr Zoë O’Neill")
     await wa.pool.post(urgent=True)
     sid = wa.to(zoe.phone)[0]["sid"]
     seen = []
@@ -319,7 +326,7 @@ async def test_read_is_recorded_and_never_moves_back(wa: Wa) -> None:
 
 
 async def test_a_failed_status_keeps_the_code_and_its_meaning(wa: Wa) -> None:
-    zoe = await wa.pool.gp("Dr Zoë O’Neill", preferred_channel="whatsapp")
+    zoe = await wa.on_whatsapp("Dr Zoë O’Neill")
     await wa.pool.post(urgent=True)
     sid = wa.to(zoe.phone)[0]["sid"]
     await wa.status(sid, "failed", zoe.phone, error="63016")
