@@ -1,4 +1,4 @@
-"""Setting up the chat channels: the Slack app and the Telegram bot."""
+"""Setting up the chat channels: the Slack app, the Telegram bot and WhatsApp's templates."""
 
 from __future__ import annotations
 
@@ -30,6 +30,28 @@ app = typer.Typer()
 slack_cli = typer.Typer(help="Setting up the Slack app.", no_args_is_help=True)
 
 app.add_typer(slack_cli, name="slack")
+
+whatsapp_cli = typer.Typer(help="Setting up WhatsApp.", no_args_is_help=True)
+
+app.add_typer(whatsapp_cli, name="whatsapp")
+
+
+@whatsapp_cli.command("templates")
+def whatsapp_templates() -> None:
+    """Print each WhatsApp template (config/whatsapp_templates.toml) as it is submitted to Meta
+    for approval: name, category, body, what each variable holds, buttons; and whether it is
+    approved (has its HX sid). Refuses a template that breaks WhatsApp's rules."""
+    from config.whatsapp_templates import for_approval, load_whatsapp_templates, problems
+
+    broken = False
+    for template in load_whatsapp_templates().values():
+        typer.echo(for_approval(template))
+        for problem in problems(template):
+            typer.echo(f"  error: {problem}", err=True)
+            broken = True
+        typer.echo("")
+    if broken:
+        raise typer.Exit(1)
 
 
 @slack_cli.command("manifest")
