@@ -38,6 +38,7 @@ from config import Settings, load_settings
 from config.pensions import load_pension_rules
 from config.professions import load_professions
 from config.safety import load_safety
+from config.whatsapp_templates import load_whatsapp_templates
 from flows.conversation.inbound import PoolConversation
 from flows.wellbeing.safety import SafetyScreen
 from storage import SqliteStore
@@ -140,6 +141,7 @@ async def open_pool(
             )
         ),
         rng=rng,
+        whatsapp_templates=load_whatsapp_templates(),
     )
     flows.register(engine)
     dispatcher = Dispatcher(store, channels, clock, poll_seconds=settings.pool_poll_seconds)

@@ -43,13 +43,13 @@ from bot.ports import (
     Sent,
     Unreachable,
 )
+from bot.ports.whatsapp import MISCONFIGURED as MISCONFIGURED  # codes by meaning, defined for the core
+from bot.ports.whatsapp import NOT_ON_WHATSAPP as NOT_ON_WHATSAPP
+from bot.ports.whatsapp import OUTSIDE_WINDOW
 from bot.render import text_with_choices
 
 PREFIX = "whatsapp:"
-OUTSIDE_WINDOW = "63016"
 RATE_LIMITED = "63018"
-NOT_ON_WHATSAPP = frozenset({"63003", "63024"})  # SMS may still reach them
-MISCONFIGURED = frozenset({"63007", "63027"})  # the pool's set-up, not the person: tell coordinators
 # Twilio's WhatsApp error codes in words (twilio.com/docs/api/errors, /docs/whatsapp/tutorial/error-codes).
 ERRORS_IN_WORDS = {
     "63003": "not on WhatsApp (WhatsApp cannot find that number)",

@@ -15,6 +15,8 @@ from bot.ports.channels import (
     RetryLater,
     SendResult,
     Sent,
+    TemplateChannel,
+    TemplateSend,
     Unreachable,
 )
 from bot.ports.records import (
@@ -73,6 +75,8 @@ __all__ = [
     "SessionView",
     "SignOffRow",
     "Store",
+    "TemplateChannel",
+    "TemplateSend",
     "TimerRow",
     "TimesheetLine",
     "UnitOfWork",

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+# Twilio's WhatsApp error codes the core acts on, by meaning (adapters/whatsapp.py maps them).
+OUTSIDE_WINDOW = "63016"  # free-form outside the 24-hour window: the template, or another channel
+NOT_ON_WHATSAPP = frozenset({"63003", "63024"})  # the number is not on WhatsApp: SMS may still reach them
+MISCONFIGURED = frozenset({"63007", "63027"})  # the pool's sender or template: tell the coordinators
 WINDOW = timedelta(hours=24)  # WhatsApp's customer service window after their last message
 OPT_IN_SOURCES = ("keyword", "inbound", "console")
 

@@ -291,7 +291,7 @@ class SqliteMembers(Repository):
             (member_id,),
         )
         await self._run(
-            "UPDATE messages SET body = NULL, address = ?, choices = NULL, details = NULL "
+            "UPDATE messages SET body = NULL, address = ?, choices = NULL, details = NULL, template = NULL "
             "WHERE member_id = ?",
             (placeholder, member_id),
         )

@@ -160,6 +160,15 @@ class SqliteMessages(Repository):
         )
         return row is not None
 
+    async def alerted_since(self, kind: str, topic: str, since: datetime) -> bool:
+        """Whether an alert of ``kind`` about ``topic`` went to anyone since then."""
+        row = await self._one(
+            "SELECT 1 FROM messages WHERE direction = 'out' AND kind = ? AND topic = ? AND created_at >= ? "
+            "LIMIT 1",
+            (kind, topic, to_db(since)),
+        )
+        return row is not None
+
     async def strangers_writing(self, since: datetime) -> int:
         """How many numbers the pool does not know wrote since then."""
         row = await self._one(

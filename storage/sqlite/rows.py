@@ -22,6 +22,7 @@ from bot.domain import (
     Session,
     SessionStatus,
 )
+from bot.ports.channels import TemplateSend
 from storage.sqlite.timefmt import date_from_db, from_db, opt_from_db
 
 MEMBER_COLUMNS = """
@@ -186,14 +187,39 @@ def to_booking(row: Sequence[Any], offset: int = 0) -> Booking:
 REPORT_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3, "read": 4}
 
 
-CHANGE_COLUMNS = "id, member_id, channel, address, kind, topic, body, choices, status, error_code, error"
+CHANGE_COLUMNS = (
+    "id, member_id, channel, address, kind, topic, body, choices, status, error_code, error, template"
+)
 
 
 def to_change(r: Sequence[Any]) -> DeliveryChange:
     return DeliveryChange(
         message_id=r[0], member_id=r[1], channel=r[2], address=r[3], kind=r[4], topic=r[5], text=r[6],
         choices=choices_from_db(r[7]), status=r[8], error_code=r[9], error=r[10],
+        variables=template_values(r[11]), templated=template_send(r[11]) is not None,
     )  # fmt: skip
+
+
+def template_to_db(variables: Sequence[tuple[str, str]], template: TemplateSend | None) -> str | None:
+    """A message's WhatsApp template values (and the template it goes as) as stored."""
+    if not variables and template is None:
+        return None
+    stored: dict[str, Any] = {"values": dict(variables)}
+    if template is not None:
+        stored["sid"] = template.sid
+        stored["variables"] = dict(template.variables)
+    return json.dumps(stored, ensure_ascii=False)
+
+
+def template_values(text: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple(json.loads(text).get("values", {}).items()) if text else ()
+
+
+def template_send(text: str | None) -> TemplateSend | None:
+    stored = json.loads(text) if text else {}
+    if not stored.get("sid"):
+        return None
+    return TemplateSend(stored["sid"], tuple(stored.get("variables", {}).items()))
 
 
 def choices_to_db(choices: Sequence[Choice]) -> str | None:

@@ -91,11 +91,14 @@ class Wa:
         )
         return row[0]
 
-    async def on_whatsapp(self, name: str, **fields: object) -> Member:
-        """A GP who opted in to WhatsApp (as at the console) and prefers it."""
+    async def on_whatsapp(self, name: str, window: bool = True, **fields: object) -> Member:
+        """A GP who opted in to WhatsApp (as at the console) and prefers it; ``window``: who
+        wrote there just now (free-form messages may go for 24 hours)."""
         member = await self.pool.gp(name, preferred_channel="whatsapp", **fields)
         async with self.pool.pool.store.unit_of_work() as uow:
             await uow.whatsapp.opt_in(member.id, member.phone, "console", self.pool.clock.now())
+            if window:
+                await uow.whatsapp.note_inbound(member.id, member.phone, self.pool.clock.now())
         return member
 
     async def opted_out(self, member: object) -> frozenset[str]:

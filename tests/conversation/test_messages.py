@@ -289,6 +289,10 @@ SAMPLES: dict[str, dict] = {
     "unknown_code": COMMON,
     "unknown_sender": {"pool_name": "Riverside & Hillview GP Pool", "channel": "sms"},
     "stranger_flood": {"numbers": 123456, "minutes": 1440, "per_hour": 100000},
+    "whatsapp_misconfigured": {
+        "code": "63027",
+        "meaning": "the WhatsApp template does not exist for that language or is not approved (its ContentSid)",
+    },
     "checkin_about": {"code": "4821"},
     "more_nothing": {},
     "alerts_how": {"follows": True, "current": START.time(), "unreadable": True},
