@@ -76,3 +76,20 @@ class WhatsApp(Protocol):
 
     async def mark_unreachable(self, member_id: int, now: datetime) -> bool:
         """WhatsApp says the number is not on WhatsApp; False when already marked."""
+
+
+@dataclass(frozen=True, slots=True)
+class WhatsAppView:
+    """A member's WhatsApp as the console, the API and the CLI show it (WhatsAppStatus)."""
+
+    phone: str  # their phone, which names them in commands
+    name: str
+    state: WhatsAppState  # a blank one (their phone as the number) when nothing is recorded
+    status: str  # state.window_state(now), or 'opted out' after a WhatsApp STOP
+    opted_out_at: datetime | None  # their WhatsApp STOP (or a coordinator's opt-out)
+    preferred: bool  # WhatsApp is their preferred channel
+    enabled: bool  # the pool has a WhatsApp sender (TWILIO_WHATSAPP_FROM)
+
+    @property
+    def window_closes_at(self) -> datetime | None:
+        return self.state.window_closes_at()
