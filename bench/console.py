@@ -33,6 +33,7 @@ from bot.commands import (
     CreateGroup,
     PostSession,
     ProposeMatches,
+    RaiseInvoices,
     ScheduleGroupSessions,
     StartAdminSession,
 )
@@ -150,6 +151,7 @@ async def main(members: int, sessions: int, repeats: int, pay_sessions: int = 30
             ids, manager = await seed(pool, sessions)
             group, lead = await seed_peer(pool)
             paid = await seed_pay(pool, pay_sessions)
+            raised = await pool.engine.execute(RaiseInvoices(), actor="bench")  # last month's, as on the 1st
             print(f"seeded {members:,} GPs and {sessions} sessions in {time.perf_counter() - began:.0f} s")
             admin = await pool.engine.execute(StartAdminSession("bench", token_ok=True), actor="bench")
             managing = await pool.engine.run("bench", lambda turn: signin._start(turn, manager))
@@ -179,6 +181,7 @@ async def main(members: int, sessions: int, repeats: int, pay_sessions: int = 30
                 ("hours and pay (practice manager)", f"/console/pay?month={paid}", managing),
                 ("timesheets (60 employed)", f"/console/pay/timesheets?month={paid}", admin),
                 ("timesheets CSV", f"/console/pay/timesheets.csv?month={paid}", admin),
+                (f"invoices ({len(raised)})", "/console/invoices", admin),
             ]
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://bench", cookies={"pool_console": admin.token}

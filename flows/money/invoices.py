@@ -75,7 +75,7 @@ NUMBER = re.compile(r"^\d{3,}-\d{4}$")
 VAT_NOTE = (
     "No VAT is charged: medical services by a registered practitioner are exempt (HMRC VAT Notice 701/57)."
 )
-FIRST_FORTY = 40  # the reason on a credit note, as it goes by text
+MAX_REASON = 40  # the reason on a credit note, as it goes by text
 
 
 def register(engine: Engine) -> None:
@@ -565,8 +565,8 @@ async def cancel_command(turn: Turn, command: CancelInvoice) -> Invoice:
     if not (roles.is_coordinator(by) or (by is not None and by.id == found.member_id)):
         raise Refused("Sorry, only the person or a coordinator can cancel their invoice.", field="role")
     reason = " ".join(command.reason.split())
-    if len(reason) > FIRST_FORTY:
-        raise Refused(f"Keep the reason to {FIRST_FORTY} characters: it goes by text.", field="reason")
+    if len(reason) > MAX_REASON:
+        raise Refused(f"Keep the reason to {MAX_REASON} characters: it goes by text.", field="reason")
     return await _credit(turn, found, reason)
 
 

@@ -203,7 +203,7 @@ SAMPLES: dict[str, dict] = {
     "invoice_credited": {
         "invoice": INVOICE,
         "credit": INVOICE,
-        "reason": "r" * invoices.FIRST_FORTY,
+        "reason": "r" * invoices.MAX_REASON,
         "link": LINK,
     },
     "invoice_overdue": {**COMMON, "invoice": INVOICE, "link": LINK},
