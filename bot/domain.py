@@ -385,9 +385,10 @@ class Outbound:
     # The topic's new state: a chat channel shows it in place of the topic's first message
     # (the offer with buttons), as the answer to a button press or a notice nobody asked for.
     supersedes: bool = False
-    # The values of its WhatsApp template (config/whatsapp_templates.toml, by ``kind``), by the
-    # names given there ("practice", "code"; "first name" the engine fills in): outside a
-    # member's 24-hour window only the template can go on WhatsApp. None given: it cannot.
+    # The values of its WhatsApp template (config/whatsapp_templates.toml, by ``kind``, or the
+    # one a "template" entry names), by the names given there ("practice", "code"; "first
+    # name" the engine fills in): outside a member's 24-hour window only the template can go
+    # on WhatsApp. None given: it cannot.
     variables: tuple[tuple[str, str], ...] = ()
     # A message standing for several (a batch of offers): each as its own message, for when
     # they must go one by one (one WhatsApp template an offer, outside the window).

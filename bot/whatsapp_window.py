@@ -41,6 +41,12 @@ class Template(Protocol):
     def approved(self) -> bool: ...
 
 
+def template_of(out: Outbound) -> str:
+    """Which template a message may go as: the one its values name ("template"), else its
+    kind's (a withdrawn offer's notice is "filled" or "withdrawn" by why)."""
+    return dict(out.variables).get("template", out.kind)
+
+
 def first_name(name: str) -> str:
     """'Dr Zoë O’Neill' → 'Zoë': how a template greets them."""
     words = name.split()
@@ -66,7 +72,7 @@ def outside_window(
     channels_on: Collection[str],
 ) -> list[QueuedMessage]:
     """The rows for ``out``, routed to ``row`` on WhatsApp, when the member's window is closed."""
-    template = templates.get(out.kind)
+    template = templates.get(template_of(out))
     if template is not None and template.approved:
         rows = []
         for piece in out.parts or (out,):

@@ -156,3 +156,34 @@ async def test_a_misconfigured_sender_alerts_the_coordinators_once(wa: Wa) -> No
     assert "TWILIO_WHATSAPP_FROM" in alerts[0]
     state = await wa.pool.pool.store.reader().whatsapp.state(zoe.id)
     assert state is not None and state.unreachable_at is None, "the pool's set-up, not hers"
+
+
+async def test_reminders_and_notices_outside_the_window_go_as_their_templates(wa: Wa) -> None:
+    """The booking reminder, the hours question and a filled notice: each its own template with
+    its values, as the config names them."""
+    approve(wa, "offer", "booking_reminder", "hours_prompt", "filled")
+    zoe = await wa.on_whatsapp("Dr Zoë O’Neill", window=False)
+    ben = await wa.pool.gp("Dr Ben Carter")  # takes the session: Zoë's offer is filled
+    session = await wa.pool.post(start=at(wa.pool.today + timedelta(days=2), 9, 0), urgent=True)
+    await wa.pool.send(ben, f"YES {await wa.pool.offer_code(ben, session)}")
+    filled = wa.to(zoe.phone)[-1]
+    assert filled["ContentSid"] == SID and json.loads(filled["ContentVariables"]) == {
+        "1": "Riverside Surgery", "2": messages.when(session),
+    }  # fmt: skip
+    mine = await wa.pool.post(start=at(wa.pool.today + timedelta(days=3), 9, 0), urgent=True)
+    code = await wa.pool.offer_code(zoe, mine)
+    await wa.inbound(f"whatsapp:{zoe.phone}", "Accept", ButtonPayload=f"YES {code}", ButtonText="Accept")
+    booking = await wa.pool.pool.store.reader().bookings.live_booking(mine.id)
+    # Two days on, her window (opened by the press) has closed: the reminder and the hours
+    # question go as templates.
+    wa.pool.clock.set(at(wa.pool.today + timedelta(days=2), 18, 0))
+    await wa.pool.pool.settle()
+    reminder = wa.to(zoe.phone)[-1]
+    assert "Body" not in reminder and json.loads(reminder["ContentVariables"]) == {
+        "1": "Riverside Surgery", "2": messages.when(mine), "3": booking.code,
+    }  # fmt: skip
+    wa.pool.clock.set(mine.ends_at)
+    await wa.pool.pool.settle()
+    hours = wa.to(zoe.phone)[-1]
+    prompt = await wa.pool.pool.store.reader().prompts.prompt_about("hours", zoe.id, mine.id)
+    assert "Body" not in hours and json.loads(hours["ContentVariables"])["3"] == prompt.code
