@@ -11,10 +11,12 @@ from bot.commands import ImportCsv, SetWhatsApp, WhatsAppStatus
 from bot.errors import Refused
 from tests.adapters.test_whatsapp import Wa
 from tests.adapters.test_whatsapp import wa as wa  # the fixture, shared
+from tests.adapters.test_whatsapp_window import approve
 from tests.harness import Harness
 
 
 async def test_a_coordinator_opts_a_member_in_and_out(wa: Wa) -> None:
+    approve(wa, "offer")  # she never wrote on WhatsApp: her window is closed, so offers go as the template
     priya = await wa.pool.coordinator()
     zoe = await wa.pool.gp("Dr Zoë O’Neill")
     engine = wa.pool.pool.engine
@@ -24,7 +26,7 @@ async def test_a_coordinator_opts_a_member_in_and_out(wa: Wa) -> None:
     assert (shown.status, shown.state.opt_in_source, shown.preferred) == ("closed", "console", True)
     assert shown.state.opted_in_at == wa.pool.clock.now()
     await wa.pool.post(urgent=True)
-    assert len(wa.to(zoe.phone)) == 1, "her offer went by WhatsApp"
+    assert len(wa.to(zoe.phone)) == 1, "her offer went by WhatsApp (as its template)"
     out = await engine.execute(SetWhatsApp(zoe.phone, opt_in=False, by=priya.id), "test")
     assert out.status == "opted out" and out.opted_out_at == wa.pool.clock.now()
     await wa.pool.post(urgent=True, start=wa.pool.clock.now() + timedelta(days=3))
