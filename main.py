@@ -24,6 +24,7 @@ from adapters.sandbox import SandboxChannel, sandbox_router
 from adapters.slack import SlackChannel, SlackDesk, slack_router
 from adapters.sms import TwilioSms, twilio_router
 from adapters.telegram import TelegramChannel, TelegramWebhook, telegram_router
+from adapters.whatsapp import TwilioWhatsApp
 from bot.clock import Clock, SystemClock
 from bot.engine import Engine
 from bot.http import bearer_auth, create_app
@@ -37,6 +38,7 @@ from config import Settings, load_settings
 from config.pensions import load_pension_rules
 from config.professions import load_professions
 from config.safety import load_safety
+from config.whatsapp_templates import load_whatsapp_templates
 from flows.conversation.inbound import PoolConversation
 from flows.wellbeing.safety import SafetyScreen
 from storage import SqliteStore
@@ -90,6 +92,15 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
             messaging_service_sid=settings.twilio_messaging_service_sid,
             per_second=settings.pool_sms_per_second,
         )
+    if settings.whatsapp_on:
+        channels["whatsapp"] = TwilioWhatsApp(
+            account_sid=settings.twilio_account_sid or "",
+            auth_token=settings.twilio_auth_token or "",
+            api_base=str(settings.twilio_api_base),
+            public_url=settings.public_url,
+            from_number=settings.twilio_whatsapp_from or "",
+            per_second=settings.pool_whatsapp_per_second,
+        )
     if settings.slack_on:
         channels["slack"] = SlackChannel(
             token=settings.slack_bot_token or "",
@@ -130,6 +141,7 @@ async def open_pool(
             )
         ),
         rng=rng,
+        whatsapp_templates=load_whatsapp_templates(),
     )
     flows.register(engine)
     dispatcher = Dispatcher(store, channels, clock, poll_seconds=settings.pool_poll_seconds)
@@ -148,9 +160,11 @@ def build_app(
     sandbox = pool.channels.get("sandbox")
     if isinstance(sandbox, SandboxChannel):
         routers.append(sandbox_router(pool, auth, sandbox))
-    sms = pool.channels.get("sms")
-    if isinstance(sms, TwilioSms):
-        routers.append(twilio_router(pool, sms))
+    sms, whatsapp = pool.channels.get("sms"), pool.channels.get("whatsapp")
+    sms = sms if isinstance(sms, TwilioSms) else None
+    whatsapp = whatsapp if isinstance(whatsapp, TwilioWhatsApp) else None
+    if sms or whatsapp:
+        routers.append(twilio_router(pool, sms, whatsapp))  # one pair of webhooks for both
     slack = pool.channels.get("slack")
     desk = None
     if isinstance(slack, SlackChannel):

@@ -11,6 +11,9 @@ with StatusCallback = POOL_PUBLIC_URL/twilio/status. 429 and 5xx and timeouts ar
 
 Status: ``POST /twilio/status`` (signed) reports queued/sent/delivered/undelivered/failed with
 an ErrorCode; the core records it and decides what an undelivered offer needs.
+
+WhatsApp (adapters/whatsapp.py) shares both webhooks: a ``whatsapp:`` From (inbound) or To
+(status) routes the request to it; everything else is SMS, handled exactly as before.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import httpx
 from fastapi import APIRouter, Request, Response
 from twilio.request_validator import RequestValidator
 
+from adapters import whatsapp as wa
 from adapters.gsm import segments, to_gsm
+from adapters.whatsapp import TwilioWhatsApp, is_whatsapp
 from bot.domain import Choice, Inbound
 from bot.log_limit import LogLimit
 from bot.phones import masked, to_e164
@@ -171,19 +176,38 @@ async def _form(request: Request) -> dict[str, str]:
     return dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
 
 
-def twilio_router(pool: Pool, channel: TwilioSms) -> APIRouter:
+def twilio_router(pool: Pool, channel: TwilioSms | None, whatsapp: TwilioWhatsApp | None = None) -> APIRouter:
+    """Twilio's webhooks for SMS and WhatsApp: one inbound URL and one status URL, signed the
+    same way (one account, one auth token); a ``whatsapp:`` address tells the two apart."""
     router = APIRouter(prefix="/twilio", include_in_schema=False)
+    signer = channel or whatsapp
+    assert signer is not None, "SMS or WhatsApp must be on"
 
     # Plain Starlette routes (add_route below): each webhook takes the raw request and answers
     # TwiML, so FastAPI's dependency solving and scope bookkeeping would add only cost (about a
     # fifth of a reply's time under load; bench/replies_floor.py).
     async def inbound(request: Request) -> Response:
         params = await _form(request)
-        if not channel.signed("/twilio/sms", params, request.headers.get("X-Twilio-Signature", "")):
+        if not signer.signed("/twilio/sms", params, request.headers.get("X-Twilio-Signature", "")):
             return Response("forbidden", status_code=403)
         sid, sender = params.get("MessageSid", ""), params.get("From", "")
         if not sid or not sender:
             return Response("MessageSid and From are required", status_code=400)
+        if is_whatsapp(sender):
+            message = whatsapp.inbound(params, pool.clock.now()) if whatsapp else None
+            if message is None:
+                # WhatsApp off, or a business-scoped user id (whatsapp:US.1234) with no phone
+                # number: no member to match, nobody to answer.
+                LIMIT.log(
+                    log, logging.INFO, "wa-not-a-phone",
+                    "WhatsApp message ignored (WhatsApp off, or a sender without a phone number)",
+                )  # fmt: skip
+                return Response(EMPTY_TWIML, media_type="application/xml")
+            await pool.engine.receive(message)
+            return Response(EMPTY_TWIML, media_type="application/xml")
+        if channel is None:
+            LIMIT.log(log, logging.INFO, "sms-off", "SMS ignored: the SMS channel is off")
+            return Response(EMPTY_TWIML, media_type="application/xml")
         try:
             address = to_e164(sender)
         except ValueError:
@@ -210,23 +234,43 @@ def twilio_router(pool: Pool, channel: TwilioSms) -> APIRouter:
 
     async def status(request: Request) -> Response:
         params = await _form(request)
-        if not channel.signed("/twilio/status", params, request.headers.get("X-Twilio-Signature", "")):
+        if not signer.signed("/twilio/status", params, request.headers.get("X-Twilio-Signature", "")):
             return Response("forbidden", status_code=403)
+        on_whatsapp = (
+            is_whatsapp(params.get("To", ""))
+            or is_whatsapp(params.get("From", ""))
+            or params.get("ChannelPrefix", "").lower() == "whatsapp"
+        )
+        ranks = wa.STATUS_RANK if on_whatsapp else STATUS_RANK
         sid, state = params.get("MessageSid", ""), params.get("MessageStatus", "").lower()
-        if not sid or state not in STATUS_RANK:
+        if not sid or state not in ranks:
             return Response("MessageSid and a known MessageStatus are required", status_code=400)
         error = params.get("ErrorCode") or None
-        await pool.engine.report_delivery(
-            "sms",
-            sid,
-            STATUS_NAME.get(state, state),
-            STATUS_RANK[state],
-            error,
-            opted_out=error == OPTED_OUT_ERROR,
-            reason=in_words(error) or (f"Twilio error {error}" if error else None),
-        )
+        if on_whatsapp:
+            # No 21610 here: WhatsApp has no carrier STOP. Its refusals are kept in words.
+            await pool.engine.report_delivery(
+                "whatsapp",
+                sid,
+                wa.STATUS_NAME.get(state, state),
+                ranks[state],
+                error,
+                reason=wa.in_words(error) or (f"Twilio error {error}" if error else None),
+            )
+        else:
+            await pool.engine.report_delivery(
+                "sms",
+                sid,
+                STATUS_NAME.get(state, state),
+                ranks[state],
+                error,
+                opted_out=error == OPTED_OUT_ERROR,
+                reason=in_words(error) or (f"Twilio error {error}" if error else None),
+            )
         if error:
-            log.info("sms %s to %s: %s (error %s)", sid, masked(params.get("To", "")), state, error)
+            kind = "whatsapp" if on_whatsapp else "sms"
+            log.info(
+                "%s %s to %s: %s (error %s)", kind, sid, masked(wa.bare(params.get("To", ""))), state, error
+            )
         return Response(status_code=204)
 
     # add_route takes the whole path: the router's prefix applies to its FastAPI routes only.

@@ -40,11 +40,14 @@ from bot.commands import (
     SetAlerts,
     SetEngagement,
     SetPracticePreference,
+    SetWhatsApp,
+    WhatsAppStatus,
 )
 from bot.domain import CheckRecord, Document, Member, OfferState, Session
 from bot.errors import Refused
 from bot.phones import to_e164
 from bot.pool import Pool
+from bot.ports.whatsapp import WhatsAppView
 
 
 def _london_by_default(value: datetime) -> datetime:
@@ -311,6 +314,43 @@ class EngagementIn(BaseModel):
 class EngagementOut(BaseModel):
     phone: str
     engagement: str | None
+
+
+class WhatsAppIn(BaseModel):
+    opt_in: bool | None = Field(
+        default=None,
+        description="true: opt them in (source 'console'; only once they said yes to you); false: opt "
+        "them out of WhatsApp only; null: leave it",
+    )
+    number: str | None = Field(
+        default=None, max_length=40, description="Their WhatsApp number when it is not their phone"
+    )
+
+
+class WhatsAppOut(BaseModel):
+    phone: str
+    number: str = Field(description="Their WhatsApp number (E.164): their phone unless set otherwise")
+    status: Literal["not opted in", "asked", "unreachable", "open", "closed", "opted out"]
+    opted_in_at: datetime | None
+    opt_in_source: Literal["keyword", "inbound", "console"] | None
+    requested_at: datetime | None = Field(description="When they sent WHATSAPP elsewhere, not yet confirmed")
+    last_inbound_at: datetime | None
+    window_closes_at: datetime | None = Field(description="24 hours after their last WhatsApp message")
+    unreachable_at: datetime | None
+    opted_out_at: datetime | None = Field(description="Their WhatsApp STOP, or a coordinator's opt-out")
+    preferred: bool = Field(description="WhatsApp is their preferred channel")
+    enabled: bool = Field(description="The pool has a WhatsApp sender")
+
+
+def whatsapp_out(found: WhatsAppView) -> WhatsAppOut:
+    s = found.state
+    return WhatsAppOut(
+        phone=found.phone, number=s.number, status=found.status, opted_in_at=s.opted_in_at,  # type: ignore[arg-type]
+        opt_in_source=s.opt_in_source, requested_at=s.requested_at,  # type: ignore[arg-type]
+        last_inbound_at=s.last_inbound_at, window_closes_at=found.window_closes_at,
+        unreachable_at=s.unreachable_at, opted_out_at=found.opted_out_at, preferred=found.preferred,
+        enabled=found.enabled,
+    )  # fmt: skip
 
 
 class LeaveIn(BaseModel):
@@ -612,6 +652,28 @@ def api_router(pool: Pool, auth: Callable[..., None]) -> APIRouter:
         """How a clinician is engaged: employed, self_employed or limited_company (coordinators)."""
         member = await run(SetEngagement(phone, body.engagement, by.id if by else None), by)
         return EngagementOut(phone=member.phone, engagement=member.engagement)
+
+    @router.get("/members/{phone}/whatsapp", response_model=WhatsAppOut, tags=["whatsapp"])
+    async def whatsapp_status(phone: str, by: Member | None = acting_member) -> WhatsAppOut:
+        """The member's WhatsApp: opted in (when, how), the window, unreachable, the number
+        (coordinators, or the member)."""
+        try:
+            found = await pool.engine.query(
+                WhatsAppStatus(phone, by.id if by else None), actor=f"member:{by.id}" if by else "api"
+            )
+        except Refused as refusal:
+            raise HTTPException(
+                status_code=403 if refusal.field == "role" else 422,
+                detail=[{"field": refusal.field or "", "problem": refusal.message}],
+            ) from None
+        return whatsapp_out(found)
+
+    @router.put("/members/{phone}/whatsapp", response_model=WhatsAppOut, tags=["whatsapp"])
+    async def set_whatsapp(phone: str, body: WhatsAppIn, by: Member | None = acting_member) -> WhatsAppOut:
+        """Opt a member in (only once they said yes to you), out of WhatsApp only, or set their
+        WhatsApp number (coordinators)."""
+        command = SetWhatsApp(phone, body.number, body.opt_in, by.id if by else None, "api")
+        return whatsapp_out(await run(command, by))
 
     @router.post("/members/{phone}/erase", response_model=Done, tags=["checks"])
     async def erase(phone: str, by: Member | None = acting_member) -> Done:

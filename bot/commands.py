@@ -669,3 +669,31 @@ class SetPensionDetails:
     tier: int | None = None
     invoice_by: str | None = None
     by: int | None = None
+
+
+# -- WhatsApp (issue 27) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WhatsAppStatus:
+    """A member's WhatsApp as a coordinator sees it: opted in or not (when, how), their window,
+    unreachable, their number (coordinators, or the member; a query). The answer is a
+    bot.ports.whatsapp.WhatsAppView."""
+
+    phone: str
+    by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetWhatsApp:
+    """A coordinator acts on a member's WhatsApp. ``opt_in`` True records their opt-in (source
+    'console': only once they have said yes to the coordinator) and makes WhatsApp their
+    channel; False opts them out of WhatsApp only, as their STOP there would; None leaves it.
+    ``number``: their WhatsApp number when it differs from their phone (None: leave it).
+    Never done by an import. The answer is the WhatsAppView after it."""
+
+    phone: str
+    number: str | None = None
+    opt_in: bool | None = None
+    by: int | None = None
+    via: str = "api"  # console, api, cli

@@ -154,6 +154,9 @@ class Member:
     pension_sd_number: str | None = None
     pension_tier: int | None = None
     invoice_by: str = "month"
+    # Their WhatsApp number (E.164) when they opted in to WhatsApp and it is not known to be
+    # off WhatsApp; None: WhatsApp does not reach them (an opt-in is recorded, never assumed).
+    whatsapp: str | None = None
 
     @property
     def is_clinician(self) -> bool:
@@ -177,6 +180,7 @@ class Member:
         return {
             "sms": self.phone,
             "sandbox": self.phone,
+            "whatsapp": self.whatsapp,  # only once they opted in (see bot/ports/whatsapp.py)
             "slack": self.slack_user_id,
             "telegram": self.telegram_chat_id,
         }.get(channel)
@@ -381,6 +385,16 @@ class Outbound:
     # The topic's new state: a chat channel shows it in place of the topic's first message
     # (the offer with buttons), as the answer to a button press or a notice nobody asked for.
     supersedes: bool = False
+    # The values of its WhatsApp template (config/whatsapp_templates.toml, by ``kind``, or the
+    # one a "template" entry names), by the names given there ("practice", "code"; "first
+    # name" the engine fills in): outside a member's 24-hour window only the template can go
+    # on WhatsApp. None given: it cannot.
+    variables: tuple[tuple[str, str], ...] = ()
+    # A message standing for several (a batch of offers): each as its own message, for when
+    # they must go one by one (one WhatsApp template an offer, outside the window).
+    parts: tuple[Outbound, ...] = ()
+    # WhatsApp said the window is closed (63016), whatever our record says: template or elsewhere.
+    window_closed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -557,6 +571,8 @@ class DeliveryChange:
     status: str
     error_code: str | None
     error: str | None = None  # why, in words: "blocked the bot", "not a mobile number"
+    variables: tuple[tuple[str, str], ...] = ()  # its WhatsApp template's values (Outbound.variables)
+    templated: bool = False  # it went as a WhatsApp template
 
 
 @dataclass(frozen=True, slots=True)

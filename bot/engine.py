@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -22,6 +22,7 @@ from bot.policy import PoolPolicy
 from bot.ports import QueuedMessage, Store, TimerRow, UnitOfWork
 from bot.priority import priority
 from bot.reach import reach
+from bot.whatsapp_window import Template, outside_window
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -98,6 +99,7 @@ class Engine:
         conversation: Conversation,
         rng: random.Random | None = None,
         on_commit: Callable[[], None] = lambda: None,
+        whatsapp_templates: Mapping[str, Template] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -106,6 +108,8 @@ class Engine:
         self.conversation = conversation
         self.rng = rng or random.SystemRandom()
         self.on_commit = on_commit
+        # What may go on WhatsApp outside a member's 24-hour window, by kind (bot/whatsapp_window.py).
+        self.whatsapp_templates: dict[str, Template] = dict(whatsapp_templates or {})
         self.timer_handlers: dict[str, TimerHandler] = {}
         # What a flow does when a provider reports a message undelivered (set at wiring).
         self.on_undelivered: Callable[[Turn, DeliveryChange], Awaitable[None]] | None = None
@@ -264,15 +268,46 @@ class Engine:
             if holdable
             else {}
         )
-        rows: list[QueuedMessage] = []
+        routed: list[tuple[Outbound, QueuedMessage]] = []
         for out in turn.outbound:
             person = people.get(out.member_id) if out.member_id is not None else None
             if out.member_id in quiet and not _answers(turn, out):
                 out = self._after_quiet_hours(out, *quiet[out.member_id], turn.now)
             row = _route(out, person, opted_out, self.channels_on)
             if row is not None:
+                routed.append((out, row))
+        await turn.uow.outbox.enqueue(await self._whatsapp_window(turn, routed, people), turn.now)
+
+    async def _whatsapp_window(
+        self, turn: Turn, routed: list[tuple[Outbound, QueuedMessage]], people: dict[int, Member]
+    ) -> list[QueuedMessage]:
+        """Messages to members on WhatsApp go free-form within their 24-hour window (when they
+        will be sent: after quiet hours, for one held); outside it as their template, or by
+        another channel (bot/whatsapp_window.py)."""
+        on_whatsapp = {
+            row.member_id
+            for _, row in routed
+            if row.channel == "whatsapp" and row.status == "queued" and row.member_id is not None
+        }
+        if not on_whatsapp:
+            return [row for _, row in routed]
+        states = await turn.uow.whatsapp.states(on_whatsapp)
+        missing = on_whatsapp - people.keys()
+        if missing:
+            people = {**people, **await turn.uow.members.by_ids(missing)}
+        rows: list[QueuedMessage] = []
+        for out, row in routed:
+            if row.channel != "whatsapp" or row.member_id not in on_whatsapp:
                 rows.append(row)
-        await turn.uow.outbox.enqueue(rows, turn.now)
+                continue
+            state = states.get(row.member_id)
+            moment = max(turn.now, row.not_before) if row.not_before else turn.now
+            if state is not None and state.in_window(moment) and not out.window_closed:
+                rows.append(row)
+            else:
+                person = people.get(row.member_id)
+                rows += outside_window(out, row, person, self.whatsapp_templates, self.channels_on)
+        return rows
 
     def _after_quiet_hours(
         self, out: Outbound, own_hours: str | None, urgent_at_night: bool, now: datetime
@@ -368,4 +403,6 @@ def _route(
         details=out.details,
         supersedes=out.supersedes,
         priority=priority(out.kind, out.urgent, to_member=out.member_id is not None),
+        # Kept on a WhatsApp message so that, refused outside the window, it can go as its template.
+        variables=out.variables if channel == "whatsapp" else (),
     )

@@ -212,7 +212,7 @@ class Dispatcher:
 
     async def _send_one(self, name: str, channel: Channel, message: OutboxMessage) -> DispatchOutcome:
         try:
-            result: SendResult = await channel.send(message)
+            result: SendResult = await self._hand_over(name, channel, message)
         except Exception as error:  # an adapter bug must not lose the message
             self.log_limit.log(
                 log, logging.ERROR, f"{name}:{type(error).__name__}", "%s send raised %s", name,
@@ -244,6 +244,16 @@ class Dispatcher:
                     message.id, "failed", error=reason, error_code=code, opted_out_member=message.member_id
                 )
         raise AssertionError(f"unknown send result {result!r}")
+
+    @staticmethod
+    async def _hand_over(name: str, channel: Channel, message: OutboxMessage) -> SendResult:
+        """The message to its channel: its text, or (WhatsApp outside the window) its template."""
+        if message.template is None:
+            return await channel.send(message)
+        send_template = getattr(channel, "send_template", None)
+        if send_template is None:
+            return Unreachable(f"the {name} channel cannot send a template")
+        return await send_template(message, message.template.sid, dict(message.template.variables))
 
     async def _flush(self) -> None:
         outcomes, self._pending = self._pending, []

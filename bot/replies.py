@@ -249,6 +249,7 @@ ARGUMENT_KEYWORDS = {
     "miles": "MILES",
     "mileage": "MILES",
     "paid": "PAID",
+    "whatsapp": "WHATSAPP",  # WHATSAPP asks to be messaged there; WHATSAPP YES confirms it
 }
 SESSION_CODE = re.compile(r"^[bcdfghjklmnpqrstvwxz]{4}$")  # as flows/shifts/offers.py makes them
 
@@ -265,6 +266,7 @@ KeywordName = Literal[
     "AVAILABLE",
     "STOP",
     "START",
+    "WHATSAPP",
 ]
 
 

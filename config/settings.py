@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     twilio_api_base: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.twilio.com"))
     # Messages a second from the pool's sender: Twilio's UK long-code default is 10.
     pool_sms_per_second: float = Field(default=10.0, gt=0, le=1000)
+    # WhatsApp (in progress): the WhatsApp-enabled sender in the same Twilio account, E.164 with
+    # or without "whatsapp:"; its own pace (Twilio's default for one WhatsApp sender is 80/s).
+    twilio_whatsapp_from: str | None = None
+    pool_whatsapp_per_second: float = Field(default=80.0, gt=0, le=1000)
 
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
@@ -141,6 +145,19 @@ class Settings(BaseSettings):
                     raise ValueError(f"{phone.strip()} is {error}") from None
         return value
 
+    @field_validator("twilio_whatsapp_from")
+    @classmethod
+    def _whatsapp_from(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return value
+        number = value.strip()
+        if number.lower().startswith("whatsapp:"):
+            number = number[len("whatsapp:") :]
+        try:
+            return to_e164(number)
+        except ValueError as error:
+            raise ValueError(f"{value.strip()} is {error} (give the WhatsApp sender as +44...)") from None
+
     @field_validator("pool_quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
@@ -177,6 +194,8 @@ class Settings(BaseSettings):
 
     @property
     def twilio_on(self) -> bool:
+        if self.twilio_whatsapp_from and not (self.twilio_from_number or self.twilio_messaging_service_sid):
+            return False  # the account's credentials are there for WhatsApp alone
         return _channel_state(
             "Twilio",
             {
@@ -184,6 +203,20 @@ class Settings(BaseSettings):
                 "TWILIO_AUTH_TOKEN": self.twilio_auth_token,
                 "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID": self.twilio_from_number
                 or self.twilio_messaging_service_sid,
+            },
+        )
+
+    @property
+    def whatsapp_on(self) -> bool:
+        """On with the account's credentials and a WhatsApp sender; the SMS sender is not needed."""
+        if not self.twilio_whatsapp_from:
+            return False
+        return _channel_state(
+            "WhatsApp",
+            {
+                "TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+                "TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+                "TWILIO_WHATSAPP_FROM": self.twilio_whatsapp_from,
             },
         )
 
@@ -211,6 +244,7 @@ class Settings(BaseSettings):
     def channels_on(self) -> tuple[str, ...]:
         flags = {
             "sms": self.twilio_on,
+            "whatsapp": self.whatsapp_on,
             "slack": self.slack_on,
             "telegram": self.telegram_on,
             "sandbox": self.sandbox_on,

@@ -7,7 +7,7 @@ from flows.conversation import delivery
 from flows.desk import actions, alerts, board, chat, imports, report
 from flows.money import expenses, forms, invoices, signoff, timesheets
 from flows.peer import coffee, groups, mentoring, nudges
-from flows.people import checks, directory, evidence, keywords, linking, overview, signin
+from flows.people import checks, directory, evidence, keywords, linking, overview, signin, whatsapp
 from flows.shifts import batches, booking, escalation, offers, open_sessions, reminders
 from flows.wellbeing import checkins
 
@@ -44,3 +44,4 @@ def register(engine: Engine) -> None:
     timesheets.register(engine)
     invoices.register(engine)
     forms.register(engine)
+    whatsapp.register(engine)

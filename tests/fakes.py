@@ -115,8 +115,8 @@ class FakeTwilio:
                 "sid": sid,
                 "status": "queued",
                 "to": form["To"],
-                "body": form["Body"],
-                "num_segments": str(segments(form["Body"]).count),
+                "body": form.get("Body", ""),  # none for a WhatsApp template (ContentSid)
+                "num_segments": str(segments(form.get("Body", "")).count),
             },
         )
 

@@ -1,4 +1,4 @@
-"""Setting up the chat channels: the Slack app and the Telegram bot."""
+"""Setting up the chat channels: the Slack app, the Telegram bot and WhatsApp's templates."""
 
 from __future__ import annotations
 
@@ -12,17 +12,23 @@ import typer
 from adapters.cli.common import (
     AsOption,
     acting_member,
+    fail,
     open_pool,
+    run_desk_command,
     settings_or_exit,
     setup_logging,
 )
 from adapters.slack import SlackChannel, SlackDesk
 from adapters.telegram import TelegramChannel, set_webhook
+from bot.clock import LONDON
 from bot.commands import (
     IssueLinkCode,
+    SetWhatsApp,
+    WhatsAppStatus,
 )
 from bot.errors import Refused
 from bot.pool import Pool
+from bot.ports.whatsapp import WhatsAppView
 
 app = typer.Typer()
 
@@ -30,6 +36,107 @@ app = typer.Typer()
 slack_cli = typer.Typer(help="Setting up the Slack app.", no_args_is_help=True)
 
 app.add_typer(slack_cli, name="slack")
+
+whatsapp_cli = typer.Typer(help="Setting up WhatsApp.", no_args_is_help=True)
+
+app.add_typer(whatsapp_cli, name="whatsapp")
+
+
+@whatsapp_cli.command("templates")
+def whatsapp_templates() -> None:
+    """Print each WhatsApp template (config/whatsapp_templates.toml) as it is submitted to Meta
+    for approval: name, category, body, what each variable holds, buttons; and whether it is
+    approved (has its HX sid). Refuses a template that breaks WhatsApp's rules."""
+    from config.whatsapp_templates import for_approval, load_whatsapp_templates, problems
+
+    broken = False
+    for template in load_whatsapp_templates().values():
+        typer.echo(for_approval(template))
+        for problem in problems(template):
+            typer.echo(f"  error: {problem}", err=True)
+            broken = True
+        typer.echo("")
+    if broken:
+        raise typer.Exit(1)
+
+
+SOURCES = {
+    "inbound": "by writing to the pool on WhatsApp",
+    "keyword": "by WHATSAPP, confirmed on WhatsApp",
+    "console": "by a coordinator, after they said yes",
+}
+
+
+def describe_whatsapp(found: WhatsAppView) -> str:
+    """A member's WhatsApp in a few lines, times in London."""
+    s = found.state
+
+    def at(moment: object) -> str:
+        return f"{moment.astimezone(LONDON):%Y-%m-%d %H:%M}"  # type: ignore[attr-defined]
+
+    lines = [f"{found.name} ({found.phone}): {found.status}", f"  number: {s.number}"]
+    if s.opted_in_at:
+        how = SOURCES.get(s.opt_in_source or "", s.opt_in_source)
+        lines.append(f"  opted in: {at(s.opted_in_at)}, {how}")
+    elif s.requested_at:
+        lines.append(f"  asked by WHATSAPP {at(s.requested_at)}, not confirmed on WhatsApp yet")
+    if found.opted_out_at:
+        lines.append(f"  opted out of WhatsApp: {at(found.opted_out_at)}")
+    closes = found.window_closes_at
+    if found.status == "open" and closes:
+        lines.append(f"  window: open until {at(closes)}")
+    elif closes:
+        lines.append(f"  window: closed since {at(closes)} (only messages with a template go)")
+    if s.unreachable_at:
+        lines.append(f"  unreachable since {at(s.unreachable_at)}: WhatsApp says it is not on WhatsApp")
+    lines.append(f"  their channel: {'WhatsApp' if found.preferred else 'not WhatsApp'}")
+    if not found.enabled:
+        lines.append("  (this pool has no WhatsApp sender: set TWILIO_WHATSAPP_FROM)")
+    return "\n".join(lines)
+
+
+@whatsapp_cli.command("status")
+def whatsapp_status(
+    phone: Annotated[str, typer.Argument(help="The member's phone")],
+    as_: AsOption = None,
+) -> None:
+    """A member's WhatsApp: opted in (when, how), the 24-hour window, unreachable, the number."""
+    settings = settings_or_exit()
+
+    async def run() -> WhatsAppView:
+        pool = await open_pool(settings)
+        try:
+            by = await acting_member(pool, as_)
+            command = WhatsAppStatus(phone, by)
+            found: WhatsAppView = await pool.engine.query(command, actor=f"member:{by}" if by else "cli")
+            return found
+        finally:
+            await pool.close()
+
+    try:
+        typer.echo(describe_whatsapp(asyncio.run(run())))
+    except Refused as refusal:
+        fail(refusal.message)
+
+
+@whatsapp_cli.command("opt-in")
+def whatsapp_opt_in(
+    phone: Annotated[str, typer.Argument(help="The member's phone")],
+    number: Annotated[str | None, typer.Option(help="Their WhatsApp number, when not their phone")] = None,
+    as_: AsOption = None,
+) -> None:
+    """Opt a member in to WhatsApp, only once they have said yes to you: kept with the time and
+    the source 'console'; WhatsApp becomes their channel. Never done by an import."""
+    run_desk_command(lambda by: SetWhatsApp(phone, number, True, by, "cli"), describe_whatsapp, as_)
+
+
+@whatsapp_cli.command("opt-out")
+def whatsapp_opt_out(
+    phone: Annotated[str, typer.Argument(help="The member's phone")],
+    as_: AsOption = None,
+) -> None:
+    """Opt a member out of WhatsApp only, as their STOP there would: other channels carry on."""
+    run_desk_command(lambda by: SetWhatsApp(phone, None, False, by, "cli"), describe_whatsapp, as_)
 
 
 @slack_cli.command("manifest")

@@ -31,13 +31,16 @@ from bot.commands import (
     SetBilling,
     SetEngagement,
     SetPensionDetails,
+    SetWhatsApp,
     ShowBilling,
     ShowPerson,
+    WhatsAppStatus,
 )
 from bot.domain import CHECK_KINDS, ERASED, GP_TYPES, INVOICE_BY, Billing, Member
 from bot.errors import Refused
 from bot.pensions import PensionRules, pensions_the_work, scheme_year
 from bot.ports.signin import SignedIn
+from bot.ports.whatsapp import WhatsAppView
 
 FILTERS = ("profession", "gp_type", "channel", "checks")
 PER_PAGE = 100  # a page a phone can hold; the filters find anyone sooner than paging does
@@ -50,6 +53,7 @@ BANK = ("account_name", "sort_code", "account_number")
 SORT_CODE = re.compile(r"[0-9]{2}[- ]?[0-9]{2}[- ]?[0-9]{2}", re.ASCII)
 ACCOUNT_NUMBER = re.compile(r"[0-9]{4} ?[0-9]{4}", re.ASCII)
 PENSION = ("sd_number", "tier", "invoice_by")
+WHATSAPP_ACTIONS = ("opt_in", "opt_out", "number")  # the form's choices: in, out, the number only
 
 
 def _day(text: str, field: str, errors: dict[str, str]) -> date | None:
@@ -140,6 +144,7 @@ def routes(console: Console) -> list[Route]:
             "erased": "Erased: what identified them, their checks and documents are gone.",
             "billing": "Saved the billing details: their next invoices print them.",
             "pension": "Saved the pension details.",
+            "whatsapp": "Saved their WhatsApp.",
         }.get(request.query_params.get("done", ""))
         needed = [c.check for c in shown.person.checks] or list(CHECK_KINDS)
         kinds = [k for check in needed for k in check.split("|")]
@@ -150,6 +155,9 @@ def routes(console: Console) -> list[Route]:
                 billing = await engine.query(ShowBilling(member.phone, by_of(signed)), actor_of(signed))
             except Refused:
                 billing = None
+        whatsapp: WhatsAppView | None = None
+        if not member.phone.startswith(ERASED):
+            whatsapp = await engine.query(WhatsAppStatus(member.phone, by_of(signed)), actor_of(signed))
         today = london_date(console.pool.clock.now())
         return page(
             request, "person.html", status=status, signed=signed, nav="people", shown=shown, done=done,
@@ -157,7 +165,7 @@ def routes(console: Console) -> list[Route]:
             evidence_months=engine.policy.evidence_months, billing=billing,
             pensions=pensions_the_work(member.engagement, member.profession, member.pension_sd_number),
             tiers=tier_words(engine.policy.pensions, today), invoice_by=INVOICE_BY,
-            last_month=f"{(today.replace(day=1) - timedelta(days=1)):%Y-%m}",
+            last_month=f"{(today.replace(day=1) - timedelta(days=1)):%Y-%m}", whatsapp=whatsapp,
         )  # fmt: skip
 
     async def record(request: Request) -> Response:
@@ -314,6 +322,39 @@ def routes(console: Console) -> list[Route]:
             return await person(request, status=422, errors={field: refusal.message}, values=values)
         return redirect(f"/people/{member.id}?done=pension#pension")
 
+    async def whatsapp(request: Request) -> Response:
+        """Opting in here records the member's yes given to the coordinator: the form asks the
+        coordinator to say they have it, and it is kept with the source 'console'."""
+        signed = await console.require(request)
+        form = await console.form(request, signed)
+        values = {k: str(form.get(k) or "").strip()[:40] for k in ("wa_action", "wa_number", "wa_said_yes")}
+        action = values["wa_action"]
+        errors: dict[str, str] = {}
+        if action not in WHATSAPP_ACTIONS:
+            errors["wa_action"] = "Choose what to do: opt them in, opt them out, or change their number."
+        elif action == "opt_in" and values["wa_said_yes"] != "yes":
+            errors["wa_said_yes"] = "Opt them in only once they have said yes to you: tick the box to say so."
+        elif action == "number" and not values["wa_number"]:
+            errors["wa_number"] = "Enter their WhatsApp number, like 07700 900123."
+        if errors:
+            return await person(request, status=422, errors=errors, values=values)
+        try:
+            member = await member_of(request, signed)
+            command = SetWhatsApp(
+                member.phone,
+                values["wa_number"] or None,
+                {"opt_in": True, "opt_out": False}.get(action),
+                by_of(signed),
+                "console",
+            )
+            await engine.execute(command, actor_of(signed))
+        except Refused as refusal:
+            if refusal.field in ("role", "member", "phone"):
+                return refused(request, signed, refusal)
+            field = "wa_number" if refusal.field == "number" else "wa_action"
+            return await person(request, status=422, errors={field: refusal.message}, values=values)
+        return redirect(f"/people/{member.id}?done=whatsapp#whatsapp")
+
     async def form_b(request: Request) -> Response:
         signed = await console.require(request)
         text = request.query_params.get("month", "")[:20]
@@ -384,6 +425,7 @@ def routes(console: Console) -> list[Route]:
         Route("/people/{member_id}/billing", billing, methods=["POST"]),
         Route("/people/{member_id}/pension", pension, methods=["POST"]),
         Route("/people/{member_id}/form-b.pdf", form_b, methods=["GET"]),
+        Route("/people/{member_id}/whatsapp", whatsapp, methods=["POST"]),
         Route("/documents/{document_id}", document, methods=["GET"]),
         Route("/imports", imports_page, methods=["GET"]),
         Route("/imports", upload, methods=["POST"]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,6 +38,16 @@ class OutboxMessage:
     # The provider's id of the message this one replaces (its topic's first message, with
     # the choices), when it supersedes one that was sent on this channel.
     replaces: str | None = None
+    # Outside a member's WhatsApp window: the approved template it goes as, instead of the text.
+    template: TemplateSend | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSend:
+    """A WhatsApp template to send: its ContentSid (HX...) and its numbered variables."""
+
+    sid: str
+    variables: tuple[tuple[str, str], ...]  # ("1", "Dr Zoë"), ("2", "Riverside Surgery")...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +74,16 @@ class Unreachable:
 
 
 @dataclass(frozen=True, slots=True)
+class OutsideWindow(Unreachable):
+    """WhatsApp refused a free-form message because the person has not written in the last 24
+    hours (Twilio 63016): the same message can still go as an approved template, or by SMS.
+
+    An Unreachable, so a dispatcher that knows nothing of windows fails the message as it
+    would any refusal (and the usual fallback to another channel follows); one that does can
+    match it first and resend the message as a template."""
+
+
+@dataclass(frozen=True, slots=True)
 class OptedOut:
     """The provider says this person blocked us or opted out; record it and stop sending."""
 
@@ -71,7 +91,7 @@ class OptedOut:
     code: str | None = None
 
 
-SendResult = Sent | RetryLater | Unreachable | OptedOut
+SendResult = Sent | RetryLater | Unreachable | OptedOut  # OutsideWindow is an Unreachable
 
 
 class Channel(Protocol):
@@ -85,3 +105,11 @@ class Channel(Protocol):
 
     def render(self, text: str, choices: Sequence[Choice]) -> str:
         """The message as a person reads it on this channel, choices included."""
+
+
+class TemplateChannel(Channel, Protocol):
+    """A channel that also sends approved templates (WhatsApp outside the 24-hour window)."""
+
+    async def send_template(
+        self, message: OutboxMessage, content_sid: str, variables: Mapping[str, str]
+    ) -> SendResult: ...

@@ -48,6 +48,9 @@ class Messages(Protocol):
     async def flood_alerted_since(self, since: datetime) -> bool:
         """Whether the coordinators were told of a flood of strangers since then."""
 
+    async def alerted_since(self, kind: str, topic: str, since: datetime) -> bool:
+        """Whether an alert of ``kind`` about ``topic`` went to anyone since then."""
+
     async def strangers_writing(self, since: datetime) -> int:
         """How many numbers the pool does not know wrote since then."""
 

@@ -22,6 +22,7 @@ from bot.domain import (
     Session,
     SignOff,
 )
+from bot.ports.channels import TemplateSend
 
 # ---------------------------------------------------------------------------------------------
 # Store
@@ -54,6 +55,8 @@ class QueuedMessage:
     details: tuple[tuple[str, str], ...] = ()
     supersedes: bool = False
     priority: int = 3  # bot/priority.py: lower goes first
+    variables: tuple[tuple[str, str], ...] = ()  # its WhatsApp template's values, by name
+    template: TemplateSend | None = None  # goes as this WhatsApp template (outside the window)
 
 
 @dataclass(frozen=True, slots=True)

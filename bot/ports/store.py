@@ -24,6 +24,7 @@ from bot.ports.shifts import Bookings, Offers, Sessions
 from bot.ports.signin import SignIns
 from bot.ports.timers import Timers
 from bot.ports.wellbeing import Wellbeing
+from bot.ports.whatsapp import WhatsApp
 
 
 class UnitOfWork(Protocol):
@@ -51,6 +52,7 @@ class UnitOfWork(Protocol):
     invoices: Invoices
     signins: SignIns
     evidence: Evidence
+    whatsapp: WhatsApp
 
 
 class Reader(UnitOfWork, Protocol):

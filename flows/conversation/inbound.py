@@ -18,7 +18,7 @@ from flows.conversation.messages import render
 from flows.desk import chat, inbox
 from flows.money import signoff
 from flows.peer import groups, mentoring
-from flows.people import keywords, linking
+from flows.people import keywords, linking, whatsapp
 from flows.shifts import booking, offers, reminders
 from flows.wellbeing import checkins
 from flows.wellbeing.safety import SafetyScreen
@@ -65,6 +65,8 @@ class PoolConversation:
                 turn, asked_for_help=isinstance(asked, replies.Keyword) and asked.name == "HELP"
             )
             return
+        if inbound.channel == "whatsapp" and await whatsapp.note_inbound(turn):
+            return  # their YES to the WhatsApp confirmation, answered
         if inbound.forwarded:
             # Someone else's words: a forwarded "yes" must not book anything.
             turn.reply(render("forwarded"), kind="forwarded")

@@ -47,7 +47,13 @@ def few(items: Any, shown: int = 4) -> str:
     return head if len(items) <= shown else f"{head} and {len(items) - shown} more"
 
 
-CHANNEL_NAMES = {"sms": "text", "sandbox": "text", "slack": "Slack", "telegram": "Telegram"}
+CHANNEL_NAMES = {
+    "sms": "text",
+    "sandbox": "text",
+    "slack": "Slack",
+    "telegram": "Telegram",
+    "whatsapp": "WhatsApp",
+}
 
 
 def channel_name(channel: str) -> str:

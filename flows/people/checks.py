@@ -75,6 +75,11 @@ async def daily_sweep(turn: Turn, timer: TimerRow) -> None:
                     ),
                     member_id=member.id,
                     kind="check_reminder",
+                    variables=(
+                        ("template", "check_expiry"),
+                        ("check", CHECK_NAMES.get(kind, kind)),
+                        ("date", f"{expires:%-d %B %Y}"),
+                    ),
                 )
             )
     await evidence.delete_leavers_evidence(turn)

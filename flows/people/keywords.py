@@ -19,7 +19,7 @@ from flows.conversation.messages import render
 from flows.desk import actions, alerts
 from flows.money import expenses, invoices, signoff
 from flows.peer import groups, mentoring, nudges
-from flows.people import settings
+from flows.people import settings, whatsapp
 from flows.shifts import availability, booking, lookup, offers, open_sessions
 from flows.wellbeing import checkins
 
@@ -99,6 +99,8 @@ async def handle(turn: Turn, keyword: Keyword) -> bool:
             await checkins.set_cadence(turn, keyword.argument)
         case "CHECKINS":
             await checkins.show_trend(turn)
+        case "WHATSAPP":
+            return await whatsapp.keyword(turn, keyword.argument)
         case "FORGET":
             if not await checkins.forget(turn, keyword.argument):
                 return False

@@ -13,7 +13,14 @@ from flows.conversation.messages import render
 
 NO_LIMIT_WORDS = frozenset({"none", "no limit", "off", "clear", "any"})
 ANY_WORDS = frozenset({"any", "anywhere", "all", "clear"})  # not "none": DAYS NONE is not "any day"
-CHANNEL_WORDS = {"sms": "sms", "text": "sms", "texts": "sms", "slack": "slack", "telegram": "telegram"}
+CHANNEL_WORDS = {
+    "sms": "sms",
+    "text": "sms",
+    "texts": "sms",
+    "slack": "slack",
+    "telegram": "telegram",
+    "whatsapp": "whatsapp",
+}
 MAX_CAP = 14
 
 

@@ -105,6 +105,7 @@ async def request_sign_in(turn: Turn, command: RequestSignIn) -> None:
             ),
             member_id=member.id,
             kind="signin_link",
+            variables=(("link", link), ("minutes", str(int(LINK_LIFETIME.total_seconds() // 60)))),
         )
     )
     await turn.audit("signin_link_sent", f"member:{member.id}", None)

@@ -108,6 +108,8 @@ def _message(rows: list[Row], word: str, member_id: int, topic: str, supersedes:
         topic=topic,
         kind="offer",
         supersedes=supersedes,
+        # Outside a WhatsApp window: one template an offer (bot/whatsapp_window.py).
+        parts=tuple(offers.offer_message(o, s, p, word) for o, s, p in open_rows),
     )
 
 

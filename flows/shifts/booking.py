@@ -25,7 +25,7 @@ from bot.domain import (
     SessionStatus,
 )
 from bot.engine import Engine, Turn
-from flows.conversation import codes, lists
+from flows.conversation import codes, lists, messages
 from flows.conversation.messages import render
 from flows.desk import alerts
 from flows.shifts import batches, eligibility, escalation, reminders
@@ -197,6 +197,11 @@ async def withdraw_others(turn: Turn, session: Session, practice: Practice, temp
                 channel=offer.channel,
                 address=address,
                 kind="offer_withdrawn",
+                variables=(
+                    ("template", "filled" if template == "filled_elsewhere" else "withdrawn"),
+                    ("practice", practice.name),
+                    ("date and time", messages.when(session)),
+                ),
                 topic=f"offer:{offer.id}",
                 supersedes=True,
             )

@@ -383,6 +383,18 @@ def offer_message(
         topic=f"offer:{offer.id}",
         kind="offer",
         urgent=session.urgent,
+        variables=offer_variables(offer, session, practice),
+    )
+
+
+def offer_variables(offer: Offer, session: Session, practice: Practice) -> tuple[tuple[str, str], ...]:
+    """The offer's WhatsApp template values (config/whatsapp_templates.toml's offer; the engine
+    adds the first name): what goes outside the member's 24-hour window."""
+    return (
+        ("practice", practice.name),
+        ("date and time", messages.when(session)),
+        ("pay", messages.money(session.rate_pence)),
+        ("code", offer.code),
     )
 
 

@@ -19,7 +19,7 @@ from bot.domain import Booking, BookingState, Choice, Outbound, Practice, Questi
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
 from flows.conversation import codes
-from flows.conversation.messages import render
+from flows.conversation.messages import render, when
 from flows.desk import alerts
 from flows.money import signoff
 
@@ -72,6 +72,12 @@ async def on_reminder(turn: Turn, timer: TimerRow) -> None:
             member_id=booking.member_id,
             kind="reminder",
             topic=f"booking:{booking.id}",
+            variables=(
+                ("template", "booking_reminder"),
+                ("practice", practice.name),
+                ("date and time", when(session)),
+                ("code", booking.code),
+            ),
         )
     )
     # A first visit: the practice's notes again, whole, in a text of their own.
@@ -111,6 +117,12 @@ def _ask(turn: Turn, session: Session, practice: Practice, member_id: int, code:
             ),
             kind=template,
             topic=f"hours:{session.id}",
+            variables=(
+                ("template", "hours_prompt"),
+                ("practice", practice.name),
+                ("date and time", when(session)),
+                ("code", code),
+            ),
         )
     )
 

@@ -23,6 +23,7 @@ from bot.dates import day_name
 from bot.domain import DAY_NAMES, Choice, Member, Outbound, Question
 from bot.engine import Engine, Turn
 from bot.ports import TimerRow
+from bot.whatsapp_window import first_name
 from flows.conversation import codes
 from flows.conversation.messages import render
 
@@ -162,6 +163,7 @@ async def on_checkin_due(turn: Turn, timer: TimerRow) -> None:
             member_id=member.id,
             choices=tuple(Choice(str(n), f"{n} {code}") for n in range(1, 6)),
             kind="checkin",
+            variables=(("first name", first_name(member.name)),),
         )
     )
     reminder = turn.now + REMIND_AFTER

@@ -81,6 +81,15 @@ class SqliteMembers(Repository):
         return to_member(rows[0]) if len(rows) == 1 else None
 
     async def member_by_address(self, channel: str, address: str) -> Member | None:
+        if channel == "whatsapp":
+            # Their WhatsApp number when one is recorded, else their phone.
+            row = await self._one(
+                f"SELECT {MEMBER_COLUMNS} FROM members m WHERE m.id = "
+                "coalesce((SELECT w.member_id FROM whatsapp w WHERE w.number = ? LIMIT 1), "
+                "(SELECT id FROM members WHERE phone = ?))",
+                (address, address),
+            )
+            return to_member(row) if row else None
         column = {
             "sms": "phone",
             "sandbox": "phone",
@@ -273,6 +282,7 @@ class SqliteMembers(Repository):
             (f"Erased member {member_id}", placeholder, left_on.isoformat(), member_id),
         )
         await self._run("DELETE FROM billing WHERE member_id = ?", (member_id,))
+        await self._run("DELETE FROM whatsapp WHERE member_id = ?", (member_id,))
         # Their messages keep only that they happened: no text, no address, no buttons; what
         # was still to go never goes.
         await self._run(
@@ -281,7 +291,7 @@ class SqliteMembers(Repository):
             (member_id,),
         )
         await self._run(
-            "UPDATE messages SET body = NULL, address = ?, choices = NULL, details = NULL "
+            "UPDATE messages SET body = NULL, address = ?, choices = NULL, details = NULL, template = NULL "
             "WHERE member_id = ?",
             (placeholder, member_id),
         )

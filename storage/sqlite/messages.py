@@ -47,7 +47,7 @@ class SqliteMessages(Repository):
             "SELECT id, channel, address, body, choices, kind, status, created_at, sent_at, "
             "coalesce(not_before, created_at) "
             "FROM messages WHERE direction = 'out' AND channel = ? AND address = ? AND id > ? "
-            "AND status IN ('queued', 'sending', 'sent', 'delivered') "
+            "AND status IN ('queued', 'sending', 'sent', 'delivered', 'read') "
             "AND coalesce(not_before, created_at) <= ? ORDER BY id",
             (channel, address, after_id, to_db(now)),
         )
@@ -157,6 +157,15 @@ class SqliteMessages(Repository):
         row = await self._one(
             "SELECT 1 FROM messages WHERE kind = 'stranger_flood' AND created_at >= ? LIMIT 1",
             (to_db(since),),
+        )
+        return row is not None
+
+    async def alerted_since(self, kind: str, topic: str, since: datetime) -> bool:
+        """Whether an alert of ``kind`` about ``topic`` went to anyone since then."""
+        row = await self._one(
+            "SELECT 1 FROM messages WHERE direction = 'out' AND kind = ? AND topic = ? AND created_at >= ? "
+            "LIMIT 1",
+            (kind, topic, to_db(since)),
         )
         return row is not None
 

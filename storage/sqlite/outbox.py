@@ -23,6 +23,8 @@ from storage.sqlite.rows import (
     REPORT_RANK,
     choices_from_db,
     choices_to_db,
+    template_send,
+    template_to_db,
     to_change,
 )
 from storage.sqlite.timefmt import from_db, opt_from_db, to_db
@@ -34,7 +36,7 @@ class SqliteOutbox(Repository):
         await self._many(
             "INSERT INTO messages (direction, member_id, channel, address, body, choices, "
             "topic, kind, status, not_before, next_attempt_at, error, created_at, details, supersedes, "
-            "priority) VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "priority, template) VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     m.member_id,
@@ -52,6 +54,7 @@ class SqliteOutbox(Repository):
                     json.dumps(m.details) if m.details else None,
                     int(m.supersedes),
                     m.priority,
+                    template_to_db(m.variables, m.template),
                 )
                 for m in messages
             ],
@@ -89,7 +92,7 @@ class SqliteOutbox(Repository):
         rows = await self._all_in(
             "UPDATE messages SET status = 'sending', updated_at = ? WHERE id IN ({ids}) "
             "RETURNING id, channel, address, body, choices, member_id, topic, kind, attempts, "
-            "details, supersedes",
+            "details, supersedes, template",
             ids,
             before=(stamp,),
         )
@@ -117,6 +120,7 @@ class SqliteOutbox(Repository):
                     attempts=r[8],
                     details=tuple(tuple(pair) for pair in json.loads(r[9])) if r[9] else (),
                     replaces=replaces.get(r[0]),
+                    template=template_send(r[11]),
                 )
                 for r in rows
             ),
@@ -168,7 +172,7 @@ class SqliteOutbox(Repository):
             (to_db(since),),
         )
         people = await self.unit.members.by_ids(r[1] for r in rows if r[1] is not None)
-        return [(to_change(r), people.get(r[1]), from_db(r[11])) for r in rows]
+        return [(to_change(r), people.get(r[1]), from_db(r[-1])) for r in rows]
 
     async def fail_channels_off(self, channels_on: Collection[str]) -> list[int]:
         rows = await self._all(
@@ -196,7 +200,7 @@ class SqliteOutbox(Repository):
 
     async def purge_bodies(self, before: datetime) -> int:
         cursor = await self._run(
-            "UPDATE messages SET body = NULL, choices = NULL, details = NULL "
+            "UPDATE messages SET body = NULL, choices = NULL, details = NULL, template = NULL "
             "WHERE body IS NOT NULL AND created_at < ? AND status != 'queued'",
             (to_db(before),),
         )

@@ -22,6 +22,7 @@ from bot.domain import (
     Session,
     SessionStatus,
 )
+from bot.ports.channels import TemplateSend
 from storage.sqlite.timefmt import date_from_db, from_db, opt_from_db
 
 MEMBER_COLUMNS = """
@@ -31,7 +32,9 @@ MEMBER_COLUMNS = """
     m.urgent_at_night,
     (SELECT group_concat(o.channel, ';') FROM opt_outs o WHERE o.member_id = m.id) AS opted_out,
     m.quiet_hours, m.profession, m.level, m.alerts, m.left_on, m.engagement, m.pension_sd_number,
-    m.pension_tier, m.invoice_by
+    m.pension_tier, m.invoice_by,
+    (SELECT w.number FROM whatsapp w WHERE w.member_id = m.id AND w.opted_in_at IS NOT NULL
+     AND w.unreachable_at IS NULL) AS whatsapp
 """
 SESSION_COLUMNS = """
     s.id, s.code, s.practice, s.starts_at, s.ends_at, s.rate_pence, s.urgent, s.notes,
@@ -103,10 +106,11 @@ def to_member(row: Sequence[Any], offset: int = 0) -> Member:
         pension_sd_number=r[24],
         pension_tier=r[25],
         invoice_by=r[26],
+        whatsapp=r[27],
     )
 
 
-MEMBER_WIDTH = 27
+MEMBER_WIDTH = 28
 
 
 def to_session(row: Sequence[Any], offset: int = 0) -> Session:
@@ -178,18 +182,44 @@ def to_booking(row: Sequence[Any], offset: int = 0) -> Booking:
 
 
 # How far along a message is; delivered, undelivered and failed are ends. Ours first ("queued"
-# and "sending" are ours before the provider has it), then the providers' own names.
-REPORT_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
+# and "sending" are ours before the provider has it), then the providers' own names. WhatsApp
+# also reports "read", after delivered: a late "delivered" must not move it back.
+REPORT_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3, "read": 4}
 
 
-CHANGE_COLUMNS = "id, member_id, channel, address, kind, topic, body, choices, status, error_code, error"
+CHANGE_COLUMNS = (
+    "id, member_id, channel, address, kind, topic, body, choices, status, error_code, error, template"
+)
 
 
 def to_change(r: Sequence[Any]) -> DeliveryChange:
     return DeliveryChange(
         message_id=r[0], member_id=r[1], channel=r[2], address=r[3], kind=r[4], topic=r[5], text=r[6],
         choices=choices_from_db(r[7]), status=r[8], error_code=r[9], error=r[10],
+        variables=template_values(r[11]), templated=template_send(r[11]) is not None,
     )  # fmt: skip
+
+
+def template_to_db(variables: Sequence[tuple[str, str]], template: TemplateSend | None) -> str | None:
+    """A message's WhatsApp template values (and the template it goes as) as stored."""
+    if not variables and template is None:
+        return None
+    stored: dict[str, Any] = {"values": dict(variables)}
+    if template is not None:
+        stored["sid"] = template.sid
+        stored["variables"] = dict(template.variables)
+    return json.dumps(stored, ensure_ascii=False)
+
+
+def template_values(text: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple(json.loads(text).get("values", {}).items()) if text else ()
+
+
+def template_send(text: str | None) -> TemplateSend | None:
+    stored = json.loads(text) if text else {}
+    if not stored.get("sid"):
+        return None
+    return TemplateSend(stored["sid"], tuple(stored.get("variables", {}).items()))
 
 
 def choices_to_db(choices: Sequence[Choice]) -> str | None:

@@ -31,6 +31,7 @@ from storage.sqlite.sessions import SqliteSessions
 from storage.sqlite.signins import SqliteSignIns
 from storage.sqlite.timers import SqliteTimers
 from storage.sqlite.wellbeing import SqliteWellbeing
+from storage.sqlite.whatsapp import SqliteWhatsApp
 
 
 class SqliteUnit:
@@ -58,6 +59,7 @@ class SqliteUnit:
         self.invoices = SqliteInvoices(self)
         self.signins = SqliteSignIns(self)
         self.evidence = SqliteEvidence(self)
+        self.whatsapp = SqliteWhatsApp(self)
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         raise NotImplementedError

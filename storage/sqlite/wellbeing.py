@@ -102,7 +102,8 @@ class SqliteWellbeing(Repository):
     async def forget_checkins(self, member_id: int) -> int:
         # The texts about their check-ins go too, the lead's copy included (its topic).
         await self._run(
-            "UPDATE messages SET body = NULL, choices = NULL, details = NULL WHERE direction = 'out' AND "
+            "UPDATE messages SET body = NULL, choices = NULL, details = NULL, template = NULL "
+            "WHERE direction = 'out' AND "
             "((member_id = ? AND kind LIKE 'checkin%') OR topic IN "
             "(SELECT 'checkin:' || id FROM checkins WHERE member_id = ?))",
             (member_id, member_id),
