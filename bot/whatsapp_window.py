@@ -5,8 +5,9 @@ Outside it, only a Meta-approved template can go: a message whose kind has one (
 filled or withdrawn notice, a reminder... config/whatsapp_templates.toml) goes as it, with its
 values (``Outbound.variables``; the member's first name filled in here); a batch of offers goes
 as one template an offer (``Outbound.parts``). Anything else, a template not approved yet (no
-sid), or a message that carries no values, goes by the member's other channel at once: free-form
-messages are not held for the person's next WhatsApp message.
+sid), or a message that carries no values, goes by the member's other channel at once. A
+free-form message with no template at all is held for the person's next WhatsApp message (which
+opens the window) and, after HOLD (24 hours) without one, goes by their other channel.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping
 from dataclasses import replace
+from datetime import timedelta
 from typing import Protocol
 
 from bot.domain import Member, Outbound
@@ -22,6 +24,8 @@ from bot.reach import reach
 
 log = logging.getLogger(__name__)
 
+HELD = "held"  # a free-form message waiting for the person's next WhatsApp message
+HOLD = timedelta(hours=24)  # then it goes by their other channel
 # About WhatsApp itself (its confirmation): tried on WhatsApp or not at all, never elsewhere.
 WHATSAPP_ONLY = frozenset({"whatsapp_confirm"})
 TITLES = frozenset({"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "sir", "dame"})
@@ -105,6 +109,10 @@ def outside_window(
         )
     if out.kind in WHATSAPP_ONLY:
         return [row]  # free-form: WhatsApp may refuse it (63016), and nothing else is tried
+    if template is None and not out.window_closed:
+        # Held for their next WhatsApp message (which opens the window), and by their other
+        # channel after HOLD if none comes (flows/people/whatsapp.py).
+        return [replace(row, status=HELD)]
     return [elsewhere(row, person, channels_on)]
 
 

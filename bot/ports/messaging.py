@@ -112,6 +112,15 @@ class Outbox(Protocol):
 
     async def enqueue(self, messages: Sequence[QueuedMessage], now: datetime) -> None: ...
 
+    async def release_held(self, member_id: int, now: datetime) -> int:
+        """The member wrote on WhatsApp: their held messages go now (free-form); how many."""
+
+    async def held_before(self, cutoff: datetime) -> list[tuple[int, int]]:
+        """Held messages made before ``cutoff``: (message id, member id)."""
+
+    async def reroute(self, message_id: int, channel: str | None, address: str | None, now: datetime) -> None:
+        """A held message goes by another channel now (None: nothing reaches them: failed)."""
+
     async def claim(self, now: datetime, limit: int, channel: str | None = None) -> list[OutboxMessage]:
         """Mark up to ``limit`` due messages (of ``channel``, or any) as in flight, the most
         pressing first (bot/priority.py). A person's earlier due messages come along, so

@@ -8,14 +8,18 @@ it opens their 24-hour window, in which free-form messages may go (bot/ports/wha
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from bot import replies
 from bot.commands import SetWhatsApp, WhatsAppStatus
 from bot.domain import ERASED, Choice, Member, Outbound
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.phones import to_e164
+from bot.ports import TimerRow
 from bot.ports.whatsapp import WhatsAppState, WhatsAppView
 from bot.reach import reach
+from bot.whatsapp_window import HOLD
 from flows.conversation.messages import render
 from flows.desk import actions
 from flows.people import roles
@@ -25,9 +29,27 @@ CONFIRM = "WHATSAPP YES"  # the confirmation's button id, and what a reply by te
 KEYWORD_ARGUMENTS = frozenset({"", "yes", "on", "please", "yes please"})
 
 
+HOLD_TIMER = "whatsapp_holds"  # hourly: messages held for WhatsApp 24 hours go by another channel
+
+
 def register(engine: Engine) -> None:
     engine.on_command(WhatsAppStatus, whatsapp_status)
     engine.on_command(SetWhatsApp, set_whatsapp)
+    engine.on_standing(HOLD_TIMER, send_held_elsewhere, next_hour)
+
+
+def next_hour(now: datetime) -> datetime:
+    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+
+async def send_held_elsewhere(turn: Turn, timer: TimerRow) -> None:
+    """Messages held for the person's next WhatsApp message, 24 hours on without one: by their
+    other channel now."""
+    for message_id, member_id in await turn.uow.outbox.held_before(turn.now - HOLD):
+        member = await turn.uow.members.member(member_id)
+        found = reach(member, [c for c in turn.channels_on if c != "whatsapp"]) if member else None
+        await turn.uow.outbox.reroute(message_id, *(found or (None, None)), turn.now)
+    await turn.uow.timers.add_timer(HOLD_TIMER, "pool", next_hour(turn.now), {}, turn.now)
 
 
 async def note_inbound(turn: Turn) -> bool:
@@ -36,6 +58,7 @@ async def note_inbound(turn: Turn) -> bool:
     member, inbound = turn.member, turn.inbound
     assert member is not None and inbound is not None
     before = await turn.uow.whatsapp.note_inbound(member.id, inbound.address, turn.now)
+    await turn.uow.outbox.release_held(member.id, turn.now)  # their window is open: what waited goes
     if before.opted_in:
         return False
     asked = before.requested_at is not None

@@ -60,6 +60,34 @@ class SqliteOutbox(Repository):
             ],
         )
 
+    async def release_held(self, member_id: int, now: datetime) -> int:
+        cursor = await self._run(
+            "UPDATE messages SET status = 'queued', next_attempt_at = ? "
+            "WHERE member_id = ? AND channel = 'whatsapp' AND status = 'held'",
+            (to_db(now), member_id),
+        )
+        return cursor.rowcount
+
+    async def held_before(self, cutoff: datetime) -> list[tuple[int, int]]:
+        rows = await self._all(
+            "SELECT id, member_id FROM messages WHERE status = 'held' AND created_at <= ? ORDER BY id",
+            (to_db(cutoff),),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def reroute(self, message_id: int, channel: str | None, address: str | None, now: datetime) -> None:
+        if channel is None:
+            await self._run(
+                "UPDATE messages SET status = 'failed', error = ? WHERE id = ? AND status = 'held'",
+                ("held for WhatsApp 24 hours and no other channel reaches them", message_id),
+            )
+            return
+        await self._run(
+            "UPDATE messages SET status = 'queued', channel = ?, address = ?, next_attempt_at = ?, "
+            "template = NULL WHERE id = ? AND status = 'held'",
+            (channel, address, to_db(now), message_id),
+        )
+
     async def claim(self, now: datetime, limit: int, channel: str | None = None) -> list[OutboxMessage]:
         """Mark up to ``limit`` due messages (of ``channel``, or any) as in flight, the most
         pressing first (bot/priority.py). A person's earlier due messages come along, so

@@ -86,16 +86,27 @@ async def test_a_template_not_yet_approved_goes_by_sms(wa: Wa) -> None:
     assert offer["Body"].startswith("URGENT: GP session")
 
 
-async def test_a_free_form_message_outside_the_window_goes_by_sms(wa: Wa) -> None:
+async def test_a_free_form_message_outside_the_window_waits_for_them_then_goes_by_sms(wa: Wa) -> None:
     approve(wa, "offer")
     zoe = await wa.on_whatsapp("Dr Zoë O’Neill", window=False)
-    await wa.pool.pool.engine.run(
-        "test", lambda turn: _say(turn, Outbound(text="Your coordinator says hello", member_id=zoe.id))
-    )
+    ana = await wa.on_whatsapp("Dr Ana Silva", window=False)
+    for who in (zoe, ana):
+        await wa.pool.pool.engine.run(
+            "test",
+            lambda turn, who=who: _say(turn, Outbound(text="Your coordinator says hello", member_id=who.id)),
+        )
     await wa.pool.pool.settle()
-    assert wa.to(zoe.phone) == []
-    [hello] = wa.twilio.to(zoe.phone)
-    assert hello["Body"] == "Your coordinator says hello"
+    assert wa.to(zoe.phone) == [] and wa.twilio.to(zoe.phone) == [], "held for her next WhatsApp message"
+    # Zoë writes on WhatsApp within the day: it goes to her there, free-form.
+    await wa.pool.advance(hours=3)
+    await wa.inbound(f"whatsapp:{zoe.phone}", "morning")
+    assert next(m.get("Body") for m in wa.to(zoe.phone)) == "Your coordinator says hello"
+    # Ana does not: 24 hours on (at the hourly look), it goes by text.
+    await wa.pool.advance(hours=20)
+    assert wa.twilio.to(ana.phone) == []
+    await wa.pool.advance(hours=2)
+    [hello] = wa.twilio.to(ana.phone)
+    assert hello["Body"] == "Your coordinator says hello" and wa.to(ana.phone) == []
 
 
 async def _say(turn: object, out: Outbound) -> None:
