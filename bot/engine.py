@@ -302,7 +302,12 @@ class Engine:
                 continue
             state = states.get(row.member_id)
             moment = max(turn.now, row.not_before) if row.not_before else turn.now
-            if state is not None and state.in_window(moment) and not out.window_closed:
+            # They have just written here (a crisis reply must never wait): the window is open.
+            just_wrote = (
+                turn.inbound is not None and turn.inbound.channel == "whatsapp"
+                and turn.member is not None and turn.member.id == row.member_id
+            )  # fmt: skip
+            if (just_wrote or (state is not None and state.in_window(moment))) and not out.window_closed:
                 rows.append(row)
             else:
                 person = people.get(row.member_id)

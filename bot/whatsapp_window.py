@@ -108,6 +108,8 @@ def outside_window(
             out.kind,
         )
     if out.kind in WHATSAPP_ONLY:
+        if out.window_closed:  # WhatsApp refused it free-form (63016): never again, nowhere else
+            return [replace(row, status="failed", error="outside WhatsApp's window and no approved template")]
         return [row]  # free-form: WhatsApp may refuse it (63016), and nothing else is tried
     if template is None and not out.window_closed:
         # Held for their next WhatsApp message (which opens the window), and by their other

@@ -57,13 +57,15 @@ async def note_inbound(turn: Turn) -> bool:
     True when it was their plain YES to the confirmation we sent, now answered."""
     member, inbound = turn.member, turn.inbound
     assert member is not None and inbound is not None
+    said = replies.parse(inbound.said)
+    if isinstance(said, replies.Keyword) and said.name == "STOP":
+        return False  # an opt-out: neither an opt-in nor a window for what waited
     before = await turn.uow.whatsapp.note_inbound(member.id, inbound.address, turn.now)
     await turn.uow.outbox.release_held(member.id, turn.now)  # their window is open: what waited goes
     if before.opted_in:
         return False
     asked = before.requested_at is not None
     await turn.audit("whatsapp_opted_in", f"member:{member.id}", source="keyword" if asked else "inbound")
-    said = replies.parse(inbound.said)
     if asked and isinstance(said, replies.Answer) and said.value == "yes" and not said.codes:
         # "Yes" under the confirmation: an answer to it, never to an offer by another channel.
         await confirmed(turn)
@@ -96,8 +98,8 @@ async def keyword(turn: Turn, argument: str) -> bool:
     # Asking for WhatsApp is asking for it back after a WhatsApp STOP.
     await turn.uow.members.opt_in(member.id, "whatsapp")
     await turn.audit("whatsapp_requested", f"member:{member.id}")
-    # TODO(issue 27): outside their window only the approved whatsapp_confirm template can go
-    # (config/whatsapp_templates.toml); free-form reaches only someone who wrote in 24 hours.
+    # Outside their window it goes as the approved whatsapp_confirm template (its one value);
+    # until that is approved, free-form, which reaches only someone who wrote in 24 hours.
     turn.say(
         Outbound(
             text=render("whatsapp_confirm", pool_name=turn.policy.pool_name),
@@ -106,6 +108,7 @@ async def keyword(turn: Turn, argument: str) -> bool:
             address=number,
             choices=(Choice("Yes", CONFIRM),),
             kind="whatsapp_confirm",
+            variables=(("pool name", turn.policy.pool_name),),
         )
     )
     turn.reply(render("whatsapp_asked", number=number), kind="whatsapp_asked")
