@@ -28,6 +28,7 @@ from twilio.request_validator import RequestValidator
 
 from adapters import whatsapp as wa
 from adapters.gsm import segments, to_gsm
+from adapters.twilio_api import refusal, transient
 from adapters.whatsapp import TwilioWhatsApp, is_whatsapp
 from bot.domain import Choice, Inbound
 from bot.log_limit import LogLimit
@@ -148,28 +149,14 @@ def in_words(code: str | None) -> str | None:
 
 
 def _failure(response: httpx.Response) -> SendResult:
-    try:
-        detail = response.json()
-    except ValueError:
-        detail = {}
-    if not isinstance(detail, dict):
-        detail = {}
-    code = str(detail.get("code") or "")
-    if response.status_code == 429 or response.status_code >= 500:
-        reason = f"Twilio {response.status_code}" + (f" error {code}" if code else "")
-        return RetryLater(reason, after=_retry_after(response))
-    words = in_words(code) or f"Twilio refused it: {detail.get('message') or response.status_code}"
+    code, message = refusal(response)
+    retry = transient(response, code)
+    if retry is not None:
+        return retry
+    words = in_words(code) or f"Twilio refused it: {message}"
     if code == OPTED_OUT_ERROR:
         return OptedOut(words, code=code)
     return Unreachable(words[:200], code=code or str(response.status_code))
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -32,6 +32,7 @@ from datetime import datetime
 import httpx
 from twilio.request_validator import RequestValidator
 
+from adapters.twilio_api import refusal, retry_after, transient
 from bot.domain import Choice, Inbound
 from bot.phones import to_e164
 from bot.ports import (
@@ -198,27 +199,13 @@ class TwilioWhatsApp:
 
 def failure(response: httpx.Response) -> SendResult:
     """Twilio's refusal of a WhatsApp message, by the meaning of its error code."""
-    try:
-        detail = response.json()
-    except ValueError:
-        detail = {}
-    if not isinstance(detail, dict):
-        detail = {}
-    code = str(detail.get("code") or "")
+    code, message = refusal(response)
     if code == RATE_LIMITED:
-        return RetryLater(in_words(code) or code, after=_retry_after(response))
-    if response.status_code == 429 or response.status_code >= 500:
-        reason = f"Twilio {response.status_code}" + (f" error {code}" if code else "")
-        return RetryLater(reason, after=_retry_after(response))
-    words = in_words(code) or f"Twilio refused it: {detail.get('message') or response.status_code}"
+        return RetryLater(in_words(code) or code, after=retry_after(response))
+    retry = transient(response, code)
+    if retry is not None:
+        return retry
+    words = in_words(code) or f"Twilio refused it: {message}"
     if code == OUTSIDE_WINDOW:
         return OutsideWindow(words, code=code)
     return Unreachable(words[:200], code=code or str(response.status_code))
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
