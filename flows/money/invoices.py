@@ -299,29 +299,29 @@ async def _send(turn: Turn, found: Invoice, member: Member, practice: Practice) 
         found.id, "sent", expect=("draft", "sent"), now=turn.now, field="sent_at"
     )
     signers, _ = await signers_of(turn, practice, worker=member.id)
-    for signer in signers:
-        link = await document_link(turn, "invoice", str(found.id))
-        turn.say(
-            Outbound(
-                text=render("invoice_to_practice", invoice=found, practice=practice, gp=member, link=link),
-                member_id=signer.id,
-                kind="invoice_to_practice",
-                topic=f"invoice:{found.id}",
-            )
-        )
-    link = await document_link(turn, "invoice", str(found.id))
-    turn.say(
-        Outbound(
-            text=render("invoice_to_gp", invoice=found, practice=practice, link=link),
-            member_id=member.id,
-            kind="invoice_to_gp",
-            topic=f"invoice:{found.id}",
-        )
-    )
+    await _with_links(turn, signers, "invoice_to_practice", found, found, practice=practice, gp=member)
+    await _with_links(turn, [member], "invoice_to_gp", found, found, practice=practice)
     assert found.due_on is not None
     # Due "by" its day: overdue from the next morning.
     overdue_from = at_london(found.due_on + timedelta(days=1), time(10, 0))
     await turn.uow.timers.add_timer(DUE_TIMER, str(found.id), overdue_from, {}, turn.now)
+
+
+async def _with_links(
+    turn: Turn, people: list[Member], template: str, about: Invoice, opens: Invoice, **values: object
+) -> None:
+    """``template`` about an invoice to each of ``people``, each with a link of their own to
+    the document ``opens`` (the invoice, or the credit note that cancels it)."""
+    for person in people:
+        link = await document_link(turn, "invoice", str(opens.id))
+        turn.say(
+            Outbound(
+                text=render(template, invoice=about, link=link, **values),
+                member_id=person.id,
+                kind=template,
+                topic=f"invoice:{about.id}",
+            )
+        )
 
 
 # -- links ---------------------------------------------------------------------------------------
@@ -609,16 +609,9 @@ async def _credit(turn: Turn, found: Invoice, reason: str) -> Invoice:
         member = await turn.uow.members.member(found.member_id)
         assert practice is not None and member is not None
         signers, _ = await signers_of(turn, practice, worker=member.id)
-        for who in [*signers, member]:
-            link = await document_link(turn, "invoice", str(credit.id))
-            turn.say(
-                Outbound(
-                    text=render("invoice_credited", invoice=found, credit=credit, reason=reason, link=link),
-                    member_id=who.id,
-                    kind="invoice_credited",
-                    topic=f"invoice:{found.id}",
-                )
-            )
+        await _with_links(
+            turn, [*signers, member], "invoice_credited", found, credit, credit=credit, reason=reason
+        )
     return credit
 
 
@@ -673,16 +666,7 @@ async def on_due(turn: Turn, timer: TimerRow) -> None:
     member = await turn.uow.members.member(found.member_id)
     assert practice is not None and member is not None
     signers, _ = await signers_of(turn, practice, worker=member.id)
-    for signer in signers:
-        link = await document_link(turn, "invoice", str(found.id))
-        turn.say(
-            Outbound(
-                text=render("invoice_overdue", invoice=found, practice=practice, gp=member, link=link),
-                member_id=signer.id,
-                kind="invoice_overdue",
-                topic=f"invoice:{found.id}",
-            )
-        )
+    await _with_links(turn, signers, "invoice_overdue", found, found, practice=practice, gp=member)
     await turn.uow.timers.add_timer(ESCALATE_TIMER, str(found.id), turn.now + ESCALATE_AFTER, {}, turn.now)
 
 
