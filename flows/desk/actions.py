@@ -33,13 +33,14 @@ from bot.domain import (
 )
 from bot.engine import Engine, Turn
 from bot.errors import Refused
-from bot.phones import national, to_e164
+from bot.phones import national
 from bot.ports import InboxItem
 from flows.conversation import messages
 from flows.conversation.messages import render
 from flows.desk import alerts
 from flows.money import signoff
 from flows.people import roles
+from flows.people.roles import member_by_phone
 from flows.shifts import booking, offers
 from flows.shifts.eligibility import checks_missing
 from flows.shifts.lookup import session_and_practice
@@ -64,17 +65,6 @@ def register(engine: Engine) -> None:
     engine.on_command(DeskStatus, desk_status)
     engine.on_command(ListInbox, list_inbox)
     engine.on_command(ListUnreachable, list_unreachable)
-
-
-async def member_by_phone(turn: Turn, phone: str) -> Member:
-    try:
-        e164 = to_e164(phone)
-    except ValueError as error:
-        raise Refused(f"{phone} is {error}.", field="phone") from None
-    member = await turn.uow.members.member_by_phone(e164)
-    if member is None:
-        raise Refused(f"No member has the phone number {phone}.", field="phone")
-    return member
 
 
 def _plain_name(name: str) -> str:

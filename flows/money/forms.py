@@ -34,7 +34,6 @@ from bot.pensions import (
     scheme_year,
     scheme_year_name,
 )
-from bot.phones import to_e164
 from bot.ports import TimerRow
 from flows.conversation.messages import render
 from flows.money import pdf
@@ -153,7 +152,7 @@ async def form_b_file(turn: Turn, member: Member, month: date) -> tuple[str, str
 async def form_b_command(turn: Turn, command: FormBFile) -> tuple[str, str, bytes]:
     """A GP's own Form B, or any GP's for a coordinator (practices never see Form B)."""
     by = await roles.actor(turn, command.by)
-    member = await _member(turn, command.phone)
+    member = await roles.member_by_phone(turn, command.phone)
     if not (roles.is_coordinator(by) or (by is not None and by.id == member.id)):
         raise Refused("Sorry, a Form B is the GP's own (and the coordinators').", field="role")
     return await form_b_file(turn, member, command.month)
@@ -257,16 +256,6 @@ async def window_warnings(turn: Turn, timer: TimerRow) -> None:
 # -- the person's details ---------------------------------------------------------------------------
 
 
-async def _member(turn: Turn, phone: str) -> Member:
-    try:
-        member = await turn.uow.members.member_by_phone(to_e164(phone))
-    except ValueError:
-        member = None
-    if member is None:
-        raise Refused(f"No member has the phone number {phone}.", field="phone")
-    return member
-
-
 def _own_or_coordinator(by: Member | None, member: Member) -> None:
     if not (roles.is_coordinator(by) or (by is not None and by.id == member.id)):
         raise Refused("Sorry, only the person or a coordinator can do that.", field="role")
@@ -277,7 +266,7 @@ async def set_billing(turn: Turn, command: SetBilling) -> Billing:
     of six digits, an account number of eight."""
     turn.by = command.by
     by = await roles.actor(turn, command.by)
-    member = await _member(turn, command.phone)
+    member = await roles.member_by_phone(turn, command.phone)
     _own_or_coordinator(by, member)
     address = tuple(" ".join(line.split()) for line in command.address if line.strip())
     if len(address) > MAX_ADDRESS_LINES or any(len(line) > MAX_LINE for line in address):
@@ -327,7 +316,7 @@ def _masked(billing: Billing) -> Billing:
 
 async def show_billing(turn: Turn, command: ShowBilling) -> Billing:
     by = await roles.actor(turn, command.by)
-    member = await _member(turn, command.phone)
+    member = await roles.member_by_phone(turn, command.phone)
     _own_or_coordinator(by, member)
     return _masked(await turn.uow.invoices.billing(member.id) or Billing(member.id))
 
@@ -335,7 +324,7 @@ async def show_billing(turn: Turn, command: ShowBilling) -> Billing:
 async def set_pension(turn: Turn, command: SetPensionDetails) -> Member:
     turn.by = command.by
     by = await roles.actor(turn, command.by)
-    member = await _member(turn, command.phone)
+    member = await roles.member_by_phone(turn, command.phone)
     _own_or_coordinator(by, member)
     fields: dict[str, object] = {}
     if command.sd_number is not None:

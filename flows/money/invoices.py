@@ -56,7 +56,6 @@ from bot.domain import Billing, Invoice, Member, Outbound, Practice
 from bot.engine import Engine, Turn
 from bot.errors import Refused
 from bot.pensions import pensions_the_work, scheme_year, scheme_year_name, window_closes
-from bot.phones import to_e164
 from bot.ports import InvoiceRow, SignOffRow, TimerRow
 from flows.conversation.messages import clock_time, render
 from flows.money import forms, pdf
@@ -459,12 +458,7 @@ async def raise_command(turn: Turn, command: RaiseInvoices) -> list[Invoice]:
     by = await roles.actor(turn, command.by)
     only = None
     if command.phone is not None:
-        try:
-            only = await turn.uow.members.member_by_phone(to_e164(command.phone))
-        except ValueError:
-            only = None
-        if only is None:
-            raise Refused(f"No member has the phone number {command.phone}.", field="phone")
+        only = await roles.member_by_phone(turn, command.phone)
     if not roles.is_coordinator(by):
         assert by is not None
         if only is not None and only.id != by.id:

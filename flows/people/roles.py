@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.domain import Member
 from bot.engine import Turn
 from bot.errors import Refused
+from bot.phones import to_e164
 
 ROLE_NAMES = ("clinician", "coordinator", "lead", "mentor")  # "gp" is read as "clinician"
 
@@ -39,6 +40,18 @@ async def actor(turn: Turn, member_id: int | None) -> Member | None:
     member = await turn.uow.members.member(member_id)
     if member is None:
         raise Refused("That member is not in the pool.")
+    return member
+
+
+async def member_by_phone(turn: Turn, phone: str) -> Member:
+    """The member a command names by phone, or a refusal saying why."""
+    try:
+        e164 = to_e164(phone)
+    except ValueError as error:
+        raise Refused(f"{phone} is {error}.", field="phone") from None
+    member = await turn.uow.members.member_by_phone(e164)
+    if member is None:
+        raise Refused(f"No member has the phone number {phone}.", field="phone")
     return member
 
 
