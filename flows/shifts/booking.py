@@ -122,6 +122,10 @@ async def book(
     longer open. Everything happens in the turn's transaction: the session is filled by
     compare-and-set, the other offers withdrawn, the practice and the poster told."""
     uow = turn.uow
+    # One booking of a GP's at a time, across workers: two of their overlapping offers accepted
+    # at once on two workers each withdraw the other's offer, and without this turn-taking
+    # PostgreSQL could only break that deadlock after deadlock_timeout (a second's stall).
+    await uow.lock(f"member:{member.id}")
     facts = await uow.eligibility.gp_facts(session, turn.now, [member.id])
     mine = facts[0] if facts else None
     blocker = eligibility.booking_blocker(mine, session, turn.now, turn.policy.professions)
