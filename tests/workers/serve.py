@@ -142,7 +142,7 @@ class Workers:
         return started
 
     @staticmethod
-    def wait(started: list[Worker], seconds: float = 45) -> list[Worker]:
+    def wait(started: list[Worker], seconds: float = 90) -> list[Worker]:
         """Return once every one of ``started`` answers ``GET /healthz``."""
         until(lambda: all(w.ready() for w in started), seconds, "every worker answers /healthz", every=0.2)
         return started

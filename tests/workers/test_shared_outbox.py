@@ -43,7 +43,7 @@ def test_a_broadcast_survives_its_sender_being_killed(postgres_url: str, tmp_pat
 
         post_session(started[0], tomorrow_at(8, 30), urgent=True)
         # Kill whoever is sending once about a third has gone: it has a batch claimed then.
-        until(lambda: len(twilio.sends) >= GPS // 3, 60, "a third of the offers sent", every=0.02)
+        until(lambda: len(twilio.sends) >= GPS // 3, 120, "a third of the offers sent", every=0.02)
         senders = {send.worker for send in twilio.snapshot()}
         assert len(senders) == 1, f"one worker sends SMS at a time, not {sorted(senders)}"
         killed_label = senders.pop()
@@ -55,7 +55,7 @@ def test_a_broadcast_survives_its_sender_being_killed(postgres_url: str, tmp_pat
                 postgres_url, "SELECT count(*) FROM messages WHERE kind = 'offer' AND status = 'sent'"
             ) == GPS and set(twilio.per_phone()) >= set(phones)
 
-        until(all_sent, 60, f"every offer sent after {killed.name} was killed", every=0.2)
+        until(all_sent, 120, f"every offer sent after {killed.name} was killed", every=0.2)
         sends = twilio.snapshot()
         logs = workers.logs()
 
