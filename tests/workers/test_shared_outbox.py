@@ -76,10 +76,12 @@ def test_a_broadcast_survives_its_sender_being_killed(postgres_url: str, tmp_pat
 
     # One worker at a time: the killed one's sends, then one successor's, never interleaved.
     runs = [label for label, _ in groupby(s.worker for s in sends)]
-    assert runs[0] == killed_label and len(runs) == 2, f"senders took turns: {runs}"
+    assert runs[0] == killed_label and len(runs) == 2, f"the sender changed {len(runs) - 1} times: {runs[:8]}"
 
-    # And the channel's pace held (three dispatchers would have sent three times as fast).
+    # And the channel's pace held: in any 3 s at most 300 sends, plus 50 for the arrival times
+    # bunching when this loaded machine holds the fake's threads up. Three dispatchers would
+    # each have gone at the pace (one alone reaches 60 to 90 a second here).
     times = sorted(s.at for s in sends)
-    busiest = max(bisect_left(times, start + 1.0) - i for i, start in enumerate(times))
-    assert busiest <= SMS_PER_SECOND * 1.2, f"{busiest} SMS in one second (limit {SMS_PER_SECOND}/s)"
+    busiest = max(bisect_left(times, start + 3.0) - i for i, start in enumerate(times))
+    assert busiest <= 3.5 * SMS_PER_SECOND, f"{busiest} SMS in 3 s (limit {SMS_PER_SECOND}/s)"
     assert "Traceback" not in logs, logs
