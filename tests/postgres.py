@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -131,8 +132,11 @@ class Databases:
     def __init__(self, cluster_url: str) -> None:
         self.cluster_url = cluster_url
         admin(cluster_url, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)", f"CREATE DATABASE {TEMPLATE}")
-        asyncio.run(_migrate(with_database(cluster_url, TEMPLATE)))
+        # In a thread of its own: the fixture may first be asked for inside a running loop.
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, _migrate(with_database(cluster_url, TEMPLATE))).result()
         self.made: list[str] = []
+        self.folders: dict[Path, str] = {}
 
     def fresh(self, blank: bool = False) -> str:
         """A new database's URL: migrated (a clone of the template), or ``blank``."""
@@ -142,8 +146,15 @@ class Databases:
         self.made.append(name)
         return with_database(self.cluster_url, name)
 
+    def for_folder(self, folder: Path) -> str:
+        """The fresh database standing for a test folder's SQLite file (made on first use)."""
+        if folder not in self.folders:
+            self.folders[folder] = self.fresh()
+        return self.folders[folder]
+
     def drop_all(self) -> None:
         names, self.made = self.made, []
+        self.folders.clear()
         if names:
             admin(self.cluster_url, *(f"DROP DATABASE IF EXISTS {n} WITH (FORCE)" for n in names))
 
