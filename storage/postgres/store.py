@@ -258,12 +258,12 @@ class PostgresStore:
                         ready.set_result(None)
                     elif pause > 0.1:  # notices sent while we were away are lost: look now
                         for topic in TOPICS:
-                            on_notice(topic)
+                            _tell(on_notice, topic)
                     pause = 0.1
                     while True:
                         async for notice in conn.notifies(timeout=self.LISTEN_SECONDS):
-                            on_notice(notice.channel.removeprefix("pool_"))
-            except psycopg.OperationalError as error:
+                            _tell(on_notice, notice.channel.removeprefix("pool_"))
+            except Exception as error:  # lost, refused, or broken: polling covers the gap
                 log.warning("store: listening stopped (%s); polling meanwhile, again in %.1fs", error, pause)
                 if not ready.done():
                     ready.set_result(None)
@@ -317,6 +317,13 @@ class PostgresStore:
     async def purge_message_bodies(self, before: datetime) -> int:
         async with self._short_unit() as uow:
             return await uow.outbox.purge_bodies(before)
+
+
+def _tell(on_notice: Callable[[str], None], topic: str) -> None:
+    try:
+        on_notice(topic)
+    except Exception:
+        log.exception("store: waking the %s failed", topic)
 
 
 async def _configure(conn: AsyncConnection[Any]) -> None:
