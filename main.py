@@ -144,10 +144,11 @@ async def open_pool(
         whatsapp_templates=load_whatsapp_templates(),
     )
     flows.register(engine)
-    dispatcher = Dispatcher(store, channels, clock, poll_seconds=settings.pool_poll_seconds)
+    lease = timedelta(seconds=settings.pool_claim_lease_seconds)
+    dispatcher = Dispatcher(store, channels, clock, poll_seconds=settings.pool_poll_seconds, lease=lease)
     engine.on_commit = dispatcher.wake
     dispatcher.on_failed = engine.messages_failed  # an offer that failed for good goes another way
-    timers = TimerLoop(engine, store, clock)
+    timers = TimerLoop(engine, store, clock, lease=lease)
     return Pool(store, engine, dispatcher, timers, clock, channels, policy, settings.pool_poll_seconds)
 
 
@@ -171,7 +172,9 @@ def build_app(
         secret = (settings or load_settings()).slack_signing_secret or ""
         desk = SlackDesk(pool, slack, secret)
         routers.append(slack_router(desk))
-        pool.every(60, desk.link_by_email)  # members who have not written yet become reachable
+        pool.every(
+            60, desk.link_by_email, name="slack-link"
+        )  # members who have not written yet become reachable
     telegram = pool.channels.get("telegram")
     if isinstance(telegram, TelegramChannel):
         secret = (settings or load_settings()).telegram_webhook_secret or ""

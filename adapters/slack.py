@@ -229,8 +229,6 @@ class SlackDesk:
         )
         self.verifier = SignatureVerifier(signing_secret)
         self.log_limit = LogLimit()
-        # Slack users who are not members, and when their profile was last looked at.
-        self._not_members: dict[str, datetime] = {}
         self._listen()
 
     def authentic(self, body: bytes, headers: Mapping[str, str]) -> bool:
@@ -259,10 +257,12 @@ class SlackDesk:
         member = await reader.members.member_by_address("slack", user_id)
         if member is not None:
             return member
-        checked = self._not_members.get(user_id)
-        if checked is not None and self.pool.clock.now() - checked < LOOK_AGAIN_AFTER:
+        now = self.pool.clock.now()
+        # Kept in the store, so that of several workers only one asks Slack, once a day at most.
+        if not await self.pool.store.transact(
+            lambda uow: uow.members.claim_slack_user_lookup(user_id, now, now - LOOK_AGAIN_AFTER)
+        ):
             return None  # looked up lately: someone not in the pool writing again
-        self._not_members[user_id] = self.pool.clock.now()
         await self.channel._session()
         try:
             profile = (await _call(self.channel.client.users_info(user=user_id)))["user"].get("profile", {})

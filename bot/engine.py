@@ -132,11 +132,15 @@ class Engine:
         source of truth, so one that fell due while stopped simply runs now)."""
         if not self.standing:
             return
-        async with self.store.unit_of_work() as uow:
+
+        async def write(uow: UnitOfWork) -> None:
+            await uow.lock("pool:standing")  # workers starting together write each job once
             now = self.clock.now()
             for kind, first_due in self.standing.items():
                 if not await uow.timers.has_pending_timer(kind):
                     await uow.timers.add_timer(kind, "pool", first_due(now), {}, now)
+
+        await self.store.transact(write)
 
     def on_command(self, command: type, handler: Callable[[Turn, Any], Awaitable[Any]]) -> None:
         self.command_handlers[command] = handler
@@ -169,7 +173,8 @@ class Engine:
 
     async def receive(self, inbound: Inbound) -> bool:
         """Handle one inbound message. False when its external id was seen before."""
-        async with self.store.unit_of_work() as uow:
+
+        async def handle(uow: UnitOfWork) -> bool:
             member = await uow.members.member_by_address(inbound.channel, inbound.address)
             message_id = await uow.messages.record_inbound(inbound, member.id if member else None)
             if message_id is None:
@@ -178,15 +183,23 @@ class Engine:
             turn = self._turn(uow, actor, inbound=inbound, member=member, message_id=message_id)
             await self.conversation(turn)
             await self._queue(turn)
+            return True
+
+        if not await self.store.transact(handle):
+            return False
         self.on_commit()
         return True
 
     async def run(self, actor: str, action: Callable[[Turn], Awaitable[T]]) -> T:
         """Run a command (from the API, the CLI, a coordinator) as one turn."""
-        async with self.store.unit_of_work() as uow:
+
+        async def act(uow: UnitOfWork) -> T:
             turn = self._turn(uow, actor)
             result = await action(turn)
             await self._queue(turn)
+            return result
+
+        result = await self.store.transact(act)
         self.on_commit()
         return result
 
@@ -202,7 +215,8 @@ class Engine:
     ) -> bool:
         """A provider's delivery report (a status callback). False when it was seen before.
         ``reason``: the error code in words, for the coordinators."""
-        async with self.store.unit_of_work() as uow:
+
+        async def record(uow: UnitOfWork) -> bool | None:
             turn = self._turn(uow, f"provider:{channel}")
             first, change = await uow.messages.record_delivery_report(
                 channel, provider_id, status, rank, error_code, turn.now, reason
@@ -215,6 +229,11 @@ class Engine:
             if change.status in ("undelivered", "failed") and self.on_undelivered is not None:
                 await self.on_undelivered(turn, change)
             await self._queue(turn)
+            return None  # recorded, with something done about it
+
+        outcome = await self.store.transact(record)
+        if outcome is not None:
+            return outcome
         self.on_commit()
         return True
 
@@ -223,25 +242,34 @@ class Engine:
         out): the same as an undelivered report, so an offer still reaches its GP."""
         if self.on_undelivered is None or not message_ids:
             return
-        async with self.store.unit_of_work() as uow:
+        on_undelivered = self.on_undelivered
+
+        async def fall_back(uow: UnitOfWork) -> None:
             turn = self._turn(uow, "provider")
             for change in await uow.messages.failed_messages(message_ids):
-                await self.on_undelivered(turn, change)
+                await on_undelivered(turn, change)
             await self._queue(turn)
+
+        await self.store.transact(fall_back)
         self.on_commit()
 
     async def run_timer(self, timer: TimerRow) -> bool:
         """Run a due timer exactly once: it is marked done in the same transaction as its work."""
         handler = self.timer_handlers.get(timer.kind)
-        async with self.store.unit_of_work() as uow:
+
+        async def run(uow: UnitOfWork) -> bool:
             turn = self._turn(uow, f"timer:{timer.kind}")
             if not await uow.timers.finish_timer(timer.id, turn.now):
-                return False
+                return False  # another worker ran it
             if handler is None:
                 log.error("no handler for timer kind %s; marked done", timer.kind)
             else:
                 await handler(turn, timer)
             await self._queue(turn)
+            return True
+
+        if not await self.store.transact(run):
+            return False
         self.on_commit()
         return True
 

@@ -1,10 +1,14 @@
 """The outbox dispatcher: sends committed messages, within each provider's limits.
 
-Messages are claimed (queued → sending), handed to their channel, and the outcome recorded.
-Transient failures (429 with Retry-After, 5xx, timeouts) go back to the queue with a later
-``next_attempt_at``; after the last try a message is failed with its reason. A crash between
-claiming and recording leaves rows in ``sending``; start-up puts them back in the queue, so
-delivery is at least once and nothing is lost.
+Messages are claimed (queued → sending, for a lease), handed to their channel, and the outcome
+recorded. Transient failures (429 with Retry-After, 5xx, timeouts) go back to the queue with a
+later ``next_attempt_at``; after the last try a message is failed with its reason. A crash
+between claiming and recording leaves rows in ``sending``; when their lease runs out the next
+claim puts them back in the queue, so delivery is at least once and nothing is lost.
+
+Several workers may share one store (PostgreSQL): each channel is sent by one of them at a time,
+the holder of the channel's lock, so the channel's rate limit holds; the others stand by and
+take over when it stops. A provider's "slow down" is kept in the store for whoever sends next.
 """
 
 from __future__ import annotations
@@ -51,12 +55,15 @@ class Dispatcher:
         clock: Clock,
         retry: RetryPolicy | None = None,
         poll_seconds: float = 5.0,
+        lease: timedelta = timedelta(minutes=2),
     ) -> None:
         self.store = store
         self.channels = dict(channels)
         self.clock = clock
         self.retry = retry or RetryPolicy()
         self.poll_seconds = poll_seconds
+        self.lease = lease
+        self._holding: set[str] = set()  # channels this worker sends on now (their lock held)
         self._pacers = {name: Pacer(clock, ch.limits.per_second) for name, ch in self.channels.items()}
         self._gaps = {
             name: AddressGaps(clock, ch.limits.per_address_interval) for name, ch in self.channels.items()
@@ -92,12 +99,34 @@ class Dispatcher:
         # One batch of a channel at a time, even when several callers drain at once: a
         # person's later message must not overtake an earlier one in a batch still going.
         async with self._batches[name]:
-            batch = await self.store.claim_outbox(self.clock.now(), self.batch_size(name), channel=name)
+            if not await self._hold(name):
+                return 0
+            now = self.clock.now()
+            batch = await self.store.claim_outbox(
+                now, self.batch_size(name), channel=name, lease_until=now + self.lease
+            )
             if not batch:
                 return 0
             await self._send_all(name, batch)
             await self._flush()
             return len(batch)
+
+    async def _hold(self, name: str) -> bool:
+        """Whether this worker sends on ``name`` now: it holds the channel's lock. Taking it
+        over from another worker, it first honours the pause that worker was told to keep, and
+        waits one per-person gap (a person's last message may have just gone from there)."""
+        if not await self.store.try_lock(f"dispatch:{name}"):
+            self._holding.discard(name)
+            return False
+        if name not in self._holding:
+            self._holding.add(name)
+            paused = await self.store.channel_paused_until(name)
+            wait = self.channels[name].limits.per_address_interval
+            if paused is not None:
+                wait = max(wait, (paused - self.clock.now()).total_seconds())
+            if wait > 0:
+                self._pacers[name].pause(wait)
+        return True
 
     async def drain(self) -> int:
         """Send until nothing is due now. Returns how many messages were handled."""
@@ -119,7 +148,8 @@ class Dispatcher:
             try:
                 if await self.run_once(name):
                     continue
-                due = await self.store.next_outbox_due(name)
+                # Standing by (another worker sends on this channel): look again at the next poll.
+                due = await self.store.next_outbox_due(name) if name in self._holding else None
             except Exception as error:  # keep sending whatever one bad batch did
                 self.log_limit.log(
                     log, logging.ERROR, f"batch:{name}", "%s dispatcher batch failed: %s", name,
@@ -226,6 +256,7 @@ class Dispatcher:
             case RetryLater(reason, after):
                 if after is not None:
                     self._pacers[name].pause(after)
+                    await self._keep_pause(name, after)
                 if attempt >= self.retry.max_attempts:
                     return DispatchOutcome(
                         message.id, "failed", error=f"gave up after {attempt} tries: {reason}"
@@ -244,6 +275,14 @@ class Dispatcher:
                     message.id, "failed", error=reason, error_code=code, opted_out_member=message.member_id
                 )
         raise AssertionError(f"unknown send result {result!r}")
+
+    async def _keep_pause(self, name: str, seconds: float) -> None:
+        try:
+            await self.store.pause_channel(name, self.clock.now() + timedelta(seconds=seconds))
+        except Exception as error:  # the pause still holds here; only a next worker would miss it
+            self.log_limit.log(
+                log, logging.WARNING, f"pause:{name}", "could not keep %s's pause: %s", name, error
+            )
 
     @staticmethod
     async def _hand_over(name: str, channel: Channel, message: OutboxMessage) -> SendResult:

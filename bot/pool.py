@@ -41,16 +41,14 @@ class Pool:
     poll_seconds: float = 5.0
 
     def __post_init__(self) -> None:
-        self._jobs: list[tuple[float, Callable[[], Awaitable[object]]]] = []
+        self._jobs: list[tuple[float, str, Callable[[], Awaitable[object]]]] = []
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: AsyncIOScheduler | None = None
 
     async def recover(self) -> None:
-        """After a crash: messages that were being sent go to the queue again."""
-        requeued = await self.store.requeue_in_flight()
-        if requeued:
-            log.warning("%d messages were in flight at the last stop; sending them again", requeued)
+        """At start. Messages a stopped worker was sending need nothing here: their lease runs
+        out and the next claim sends them again (another worker may be sending its own now)."""
         stranded = await self.store.fail_channels_off(tuple(self.channels))
         if stranded:  # a channel turned off since they were queued: offers find another way
             log.warning("%d queued messages were for channels now off", len(stranded))
@@ -76,9 +74,29 @@ class Pool:
         self.dispatcher.wake()
         await self._schedule_next_timer()
 
-    def every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
-        """Run ``job`` every ``seconds`` while the pool is started (an adapter's upkeep)."""
-        self._jobs.append((seconds, job))
+    def every(self, seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+        """Run ``job`` every ``seconds`` while the pool is started (an adapter's upkeep), in one
+        worker at a time: whichever holds the job's lock (``name``)."""
+        self._jobs.append((seconds, name, job))
+
+    def _in_one_worker(
+        self, name: str, job: Callable[[], Awaitable[object]]
+    ) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            if await self.store.try_lock(f"job:{name}"):
+                await job()
+
+        return run
+
+    def on_notice(self, topic: str) -> None:
+        """Another worker committed work: messages to send, or a timer that may be due."""
+        if topic == "outbox":
+            self.dispatcher.wake()
+        elif topic == "timers" and self._scheduler is not None:
+            self._scheduler.add_job(
+                self.tick, DateTrigger(run_date=self.clock.now()), id="timers-notice",
+                replace_existing=True, misfire_grace_time=None,
+            )  # fmt: skip
 
     async def housekeeping(self) -> None:
         purged = await self.store.purge_message_bodies(self.clock.now() - self.policy.message_retention)
@@ -102,7 +120,7 @@ class Pool:
             next_run_time=self.clock.now(),
         )
         scheduler.add_job(
-            self.housekeeping,
+            self._in_one_worker("housekeeping", self.housekeeping),
             IntervalTrigger(hours=1),
             id="housekeeping",
             coalesce=True,
@@ -110,9 +128,9 @@ class Pool:
             misfire_grace_time=None,
             next_run_time=self.clock.now(),
         )
-        for n, (seconds, job) in enumerate(self._jobs):
+        for n, (seconds, name, job) in enumerate(self._jobs):
             scheduler.add_job(
-                job,
+                self._in_one_worker(name, job),
                 IntervalTrigger(seconds=seconds),
                 id=f"job-{n}",
                 coalesce=True,
@@ -121,6 +139,7 @@ class Pool:
             )
         scheduler.start()
         self._scheduler = scheduler
+        await self.store.listen(self.on_notice)  # wake-ups from other workers; polling stays
 
     async def _schedule_next_timer(self) -> None:
         """Wake exactly at the next due timer when it comes before the next poll."""

@@ -1,7 +1,9 @@
 """The timer loop: scheduled work is rows in the store, run once each when due.
 
 A timer is marked done in the same transaction as the work it does, so it runs exactly once,
-also when it fell due while the process was stopped. A timer whose work fails is tried again
+also when it fell due while the process was stopped, and when several workers share the store:
+each takes due timers no other holds, for a lease, and a worker that stops before running its
+timers leaves them to another once the lease runs out. A timer whose work fails is tried again
 later and, after a few tries, marked failed with its error rather than retried for ever.
 """
 
@@ -13,7 +15,7 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.engine import Engine
-from bot.ports import Store
+from bot.ports import Store, TimerRow
 
 log = logging.getLogger(__name__)
 
@@ -26,19 +28,21 @@ class TimerLoop:
         clock: Clock,
         retry_after: timedelta = timedelta(minutes=1),
         max_attempts: int = 5,
+        lease: timedelta = timedelta(minutes=2),
     ) -> None:
         self.engine = engine
         self.store = store
         self.clock = clock
         self.retry_after = retry_after
         self.max_attempts = max_attempts
+        self.lease = lease
 
     async def run_due(self) -> int:
         """Run every timer due by now, oldest first; the number that ran."""
         ran = 0
         # The clock is read again each round: a timer may add another due at once (the next
         # chunk of a broadcast), which runs in the same pass rather than at the next poll.
-        while due := await self.store.reader().timers.due_timers(self.clock.now(), limit=100):
+        while due := await self._claim():
             for timer in due:
                 # Each timer is its own unit of work; a pass through many gives the loop a
                 # turn between them, so webhooks are answered during a long broadcast.
@@ -55,3 +59,7 @@ class TimerLoop:
                         give_up=timer.attempts + 1 >= self.max_attempts,
                     )
         return ran
+
+    async def _claim(self) -> list[TimerRow]:
+        now = self.clock.now()
+        return await self.store.claim_due_timers(now, limit=100, lease_until=now + self.lease)

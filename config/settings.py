@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     pool_filled_sms: bool = False
     # How often the timer loop looks for due work written by another process (the CLI).
     pool_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    # How long a worker holds the messages and timers it has claimed. One that stops mid-send
+    # leaves them to another worker (or the next start) once this runs out; they may go twice.
+    pool_claim_lease_seconds: float = Field(default=120.0, ge=1, le=3600)
     # The report: when the pool went live (default: its first session) and its set-up budget.
     pool_live_date: date | None = None
     pool_setup_budget_pence: int = Field(default=12_000_000, ge=0)

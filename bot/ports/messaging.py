@@ -121,10 +121,17 @@ class Outbox(Protocol):
     async def reroute(self, message_id: int, channel: str | None, address: str | None, now: datetime) -> None:
         """A held message goes by another channel now (None: nothing reaches them: failed)."""
 
-    async def claim(self, now: datetime, limit: int, channel: str | None = None) -> list[OutboxMessage]:
-        """Mark up to ``limit`` due messages (of ``channel``, or any) as in flight, the most
-        pressing first (bot/priority.py). A person's earlier due messages come along, so
-        they are still sent in order: people appear in priority order, each one's in theirs."""
+    async def take_over(self, now: datetime, channel: str | None = None) -> int:
+        """Messages whose claim's lease ran out unrecorded (a worker stopped mid-send) go back to
+        the queue; how many (delivery is at least once)."""
+
+    async def claim(
+        self, now: datetime, limit: int, channel: str | None, lease_until: datetime
+    ) -> list[OutboxMessage]:
+        """Mark up to ``limit`` due messages (of ``channel``, or any) as in flight until
+        ``lease_until``, the most pressing first (bot/priority.py). A person's earlier due
+        messages come along, so they are still sent in order: people appear in priority order,
+        each one's in theirs."""
 
     async def record_dispatch(self, outcomes: Sequence[DispatchOutcome], now: datetime) -> None: ...
 
@@ -132,9 +139,12 @@ class Outbox(Protocol):
 
     async def fail_channels_off(self, channels_on: Collection[str]) -> list[int]: ...
 
-    async def requeue_in_flight(self) -> int:
-        """After a crash, messages that were being sent go again (delivery is at least once)."""
-
     async def next_due(self, channel: str | None = None) -> datetime | None: ...
 
     async def purge_bodies(self, before: datetime) -> int: ...
+
+    async def pause_channel(self, channel: str, until: datetime) -> None:
+        """The provider asked us to slow down: nothing goes on ``channel`` until ``until``
+        (kept, so whichever worker sends on it next holds off too)."""
+
+    async def paused_until(self, channel: str) -> datetime | None: ...

@@ -35,6 +35,10 @@ class Members(Protocol):
     async def members_to_look_up_in_slack(self, looked_before: datetime, limit: int) -> list[Member]:
         """Members with an email and no Slack link, not looked up since ``looked_before``."""
 
+    async def claim_slack_user_lookup(self, user_id: str, now: datetime, looked_before: datetime) -> bool:
+        """Whether to look this Slack user up now: not looked up since ``looked_before`` (by
+        any worker); noted as looked up at ``now`` when so."""
+
     async def all_members(self) -> list[Member]: ...
 
     async def members_registered_before(self, moment: datetime) -> list[Member]: ...

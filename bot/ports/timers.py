@@ -13,6 +13,9 @@ class Timers(Protocol):
 
     async def due_timers(self, now: datetime, limit: int = 100) -> list[TimerRow]: ...
 
+    async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[TimerRow]:
+        """Take due timers no other worker holds, until ``lease_until``, oldest first."""
+
     async def next_timer_due(self) -> datetime | None: ...
 
     async def pending_timer(self, kind: str, subject: str, due_by: datetime | None = None) -> bool: ...

@@ -111,6 +111,14 @@ class SqliteMembers(Repository):
         )
         return [to_member(row) for row in rows]
 
+    async def claim_slack_user_lookup(self, user_id: str, now: datetime, looked_before: datetime) -> bool:
+        cursor = await self._run(
+            "INSERT INTO slack_not_members (user_id, looked_at) VALUES (?, ?) ON CONFLICT (user_id) "
+            "DO UPDATE SET looked_at = excluded.looked_at WHERE slack_not_members.looked_at <= ?",
+            (user_id, to_db(now), to_db(looked_before)),
+        )
+        return cursor.rowcount == 1
+
     async def members_to_look_up_in_slack(self, looked_before: datetime, limit: int) -> list[Member]:
         """Members with an email and no Slack link, not looked up since ``looked_before``."""
         rows = await self._all(

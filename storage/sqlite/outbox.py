@@ -32,6 +32,8 @@ from storage.sqlite.timefmt import from_db, opt_from_db, to_db
 
 class SqliteOutbox(Repository):
     async def enqueue(self, messages: Sequence[QueuedMessage], now: datetime) -> None:
+        if any(m.status == "queued" for m in messages):
+            self.unit.notify("outbox")
         created = to_db(now)
         await self._many(
             "INSERT INTO messages (direction, member_id, channel, address, body, choices, "
@@ -66,6 +68,8 @@ class SqliteOutbox(Repository):
             "WHERE member_id = ? AND channel = 'whatsapp' AND status = 'held'",
             (to_db(now), member_id),
         )
+        if cursor.rowcount:
+            self.unit.notify("outbox")
         return cursor.rowcount
 
     async def held_before(self, cutoff: datetime) -> list[tuple[int, int]]:
@@ -87,17 +91,33 @@ class SqliteOutbox(Repository):
             "template = NULL WHERE id = ? AND status = 'held'",
             (channel, address, to_db(now), message_id),
         )
+        self.unit.notify("outbox")
 
-    async def claim(self, now: datetime, limit: int, channel: str | None = None) -> list[OutboxMessage]:
-        """Mark up to ``limit`` due messages (of ``channel``, or any) as in flight, the most
-        pressing first (bot/priority.py). A person's earlier due messages come along, so
-        they are still sent in order: people appear in priority order, each one's in theirs."""
+    async def take_over(self, now: datetime, channel: str | None = None) -> int:
+        """Messages a worker claimed and never recorded (it stopped mid-send) go back to the
+        queue once their lease has run out; how many. Rows claimed before leases existed have
+        none, which reads as run out. Delivery is at least once: these may go twice."""
+        cursor = await self._run(
+            "UPDATE messages SET status = 'queued', claimed_until = NULL WHERE status = 'sending' "
+            "AND (claimed_until IS NULL OR claimed_until <= ?)" + (" AND channel = ?" if channel else ""),
+            (to_db(now), channel) if channel else (to_db(now),),
+        )
+        return cursor.rowcount
+
+    async def claim(
+        self, now: datetime, limit: int, channel: str | None, lease_until: datetime
+    ) -> list[OutboxMessage]:
+        """Mark up to ``limit`` due messages (of ``channel``, or any) as in flight until
+        ``lease_until``, the most pressing first (bot/priority.py). A person's earlier due
+        messages come along, so they are still sent in order: people appear in priority order,
+        each one's in theirs. Rows another worker is claiming at this moment are skipped."""
         stamp = to_db(now)
         where = "status = 'queued' AND next_attempt_at <= ?" + (" AND channel = ?" if channel else "")
         args: tuple[Any, ...] = (stamp, channel) if channel else (stamp,)
+        skip_locked = self.unit.skip_locked
         picked = await self._all(
             f"SELECT id, channel, address FROM messages WHERE {where} "
-            "ORDER BY priority, next_attempt_at, id LIMIT ?",
+            f"ORDER BY priority, next_attempt_at, id LIMIT ?{skip_locked}",
             (*args, limit),
         )
         if not picked:
@@ -113,16 +133,16 @@ class SqliteOutbox(Repository):
             chunk = addresses[start : start + 400]
             earlier = await self._all(
                 f"SELECT id, channel, address FROM messages WHERE {where} "
-                f"AND address IN ({','.join('?' * len(chunk))}) AND id < ?",
+                f"AND address IN ({','.join('?' * len(chunk))}) AND id < ?{skip_locked}",
                 (*args, *chunk, max(last.values())),
             )
             ids.update(i for i, on, address in earlier if i < last.get((on, address), 0))
         rows = await self._all_in(
-            "UPDATE messages SET status = 'sending', updated_at = ? WHERE id IN ({ids}) "
+            "UPDATE messages SET status = 'sending', updated_at = ?, claimed_until = ? WHERE id IN ({ids}) "
             "RETURNING id, channel, address, body, choices, member_id, topic, kind, attempts, "
             "details, supersedes, template",
             ids,
-            before=(stamp,),
+            before=(stamp, to_db(lease_until)),
         )
         replaces = {}
         for r in rows:
@@ -163,8 +183,8 @@ class SqliteOutbox(Repository):
             "UPDATE messages SET status = ?, provider_id = coalesce(?, provider_id), "
             "error = ?, attempts = attempts + ?, updated_at = ?, segments = coalesce(?, segments), "
             "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
-            "next_attempt_at = coalesce(?, next_attempt_at), error_code = coalesce(?, error_code) "
-            "WHERE id = ?",
+            "next_attempt_at = coalesce(?, next_attempt_at), error_code = coalesce(?, error_code), "
+            "claimed_until = NULL WHERE id = ?",
             [
                 (o.status, o.provider_id, o.error, int(o.attempted), stamp, o.segments, o.status, stamp,
                  to_db(o.next_attempt_at) if o.next_attempt_at else None, o.error_code, o.message_id)
@@ -211,11 +231,6 @@ class SqliteOutbox(Repository):
         )
         return [r[0] for r in rows]
 
-    async def requeue_in_flight(self) -> int:
-        """After a crash, messages that were being sent go again (delivery is at least once)."""
-        cursor = await self._run("UPDATE messages SET status = 'queued' WHERE status = 'sending'")
-        return cursor.rowcount
-
     async def next_due(self, channel: str | None = None) -> datetime | None:
         if channel is None:
             row = await self._one("SELECT min(next_attempt_at) FROM messages WHERE status = 'queued'")
@@ -233,3 +248,15 @@ class SqliteOutbox(Repository):
             (to_db(before),),
         )
         return cursor.rowcount
+
+    async def pause_channel(self, channel: str, until: datetime) -> None:
+        await self._run(
+            "INSERT INTO channel_pauses (channel, paused_until) VALUES (?, ?) ON CONFLICT (channel) "
+            "DO UPDATE SET paused_until = excluded.paused_until WHERE excluded.paused_until > "
+            "channel_pauses.paused_until",
+            (channel, to_db(until)),
+        )
+
+    async def paused_until(self, channel: str) -> datetime | None:
+        row = await self._one("SELECT paused_until FROM channel_pauses WHERE channel = ?", (channel,))
+        return None if row is None else from_db(row[0])

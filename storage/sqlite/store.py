@@ -18,20 +18,18 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
 
-from bot.domain import DeliveryChange, Member
-from bot.ports import DispatchOutcome, OutboxMessage
 from storage.sqlite.migrate import migrate
 from storage.sqlite.unit import SqliteReader, SqliteUnitOfWork
+from storage.store_base import StoreBase
 
 
-class SqliteStore:
+class SqliteStore(StoreBase):
     """Opens the database, applies migrations, and hands out units of work."""
 
     # How long a unit of work waits for another process's write lock before giving up.
@@ -103,50 +101,6 @@ class SqliteStore:
 
     def reader(self) -> SqliteReader:
         return self._read
-
-    # -- the dispatcher's short transactions (storage/sqlite/outbox.py) -------------------------
-
-    async def claim_outbox(
-        self, now: datetime, limit: int, channel: str | None = None
-    ) -> list[OutboxMessage]:
-        async with self.unit_of_work() as uow:
-            return await uow.outbox.claim(now, limit, channel)
-
-    async def record_dispatch(self, outcomes: Sequence[DispatchOutcome], now: datetime) -> None:
-        if outcomes:
-            async with self.unit_of_work() as uow:
-                await uow.outbox.record_dispatch(outcomes, now)
-
-    async def record_delivery_report(
-        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime,
-        reason: str | None = None,
-    ) -> tuple[bool, DeliveryChange | None]:  # fmt: skip
-        async with self.unit_of_work() as uow:
-            return await uow.messages.record_delivery_report(
-                channel, provider_id, status, rank, error_code, now, reason
-            )
-
-    async def undelivered(self, since: datetime) -> list[tuple[DeliveryChange, Member | None, datetime]]:
-        return await self._read.outbox.undelivered(since)
-
-    async def fail_channels_off(self, channels_on: Collection[str]) -> list[int]:
-        async with self.unit_of_work() as uow:
-            return await uow.outbox.fail_channels_off(channels_on)
-
-    async def requeue_in_flight(self) -> int:
-        async with self.unit_of_work() as uow:
-            return await uow.outbox.requeue_in_flight()
-
-    async def next_outbox_due(self, channel: str | None = None) -> datetime | None:
-        return await self._read.outbox.next_due(channel)
-
-    async def retry_timer_later(self, timer_id: int, error: str, due_at: datetime, give_up: bool) -> None:
-        async with self.unit_of_work() as uow:
-            await uow.timers.retry_later(timer_id, error, due_at, give_up)
-
-    async def purge_message_bodies(self, before: datetime) -> int:
-        async with self.unit_of_work() as uow:
-            return await uow.outbox.purge_bodies(before)
 
 
 _PRAGMAS = (

@@ -32,8 +32,36 @@ class SqliteTimers(Repository):
             for r in rows
         ]
 
+    async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[TimerRow]:
+        """Take up to ``limit`` due timers no worker holds, oldest first, until ``lease_until``:
+        a worker that stops before running them leaves them to the next once the lease runs out
+        (each still runs once: finish_timer is a compare-and-set in the timer's own unit)."""
+        stamp = to_db(now)
+        rows = await self._all(
+            "UPDATE timers SET claimed_until = ? WHERE id IN (SELECT id FROM timers WHERE state = 'pending' "
+            "AND due_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY due_at, id "
+            f"LIMIT ?{self.unit.skip_locked}) RETURNING id, kind, subject, due_at, payload, attempts",
+            (to_db(lease_until), stamp, stamp, limit),
+        )
+        timers = [
+            TimerRow(
+                id=r[0],
+                kind=r[1],
+                subject=r[2],
+                due_at=from_db(r[3]),
+                payload=json.loads(r[4]),
+                attempts=r[5],
+            )
+            for r in rows
+        ]
+        return sorted(timers, key=lambda timer: (timer.due_at, timer.id))
+
     async def next_timer_due(self) -> datetime | None:
-        row = await self._one("SELECT min(due_at) FROM timers WHERE state = 'pending'")
+        # A timer another worker is running comes due again only if its lease runs out.
+        row = await self._one(
+            "SELECT min(CASE WHEN claimed_until > due_at THEN claimed_until ELSE due_at END) FROM timers "
+            "WHERE state = 'pending'"
+        )
         return opt_from_db(row[0])
 
     async def pending_timer(self, kind: str, subject: str, due_by: datetime | None = None) -> bool:
@@ -51,6 +79,7 @@ class SqliteTimers(Repository):
     async def add_timer(
         self, kind: str, subject: str, due_at: datetime, payload: dict[str, Any], now: datetime
     ) -> int:
+        self.unit.notify("timers")
         cursor = await self._run(
             "INSERT INTO timers (kind, subject, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?)",
             (kind, subject, to_db(due_at), json.dumps(payload, sort_keys=True), to_db(now)),
@@ -73,7 +102,7 @@ class SqliteTimers(Repository):
 
     async def retry_later(self, timer_id: int, error: str, due_at: datetime, give_up: bool) -> None:
         await self._run(
-            "UPDATE timers SET attempts = attempts + 1, error = ?, due_at = ?, "
+            "UPDATE timers SET attempts = attempts + 1, error = ?, due_at = ?, claimed_until = NULL, "
             "state = CASE WHEN ? THEN 'failed' ELSE state END WHERE id = ? AND state = 'pending'",
             (error, to_db(due_at), int(give_up), timer_id),
         )

@@ -37,6 +37,10 @@ from storage.sqlite.whatsapp import SqliteWhatsApp
 class SqliteUnit:
     """Every area's repository over one connection; subclasses say how a query runs."""
 
+    # What a claim adds to take rows no other worker holds: nothing here, since SQLite has one
+    # writer at a time (PostgreSQL: " FOR UPDATE SKIP LOCKED").
+    skip_locked = ""
+
     def __init__(self) -> None:
         self.members = SqliteMembers(self)
         self.eligibility = SqliteEligibility(self)
@@ -60,6 +64,14 @@ class SqliteUnit:
         self.signins = SqliteSignIns(self)
         self.evidence = SqliteEvidence(self)
         self.whatsapp = SqliteWhatsApp(self)
+
+    def notify(self, topic: str) -> None:
+        """Tell the other workers, once this commits, that there is new work ("outbox",
+        "timers"). One process is told by the engine itself (its on_commit)."""
+
+    async def lock(self, name: str) -> None:
+        """Hold ``name`` until this unit ends, so units doing the same thing (writing the
+        standing timers at start) take turns. SQLite's units already take turns."""
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         raise NotImplementedError

@@ -11,6 +11,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.domain import Outbound
+from bot.outbox import Dispatcher
 from bot.ports import ChannelLimits, OptedOut, RetryLater, Sent, Unreachable
 from tests.fakes import RecordingChannel
 from tests.harness import START, Harness
@@ -201,5 +202,23 @@ async def test_an_adapter_that_raises_keeps_the_messages_and_logs_once(
         assert {await _status(pool, gp.phone) == [("queued", "AttributeError")] for gp in gps} == {True}
         raised = [r for r in caplog.records if r.name == "bot.outbox"]
         assert len(raised) == 1 and raised[0].exc_info is not None
+    finally:
+        await pool.close()
+
+
+async def test_a_providers_pause_holds_for_the_worker_that_sends_on_the_channel_next(tmp_path: Path) -> None:
+    pool, channel = await _pool(tmp_path, {"script": [RetryLater("429 Too Many Requests", after=30)]})
+    try:
+        first, second = await pool.gp(), await pool.gp()
+        start = pool.clock.now()
+        await _queue(pool, [first.id])
+        await pool.pool.dispatcher.drain()
+        assert await pool.pool.store.channel_paused_until("sandbox") == start + timedelta(seconds=30)
+        # This worker stops; another takes the channel over and has a message due now.
+        await _queue(pool, [second.id])
+        other = Dispatcher(pool.pool.store, {"sandbox": channel}, pool.clock)
+        await other.drain()
+        assert second.id in [m.member_id for _, m in channel.sent]
+        assert all(when >= start + timedelta(seconds=30) for when, _ in channel.sent), "it kept the pause"
     finally:
         await pool.close()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
 from bot.commands import PostSession
+from bot.domain import Outbound
 from bot.policy import PoolPolicy
+from flows.shifts.offers import WAVE_TIMER
 from tests.fakes import RecordingChannel
 from tests.harness import Harness, at
 
@@ -36,12 +39,21 @@ async def test_messages_in_flight_at_a_crash_are_sent_again_after_restart(tmp_pa
     await pool.pool.engine.execute(
         PostSession("X10001", at(pool.tomorrow, 9), at(pool.tomorrow, 13), 32000, urgent=True), actor="test"
     )
-    # The dispatcher claimed a batch (queued → sending) and was killed before recording it.
-    claimed = await pool.pool.store.claim_outbox(pool.clock.now(), limit=5)
+    # The dispatcher claimed a batch (queued → sending) for its lease and was killed before
+    # recording it.
+    lease = timedelta(seconds=120)
+    claimed = await pool.pool.store.claim_outbox(
+        pool.clock.now(), limit=5, lease_until=pool.clock.now() + lease
+    )
     assert len(claimed) == 5
     channel = RecordingChannel(pool.clock)
     restarted = await pool.reopen(channels={"sandbox": channel})
     try:
+        await restarted.pool.settle()
+        # Another worker may still be sending those five: they wait for the lease to run out.
+        assert len(channel.sent) == 7
+        assert {m.member_id for _, m in channel.sent}.isdisjoint(m.member_id for m in claimed)
+        restarted.clock.advance(lease)
         await restarted.pool.settle()
         assert sorted(m.member_id for _, m in channel.sent) == sorted(g.id for g in gps)
         await restarted.pool.settle()
@@ -103,3 +115,51 @@ async def test_work_of_a_failed_timer_is_rolled_back(pool: Harness) -> None:
     await pool.pool.timers.run_due()
     due = await pool.pool.store.reader().timers.due_timers(pool.clock.now() + timedelta(days=1))
     assert [t.kind for t in due if t.kind in ("half", "other")] == ["half"]
+
+
+async def test_a_timer_claimed_by_a_worker_that_died_runs_once_when_its_lease_runs_out(
+    tmp_path: Path,
+) -> None:
+    policy = PoolPolicy(wave_size=1, wave_wait=timedelta(minutes=30))
+    pool = await Harness.open(tmp_path, policy=policy)
+    await pool.practice()
+    first, second = await pool.gps(2)
+    session = await pool.post()
+    pool.clock.advance(timedelta(minutes=40))
+    # A worker took the due wave timer for its lease, then died before running it.
+    lease = timedelta(seconds=120)
+    taken = await pool.pool.store.claim_due_timers(pool.clock.now(), 100, pool.clock.now() + lease)
+    assert WAVE_TIMER in [t.kind for t in taken]
+    assert await pool.pool.store.claim_due_timers(pool.clock.now(), 100, pool.clock.now() + lease) == []
+    restarted = await pool.reopen()
+    try:
+        assert await restarted.pool.timers.run_due() == 0, "another worker may still be running them"
+        await restarted.pool.settle()
+        assert [m.id for _, m in (await restarted.view(session)).offers] == [first.id]
+        restarted.clock.advance(lease)
+        assert await restarted.pool.timers.run_due() >= 1
+        restarted.clock.advance(lease)
+        assert await restarted.pool.timers.run_due() == 0, "each ran once"
+        await restarted.pool.settle()
+        assert [m.id for _, m in (await restarted.view(session)).offers] == [first.id, second.id]
+        assert [m.kind for m in await restarted.messages(second)] == ["offer"]
+    finally:
+        await restarted.close()
+
+
+async def test_two_claims_at_once_take_different_messages(pool: Harness) -> None:
+    gps = await pool.gps(12)
+
+    async def say(turn) -> None:
+        for gp in gps:
+            turn.say(Outbound(text="hello", member_id=gp.id))
+
+    await pool.pool.engine.run("test", say)
+    now, lease = pool.clock.now(), pool.clock.now() + timedelta(minutes=2)
+    store = pool.pool.store
+    first, second = await asyncio.gather(
+        store.claim_outbox(now, 5, lease, channel="sandbox"),
+        store.claim_outbox(now, 5, lease, channel="sandbox"),
+    )
+    assert len(first) == len(second) == 5
+    assert {m.id for m in first}.isdisjoint(m.id for m in second)
