@@ -4,8 +4,9 @@
   A unit that decides on what it read (a booking's clash and cap checks) may then fail at any
   statement or at commit with a serialization failure (40001) or a deadlock (40P01): ``transact``
   runs the whole unit again, with a short jittered back-off, and counts the retries.
-- The dispatcher's short transactions (claims with ``FOR UPDATE SKIP LOCKED`` into a lease) run
-  READ COMMITTED (``_short_unit``): a claim must skip the rows another worker holds, not fail.
+- The dispatcher's short transactions (storage/store_base.py: claims with ``FOR UPDATE SKIP
+  LOCKED`` into a lease) run READ COMMITTED (``_short_unit``): a claim must skip the rows
+  another worker holds, not fail.
 - Reads outside a transaction use a second, small pool of read-only autocommit connections.
 - ``try_lock``/``unlock``: session-level advisory locks on **one dedicated connection** (never a
   pooled one, which would carry a lock back into the pool). When the worker dies, the server
@@ -23,9 +24,9 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
@@ -33,10 +34,9 @@ from psycopg import AsyncConnection, IsolationLevel, errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool
 
-from bot.domain import DeliveryChange, Member
-from bot.ports import DispatchOutcome, OutboxMessage
 from storage.postgres.migrate import migrate
 from storage.postgres.unit import PostgresReader, PostgresUnit, adapt
+from storage.store_base import StoreBase
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +57,15 @@ def describe(url: str) -> str:
     return f"postgresql://{user}{info.get('host', '')}{port}/{info.get('dbname', '')}"
 
 
-class PostgresStore:
+class PostgresStore(StoreBase):
     """Opens the pools, applies migrations under an advisory lock, hands out units of work."""
 
     # Whole-unit retries on 40001/40P01, and the back-off between them (seconds, doubling).
     ATTEMPTS = 10
     FIRST_PAUSE = 0.002
     LAST_PAUSE = 0.1
+    # A held lock is confirmed (its connection still answers) at most this often.
+    LOCK_CHECK_SECONDS = 1.0
     # How long the listener waits for a notice before looking whether it should stop.
     LISTEN_SECONDS = 1.0
 
@@ -78,6 +80,7 @@ class PostgresStore:
         self._lock_conn: AsyncConnection[Any] | None = None
         self._lock_guard = asyncio.Lock()
         self._held: set[str] = set()
+        self._lock_seen = 0.0  # when the lock connection last answered (monotonic)
         self._listener: asyncio.Task[None] | None = None
         self._listen_conn: AsyncConnection[Any] | None = None
 
@@ -188,12 +191,15 @@ class PostgresStore:
                 try:
                     conn = await self._lock_connection()
                     if name in self._held:
-                        await conn.execute("SELECT 1")  # still connected, so still ours
+                        if time.monotonic() - self._lock_seen > self.LOCK_CHECK_SECONDS:
+                            await conn.execute("SELECT 1")  # still connected, so still ours
+                            self._lock_seen = time.monotonic()
                         return True
                     cursor = await conn.execute(
                         "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (name,)
                     )
                     row = await cursor.fetchone()
+                    self._lock_seen = time.monotonic()
                     if row and row[0]:
                         self._held.add(name)
                         return True
@@ -271,52 +277,6 @@ class PostgresStore:
                 pause = min(pause * 2, 10.0)
             finally:
                 self._listen_conn = None
-
-    # -- the dispatcher's short transactions (storage/sqlite/outbox.py's SQL) ---------------------
-
-    async def claim_outbox(
-        self, now: datetime, limit: int, channel: str | None = None
-    ) -> list[OutboxMessage]:
-        async with self._short_unit() as uow:
-            return await uow.outbox.claim(now, limit, channel)
-
-    async def record_dispatch(self, outcomes: Sequence[DispatchOutcome], now: datetime) -> None:
-        if outcomes:
-            async with self._short_unit() as uow:
-                await uow.outbox.record_dispatch(outcomes, now)
-
-    async def record_delivery_report(
-        self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime,
-        reason: str | None = None,
-    ) -> tuple[bool, DeliveryChange | None]:  # fmt: skip
-        async def work(uow: PostgresUnit) -> tuple[bool, DeliveryChange | None]:
-            return await uow.messages.record_delivery_report(
-                channel, provider_id, status, rank, error_code, now, reason
-            )
-
-        return await self.transact(work)
-
-    async def undelivered(self, since: datetime) -> list[tuple[DeliveryChange, Member | None, datetime]]:
-        return await self._read.outbox.undelivered(since)
-
-    async def fail_channels_off(self, channels_on: Collection[str]) -> list[int]:
-        async with self._short_unit() as uow:
-            return await uow.outbox.fail_channels_off(channels_on)
-
-    async def requeue_in_flight(self) -> int:
-        async with self._short_unit() as uow:
-            return await uow.outbox.requeue_in_flight()
-
-    async def next_outbox_due(self, channel: str | None = None) -> datetime | None:
-        return await self._read.outbox.next_due(channel)
-
-    async def retry_timer_later(self, timer_id: int, error: str, due_at: datetime, give_up: bool) -> None:
-        async with self._short_unit() as uow:
-            await uow.timers.retry_later(timer_id, error, due_at, give_up)
-
-    async def purge_message_bodies(self, before: datetime) -> int:
-        async with self._short_unit() as uow:
-            return await uow.outbox.purge_bodies(before)
 
 
 def _tell(on_notice: Callable[[str], None], topic: str) -> None:
