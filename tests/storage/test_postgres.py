@@ -249,3 +249,16 @@ async def test_the_password_never_reaches_the_logs(
     await store.close()
     assert "s3cret-pw" not in caplog.text
     assert f"{parts.hostname}:{parts.port}" in caplog.text, "the database is named"
+
+
+async def test_text_orders_by_code_point_as_on_sqlite(engine: Any) -> None:
+    from bot.domain import Practice
+
+    names = ["beech", "Beech", "ash", "Élan", "_yard", "elm", "Zed", "10 Quay", "9 Quay"]
+    async with engine.unit_of_work() as uow:
+        for n, name in enumerate(names):
+            await uow.practices.add_practice(Practice(f"Y{n:05d}", name, "", "", "", "", ""))
+    rows = await engine.reader()._all("SELECT name FROM practices ORDER BY name")
+    assert [name for (name,) in rows] == sorted(names)
+    rows = await engine.reader()._all("SELECT lower(name) FROM practices WHERE name > 'Z' ORDER BY 1")
+    assert [name for (name,) in rows] == sorted(n.lower() if n.isascii() else n for n in names if n > "Z")
