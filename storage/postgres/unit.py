@@ -3,7 +3,8 @@
 The SQL is shared: each statement is translated once (``to_pg``) and bound through psycopg.
 Each connection is adapted (``adapt``) so that values type as they do in SQLite: an int or a
 bool is sent untyped and the server types it from where it stands (``text = ?`` with an int,
-``CASE WHEN ?``), and a ``numeric`` (what ``sum(bigint)`` returns) comes back an int or a float,
+``CASE WHEN ?``), a str's NUL characters (which PostgreSQL's text cannot hold) become U+FFFD,
+and a ``numeric`` (what ``sum(bigint)`` returns) comes back an int or a float,
 never a Decimal. Rows are tuples, as sqlite3's are.
 """
 
@@ -31,6 +32,18 @@ class _LooseInt(Dumper):
         return b"%d" % obj
 
 
+class _Text(Dumper):
+    """A str as text of unknown type (psycopg's default), with any NUL character, which a
+    PostgreSQL text cannot hold (SQLite's can: a fuzzed or hostile inbound SMS), as U+FFFD."""
+
+    oid = 0
+
+    def dump(self, obj: Any) -> bytes:
+        if "\x00" in obj:
+            obj = obj.replace("\x00", "\ufffd")
+        return obj.encode()
+
+
 class _Number(Loader):
     """``numeric`` as SQLite hands numbers back: an int without a fraction, else a float."""
 
@@ -43,6 +56,7 @@ def adapt(conn: AsyncConnection[Any]) -> None:
     """What each connection is given as it opens (the pools' ``configure``, or by hand)."""
     conn.adapters.register_dumper(int, _LooseInt)
     conn.adapters.register_dumper(bool, _LooseInt)
+    conn.adapters.register_dumper(str, _Text)
     conn.adapters.register_loader("numeric", _Number)
 
 

@@ -230,6 +230,8 @@ async def test_values_bind_and_read_as_they_do_on_sqlite(engine: Any) -> None:
         assert row == ("yes", "session:5", 42, 5, None)
         assert type(row[3]) is int, "sum() of integers is an int, never a Decimal"
         assert isinstance(row, tuple)
+        nul = await uow._one("SELECT ? || ''", ("a\x00b",))
+        assert nul in (("a\x00b",), ("a\ufffdb",)), "kept (SQLite) or replaced (PostgreSQL), never refused"
         assert await uow._one("SELECT instr('abc', 'c'), json_extract('{\"step\": 2}', '$.step')") in (
             (3, 2),
             (3, "2"),
