@@ -101,7 +101,7 @@ class PostgresStore(StoreBase):
         read: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url,
             min_size=1,
-            max_size=4,
+            max_size=5,
             open=False,
             name="pool-read",
             kwargs={
