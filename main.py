@@ -41,7 +41,7 @@ from config.safety import load_safety
 from config.whatsapp_templates import load_whatsapp_templates
 from flows.conversation.inbound import PoolConversation
 from flows.wellbeing.safety import SafetyScreen
-from storage import SqliteStore
+from storage import open_store
 
 
 def policy_from(settings: Settings) -> PoolPolicy:
@@ -126,7 +126,7 @@ async def open_pool(
 ) -> Pool:
     """Everything wired together on the settings' database; nothing started yet."""
     clock = clock or SystemClock()
-    store = await SqliteStore.open(settings.pool_database)
+    store = await open_store(settings.pool_database)
     channels = build_channels(settings) if channels is None else channels
     policy = policy or policy_from(settings)
     safety = load_safety()

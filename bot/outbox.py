@@ -206,6 +206,10 @@ class Dispatcher:
                         )
                         for m in later
                     )
+                # Handed over: the person's next message may go while this one is written down
+                # (on PostgreSQL the write is a network round trip; a crisis reply must not wait
+                # behind other people's offers for it).
+                busy.discard(message.address)
                 # A paced provider (SMS) reports delivery within seconds, often before a batch
                 # would be written: record each send at once so its reports find it.
                 if channel.limits.per_second or len(self._pending) >= 200:

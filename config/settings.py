@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +28,9 @@ class ConfigError(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    pool_database: Path = Field(default=Path("data/pool.db"))
+    # A SQLite file's path, or a postgresql:// URL (then several `serve` workers may share it).
+    # A str, not a Path: a Path turns postgresql://u:p@h/db into postgresql:/u:p@h/db.
+    pool_database: str = Field(default="data/pool.db", repr=False)
     pool_public_url: AnyHttpUrl = Field(default=AnyHttpUrl("http://localhost:8000"))
     pool_admin_token: str | None = None
     pool_sandbox: Literal["on", "off"] = "on"
@@ -110,6 +113,20 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_api_base: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.telegram.org"))
+
+    @property
+    def database_is_postgres(self) -> bool:
+        return self.pool_database.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def database(self) -> str:
+        """POOL_DATABASE as it may be printed or logged: a URL without its password."""
+        return redact_url(self.pool_database)
+
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        # The database's URL may hold a password: repr(settings) shows it redacted.
+        yield "pool_database", self.database
+        yield from super().__repr_args__()
 
     @field_validator("pool_profession_titles")
     @classmethod
@@ -255,6 +272,33 @@ class Settings(BaseSettings):
         return tuple(name for name, on in flags.items() if on)
 
 
+def redact_url(target: str) -> str:
+    """A database URL with its password replaced by ***; a path (or a URL without one) as it is.
+    Also hides ``password=`` given as a query parameter."""
+    parts = urlsplit(target)
+    if not parts.scheme or not parts.netloc:
+        return target
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        user, colon, _password = userinfo.partition(":")
+        netloc = f"{user}:***@{host}" if colon else f"{user}@{host}"
+    query = "&".join(
+        f"{key}=***" if key.lower() == "password" else f"{key}={value}" if value else key
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def database_password(target: str) -> str:
+    """The password a database URL carries ('' for none, or a path), for log filters."""
+    parts = urlsplit(target)
+    if not parts.scheme or not parts.netloc:
+        return ""
+    query = dict(parse_qsl(parts.query))
+    return parts.password or query.get("password", "")
+
+
 def _channel_state(provider: str, credentials: dict[str, str | None]) -> bool:
     missing = [name for name, value in credentials.items() if not value]
     if not missing:
@@ -301,7 +345,9 @@ def admin_token(settings: Settings) -> AdminToken:
     """
     if settings.pool_admin_token:
         return AdminToken(settings.pool_admin_token, generated=False, path=None)
-    path = settings.pool_database.parent / "admin_token"
+    if settings.database_is_postgres:  # no folder to keep one in, and every worker needs the same
+        raise ConfigError("POOL_ADMIN_TOKEN must be set when POOL_DATABASE is a postgresql:// URL")
+    path = Path(settings.pool_database).parent / "admin_token"
     if path.exists():
         return AdminToken(path.read_text().strip(), generated=False, path=path)
     path.parent.mkdir(parents=True, exist_ok=True)

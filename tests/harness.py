@@ -1,4 +1,4 @@
-"""A pool on a real SQLite file with a fake clock, and the verbs tests speak in.
+"""A pool on a real SQLite file (or PostgreSQL database: tests/postgres.py) with a fake clock, and the verbs tests speak in.
 
 Tests drive the real engine, store and sandbox channel; only time is fake (moved, never
 slept) and the random codes are seeded.
@@ -26,6 +26,7 @@ from config import load_settings
 from config.pensions import load_pension_rules
 from config.professions import load_professions
 from main import open_pool
+from tests import postgres
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=LONDON)
 ADMIN_TOKEN = "test-admin-token"  # the HTTP app's bearer token in tests (tests/conftest.py's client)
@@ -36,11 +37,20 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
 
 
+def database_for(folder: Path) -> Path | str:
+    """The test's database: a SQLite file in its folder or, with POOL_TEST_ENGINE=postgres, a
+    fresh PostgreSQL database of its own (the same one for the same folder, so reopening works)."""
+    if postgres.ENGINE == "postgres":
+        return postgres.current().for_folder(folder)
+    return folder / "pool.db"
+
+
 class Harness:
-    def __init__(self, pool: Pool, clock: FakeClock, database: Path) -> None:
+    def __init__(self, pool: Pool, clock: FakeClock, database: Path | str, folder: Path) -> None:
         self.pool = pool
         self.clock = clock
-        self.database = database
+        self.database = database  # the SQLite file's path, or the PostgreSQL database's URL
+        self.folder = folder
         self._phones = 0
         self._ids = 0
 
@@ -53,7 +63,7 @@ class Harness:
         channels: dict[str, Channel] | None = None,
         **env: str,
     ) -> Harness:
-        database = folder / "pool.db"
+        database = database_for(folder)
         settings = load_settings({"POOL_DATABASE": str(database), **env})
         clock = clock or FakeClock(START)
         policy = policy or PoolPolicy(pool_name="Test Pool")
@@ -63,12 +73,12 @@ class Harness:
             policy = replace(policy, pensions=load_pension_rules())
         pool = await open_pool(settings, clock=clock, rng=random.Random(7), policy=policy, channels=channels)
         await pool.recover()
-        return cls(pool, clock, database)
+        return cls(pool, clock, database, folder)
 
     async def reopen(self, channels: dict[str, Channel] | None = None) -> Harness:
         """A new process on the same database (after a clean stop or a simulated crash)."""
         await self.close()
-        return await Harness.open(self.database.parent, self.clock, self.pool.policy, channels)
+        return await Harness.open(self.folder, self.clock, self.pool.policy, channels)
 
     async def close(self) -> None:
         await self.pool.close()

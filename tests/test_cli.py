@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.clock import LONDON
+from tests.harness import database_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +19,7 @@ def run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProc
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("POOL_", "TWILIO_", "SLACK_", "TELEGRAM_"))
     }
-    env["POOL_DATABASE"] = str(tmp_path / "pool.db")
+    env["POOL_DATABASE"] = str(database_for(tmp_path))  # the folder's file, or its PostgreSQL database
     # These run on the real clock: quiet hours would hold offers depending on the time of day.
     env["POOL_QUIET_HOURS"] = "off"
     return subprocess.run(

@@ -105,3 +105,67 @@ def test_time_settings_are_checked_with_a_clear_line() -> None:
             load_settings({variable: value})
         assert str(raised.value).startswith(variable), str(raised.value)
     assert load_settings({"POOL_QUIET_HOURS": "off"}).quiet_hours is None
+
+
+def test_the_database_is_a_path_or_a_postgresql_url_kept_as_given(tmp_path: Path) -> None:
+    assert load_settings({"POOL_DATABASE": str(tmp_path / "pool.db")}).pool_database == str(
+        tmp_path / "pool.db"
+    )
+    url = "postgresql://pool:s3cret-pw@db.internal:5432/pool?sslmode=require"
+    settings = load_settings({"POOL_DATABASE": url, "POOL_ADMIN_TOKEN": "t"})
+    assert settings.pool_database == url, "not mangled as a Path would (postgresql:/...)"
+    assert settings.database_is_postgres
+    assert load_settings({"POOL_DATABASE": "postgres://h/db"}).database_is_postgres
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        ("postgresql://pool:s3cret-pw@db:5432/pool", "postgresql://pool:***@db:5432/pool"),
+        (
+            "postgresql://pool@db/pool?password=s3cret-pw&sslmode=require",
+            "postgresql://pool@db/pool?password=***&sslmode=require",
+        ),
+        ("postgresql://db/pool", "postgresql://db/pool"),
+        ("data/pool.db", "data/pool.db"),
+    ],
+)
+def test_the_database_password_is_never_shown(target: str, shown: str) -> None:
+    settings = load_settings({"POOL_DATABASE": target, "POOL_ADMIN_TOKEN": "t"})
+    assert settings.database == shown
+    assert "s3cret-pw" not in repr(settings) and "s3cret-pw" not in str(settings)
+
+
+def test_the_logs_never_carry_the_database_password() -> None:
+    import logging
+
+    from adapters.cli.common import Redact
+    from config.settings import database_password
+
+    url = "postgresql://pool:s3cret-pw@db:5432/pool"
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "could not connect to %s", (url,), None)
+    Redact([database_password(url)]).filter(record)
+    assert "s3cret-pw" not in record.getMessage()
+
+
+def test_with_postgresql_the_admin_token_must_be_given() -> None:
+    settings = load_settings({"POOL_DATABASE": "postgresql://pool:pw@db/pool"})
+    with pytest.raises(ConfigError) as error:
+        admin_token(settings)
+    assert "POOL_ADMIN_TOKEN" in str(error.value) and "\n" not in str(error.value)
+    given = admin_token(
+        load_settings({"POOL_DATABASE": "postgresql://pool:pw@db/pool", "POOL_ADMIN_TOKEN": "mine"})
+    )
+    assert given.value == "mine" and given.path is None
+
+
+def test_serve_on_postgresql_without_an_admin_token_stops_with_one_line() -> None:
+    env = {**os.environ, "POOL_DATABASE": "postgresql://pool:s3cret-pw@127.0.0.1:1/pool"}
+    env.pop("POOL_ADMIN_TOKEN", None)
+    result = subprocess.run(
+        [sys.executable, "main.py", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: POOL_ADMIN_TOKEN must be set")
+    assert "s3cret-pw" not in result.stderr + result.stdout

@@ -27,7 +27,7 @@ from bot.log_limit import LimitFilter
 from bot.phones import to_e164
 from bot.policy import PoolPolicy
 from bot.render import text_with_choices
-from config import load_settings
+from config import ConfigError, load_settings
 from config.demo import load_demo_pool
 from config.pensions import load_pension_rules
 from config.professions import load_professions
@@ -48,12 +48,16 @@ def serve(
 
     settings = settings_or_exit()
     setup_logging(settings)
-    token = admin_token(settings)
+    try:
+        token = admin_token(settings)
+    except ConfigError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
 
     async def run() -> None:
         pool = await open_pool(settings)
         app = build_app(pool, token.value, run_background=True, settings=settings)
-        typer.echo(f"Pool bot on http://{host}:{port}  (database {settings.pool_database})")
+        typer.echo(f"Pool bot on http://{host}:{port}  (database {settings.database})")
         typer.echo(f"Channels on: {', '.join(pool.channels) or 'none'}. API docs: http://{host}:{port}/docs")
         # Sign-in links are sent out, so they name the public address, not the one listened on.
         links = f"{settings.public_url}/console/"
@@ -127,9 +131,7 @@ def seed() -> None:
             added = await seed_pool(pool, load_demo_pool(), london_date(pool.clock.now()))
         finally:
             await pool.close()
-        typer.echo(
-            f"Added {added} members to {settings.pool_database}. Try: python main.py chat --as 07700900101"
-        )
+        typer.echo(f"Added {added} members to {settings.database}. Try: python main.py chat --as 07700900101")
 
     asyncio.run(run())
 

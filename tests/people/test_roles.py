@@ -3,7 +3,6 @@ changes nothing."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 
 import pytest
@@ -25,14 +24,14 @@ from flows.desk import imports
 from tests.harness import Harness, at
 
 
-def fingerprint(pool: Harness) -> list[tuple]:
-    """Everything a refused command must leave as it was."""
-    with sqlite3.connect(pool.database) as db:
-        rows = []
-        for table in ("sessions", "offers", "bookings", "messages", "inbox", "practice_preferences",
-                      "costs", "members", "timers"):  # fmt: skip
-            rows.extend((table, *row) for row in db.execute(f"SELECT * FROM {table} ORDER BY rowid"))
-        return rows
+async def fingerprint(pool: Harness) -> list[tuple]:
+    """Everything a refused command must leave as it was (on either engine)."""
+    rows = []
+    for table in ("sessions", "offers", "bookings", "messages", "inbox", "practice_preferences",
+                  "costs", "members", "timers"):  # fmt: skip
+        found = await pool.pool.store.reader()._all(f"SELECT * FROM {table}")
+        rows.extend(sorted(((table, *row) for row in found), key=repr))
+    return rows
 
 
 @pytest.fixture
@@ -84,12 +83,12 @@ async def test_refusals_are_polite_and_change_nothing(pool: Harness, cast: dict,
     for name, make in commands(cast, pool).items():
         if name in ALLOWED[who]:
             continue
-        before = fingerprint(pool)
+        before = await fingerprint(pool)
         with pytest.raises(Refused) as refused:
             await pool.pool.engine.execute(make(actor.id), actor=f"member:{actor.id}")
         assert refused.value.message.startswith("Sorry, "), (who, name)
         assert refused.value.field == "role"
-        assert fingerprint(pool) == before, f"{who} {name} changed something"
+        assert await fingerprint(pool) == before, f"{who} {name} changed something"
 
 
 @pytest.mark.parametrize("who", ["own_manager", "coordinator"])

@@ -387,7 +387,7 @@ async def test_after_days_down_the_sweep_catches_up_once(pool: Harness) -> None:
     gp = await pool.gp(checks={**dict.fromkeys(CHECK_KINDS), "gmc": pool.today + timedelta(days=20)})
     await pool.close()
     pool.clock.set(at(pool.today + timedelta(days=5), 12, 0))  # the 30-day mark passed while down
-    reopened = await Harness.open(pool.database.parent, clock=pool.clock)
+    reopened = await Harness.open(pool.folder, clock=pool.clock)
     try:
         await reopened.pool.settle()
         await reopened.pool.settle()
@@ -486,7 +486,7 @@ async def test_a_digest_due_while_the_server_was_down_goes_at_the_next_start(poo
     await pool.pool.settle()
     await pool.close()
     pool.clock.set(at(date(2026, 12, 8), 11, 0))  # down all Monday 7 December
-    reopened = await Harness.open(pool.database.parent, clock=pool.clock)
+    reopened = await Harness.open(pool.folder, clock=pool.clock)
     try:
         await reopened.pool.settle()
         digests = [m for m in await reopened.messages(coordinator) if m.kind == "checks_digest"]

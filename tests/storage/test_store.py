@@ -5,13 +5,18 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from bot.domain import AuditEntry
 from storage import SqliteStore
 from storage.sqlite.migrate import numbered_migrations
+from tests import postgres
 from tests.harness import Harness
+
+SQLITE_ONLY = pytest.mark.skipif(postgres.ENGINE == "postgres", reason="SQLite's own file and write lock")
 
 
 async def test_migrations_apply_once_and_the_database_is_wal(tmp_path: Path) -> None:
@@ -24,17 +29,18 @@ async def test_migrations_apply_once_and_the_database_is_wal(tmp_path: Path) -> 
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-async def test_the_audit_log_is_append_only(pool: Harness) -> None:
-    async with pool.pool.store.unit_of_work() as uow:
+async def test_the_audit_log_is_append_only(engine: Any) -> None:
+    from datetime import UTC, datetime
+
+    async with engine.unit_of_work() as uow:
         await uow.audit.record(
-            AuditEntry("member:1", "session_posted", "session:1", "sandbox"), pool.clock.now()
+            AuditEntry("member:1", "session_posted", "session:1", "sandbox"), datetime.now(UTC)
         )
-    with pytest.raises(sqlite3.IntegrityError):
-        async with pool.pool.store.unit_of_work() as uow:
-            await uow._run("UPDATE audit SET actor = 'someone else'")
-    with pytest.raises(sqlite3.IntegrityError):
-        async with pool.pool.store.unit_of_work() as uow:
-            await uow._run("DELETE FROM audit")
+    for change in ("UPDATE audit SET actor = 'someone else'", "DELETE FROM audit"):
+        with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError), match="append-only"):
+            async with engine.unit_of_work() as uow:
+                await uow._run(change)
+    assert await engine.reader()._one("SELECT count(*) FROM audit") == (1,)
 
 
 async def test_the_audit_log_never_holds_message_text(pool: Harness) -> None:
@@ -68,6 +74,7 @@ async def test_a_failed_unit_of_work_leaves_nothing_behind(pool: Harness) -> Non
     assert "x" not in [t.kind for t in due]
 
 
+@SQLITE_ONLY
 async def test_a_unit_of_work_waits_for_another_process_without_blocking_the_loop(pool: Harness) -> None:
     import asyncio
 

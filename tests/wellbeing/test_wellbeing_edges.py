@@ -152,8 +152,6 @@ async def test_clarify_names_the_check_in_not_a_session(pool: Harness) -> None:
 
 
 async def test_forget_checkins_leaves_no_comment_behind(pool: Harness) -> None:
-    import sqlite3
-
     await pool.member("Dr Helen Marsh", phone=LEAD, roles=("lead",))
     gp = await pool.gp()
     await pool.send(gp, "CHECKIN WEEKLY MON 09:00")
@@ -161,10 +159,9 @@ async def test_forget_checkins_leaves_no_comment_behind(pool: Harness) -> None:
     await pool.send(gp, "yes")
     await pool.send(gp, "Zebra: my marriage is falling apart")
     await pool.send(gp, "FORGET CHECKINS CONFIRM")
-    db = sqlite3.connect(pool.database)
-    rows = db.execute(
+    rows = await pool.pool.store.reader()._all(
         "SELECT kind, body FROM messages WHERE body LIKE '%Zebra%' OR body LIKE '%2/5%'"
-    ).fetchall()
+    )
     assert rows == [], rows
 
 
