@@ -83,12 +83,12 @@ class SqliteBookings(Repository):
         via: str,
         now: datetime,
     ) -> Booking:
-        cursor = await self._run(
+        (booking_id,) = await self._one(
             "INSERT INTO bookings (session_id, member_id, offer_id, code, booked_at, booked_via) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (session_id, member_id, offer_id, code, to_db(now), via),
         )
-        row = await self._one(f"SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = ?", (cursor.lastrowid,))
+        row = await self._one(f"SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = ?", (booking_id,))
         return to_booking(row)
 
     async def end_booking(self, booking_id: int, state: str, now: datetime) -> bool:

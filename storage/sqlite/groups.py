@@ -169,11 +169,12 @@ class SqliteGroups(Repository):
     async def add_peer_group(
         self, name: str, kind: str, closed: bool, lead_id: int | None, now: datetime
     ) -> PeerGroup:
-        cursor = await self._run(
-            "INSERT INTO peer_groups (name, kind, closed, lead_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        (group_id,) = await self._one(
+            "INSERT INTO peer_groups (name, kind, closed, lead_id, created_at) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id",
             (name, kind, int(closed), lead_id, to_db(now)),
         )
-        return PeerGroup(int(cursor.lastrowid), name, kind, closed, lead_id)
+        return PeerGroup(int(group_id), name, kind, closed, lead_id)
 
     async def add_group_members(self, group_id: int, member_ids: Iterable[int], now: datetime) -> list[int]:
         """The ones who were not members yet."""
@@ -202,13 +203,13 @@ class SqliteGroups(Repository):
         series_id: int | None,
         now: datetime,
     ) -> GroupSession:
-        cursor = await self._run(
+        (session_id,) = await self._one(
             "INSERT INTO group_sessions (group_id, series_id, starts_at, ends_at, place, link, capacity, "
-            "calendar_token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "calendar_token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (group_id, series_id, to_db(starts_at), to_db(ends_at), place, link, capacity, token, to_db(now)),
         )
         return GroupSession(
-            int(cursor.lastrowid),
+            int(session_id),
             group_id,
             starts_at,
             ends_at,
@@ -261,10 +262,11 @@ class SqliteGroups(Repository):
             await self._run("DELETE FROM peer_nudges_muted WHERE member_id = ?", (member_id,))
 
     async def add_pairing_round(self, group_id: int, pods: Sequence[Sequence[int]], now: datetime) -> int:
-        cursor = await self._run(
-            "INSERT INTO pairing_rounds (group_id, held_at) VALUES (?, ?)", (group_id, to_db(now))
+        row = await self._one(
+            "INSERT INTO pairing_rounds (group_id, held_at) VALUES (?, ?) RETURNING id",
+            (group_id, to_db(now)),
         )
-        round_id = int(cursor.lastrowid)
+        round_id = int(row[0])
         await self._many(
             "INSERT INTO pairing_members (round_id, pod, member_id) VALUES (?, ?, ?)",
             [(round_id, pod, member) for pod, members in enumerate(pods) for member in members],

@@ -185,12 +185,12 @@ class SqliteMembers(Repository):
         )
 
     async def add_member(self, member: Member, now: datetime) -> Member:
-        cursor = await self._run(
+        (member_id,) = await self._one(
             "INSERT INTO members (name, phone, email, roles, gp_type, registration_number, "
             "preferred_channel, slack_user_id, telegram_chat_id, localities, practices, days, "
             "max_sessions_per_week, contracted_sessions_per_week, paused_until, urgent_at_night, "
             "created_at, profession, level, alerts, engagement, pension_sd_number, pension_tier, invoice_by) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 member.name,
                 member.phone,
@@ -219,7 +219,7 @@ class SqliteMembers(Repository):
                 member.invoice_by,
             ),
         )
-        created = await self.member(cursor.lastrowid)
+        created = await self.member(member_id)
         assert created is not None
         return created
 

@@ -41,11 +41,12 @@ class SqlitePrompts(Repository):
         return Prompt(row[0], row[1], row[2], row[3], row[4], row[5], from_db(row[6])) if row else None
 
     async def add_prompt(self, kind: str, member_id: int, ref_id: int, code: str, now: datetime) -> int:
-        cursor = await self._run(
-            "INSERT INTO prompts (kind, member_id, ref_id, code, created_at) VALUES (?, ?, ?, ?, ?)",
+        (prompt_id,) = await self._one(
+            "INSERT INTO prompts (kind, member_id, ref_id, code, created_at) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id",
             (kind, member_id, ref_id, code, to_db(now)),
         )
-        return int(cursor.lastrowid)
+        return int(prompt_id)
 
     async def close_prompt(self, prompt_id: int, state: str, now: datetime) -> bool:
         """Answer or close an open prompt; False when it was no longer open."""

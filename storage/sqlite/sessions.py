@@ -142,9 +142,10 @@ class SqliteSessions(Repository):
         now: datetime,
         professions: Sequence[str] = ("gp",),
     ) -> Session:
-        cursor = await self._run(
+        (session_id,) = await self._one(
             "INSERT INTO sessions (code, practice, starts_at, ends_at, rate_pence, urgent, notes, "
-            "posted_by, posted_via, created_at, professions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "posted_by, posted_via, created_at, professions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
             (
                 code,
                 practice,
@@ -159,7 +160,7 @@ class SqliteSessions(Repository):
                 join_list(professions),
             ),
         )
-        created = await self.session(cursor.lastrowid)
+        created = await self.session(session_id)
         assert created is not None
         return created
 

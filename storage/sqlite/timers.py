@@ -51,11 +51,12 @@ class SqliteTimers(Repository):
     async def add_timer(
         self, kind: str, subject: str, due_at: datetime, payload: dict[str, Any], now: datetime
     ) -> int:
-        cursor = await self._run(
-            "INSERT INTO timers (kind, subject, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+        (timer_id,) = await self._one(
+            "INSERT INTO timers (kind, subject, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id",
             (kind, subject, to_db(due_at), json.dumps(payload, sort_keys=True), to_db(now)),
         )
-        return cursor.lastrowid
+        return int(timer_id)
 
     async def cancel_timers(self, kind: str, subject: str) -> int:
         cursor = await self._run(

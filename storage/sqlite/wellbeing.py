@@ -41,10 +41,10 @@ class SqliteWellbeing(Repository):
         return cursor.rowcount == 1
 
     async def add_checkin(self, member_id: int, now: datetime) -> int:
-        cursor = await self._run(
-            "INSERT INTO checkins (member_id, asked_at) VALUES (?, ?)", (member_id, to_db(now))
+        (checkin_id,) = await self._one(
+            "INSERT INTO checkins (member_id, asked_at) VALUES (?, ?) RETURNING id", (member_id, to_db(now))
         )
-        return int(cursor.lastrowid)
+        return int(checkin_id)
 
     async def answer_checkin(self, checkin_id: int, score: int, now: datetime) -> None:
         await self._run(
