@@ -181,7 +181,8 @@ class SqliteGroups(Repository):
         added = []
         for member_id in member_ids:
             cursor = await self._run(
-                "INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at) VALUES (?, ?, ?)",
+                "INSERT INTO group_members (group_id, member_id, joined_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (group_id, member_id) DO NOTHING",
                 (group_id, member_id, to_db(now)),
             )
             if cursor.rowcount:
@@ -255,7 +256,8 @@ class SqliteGroups(Repository):
     async def mute_nudges(self, member_id: int, muted: bool, now: datetime) -> None:
         if muted:
             await self._run(
-                "INSERT OR IGNORE INTO peer_nudges_muted (member_id, at) VALUES (?, ?)",
+                "INSERT INTO peer_nudges_muted (member_id, at) VALUES (?, ?) "
+                "ON CONFLICT (member_id) DO NOTHING",
                 (member_id, to_db(now)),
             )
         else:
