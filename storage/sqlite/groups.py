@@ -71,10 +71,11 @@ class SqliteGroups(Repository):
         self, group_id: int | None, after: datetime | None = None, before: datetime | None = None
     ) -> list[GroupSession]:
         """Scheduled sessions (of one group, or all), in time order, starting in [after, before)."""
+        # CAST: PostgreSQL cannot type a parameter met only by IS NULL (SQLite does not mind).
         rows = await self._all(
             f"SELECT {GROUP_SESSION_COLUMNS} FROM group_sessions WHERE state = 'scheduled' "
-            "AND (? IS NULL OR group_id = ?) AND (? IS NULL OR starts_at >= ?) "
-            "AND (? IS NULL OR starts_at < ?) ORDER BY starts_at, id",
+            "AND (CAST(? AS TEXT) IS NULL OR group_id = ?) AND (CAST(? AS TEXT) IS NULL OR starts_at >= ?) "
+            "AND (CAST(? AS TEXT) IS NULL OR starts_at < ?) ORDER BY starts_at, id",
             (group_id, group_id, *([to_db(after)] * 2 if after else [None] * 2),
              *([to_db(before)] * 2 if before else [None] * 2)),
         )  # fmt: skip

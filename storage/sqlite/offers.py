@@ -191,9 +191,10 @@ class SqliteOffers(Repository):
     ) -> int:
         """Close a wave's (or, with None, a round's) open offers made by ``made_by`` as
         expired; how many."""
+        # CAST: PostgreSQL cannot type a parameter met only by IS NULL (SQLite does not mind).
         cursor = await self._run(
             "UPDATE offers SET state = 'expired', answered_at = ? WHERE session_id = ? AND round = ? "
-            "AND state = 'open' AND (? IS NULL OR wave = ?) AND sent_at <= ?",
+            "AND state = 'open' AND (CAST(? AS TEXT) IS NULL OR wave = ?) AND sent_at <= ?",
             (to_db(now), session_id, round_, wave, wave, to_db(made_by)),
         )
         return cursor.rowcount

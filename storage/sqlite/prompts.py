@@ -16,11 +16,12 @@ class SqlitePrompts(Repository):
     async def open_questions(self, member_id: int, code: str | None = None) -> list[Question]:
         """The member's open questions (offers, then prompts such as "did it go ahead?"),
         oldest first; only the one with ``code`` when given."""
+        # CAST: PostgreSQL cannot type a parameter met only by IS NULL (SQLite does not mind).
         rows = await self._all(
             "SELECT 'offer', code, id FROM offers WHERE member_id = ? AND state = 'open' "
-            "AND (? IS NULL OR code = ?) "
+            "AND (CAST(? AS TEXT) IS NULL OR code = ?) "
             "UNION ALL SELECT kind, code, id FROM prompts WHERE member_id = ? AND state = 'open' "
-            "AND (? IS NULL OR code = ?) ORDER BY 1 DESC, 3",
+            "AND (CAST(? AS TEXT) IS NULL OR code = ?) ORDER BY 1 DESC, 3",
             (member_id, code, code, member_id, code, code),
         )
         return [Question(kind, found, ref, member_id) for kind, found, ref in rows]

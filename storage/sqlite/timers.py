@@ -37,9 +37,10 @@ class SqliteTimers(Repository):
         return opt_from_db(row[0])
 
     async def pending_timer(self, kind: str, subject: str, due_by: datetime | None = None) -> bool:
+        # CAST: PostgreSQL cannot type a parameter met only by IS NULL (SQLite does not mind).
         row = await self._one(
             "SELECT 1 FROM timers WHERE kind = ? AND subject = ? AND state = 'pending' "
-            "AND (? IS NULL OR due_at <= ?) LIMIT 1",
+            "AND (CAST(? AS TEXT) IS NULL OR due_at <= ?) LIMIT 1",
             (kind, subject, to_db(due_by) if due_by else None, to_db(due_by) if due_by else None),
         )
         return row is not None
