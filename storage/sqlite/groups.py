@@ -146,9 +146,9 @@ class SqliteGroups(Repository):
         """Sessions held, answers and attendance for peer-group sessions starting in [start, end)."""
         row = await self._one(
             "SELECT count(DISTINCT s.id), "
-            "coalesce(sum(r.answer = 'going'), 0), coalesce(sum(r.answer = 'not_going'), 0), "
-            "coalesce(sum(r.answer = 'waitlist'), 0), coalesce(sum(r.attended = 1), 0), "
-            "coalesce(sum(r.answer = 'going' AND r.attended = 0), 0), "
+            "count(*) FILTER (WHERE r.answer = 'going'), count(*) FILTER (WHERE r.answer = 'not_going'), "
+            "count(*) FILTER (WHERE r.answer = 'waitlist'), count(*) FILTER (WHERE r.attended = 1), "
+            "count(*) FILTER (WHERE r.answer = 'going' AND r.attended = 0), "
             "count(DISTINCT CASE WHEN r.attended = 1 THEN r.member_id END) "
             "FROM group_sessions s LEFT JOIN rsvps r ON r.session_id = s.id "
             "WHERE s.state = 'scheduled' AND s.starts_at >= ? AND s.starts_at < ?",

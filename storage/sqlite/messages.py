@@ -190,8 +190,10 @@ class SqliteMessages(Repository):
     async def sms_segments_between(self, start: datetime, end: datetime) -> int:
         """SMS segments the provider billed for texts sent in [start, end)."""
         row = await self._one(
-            "SELECT coalesce(sum(segments), 0) FROM messages WHERE direction = 'out' AND channel = 'sms' "
-            "AND provider_id IS NOT NULL AND created_at >= ? AND created_at < ?",
+            # CAST: on PostgreSQL the sum of bigints is numeric.
+            "SELECT CAST(coalesce(sum(segments), 0) AS INTEGER) FROM messages "
+            "WHERE direction = 'out' AND channel = 'sms' AND provider_id IS NOT NULL "
+            "AND created_at >= ? AND created_at < ?",
             (to_db(start), to_db(end)),
         )
         return row[0]

@@ -95,7 +95,8 @@ class SqliteOffers(Repository):
     async def offer_tally(self, session: Session, named: int) -> OfferTally:
         """This round's offers of a session counted, with the first ``named`` still waiting."""
         row = await self._one(
-            "SELECT coalesce(sum(state = 'open'), 0), coalesce(sum(state = 'declined'), 0) FROM offers "
+            "SELECT count(*) FILTER (WHERE state = 'open'), count(*) FILTER (WHERE state = 'declined') "
+            "FROM offers "
             "WHERE session_id = ? AND round = ?",
             (session.id, session.round),
         )

@@ -60,8 +60,9 @@ class SqliteSessions(Repository):
             "FROM sessions s JOIN practices p ON p.ods_code = s.practice "
             "LEFT JOIN bookings b ON b.session_id = s.id AND b.state = 'booked' "
             "LEFT JOIN members m ON m.id = b.member_id "
-            "LEFT JOIN (SELECT f.session_id, count(*) AS made, sum(f.answer IS NOT NULL) AS answered, "
-            "  sum(f.state = 'declined') AS declined, sum(f.state = 'open') AS waiting "
+            "LEFT JOIN (SELECT f.session_id, count(*) AS made, count(f.answer) AS answered, "
+            "  count(*) FILTER (WHERE f.state = 'declined') AS declined, "
+            "  count(*) FILTER (WHERE f.state = 'open') AS waiting "
             "  FROM offers f JOIN sessions fs ON fs.id = f.session_id "
             "  WHERE fs.starts_at >= ? AND fs.starts_at < ? GROUP BY f.session_id) o ON o.session_id = s.id "
             "WHERE s.starts_at >= ? AND s.starts_at < ? ORDER BY s.starts_at, s.id",
