@@ -235,7 +235,7 @@ class SqliteGroups(Repository):
         await self._run(
             "INSERT INTO rsvps (session_id, member_id, answer, answered_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (session_id, member_id) DO UPDATE SET answer = excluded.answer, "
-            "answered_at = excluded.answered_at WHERE answer != excluded.answer",
+            "answered_at = excluded.answered_at WHERE rsvps.answer != excluded.answer",
             (session_id, member_id, answer, to_db(now)),
         )
 

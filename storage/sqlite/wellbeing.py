@@ -28,8 +28,9 @@ class SqliteWellbeing(Repository):
             "INSERT INTO wellbeing_plans (member_id, consented_at, cadence, weekday, at_time) "
             "VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (member_id) DO UPDATE SET cadence = excluded.cadence, weekday = excluded.weekday, "
-            "at_time = excluded.at_time, stopped_at = NULL, consented_at = CASE WHEN stopped_at IS NULL "
-            "THEN consented_at ELSE excluded.consented_at END",
+            "at_time = excluded.at_time, stopped_at = NULL, "
+            "consented_at = CASE WHEN wellbeing_plans.stopped_at IS NULL "
+            "THEN wellbeing_plans.consented_at ELSE excluded.consented_at END",
             (member_id, to_db(now), cadence, weekday, at_time),
         )
 
