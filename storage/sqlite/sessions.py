@@ -53,7 +53,7 @@ class SqliteSessions(Repository):
         rows = await self._all(
             f"SELECT {SESSION_COLUMNS}, {PRACTICE_COLUMNS}, m.name, b.booked_at, "
             "coalesce(o.made, 0), coalesce(o.answered, 0), coalesce(o.declined, 0), coalesce(o.waiting, 0), "
-            "(SELECT max(json_extract(a.detail, '$.step')) FROM audit a "
+            "(SELECT max(CAST(json_extract(a.detail, '$.step') AS INTEGER)) FROM audit a "
             " WHERE a.subject = 'session:' || s.id AND a.action = 'escalated'), "
             "(SELECT min(t.due_at) FROM timers t "
             " WHERE t.kind = 'escalate' AND t.subject = CAST(s.id AS TEXT) AND t.state = 'pending') "

@@ -76,6 +76,6 @@ class SqliteTimers(Repository):
     async def retry_later(self, timer_id: int, error: str, due_at: datetime, give_up: bool) -> None:
         await self._run(
             "UPDATE timers SET attempts = attempts + 1, error = ?, due_at = ?, "
-            "state = CASE WHEN ? THEN 'failed' ELSE state END WHERE id = ? AND state = 'pending'",
+            "state = CASE WHEN ? = 1 THEN 'failed' ELSE state END WHERE id = ? AND state = 'pending'",
             (error, to_db(due_at), int(give_up), timer_id),
         )
