@@ -195,6 +195,8 @@ class SqliteInvoices(Repository):
         self, invoice_id: int, state: str, *, expect: Sequence[str], now: datetime, field: str | None = None
     ) -> bool:
         assert field is None or field in MARKS, field
+        if not expect:
+            return False  # nothing to compare with (and PostgreSQL refuses an empty IN ())
         mark = f", {field} = ?" if field else ""
         cursor = await self._run(
             f"UPDATE invoices SET state = ?{mark} WHERE id = ? AND state IN ({','.join('?' * len(expect))})",

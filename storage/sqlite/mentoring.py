@@ -76,6 +76,8 @@ class SqliteMentoring(Repository):
 
     async def mentorships(self, states: Iterable[str]) -> list[dict[str, Any]]:
         wanted = list(states)
+        if not wanted:
+            return []  # PostgreSQL refuses an empty IN ()
         rows = await self._all(
             "SELECT id, mentee_id, mentor_id, state, fit, why FROM mentorships WHERE state IN ("
             + ",".join("?" * len(wanted))
