@@ -113,10 +113,12 @@ class SqliteMentoring(Repository):
     async def previous_mentor(self, mentee_id: int) -> int | None:
         """The mentor of the mentee's last pairing, if it ended because that mentor left (not
         a REMATCH)."""
+        # An erased member's pairings end with no time: last, as SQLite sorts NULLs (PostgreSQL: first).
         row = await self._one(
             "SELECT p.mentor_id, r.left_at IS NOT NULL FROM mentorships p "
             "JOIN mentors r ON r.member_id = p.mentor_id "
-            "WHERE p.mentee_id = ? AND p.state = 'ended' ORDER BY p.ended_at DESC LIMIT 1",
+            "WHERE p.mentee_id = ? AND p.state = 'ended' ORDER BY p.ended_at DESC NULLS LAST, p.id DESC "
+            "LIMIT 1",
             (mentee_id,),
         )
         return row[0] if row and row[1] else None
