@@ -116,33 +116,29 @@ class SqliteOffers(Repository):
         source: str = "wave",
         told: bool = True,
     ) -> list[Offer]:
-        """``rows``: (member id, code, channel). One statement for the whole wave."""
-        if not rows:
-            return []
+        """``rows``: (member id, code, channel). One statement for every 500 offers of the wave,
+        each returning the offers it made (not "the ids above the largest before", which another
+        PostgreSQL transaction's offers could be among)."""
         sent = to_db(now)
-        (before,) = await self._one("SELECT coalesce(max(id), 0) FROM offers")
-        await self._many(
-            "INSERT INTO offers (session_id, member_id, code, round, wave, channel, sent_at, source, "
-            "notified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    session.id,
-                    member_id,
-                    code,
-                    session.round,
-                    wave,
-                    channel,
-                    sent,
-                    source,
-                    sent if told else None,
-                )
-                for member_id, code, channel in rows
-            ],
-        )
-        created = await self._all(
-            f"SELECT {OFFER_COLUMNS} FROM offers f WHERE f.id > ? ORDER BY f.id", (before,)
-        )
-        return [to_offer(row) for row in created]
+        created: list[Offer] = []
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            made = await self._all(
+                "INSERT INTO offers (session_id, member_id, code, round, wave, channel, sent_at, source, "
+                "notified_at) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+                + f" RETURNING {OFFER_RETURNING}",
+                [
+                    value
+                    for member_id, code, channel in chunk
+                    for value in (
+                        session.id, member_id, code, session.round, wave, channel, sent, source,
+                        sent if told else None,
+                    )
+                ],
+            )  # fmt: skip
+            created.extend(to_offer(row) for row in made)
+        return sorted(created, key=lambda offer: offer.id)
 
     async def set_offer_channel(self, offer_id: int, channel: str) -> None:
         await self._run("UPDATE offers SET channel = ? WHERE id = ?", (channel, offer_id))
