@@ -81,7 +81,8 @@ class SqliteEligibility(Repository):
         for member_id, session_id, practice, starts, ends in await self._all(
             "SELECT b.member_id, s.id, s.practice, s.starts_at, s.ends_at FROM bookings b "
             "JOIN sessions s ON s.id = b.session_id "
-            f"WHERE b.state = 'booked' AND s.ends_at > ? AND s.starts_at < ? AND b.member_id {scope}",
+            f"WHERE b.state = 'booked' AND s.ends_at > ? AND s.starts_at < ? AND b.member_id {scope} "
+            "ORDER BY s.starts_at, s.id",
             [to_db(window_start), to_db(window_end), *params],
         ):
             slots[member_id].append(BookedSlot(session_id, practice, from_db(starts), from_db(ends)))

@@ -136,7 +136,8 @@ class SqliteGroups(Repository):
         for (round_id,) in held:
             pods: dict[int, set[int]] = defaultdict(set)
             for pod, member_id in await self._all(
-                "SELECT pod, member_id FROM pairing_members WHERE round_id = ?", (round_id,)
+                "SELECT pod, member_id FROM pairing_members WHERE round_id = ? ORDER BY member_id",
+                (round_id,),
             ):
                 pods[pod].add(member_id)
             found.append(list(pods.values()))

@@ -100,10 +100,14 @@ class SqliteMentoring(Repository):
     async def mentor_leaves(self, member_id: int, now: datetime) -> list[int]:
         """Take a mentor off the register; their mentees (whose pairs end) wait for a new one."""
         await self._run("UPDATE mentors SET left_at = ? WHERE member_id = ?", (to_db(now), member_id))
-        rows = await self._all(
-            "UPDATE mentorships SET state = 'ended', ended_at = ? WHERE mentor_id = ? AND state = 'active' "
-            "RETURNING mentee_id, id",
-            (to_db(now), member_id),
+        # RETURNING has no order (PostgreSQL's follows the table's storage): oldest pairing first.
+        rows = sorted(
+            await self._all(
+                "UPDATE mentorships SET state = 'ended', ended_at = ? "
+                "WHERE mentor_id = ? AND state = 'active' RETURNING mentee_id, id",
+                (to_db(now), member_id),
+            ),
+            key=lambda row: row[1],
         )
         await self._run("DELETE FROM mentorships WHERE mentor_id = ? AND state = 'proposed'", (member_id,))
         for _, mentorship_id in rows:

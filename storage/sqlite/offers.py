@@ -181,7 +181,8 @@ class SqliteOffers(Repository):
             f"WHERE member_id = ? AND state = 'open' RETURNING {OFFER_RETURNING}",
             (to_db(now), member_id),
         )
-        return [to_offer(row) for row in rows]
+        # RETURNING has no order (PostgreSQL's follows the table's storage): oldest offer first.
+        return sorted((to_offer(row) for row in rows), key=lambda offer: offer.id)
 
     async def expire_offers(
         self, session_id: int, round_: int, wave: int | None, made_by: datetime, now: datetime

@@ -210,7 +210,7 @@ class SqliteOutbox(Repository):
             f"WHERE status = 'queued'{on} RETURNING id",
             tuple(channels_on),
         )
-        return [r[0] for r in rows]
+        return sorted(r[0] for r in rows)  # RETURNING has no order
 
     async def requeue_in_flight(self) -> int:
         """After a crash, messages that were being sent go again (delivery is at least once)."""
