@@ -50,7 +50,7 @@ class SqliteBookings(Repository):
             f"SELECT {BOOKING_COLUMNS}, {SESSION_COLUMNS}, {PRACTICE_COLUMNS} FROM bookings b "
             "JOIN sessions s ON s.id = b.session_id JOIN practices p ON p.ods_code = s.practice "
             "WHERE b.member_id = ? AND b.state = 'booked' AND s.ends_at > ? "
-            "ORDER BY s.starts_at",
+            "ORDER BY s.starts_at, s.id",
             (member_id, to_db(now)),
         )
         return [(to_booking(r), to_session(r, 7), to_practice(r, 7 + SESSION_WIDTH)) for r in rows]

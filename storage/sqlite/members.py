@@ -134,7 +134,7 @@ class SqliteMembers(Repository):
     async def available_members(self, day: date, half: str) -> list[Member]:
         rows = await self._all(
             f"SELECT {MEMBER_COLUMNS} FROM availability a JOIN members m ON m.id = a.member_id "
-            "WHERE a.day = ? AND a.half = ? ORDER BY m.name",
+            "WHERE a.day = ? AND a.half = ? ORDER BY m.name, m.id",
             (day.isoformat(), half),
         )
         return [to_member(row) for row in rows]
@@ -316,7 +316,8 @@ class SqliteMembers(Repository):
 
     async def opt_outs_of(self, member_id: int) -> list[tuple[str, datetime, bool]]:
         rows = await self._all(
-            "SELECT channel, at, by_provider FROM opt_outs WHERE member_id = ? ORDER BY at", (member_id,)
+            "SELECT channel, at, by_provider FROM opt_outs WHERE member_id = ? ORDER BY at, channel",
+            (member_id,),
         )
         return [(r[0], from_db(r[1]), bool(r[2])) for r in rows]
 
@@ -334,7 +335,7 @@ class SqliteMembers(Repository):
         rows = await self._all(
             f"SELECT {MEMBER_COLUMNS}, c.kind, c.expires FROM checks c JOIN members m ON m.id = c.member_id "
             "WHERE c.expires IS NOT NULL AND c.expires <= ? "
-            "AND instr(';' || m.roles || ';', ';clinician;') > 0 ORDER BY c.expires, m.name",
+            "AND instr(';' || m.roles || ';', ';clinician;') > 0 ORDER BY c.expires, m.name, m.id, c.kind",
             (date_to_db(last_day),),
         )
         return [(to_member(r), r[MEMBER_WIDTH], date_from_db(r[MEMBER_WIDTH + 1])) for r in rows]
