@@ -26,11 +26,16 @@ class SqliteGroups(Repository):
 
     async def peer_group(self, key: str | int) -> PeerGroup | None:
         """A group by its number or its name (any case)."""
-        row = await self._one(
-            f"SELECT {GROUP_COLUMNS} FROM peer_groups WHERE id = ? OR lower(name) = lower(?)",
-            (int(key) if str(key).isdigit() else -1, str(key)),
-        )
-        return to_group(row) if row else None
+        if str(key).isdigit():
+            row = await self._one(f"SELECT {GROUP_COLUMNS} FROM peer_groups WHERE id = ?", (int(key),))
+            if row:
+                return to_group(row)
+        # Names compared in Python: SQLite's lower() folds only ASCII, PostgreSQL's all of Unicode.
+        wanted = str(key).lower()
+        for row in await self._all(f"SELECT {GROUP_COLUMNS} FROM peer_groups ORDER BY id"):
+            if row[1].lower() == wanted:
+                return to_group(row)
+        return None
 
     async def peer_groups(self) -> list[PeerGroup]:
         return [to_group(r) for r in await self._all(f"SELECT {GROUP_COLUMNS} FROM peer_groups ORDER BY id")]
