@@ -82,10 +82,12 @@ class SqliteMembers(Repository):
 
     async def member_by_address(self, channel: str, address: str) -> Member | None:
         if channel == "whatsapp":
-            # Their WhatsApp number when one is recorded, else their phone.
+            # Their WhatsApp number when one is recorded, else their phone; of several people
+            # with one number, the first registered (as SQLite's index gave, and PostgreSQL may not).
             row = await self._one(
                 f"SELECT {MEMBER_COLUMNS} FROM members m WHERE m.id = "
-                "coalesce((SELECT w.member_id FROM whatsapp w WHERE w.number = ? LIMIT 1), "
+                "coalesce((SELECT w.member_id FROM whatsapp w WHERE w.number = ? "
+                "ORDER BY w.member_id LIMIT 1), "
                 "(SELECT id FROM members WHERE phone = ?))",
                 (address, address),
             )
