@@ -217,13 +217,17 @@ class SqliteOffers(Repository):
         """Codes a member could still send us: open offers, offers sent since ``since``, and
         live bookings."""
         used: dict[int, set[str]] = defaultdict(set)
+        # The time is bound once, ahead of the ids, not written into the text: one statement for
+        # every call, as SQLite's statement cache and PostgreSQL's translated ones want.
         rows = await self._all_in(
+            "WITH since (at) AS (VALUES (CAST(? AS TEXT))) "
             "SELECT member_id, code FROM offers WHERE member_id IN ({ids}) "
-            f"AND (state = 'open' OR sent_at >= '{to_db(since)}') "
+            "AND (state = 'open' OR sent_at >= (SELECT at FROM since)) "
             "UNION SELECT member_id, code FROM bookings WHERE state = 'booked' AND member_id IN ({ids}) "
             "UNION SELECT member_id, code FROM prompts WHERE member_id IN ({ids}) "
-            f"AND (state = 'open' OR created_at >= '{to_db(since)}')",
+            "AND (state = 'open' OR created_at >= (SELECT at FROM since))",
             member_ids,
+            before=(to_db(since),),
         )
         for member_id, code in rows:
             used[member_id].add(code)
