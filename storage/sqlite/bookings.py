@@ -50,7 +50,7 @@ class SqliteBookings(Repository):
             f"SELECT {BOOKING_COLUMNS}, {SESSION_COLUMNS}, {PRACTICE_COLUMNS} FROM bookings b "
             "JOIN sessions s ON s.id = b.session_id JOIN practices p ON p.ods_code = s.practice "
             "WHERE b.member_id = ? AND b.state = 'booked' AND s.ends_at > ? "
-            "ORDER BY s.starts_at",
+            "ORDER BY s.starts_at, s.id",
             (member_id, to_db(now)),
         )
         return [(to_booking(r), to_session(r, 7), to_practice(r, 7 + SESSION_WIDTH)) for r in rows]
@@ -83,12 +83,12 @@ class SqliteBookings(Repository):
         via: str,
         now: datetime,
     ) -> Booking:
-        cursor = await self._run(
+        (booking_id,) = await self._one(
             "INSERT INTO bookings (session_id, member_id, offer_id, code, booked_at, booked_via) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (session_id, member_id, offer_id, code, to_db(now), via),
         )
-        row = await self._one(f"SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = ?", (cursor.lastrowid,))
+        row = await self._one(f"SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = ?", (booking_id,))
         return to_booking(row)
 
     async def end_booking(self, booking_id: int, state: str, now: datetime) -> bool:

@@ -36,16 +36,20 @@ class SqliteEligibility(Repository):
         """Everything eligibility and ranking need, in a handful of set-wise queries, for the
         clinicians of the session's professions (``member_ids``: only those; ``after`` and
         ``limit``: the next ``limit`` of them by id after ``after``, a broadcast's chunk)."""
-        # Clinicians of the professions the session is for.
+        # Clinicians of the professions the session is for (PostgreSQL refuses an empty IN ()).
+        if not session.professions:
+            return []
         where = (
             "instr(';' || m.roles || ';', ';clinician;') > 0 "
             f"AND m.profession IN ({','.join('?' * len(session.professions))})"
         )
         params: list[Any] = list(session.professions)
         if after is not None or limit is not None:
+            # No limit is no LIMIT clause: PostgreSQL refuses SQLite's LIMIT -1.
             chunk = await self._all(
-                f"SELECT m.id FROM members m WHERE {where} AND m.id > ? ORDER BY m.id LIMIT ?",
-                [*params, after or 0, limit if limit is not None else -1],
+                f"SELECT m.id FROM members m WHERE {where} AND m.id > ? ORDER BY m.id"
+                + (" LIMIT ?" if limit is not None else ""),
+                [*params, after or 0, *([limit] if limit is not None else [])],
             )
             member_ids = [row[0] for row in chunk]
         if member_ids is not None:
@@ -77,7 +81,8 @@ class SqliteEligibility(Repository):
         for member_id, session_id, practice, starts, ends in await self._all(
             "SELECT b.member_id, s.id, s.practice, s.starts_at, s.ends_at FROM bookings b "
             "JOIN sessions s ON s.id = b.session_id "
-            f"WHERE b.state = 'booked' AND s.ends_at > ? AND s.starts_at < ? AND b.member_id {scope}",
+            f"WHERE b.state = 'booked' AND s.ends_at > ? AND s.starts_at < ? AND b.member_id {scope} "
+            "ORDER BY s.starts_at, s.id",
             [to_db(window_start), to_db(window_end), *params],
         ):
             slots[member_id].append(BookedSlot(session_id, practice, from_db(starts), from_db(ends)))

@@ -38,15 +38,15 @@ class SqliteEvidence(Repository):
         document_id, document_type = None, None
         if document is not None:
             content_type, content = document
-            cursor = await self._run(
+            (document_id,) = await self._one(
                 "INSERT INTO documents (member_id, content_type, size, content, uploaded_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (member_id, content_type, len(content), content, to_db(now)),
             )
-            document_id, document_type = cursor.lastrowid, content_type
-        cursor = await self._run(
+            document_type = content_type
+        (record_id,) = await self._one(
             "INSERT INTO check_records (member_id, kind, expires, verified_on, verified_by, source, "
-            "document_id, document_type, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "document_id, document_type, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 member_id, kind, expires.isoformat() if expires else None,
                 verified_on.isoformat() if verified_on else None, verified_by, source, document_id,
@@ -56,7 +56,7 @@ class SqliteEvidence(Repository):
         row = await self._one(
             f"SELECT {RECORD_COLUMNS} FROM check_records r LEFT JOIN members v ON v.id = r.verified_by "
             "WHERE r.id = ?",
-            (cursor.lastrowid,),
+            (record_id,),
         )
         return _record(row)
 

@@ -26,11 +26,16 @@ class SqliteGroups(Repository):
 
     async def peer_group(self, key: str | int) -> PeerGroup | None:
         """A group by its number or its name (any case)."""
-        row = await self._one(
-            f"SELECT {GROUP_COLUMNS} FROM peer_groups WHERE id = ? OR lower(name) = lower(?)",
-            (int(key) if str(key).isdigit() else -1, str(key)),
-        )
-        return to_group(row) if row else None
+        if str(key).isdigit():
+            row = await self._one(f"SELECT {GROUP_COLUMNS} FROM peer_groups WHERE id = ?", (int(key),))
+            if row:
+                return to_group(row)
+        # Names compared in Python: SQLite's lower() folds only ASCII, PostgreSQL's all of Unicode.
+        wanted = str(key).lower()
+        for row in await self._all(f"SELECT {GROUP_COLUMNS} FROM peer_groups ORDER BY id"):
+            if row[1].lower() == wanted:
+                return to_group(row)
+        return None
 
     async def peer_groups(self) -> list[PeerGroup]:
         return [to_group(r) for r in await self._all(f"SELECT {GROUP_COLUMNS} FROM peer_groups ORDER BY id")]
@@ -71,10 +76,11 @@ class SqliteGroups(Repository):
         self, group_id: int | None, after: datetime | None = None, before: datetime | None = None
     ) -> list[GroupSession]:
         """Scheduled sessions (of one group, or all), in time order, starting in [after, before)."""
+        # CAST: PostgreSQL cannot type a parameter met only by IS NULL (SQLite does not mind).
         rows = await self._all(
             f"SELECT {GROUP_SESSION_COLUMNS} FROM group_sessions WHERE state = 'scheduled' "
-            "AND (? IS NULL OR group_id = ?) AND (? IS NULL OR starts_at >= ?) "
-            "AND (? IS NULL OR starts_at < ?) ORDER BY starts_at, id",
+            "AND (CAST(? AS TEXT) IS NULL OR group_id = ?) AND (CAST(? AS TEXT) IS NULL OR starts_at >= ?) "
+            "AND (CAST(? AS TEXT) IS NULL OR starts_at < ?) ORDER BY starts_at, id",
             (group_id, group_id, *([to_db(after)] * 2 if after else [None] * 2),
              *([to_db(before)] * 2 if before else [None] * 2)),
         )  # fmt: skip
@@ -135,7 +141,8 @@ class SqliteGroups(Repository):
         for (round_id,) in held:
             pods: dict[int, set[int]] = defaultdict(set)
             for pod, member_id in await self._all(
-                "SELECT pod, member_id FROM pairing_members WHERE round_id = ?", (round_id,)
+                "SELECT pod, member_id FROM pairing_members WHERE round_id = ? ORDER BY member_id",
+                (round_id,),
             ):
                 pods[pod].add(member_id)
             found.append(list(pods.values()))
@@ -145,9 +152,9 @@ class SqliteGroups(Repository):
         """Sessions held, answers and attendance for peer-group sessions starting in [start, end)."""
         row = await self._one(
             "SELECT count(DISTINCT s.id), "
-            "coalesce(sum(r.answer = 'going'), 0), coalesce(sum(r.answer = 'not_going'), 0), "
-            "coalesce(sum(r.answer = 'waitlist'), 0), coalesce(sum(r.attended = 1), 0), "
-            "coalesce(sum(r.answer = 'going' AND r.attended = 0), 0), "
+            "count(*) FILTER (WHERE r.answer = 'going'), count(*) FILTER (WHERE r.answer = 'not_going'), "
+            "count(*) FILTER (WHERE r.answer = 'waitlist'), count(*) FILTER (WHERE r.attended = 1), "
+            "count(*) FILTER (WHERE r.answer = 'going' AND r.attended = 0), "
             "count(DISTINCT CASE WHEN r.attended = 1 THEN r.member_id END) "
             "FROM group_sessions s LEFT JOIN rsvps r ON r.session_id = s.id "
             "WHERE s.state = 'scheduled' AND s.starts_at >= ? AND s.starts_at < ?",
@@ -169,18 +176,20 @@ class SqliteGroups(Repository):
     async def add_peer_group(
         self, name: str, kind: str, closed: bool, lead_id: int | None, now: datetime
     ) -> PeerGroup:
-        cursor = await self._run(
-            "INSERT INTO peer_groups (name, kind, closed, lead_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        (group_id,) = await self._one(
+            "INSERT INTO peer_groups (name, kind, closed, lead_id, created_at) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id",
             (name, kind, int(closed), lead_id, to_db(now)),
         )
-        return PeerGroup(int(cursor.lastrowid), name, kind, closed, lead_id)
+        return PeerGroup(int(group_id), name, kind, closed, lead_id)
 
     async def add_group_members(self, group_id: int, member_ids: Iterable[int], now: datetime) -> list[int]:
         """The ones who were not members yet."""
         added = []
         for member_id in member_ids:
             cursor = await self._run(
-                "INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at) VALUES (?, ?, ?)",
+                "INSERT INTO group_members (group_id, member_id, joined_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (group_id, member_id) DO NOTHING",
                 (group_id, member_id, to_db(now)),
             )
             if cursor.rowcount:
@@ -202,13 +211,13 @@ class SqliteGroups(Repository):
         series_id: int | None,
         now: datetime,
     ) -> GroupSession:
-        cursor = await self._run(
+        (session_id,) = await self._one(
             "INSERT INTO group_sessions (group_id, series_id, starts_at, ends_at, place, link, capacity, "
-            "calendar_token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "calendar_token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (group_id, series_id, to_db(starts_at), to_db(ends_at), place, link, capacity, token, to_db(now)),
         )
         return GroupSession(
-            int(cursor.lastrowid),
+            int(session_id),
             group_id,
             starts_at,
             ends_at,
@@ -232,7 +241,7 @@ class SqliteGroups(Repository):
         await self._run(
             "INSERT INTO rsvps (session_id, member_id, answer, answered_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (session_id, member_id) DO UPDATE SET answer = excluded.answer, "
-            "answered_at = excluded.answered_at WHERE answer != excluded.answer",
+            "answered_at = excluded.answered_at WHERE rsvps.answer != excluded.answer",
             (session_id, member_id, answer, to_db(now)),
         )
 
@@ -254,17 +263,19 @@ class SqliteGroups(Repository):
     async def mute_nudges(self, member_id: int, muted: bool, now: datetime) -> None:
         if muted:
             await self._run(
-                "INSERT OR IGNORE INTO peer_nudges_muted (member_id, at) VALUES (?, ?)",
+                "INSERT INTO peer_nudges_muted (member_id, at) VALUES (?, ?) "
+                "ON CONFLICT (member_id) DO NOTHING",
                 (member_id, to_db(now)),
             )
         else:
             await self._run("DELETE FROM peer_nudges_muted WHERE member_id = ?", (member_id,))
 
     async def add_pairing_round(self, group_id: int, pods: Sequence[Sequence[int]], now: datetime) -> int:
-        cursor = await self._run(
-            "INSERT INTO pairing_rounds (group_id, held_at) VALUES (?, ?)", (group_id, to_db(now))
+        row = await self._one(
+            "INSERT INTO pairing_rounds (group_id, held_at) VALUES (?, ?) RETURNING id",
+            (group_id, to_db(now)),
         )
-        round_id = int(cursor.lastrowid)
+        round_id = int(row[0])
         await self._many(
             "INSERT INTO pairing_members (round_id, pod, member_id) VALUES (?, ?, ?)",
             [(round_id, pod, member) for pod, members in enumerate(pods) for member in members],

@@ -92,18 +92,18 @@ class SqliteInvoices(Repository):
         form_a: str | None = None,
     ) -> Invoice:
         seq, number = await self.next_number(member_id)
-        cursor = await self._run(
+        (invoice_id,) = await self._one(
             "INSERT INTO invoices (member_id, practice, seq, number, kind, credits, period, issued_on, "
             "due_on, state, fee_pence, expenses_pence, pensionable_pence, employer_pence, total_pence, "
             "pensions, document, form_a, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 member_id, practice, seq, number, kind, credits, period, issued_on.isoformat(),
                 due_on.isoformat() if due_on else None, state, fee_pence, expenses_pence, pensionable_pence,
                 employer_pence, total_pence, int(pensions), document, form_a, to_db(now),
             ),
         )  # fmt: skip
-        invoice_id = int(cursor.lastrowid)
+        invoice_id = int(invoice_id)
         if lines:
             await self._many(
                 "INSERT INTO invoice_lines (invoice_id, session_id, expense_id, amount_pence) "
@@ -195,6 +195,8 @@ class SqliteInvoices(Repository):
         self, invoice_id: int, state: str, *, expect: Sequence[str], now: datetime, field: str | None = None
     ) -> bool:
         assert field is None or field in MARKS, field
+        if not expect:
+            return False  # nothing to compare with (and PostgreSQL refuses an empty IN ())
         mark = f", {field} = ?" if field else ""
         cursor = await self._run(
             f"UPDATE invoices SET state = ?{mark} WHERE id = ? AND state IN ({','.join('?' * len(expect))})",

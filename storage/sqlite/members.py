@@ -82,10 +82,12 @@ class SqliteMembers(Repository):
 
     async def member_by_address(self, channel: str, address: str) -> Member | None:
         if channel == "whatsapp":
-            # Their WhatsApp number when one is recorded, else their phone.
+            # Their WhatsApp number when one is recorded, else their phone; of several people
+            # with one number, the first registered (as SQLite's index gave, and PostgreSQL may not).
             row = await self._one(
                 f"SELECT {MEMBER_COLUMNS} FROM members m WHERE m.id = "
-                "coalesce((SELECT w.member_id FROM whatsapp w WHERE w.number = ? LIMIT 1), "
+                "coalesce((SELECT w.member_id FROM whatsapp w WHERE w.number = ? "
+                "ORDER BY w.member_id LIMIT 1), "
                 "(SELECT id FROM members WHERE phone = ?))",
                 (address, address),
             )
@@ -142,7 +144,7 @@ class SqliteMembers(Repository):
     async def available_members(self, day: date, half: str) -> list[Member]:
         rows = await self._all(
             f"SELECT {MEMBER_COLUMNS} FROM availability a JOIN members m ON m.id = a.member_id "
-            "WHERE a.day = ? AND a.half = ? ORDER BY m.name",
+            "WHERE a.day = ? AND a.half = ? ORDER BY m.name, m.id",
             (day.isoformat(), half),
         )
         return [to_member(row) for row in rows]
@@ -193,12 +195,12 @@ class SqliteMembers(Repository):
         )
 
     async def add_member(self, member: Member, now: datetime) -> Member:
-        cursor = await self._run(
+        (member_id,) = await self._one(
             "INSERT INTO members (name, phone, email, roles, gp_type, registration_number, "
             "preferred_channel, slack_user_id, telegram_chat_id, localities, practices, days, "
             "max_sessions_per_week, contracted_sessions_per_week, paused_until, urgent_at_night, "
             "created_at, profession, level, alerts, engagement, pension_sd_number, pension_tier, invoice_by) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 member.name,
                 member.phone,
@@ -227,7 +229,7 @@ class SqliteMembers(Repository):
                 member.invoice_by,
             ),
         )
-        created = await self.member(cursor.lastrowid)
+        created = await self.member(member_id)
         assert created is not None
         return created
 
@@ -324,7 +326,8 @@ class SqliteMembers(Repository):
 
     async def opt_outs_of(self, member_id: int) -> list[tuple[str, datetime, bool]]:
         rows = await self._all(
-            "SELECT channel, at, by_provider FROM opt_outs WHERE member_id = ? ORDER BY at", (member_id,)
+            "SELECT channel, at, by_provider FROM opt_outs WHERE member_id = ? ORDER BY at, channel",
+            (member_id,),
         )
         return [(r[0], from_db(r[1]), bool(r[2])) for r in rows]
 
@@ -342,7 +345,7 @@ class SqliteMembers(Repository):
         rows = await self._all(
             f"SELECT {MEMBER_COLUMNS}, c.kind, c.expires FROM checks c JOIN members m ON m.id = c.member_id "
             "WHERE c.expires IS NOT NULL AND c.expires <= ? "
-            "AND instr(';' || m.roles || ';', ';clinician;') > 0 ORDER BY c.expires, m.name",
+            "AND instr(';' || m.roles || ';', ';clinician;') > 0 ORDER BY c.expires, m.name, m.id, c.kind",
             (date_to_db(last_day),),
         )
         return [(to_member(r), r[MEMBER_WIDTH], date_from_db(r[MEMBER_WIDTH + 1])) for r in rows]

@@ -76,6 +76,8 @@ class SqliteMentoring(Repository):
 
     async def mentorships(self, states: Iterable[str]) -> list[dict[str, Any]]:
         wanted = list(states)
+        if not wanted:
+            return []  # PostgreSQL refuses an empty IN ()
         rows = await self._all(
             "SELECT id, mentee_id, mentor_id, state, fit, why FROM mentorships WHERE state IN ("
             + ",".join("?" * len(wanted))
@@ -98,10 +100,14 @@ class SqliteMentoring(Repository):
     async def mentor_leaves(self, member_id: int, now: datetime) -> list[int]:
         """Take a mentor off the register; their mentees (whose pairs end) wait for a new one."""
         await self._run("UPDATE mentors SET left_at = ? WHERE member_id = ?", (to_db(now), member_id))
-        rows = await self._all(
-            "UPDATE mentorships SET state = 'ended', ended_at = ? WHERE mentor_id = ? AND state = 'active' "
-            "RETURNING mentee_id, id",
-            (to_db(now), member_id),
+        # RETURNING has no order (PostgreSQL's follows the table's storage): oldest pairing first.
+        rows = sorted(
+            await self._all(
+                "UPDATE mentorships SET state = 'ended', ended_at = ? "
+                "WHERE mentor_id = ? AND state = 'active' RETURNING mentee_id, id",
+                (to_db(now), member_id),
+            ),
+            key=lambda row: row[1],
         )
         await self._run("DELETE FROM mentorships WHERE mentor_id = ? AND state = 'proposed'", (member_id,))
         for _, mentorship_id in rows:
@@ -111,10 +117,12 @@ class SqliteMentoring(Repository):
     async def previous_mentor(self, mentee_id: int) -> int | None:
         """The mentor of the mentee's last pairing, if it ended because that mentor left (not
         a REMATCH)."""
+        # An erased member's pairings end with no time: last, as SQLite sorts NULLs (PostgreSQL: first).
         row = await self._one(
             "SELECT p.mentor_id, r.left_at IS NOT NULL FROM mentorships p "
             "JOIN mentors r ON r.member_id = p.mentor_id "
-            "WHERE p.mentee_id = ? AND p.state = 'ended' ORDER BY p.ended_at DESC LIMIT 1",
+            "WHERE p.mentee_id = ? AND p.state = 'ended' ORDER BY p.ended_at DESC NULLS LAST, p.id DESC "
+            "LIMIT 1",
             (mentee_id,),
         )
         return row[0] if row and row[1] else None

@@ -24,10 +24,11 @@ from storage.sqlite.timefmt import from_db, opt_from_db, to_db
 
 class SqliteMessages(Repository):
     async def record_inbound(self, inbound: Inbound, member_id: int | None) -> int | None:
-        cursor = await self._run(
+        # A message seen before inserts nothing, so returns no row.
+        row = await self._one(
             "INSERT INTO messages (direction, member_id, channel, address, external_id, body, "
             "status, created_at) VALUES ('in', ?, ?, ?, ?, ?, 'received', ?) "
-            "ON CONFLICT (channel, external_id) WHERE direction = 'in' DO NOTHING",
+            "ON CONFLICT (channel, external_id) WHERE direction = 'in' DO NOTHING RETURNING id",
             (
                 member_id,
                 inbound.channel,
@@ -37,7 +38,7 @@ class SqliteMessages(Repository):
                 to_db(inbound.received_at),
             ),
         )
-        return cursor.lastrowid if cursor.rowcount == 1 else None
+        return row[0] if row else None
 
     async def messages_to(
         self, channel: str, address: str, after_id: int, now: datetime
@@ -189,8 +190,10 @@ class SqliteMessages(Repository):
     async def sms_segments_between(self, start: datetime, end: datetime) -> int:
         """SMS segments the provider billed for texts sent in [start, end)."""
         row = await self._one(
-            "SELECT coalesce(sum(segments), 0) FROM messages WHERE direction = 'out' AND channel = 'sms' "
-            "AND provider_id IS NOT NULL AND created_at >= ? AND created_at < ?",
+            # CAST: on PostgreSQL the sum of bigints is numeric.
+            "SELECT CAST(coalesce(sum(segments), 0) AS INTEGER) FROM messages "
+            "WHERE direction = 'out' AND channel = 'sms' AND provider_id IS NOT NULL "
+            "AND created_at >= ? AND created_at < ?",
             (to_db(start), to_db(end)),
         )
         return row[0]

@@ -20,8 +20,8 @@ class SqliteMoney(Repository):
         return [Cost(r[0], date.fromisoformat(r[1]), r[2], r[3]) for r in rows]
 
     async def add_cost(self, day: date, amount_pence: int, what: str, now: datetime) -> Cost:
-        cursor = await self._run(
-            "INSERT INTO costs (day, amount_pence, what, created_at) VALUES (?, ?, ?, ?)",
+        (cost_id,) = await self._one(
+            "INSERT INTO costs (day, amount_pence, what, created_at) VALUES (?, ?, ?, ?) RETURNING id",
             (day.isoformat(), amount_pence, what, to_db(now)),
         )
-        return Cost(cursor.lastrowid, day, amount_pence, what)
+        return Cost(cost_id, day, amount_pence, what)

@@ -95,7 +95,8 @@ class SqliteOffers(Repository):
     async def offer_tally(self, session: Session, named: int) -> OfferTally:
         """This round's offers of a session counted, with the first ``named`` still waiting."""
         row = await self._one(
-            "SELECT coalesce(sum(state = 'open'), 0), coalesce(sum(state = 'declined'), 0) FROM offers "
+            "SELECT count(*) FILTER (WHERE state = 'open'), count(*) FILTER (WHERE state = 'declined') "
+            "FROM offers "
             "WHERE session_id = ? AND round = ?",
             (session.id, session.round),
         )
@@ -115,33 +116,29 @@ class SqliteOffers(Repository):
         source: str = "wave",
         told: bool = True,
     ) -> list[Offer]:
-        """``rows``: (member id, code, channel). One statement for the whole wave."""
-        if not rows:
-            return []
+        """``rows``: (member id, code, channel). One statement for every 500 offers of the wave,
+        each returning the offers it made (not "the ids above the largest before", which another
+        PostgreSQL transaction's offers could be among)."""
         sent = to_db(now)
-        (before,) = await self._one("SELECT coalesce(max(id), 0) FROM offers")
-        await self._many(
-            "INSERT INTO offers (session_id, member_id, code, round, wave, channel, sent_at, source, "
-            "notified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    session.id,
-                    member_id,
-                    code,
-                    session.round,
-                    wave,
-                    channel,
-                    sent,
-                    source,
-                    sent if told else None,
-                )
-                for member_id, code, channel in rows
-            ],
-        )
-        created = await self._all(
-            f"SELECT {OFFER_COLUMNS} FROM offers f WHERE f.id > ? ORDER BY f.id", (before,)
-        )
-        return [to_offer(row) for row in created]
+        created: list[Offer] = []
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            made = await self._all(
+                "INSERT INTO offers (session_id, member_id, code, round, wave, channel, sent_at, source, "
+                "notified_at) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+                + f" RETURNING {OFFER_RETURNING}",
+                [
+                    value
+                    for member_id, code, channel in chunk
+                    for value in (
+                        session.id, member_id, code, session.round, wave, channel, sent, source,
+                        sent if told else None,
+                    )
+                ],
+            )  # fmt: skip
+            created.extend(to_offer(row) for row in made)
+        return sorted(created, key=lambda offer: offer.id)
 
     async def set_offer_channel(self, offer_id: int, channel: str) -> None:
         await self._run("UPDATE offers SET channel = ? WHERE id = ?", (channel, offer_id))
@@ -184,16 +181,18 @@ class SqliteOffers(Repository):
             f"WHERE member_id = ? AND state = 'open' RETURNING {OFFER_RETURNING}",
             (to_db(now), member_id),
         )
-        return [to_offer(row) for row in rows]
+        # RETURNING has no order (PostgreSQL's follows the table's storage): oldest offer first.
+        return sorted((to_offer(row) for row in rows), key=lambda offer: offer.id)
 
     async def expire_offers(
         self, session_id: int, round_: int, wave: int | None, made_by: datetime, now: datetime
     ) -> int:
         """Close a wave's (or, with None, a round's) open offers made by ``made_by`` as
         expired; how many."""
+        # CAST: PostgreSQL cannot type a parameter met only by IS NULL (SQLite does not mind).
         cursor = await self._run(
             "UPDATE offers SET state = 'expired', answered_at = ? WHERE session_id = ? AND round = ? "
-            "AND state = 'open' AND (? IS NULL OR wave = ?) AND sent_at <= ?",
+            "AND state = 'open' AND (CAST(? AS TEXT) IS NULL OR wave = ?) AND sent_at <= ?",
             (to_db(now), session_id, round_, wave, wave, to_db(made_by)),
         )
         return cursor.rowcount
@@ -218,13 +217,17 @@ class SqliteOffers(Repository):
         """Codes a member could still send us: open offers, offers sent since ``since``, and
         live bookings."""
         used: dict[int, set[str]] = defaultdict(set)
+        # The time is bound once, ahead of the ids, not written into the text: one statement for
+        # every call, as SQLite's statement cache and PostgreSQL's translated ones want.
         rows = await self._all_in(
+            "WITH since (at) AS (VALUES (CAST(? AS TEXT))) "
             "SELECT member_id, code FROM offers WHERE member_id IN ({ids}) "
-            f"AND (state = 'open' OR sent_at >= '{to_db(since)}') "
+            "AND (state = 'open' OR sent_at >= (SELECT at FROM since)) "
             "UNION SELECT member_id, code FROM bookings WHERE state = 'booked' AND member_id IN ({ids}) "
             "UNION SELECT member_id, code FROM prompts WHERE member_id IN ({ids}) "
-            f"AND (state = 'open' OR created_at >= '{to_db(since)}')",
+            "AND (state = 'open' OR created_at >= (SELECT at FROM since))",
             member_ids,
+            before=(to_db(since),),
         )
         for member_id, code in rows:
             used[member_id].add(code)

@@ -223,13 +223,14 @@ class SqliteOutbox(Repository):
         return [(to_change(r), people.get(r[1]), from_db(r[-1])) for r in rows]
 
     async def fail_channels_off(self, channels_on: Collection[str]) -> list[int]:
+        # With no channel on, every queued message fails (PostgreSQL refuses an empty NOT IN ()).
+        on = f" AND channel NOT IN ({','.join('?' * len(channels_on))})" if channels_on else ""
         rows = await self._all(
             "UPDATE messages SET status = 'failed', error = 'the ' || channel || ' channel is off' "
-            f"WHERE status = 'queued' AND channel NOT IN ({','.join('?' * len(channels_on))}) "
-            "RETURNING id",
+            f"WHERE status = 'queued'{on} RETURNING id",
             tuple(channels_on),
         )
-        return [r[0] for r in rows]
+        return sorted(r[0] for r in rows)  # RETURNING has no order
 
     async def next_due(self, channel: str | None = None) -> datetime | None:
         if channel is None:

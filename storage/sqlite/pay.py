@@ -171,12 +171,12 @@ class SqlitePay(Repository):
         by: int | None,
         now: datetime,
     ) -> Expense:
-        cursor = await self._run(
+        (expense_id,) = await self._one(
             "INSERT INTO expenses (session_id, member_id, kind, miles, amount_pence, note, added_at, "
-            "added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (session_id, member_id, kind, miles, amount_pence, note, to_db(now), by),
         )
-        return Expense(cursor.lastrowid, session_id, member_id, kind, amount_pence, note, now, miles, by)
+        return Expense(expense_id, session_id, member_id, kind, amount_pence, note, now, miles, by)
 
     async def expenses_for(self, session_ids: Iterable[int]) -> dict[int, list[Expense]]:
         rows = await self._all_in(

@@ -16,11 +16,12 @@ class SqlitePrompts(Repository):
     async def open_questions(self, member_id: int, code: str | None = None) -> list[Question]:
         """The member's open questions (offers, then prompts such as "did it go ahead?"),
         oldest first; only the one with ``code`` when given."""
+        # CAST: PostgreSQL cannot type a parameter met only by IS NULL (SQLite does not mind).
         rows = await self._all(
             "SELECT 'offer', code, id FROM offers WHERE member_id = ? AND state = 'open' "
-            "AND (? IS NULL OR code = ?) "
+            "AND (CAST(? AS TEXT) IS NULL OR code = ?) "
             "UNION ALL SELECT kind, code, id FROM prompts WHERE member_id = ? AND state = 'open' "
-            "AND (? IS NULL OR code = ?) ORDER BY 1 DESC, 3",
+            "AND (CAST(? AS TEXT) IS NULL OR code = ?) ORDER BY 1 DESC, 3",
             (member_id, code, code, member_id, code, code),
         )
         return [Question(kind, found, ref, member_id) for kind, found, ref in rows]
@@ -41,11 +42,12 @@ class SqlitePrompts(Repository):
         return Prompt(row[0], row[1], row[2], row[3], row[4], row[5], from_db(row[6])) if row else None
 
     async def add_prompt(self, kind: str, member_id: int, ref_id: int, code: str, now: datetime) -> int:
-        cursor = await self._run(
-            "INSERT INTO prompts (kind, member_id, ref_id, code, created_at) VALUES (?, ?, ?, ?, ?)",
+        (prompt_id,) = await self._one(
+            "INSERT INTO prompts (kind, member_id, ref_id, code, created_at) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id",
             (kind, member_id, ref_id, code, to_db(now)),
         )
-        return int(cursor.lastrowid)
+        return int(prompt_id)
 
     async def close_prompt(self, prompt_id: int, state: str, now: datetime) -> bool:
         """Answer or close an open prompt; False when it was no longer open."""

@@ -53,15 +53,16 @@ class SqliteSessions(Repository):
         rows = await self._all(
             f"SELECT {SESSION_COLUMNS}, {PRACTICE_COLUMNS}, m.name, b.booked_at, "
             "coalesce(o.made, 0), coalesce(o.answered, 0), coalesce(o.declined, 0), coalesce(o.waiting, 0), "
-            "(SELECT max(json_extract(a.detail, '$.step')) FROM audit a "
+            "(SELECT max(CAST(json_extract(a.detail, '$.step') AS INTEGER)) FROM audit a "
             " WHERE a.subject = 'session:' || s.id AND a.action = 'escalated'), "
             "(SELECT min(t.due_at) FROM timers t "
             " WHERE t.kind = 'escalate' AND t.subject = CAST(s.id AS TEXT) AND t.state = 'pending') "
             "FROM sessions s JOIN practices p ON p.ods_code = s.practice "
             "LEFT JOIN bookings b ON b.session_id = s.id AND b.state = 'booked' "
             "LEFT JOIN members m ON m.id = b.member_id "
-            "LEFT JOIN (SELECT f.session_id, count(*) AS made, sum(f.answer IS NOT NULL) AS answered, "
-            "  sum(f.state = 'declined') AS declined, sum(f.state = 'open') AS waiting "
+            "LEFT JOIN (SELECT f.session_id, count(*) AS made, count(f.answer) AS answered, "
+            "  count(*) FILTER (WHERE f.state = 'declined') AS declined, "
+            "  count(*) FILTER (WHERE f.state = 'open') AS waiting "
             "  FROM offers f JOIN sessions fs ON fs.id = f.session_id "
             "  WHERE fs.starts_at >= ? AND fs.starts_at < ? GROUP BY f.session_id) o ON o.session_id = s.id "
             "WHERE s.starts_at >= ? AND s.starts_at < ? ORDER BY s.starts_at, s.id",
@@ -142,9 +143,10 @@ class SqliteSessions(Repository):
         now: datetime,
         professions: Sequence[str] = ("gp",),
     ) -> Session:
-        cursor = await self._run(
+        (session_id,) = await self._one(
             "INSERT INTO sessions (code, practice, starts_at, ends_at, rate_pence, urgent, notes, "
-            "posted_by, posted_via, created_at, professions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "posted_by, posted_via, created_at, professions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
             (
                 code,
                 practice,
@@ -159,7 +161,7 @@ class SqliteSessions(Repository):
                 join_list(professions),
             ),
         )
-        created = await self.session(cursor.lastrowid)
+        created = await self.session(session_id)
         assert created is not None
         return created
 

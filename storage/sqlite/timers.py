@@ -65,9 +65,10 @@ class SqliteTimers(Repository):
         return opt_from_db(row[0])
 
     async def pending_timer(self, kind: str, subject: str, due_by: datetime | None = None) -> bool:
+        # CAST: PostgreSQL cannot type a parameter met only by IS NULL (SQLite does not mind).
         row = await self._one(
             "SELECT 1 FROM timers WHERE kind = ? AND subject = ? AND state = 'pending' "
-            "AND (? IS NULL OR due_at <= ?) LIMIT 1",
+            "AND (CAST(? AS TEXT) IS NULL OR due_at <= ?) LIMIT 1",
             (kind, subject, to_db(due_by) if due_by else None, to_db(due_by) if due_by else None),
         )
         return row is not None
@@ -80,11 +81,12 @@ class SqliteTimers(Repository):
         self, kind: str, subject: str, due_at: datetime, payload: dict[str, Any], now: datetime
     ) -> int:
         self.unit.notify("timers")
-        cursor = await self._run(
-            "INSERT INTO timers (kind, subject, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+        (timer_id,) = await self._one(
+            "INSERT INTO timers (kind, subject, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id",
             (kind, subject, to_db(due_at), json.dumps(payload, sort_keys=True), to_db(now)),
         )
-        return cursor.lastrowid
+        return int(timer_id)
 
     async def cancel_timers(self, kind: str, subject: str) -> int:
         cursor = await self._run(
@@ -103,6 +105,6 @@ class SqliteTimers(Repository):
     async def retry_later(self, timer_id: int, error: str, due_at: datetime, give_up: bool) -> None:
         await self._run(
             "UPDATE timers SET attempts = attempts + 1, error = ?, due_at = ?, claimed_until = NULL, "
-            "state = CASE WHEN ? THEN 'failed' ELSE state END WHERE id = ? AND state = 'pending'",
+            "state = CASE WHEN ? = 1 THEN 'failed' ELSE state END WHERE id = ? AND state = 'pending'",
             (error, to_db(due_at), int(give_up), timer_id),
         )

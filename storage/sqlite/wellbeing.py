@@ -28,8 +28,9 @@ class SqliteWellbeing(Repository):
             "INSERT INTO wellbeing_plans (member_id, consented_at, cadence, weekday, at_time) "
             "VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (member_id) DO UPDATE SET cadence = excluded.cadence, weekday = excluded.weekday, "
-            "at_time = excluded.at_time, stopped_at = NULL, consented_at = CASE WHEN stopped_at IS NULL "
-            "THEN consented_at ELSE excluded.consented_at END",
+            "at_time = excluded.at_time, stopped_at = NULL, "
+            "consented_at = CASE WHEN wellbeing_plans.stopped_at IS NULL "
+            "THEN wellbeing_plans.consented_at ELSE excluded.consented_at END",
             (member_id, to_db(now), cadence, weekday, at_time),
         )
 
@@ -41,10 +42,10 @@ class SqliteWellbeing(Repository):
         return cursor.rowcount == 1
 
     async def add_checkin(self, member_id: int, now: datetime) -> int:
-        cursor = await self._run(
-            "INSERT INTO checkins (member_id, asked_at) VALUES (?, ?)", (member_id, to_db(now))
+        (checkin_id,) = await self._one(
+            "INSERT INTO checkins (member_id, asked_at) VALUES (?, ?) RETURNING id", (member_id, to_db(now))
         )
-        return int(cursor.lastrowid)
+        return int(checkin_id)
 
     async def answer_checkin(self, checkin_id: int, score: int, now: datetime) -> None:
         await self._run(

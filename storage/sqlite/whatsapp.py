@@ -41,11 +41,14 @@ class SqliteWhatsApp(Repository):
             "INSERT INTO whatsapp (member_id, number, opted_in_at, opt_in_source, last_inbound_at) "
             "VALUES (?, ?, ?, 'inbound', ?) "
             "ON CONFLICT (member_id) DO UPDATE SET number = excluded.number, "
-            "last_inbound_at = max(coalesce(last_inbound_at, ''), excluded.last_inbound_at), "
+            # The later of the two (neither is NULL here): SQLite's scalar max(a, b) is not PostgreSQL's.
+            # The row's own columns are named with the table's: PostgreSQL finds a bare name ambiguous.
+            "last_inbound_at = CASE WHEN coalesce(whatsapp.last_inbound_at, '') > excluded.last_inbound_at "
+            "THEN whatsapp.last_inbound_at ELSE excluded.last_inbound_at END, "
             "unreachable_at = NULL, "
-            "opt_in_source = coalesce(opt_in_source, CASE WHEN requested_at IS NULL THEN 'inbound' "
-            "ELSE 'keyword' END), "
-            "opted_in_at = coalesce(opted_in_at, excluded.opted_in_at)",
+            "opt_in_source = coalesce(whatsapp.opt_in_source, "
+            "CASE WHEN whatsapp.requested_at IS NULL THEN 'inbound' ELSE 'keyword' END), "
+            "opted_in_at = coalesce(whatsapp.opted_in_at, excluded.opted_in_at)",
             (member_id, number, at, at),
         )
         return before
