@@ -10,9 +10,7 @@ never a Decimal. Rows are tuples, as sqlite3's are.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from importlib import resources
 from typing import Any
 
 from psycopg import AsyncConnection, AsyncCursor
@@ -60,37 +58,6 @@ def adapt(conn: AsyncConnection[Any]) -> None:
     conn.adapters.register_loader("numeric", _Number)
 
 
-class _Ran:
-    """What ``_run`` returns: the row count, and the id of a row an INSERT added (SQLite's
-    ``lastrowid``), for the statements that do not yet say ``RETURNING id`` themselves."""
-
-    __slots__ = ("lastrowid", "rowcount")
-
-    def __init__(self, rowcount: int, lastrowid: int | None) -> None:
-        self.rowcount = rowcount
-        self.lastrowid = lastrowid
-
-
-# Tables whose rows have a generated id (the baseline's identity columns).
-_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
-_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
-IDENTITY_TABLES = frozenset(
-    re.findall(
-        r"CREATE TABLE (\w+) \(\s*id\s+bigint GENERATED",
-        (resources.files("storage.postgres") / "migrations" / "0001_baseline.sql").read_text("utf-8"),
-    )
-)
-
-
-def _with_id(sql: str) -> str | None:
-    """The INSERT with ``RETURNING id`` added when its table has an identity and it returns
-    nothing yet (so ``lastrowid`` can be given); None otherwise."""
-    found = _INSERT.match(sql)
-    if found and found.group(1).lower() in IDENTITY_TABLES and not _RETURNING.search(sql):
-        return sql.rstrip().rstrip(";") + " RETURNING id"
-    return None
-
-
 class PostgresUnit(SqliteUnit):
     """Every area's repository over one psycopg connection, in a transaction."""
 
@@ -109,14 +76,9 @@ class PostgresUnit(SqliteUnit):
         cursor = await self._conn.execute(to_pg(sql), params)
         return await cursor.fetchall()
 
-    async def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        returning = _with_id(sql)
-        if returning is None:
-            cursor: AsyncCursor[Any] = await self._conn.execute(to_pg(sql), params)
-            return cursor
-        cursor = await self._conn.execute(to_pg(returning), params)
-        rows = await cursor.fetchall()
-        return _Ran(cursor.rowcount, rows[-1][0] if rows else None)
+    async def _run(self, sql: str, params: Sequence[Any] = ()) -> AsyncCursor[Any]:
+        """A statement whose row count is all the caller reads (new ids come by RETURNING)."""
+        return await self._conn.execute(to_pg(sql), params)
 
     async def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = list(rows)
