@@ -23,6 +23,12 @@ def new_code(turn: Turn, taken: set[str]) -> str:
             return code
 
 
+def could_be_ours(code: str) -> bool:
+    """Whether a code someone sent could be one the pool gave: number codes run 1000-9999, so
+    "0000" or "0123" is a number they typed (a score, say), not a code."""
+    return not (code.isdigit() and code.startswith("0"))
+
+
 async def fresh_code(turn: Turn, member_id: int) -> str:
     """A code for one new question to one member."""
     return new_code(turn, (await codes_taken(turn, [member_id])).get(member_id, set()))

@@ -14,6 +14,7 @@ from bot import replies
 from bot.domain import Question
 from bot.engine import Turn
 from bot.router import Ambiguous, Matched, NoOpenQuestion, route
+from flows.conversation.codes import could_be_ours
 from flows.conversation.messages import render
 from flows.desk import chat, inbox
 from flows.money import signoff
@@ -136,7 +137,11 @@ class PoolConversation:
         assert turn.member is not None
         if isinstance(parsed, replies.Keyword | replies.Hours | replies.Acknowledgement):
             return False
-        if isinstance(parsed, replies.Answer | replies.Unclear) and parsed.code:
+        if (
+            isinstance(parsed, replies.Answer | replies.Unclear)
+            and parsed.code
+            and could_be_ours(parsed.code)
+        ):
             return False
         questions = await turn.uow.prompts.open_questions(turn.member.id)
         checkin = next((q for q in questions if q.kind == "checkin"), None)

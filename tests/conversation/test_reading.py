@@ -197,6 +197,17 @@ async def test_anything_else_while_a_check_in_is_open_is_asked_about_never_filed
     assert (await pool.last(gp)).kind == "offers_list", "keywords go their own way"
 
 
+async def test_a_number_like_0000_sent_to_an_open_check_in_stays_private(pool: Harness) -> None:
+    """Codes run 1000-9999: "0000" is not one, so it is about the check-in, never the inbox
+    (found by the property below)."""
+    gp = await pool.gp()
+    async with pool.pool.store.unit_of_work() as uow:
+        checkin = await uow.wellbeing.add_checkin(gp.id, pool.clock.now())
+        await uow.prompts.add_prompt("checkin", gp.id, checkin, "4821", pool.clock.now())
+    await pool.send(gp, "0000")
+    assert await pool.pool.store.reader().inbox.items() == []
+
+
 def test_no_generated_reply_to_an_open_check_in_reaches_the_inbox(tmp_path: Path) -> None:
     words = st.sampled_from(
         ["2", "3/5", "tbh", "rough", "week", "yes", "no", "?", "call me", "5th", "£3", "3pm", "12/12", "ok",
