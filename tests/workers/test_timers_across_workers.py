@@ -86,3 +86,45 @@ def test_a_wave_due_while_every_worker_was_down_runs_once(postgres_url: str, tmp
     offers = sql(postgres_url, "SELECT kind, status, count(*) FROM messages GROUP BY kind, status")
     assert offers == [("offer", "sent", 4 * SESSIONS)], offers
     assert "Traceback" not in logs, logs
+
+
+async def test_workers_starting_together_write_each_standing_job_once_and_run_upkeep_in_one(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Each recurring job (the daily sweeps) is one pending timer however many workers start at
+    once, and an upkeep job (`Pool.every`, the Slack look-ups) runs in one worker at a time."""
+    from tests.harness import Harness  # the in-process pool, here three on one database
+
+    workers = await asyncio.gather(
+        *(
+            Harness.open(tmp_path / f"w{n}", POOL_DATABASE=postgres_url, POOL_ADMIN_TOKEN="t")
+            for n in range(3)
+        )
+    )
+    try:
+        kinds = workers[0].pool.engine.standing
+        assert kinds, "the pool has recurring jobs"
+        pending = sql(postgres_url, "SELECT kind, count(*) FROM timers WHERE state = 'pending' GROUP BY kind")
+        assert {kind: n for kind, n in pending if kind in kinds} == dict.fromkeys(kinds, 1)
+
+        ran: list[int] = []
+        for n, worker in enumerate(workers):
+
+            async def upkeep(n: int = n) -> None:
+                ran.append(n)
+
+            await worker.pool._in_one_worker("upkeep", upkeep)()
+        assert len(ran) == 1, ran
+        holder = ran[0]
+        await workers[holder].close()  # the holder stops: another takes the job over
+        others = [w for n, w in enumerate(workers) if n != holder]
+        for n, worker in enumerate(others):
+
+            async def upkeep_again(n: int = n) -> None:
+                ran.append(10 + n)
+
+            await worker.pool._in_one_worker("upkeep", upkeep_again)()
+        assert len(ran) == 2, ran
+    finally:
+        for worker in workers:
+            await worker.close()
