@@ -16,14 +16,13 @@ class SqlitePrompts(Repository):
     async def open_questions(self, member_id: int, code: str | None = None) -> list[Question]:
         """The member's open questions (offers, then prompts such as "did it go ahead?"),
         oldest first; only the one with ``code`` when given."""
-        # CAST: PostgreSQL cannot type a parameter met only by IS NULL (SQLite does not mind).
-        rows = await self._all(
-            "SELECT 'offer', code, id FROM offers WHERE member_id = ? AND state = 'open' "
-            "AND (CAST(? AS TEXT) IS NULL OR code = ?) "
-            "UNION ALL SELECT kind, code, id FROM prompts WHERE member_id = ? AND state = 'open' "
-            "AND (CAST(? AS TEXT) IS NULL OR code = ?) ORDER BY 1 DESC, 3",
-            (member_id, code, code, member_id, code, code),
-        )
+        # Two statements rather than "(? IS NULL OR code = ?)": this runs for every reply, and
+        # without the OR each engine can use the code in its index (and PostgreSQL need not type
+        # a parameter met only by IS NULL).
+        if code is None:
+            rows = await self._all(_OPEN_QUESTIONS, (member_id, member_id))
+        else:
+            rows = await self._all(_OPEN_QUESTIONS_WITH_CODE, (member_id, code, member_id, code))
         return [Question(kind, found, ref, member_id) for kind, found, ref in rows]
 
     async def prompt(self, prompt_id: int) -> Prompt | None:
@@ -80,3 +79,12 @@ class SqlitePrompts(Repository):
             (kind, ref_id),
         )
         return [r[0] for r in rows]
+
+
+_QUESTIONS = (
+    "SELECT 'offer', code, id FROM offers WHERE member_id = ? AND state = 'open'{code} "
+    "UNION ALL SELECT kind, code, id FROM prompts WHERE member_id = ? AND state = 'open'{code} "
+    "ORDER BY 1 DESC, 3"
+)
+_OPEN_QUESTIONS = _QUESTIONS.format(code="")
+_OPEN_QUESTIONS_WITH_CODE = _QUESTIONS.format(code=" AND code = ?")
