@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.log_limit import LogLimit
@@ -64,6 +64,7 @@ class Dispatcher:
         self.poll_seconds = poll_seconds
         self.lease = lease
         self._holding: set[str] = set()  # channels this worker sends on now (their lock held)
+        self._claimed: dict[int, datetime] = {}  # messages claimed and not yet written down: their lease
         self._pacers = {name: Pacer(clock, ch.limits.per_second) for name, ch in self.channels.items()}
         self._gaps = {
             name: AddressGaps(clock, ch.limits.per_address_interval) for name, ch in self.channels.items()
@@ -107,6 +108,7 @@ class Dispatcher:
             )
             if not batch:
                 return 0
+            self._claimed.update((message.id, now + self.lease) for message in batch)
             await self._send_all(name, batch)
             await self._flush()
             return len(batch)
@@ -298,8 +300,23 @@ class Dispatcher:
             return Unreachable(f"the {name} channel cannot send a template")
         return await send_template(message, message.template.sid, dict(message.template.variables))
 
+    async def release(self) -> None:
+        """Stopping: write down what was sent, and give back what was claimed and not sent, so
+        another worker (or the next start) sends it now, not when the lease runs out."""
+        if self._pending:
+            try:
+                await self._flush()
+            except Exception as error:
+                log.warning("could not write down %d sends at stop: %s", len(self._pending), error)
+        if self._claimed:
+            claims, self._claimed = self._claimed, {}
+            released = await self.store.release_claims(claims)
+            if released:
+                log.info("gave back %d claimed messages not yet sent", released)
+
     async def _flush(self) -> None:
-        outcomes, self._pending = self._pending, []
+        outcomes = [replace(o, claimed_until=self._claimed.get(o.message_id)) for o in self._pending]
+        self._pending = []
         try:
             await self.store.record_dispatch(outcomes, self.clock.now())
         except BaseException:
@@ -307,6 +324,8 @@ class Dispatcher:
             # or the messages would stay "sending" with their provider ids lost.
             self._pending[:0] = outcomes
             raise
+        for outcome in outcomes:
+            self._claimed.pop(outcome.message_id, None)
         failed = [o.message_id for o in outcomes if o.status == "failed"]
         if failed and self.on_failed is not None:
             await self.on_failed(failed)

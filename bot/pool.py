@@ -168,6 +168,12 @@ class Pool:
         self._tasks.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.dispatcher.drain(), drain_seconds)
+        # What this worker claimed and did not get to goes to the others now, not after the lease.
+        for release in (self.timers.release, self.dispatcher.release):
+            try:
+                await release()
+            except Exception as error:  # the lease still hands it over, later
+                log.warning("could not give back claims at stop: %s", error)
         await self.close()
 
     async def close(self) -> None:

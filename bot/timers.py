@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.engine import Engine
@@ -36,6 +36,7 @@ class TimerLoop:
         self.retry_after = retry_after
         self.max_attempts = max_attempts
         self.lease = lease
+        self._claimed: dict[int, datetime] = {}  # timers claimed and not yet run: their lease
 
     async def run_due(self) -> int:
         """Run every timer due by now, oldest first; the number that ran."""
@@ -47,6 +48,7 @@ class TimerLoop:
                 # Each timer is its own unit of work; a pass through many gives the loop a
                 # turn between them, so webhooks are answered during a long broadcast.
                 await asyncio.sleep(0)
+                self._claimed.pop(timer.id, None)
                 try:
                     if await self.engine.run_timer(timer):
                         ran += 1
@@ -62,4 +64,15 @@ class TimerLoop:
 
     async def _claim(self) -> list[TimerRow]:
         now = self.clock.now()
-        return await self.store.claim_due_timers(now, limit=100, lease_until=now + self.lease)
+        due = await self.store.claim_due_timers(now, limit=100, lease_until=now + self.lease)
+        self._claimed.update((timer.id, now + self.lease) for timer in due)
+        return due
+
+    async def release(self) -> None:
+        """Stopping: timers claimed and not run are due again at once for another worker (or the
+        next start), not when the lease runs out."""
+        if self._claimed:
+            claims, self._claimed = self._claimed, {}
+            released = await self.store.release_timers(claims)
+            if released:
+                log.info("gave back %d claimed timers not yet run", released)

@@ -75,6 +75,14 @@ class StoreBase:
             async with self._short_unit() as uow:
                 await uow.outbox.record_dispatch(outcomes, now)
 
+    async def release_claims(self, claims: dict[int, datetime]) -> int:
+        async with self._short_unit() as uow:
+            return await uow.outbox.release(claims)
+
+    async def release_timers(self, claims: dict[int, datetime]) -> int:
+        async with self._short_unit() as uow:
+            return await uow.timers.release(claims)
+
     async def record_delivery_report(
         self, channel: str, provider_id: str, status: str, rank: int, error_code: str | None, now: datetime,
         reason: str | None = None,

@@ -143,6 +143,9 @@ class Outbox(Protocol):
 
     async def purge_bodies(self, before: datetime) -> int: ...
 
+    async def release(self, claims: dict[int, datetime]) -> int:
+        """Give back claimed messages not sent (id -> the claim's lease), if still claimed so."""
+
     async def pause_channel(self, channel: str, until: datetime) -> None:
         """The provider asked us to slow down: nothing goes on ``channel`` until ``until``
         (kept, so whichever worker sends on it next holds off too)."""

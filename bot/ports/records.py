@@ -70,6 +70,9 @@ class DispatchOutcome:
     error_code: str | None = None  # the provider's code for a failure
     segments: int | None = None
     attempted: bool = True  # False: put back in the queue unsent, to keep a person's order
+    # The lease the message was claimed with: the outcome is written only while that claim
+    # stands (another worker that took the message over after the lease ran out has it now).
+    claimed_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,9 @@ class Timers(Protocol):
     async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[TimerRow]:
         """Take due timers no other worker holds, until ``lease_until``, oldest first."""
 
+    async def release(self, claims: dict[int, datetime]) -> int:
+        """Give back claimed timers not run (id -> the claim's lease), if still claimed so."""
+
     async def next_timer_due(self) -> datetime | None: ...
 
     async def pending_timer(self, kind: str, subject: str, due_by: datetime | None = None) -> bool: ...

@@ -184,10 +184,11 @@ class SqliteOutbox(Repository):
             "error = ?, attempts = attempts + ?, updated_at = ?, segments = coalesce(?, segments), "
             "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
             "next_attempt_at = coalesce(?, next_attempt_at), error_code = coalesce(?, error_code), "
-            "claimed_until = NULL WHERE id = ?",
+            "claimed_until = NULL WHERE id = ? AND status = 'sending' AND claimed_until = ?",
             [
                 (o.status, o.provider_id, o.error, int(o.attempted), stamp, o.segments, o.status, stamp,
-                 to_db(o.next_attempt_at) if o.next_attempt_at else None, o.error_code, o.message_id)
+                 to_db(o.next_attempt_at) if o.next_attempt_at else None, o.error_code, o.message_id,
+                 to_db(o.claimed_until) if o.claimed_until else None)
                 for o in outcomes
             ],
         )  # fmt: skip
@@ -249,6 +250,19 @@ class SqliteOutbox(Repository):
             (to_db(before),),
         )
         return cursor.rowcount
+
+    async def release(self, claims: dict[int, datetime]) -> int:
+        """Claimed messages this worker will not send after all (it is stopping) go back to the
+        queue at once, if their claim is still this one; how many."""
+        released = 0
+        for message_id, claimed_until in claims.items():
+            cursor = await self._run(
+                "UPDATE messages SET status = 'queued', claimed_until = NULL "
+                "WHERE id = ? AND status = 'sending' AND claimed_until = ?",
+                (message_id, to_db(claimed_until)),
+            )
+            released += cursor.rowcount
+        return released
 
     async def pause_channel(self, channel: str, until: datetime) -> None:
         await self._run(

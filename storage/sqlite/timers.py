@@ -56,6 +56,19 @@ class SqliteTimers(Repository):
         ]
         return sorted(timers, key=lambda timer: (timer.due_at, timer.id))
 
+    async def release(self, claims: dict[int, datetime]) -> int:
+        """Timers this worker claimed and will not run after all (it is stopping): due again at
+        once for another worker, if their claim is still this one; how many."""
+        released = 0
+        for timer_id, claimed_until in claims.items():
+            cursor = await self._run(
+                "UPDATE timers SET claimed_until = NULL "
+                "WHERE id = ? AND state = 'pending' AND claimed_until = ?",
+                (timer_id, to_db(claimed_until)),
+            )
+            released += cursor.rowcount
+        return released
+
     async def next_timer_due(self) -> datetime | None:
         # A timer another worker is running comes due again only if its lease runs out.
         row = await self._one(

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
+from bot.clock import FakeClock
 from bot.commands import PostSession
 from bot.domain import Outbound
 from bot.policy import PoolPolicy
+from bot.ports import DispatchOutcome
 from flows.shifts.offers import WAVE_TIMER
 from tests.fakes import RecordingChannel
-from tests.harness import Harness, at
+from tests.harness import START, Harness, at
 
 
 async def test_messages_committed_before_a_crash_are_all_sent_after_restart(tmp_path: Path) -> None:
@@ -163,3 +166,71 @@ async def test_two_claims_at_once_take_different_messages(pool: Harness) -> None
     )
     assert len(first) == len(second) == 5
     assert {m.id for m in first}.isdisjoint(m.id for m in second)
+
+
+class _Stuck(RecordingChannel):
+    """A provider that never answers (its worker is told to stop mid-send)."""
+
+    def __init__(self, clock) -> None:
+        super().__init__(clock)
+        self.blocked = asyncio.Event()
+
+    async def send(self, message):
+        self.attempts.append(message)
+        self.blocked.set()
+        await asyncio.Event().wait()
+
+
+async def test_a_clean_stop_gives_back_what_it_claimed_so_the_next_worker_need_not_wait(
+    tmp_path: Path,
+) -> None:
+    stuck = _Stuck(FakeClock(START))
+    pool = await Harness.open(tmp_path, channels={"sandbox": stuck})
+    gps = await pool.gps(12)
+
+    async def say(turn) -> None:
+        for gp in gps:
+            turn.say(Outbound(text="hello", member_id=gp.id))
+
+    await pool.pool.engine.run("test", say)
+    sending = asyncio.ensure_future(pool.pool.dispatcher.drain())
+    await stuck.blocked.wait()  # a batch claimed, its first send in the provider's hands
+    sending.cancel()  # SIGTERM: the drain's time is up
+    with contextlib.suppress(asyncio.CancelledError):
+        await sending
+    await pool.pool.dispatcher.release()
+    channel = RecordingChannel(pool.clock)
+    restarted = await pool.reopen(channels={"sandbox": channel})
+    try:
+        await restarted.pool.settle()  # no clock moved: nothing waits for a lease
+        assert sorted(m.member_id for _, m in channel.sent) == sorted(g.id for g in gps)
+    finally:
+        await restarted.close()
+
+
+async def test_an_outcome_is_written_only_while_its_claim_stands(pool: Harness) -> None:
+    """A worker whose lease ran out (it lost its channel, say) and another took the message
+    over: the first one's late outcome does not overwrite the second's claim."""
+    gp = await pool.gp()
+
+    async def say(turn) -> None:
+        turn.say(Outbound(text="hello", member_id=gp.id))
+
+    await pool.pool.engine.run("test", say)
+    store, lease = pool.pool.store, timedelta(seconds=120)
+    first_lease = pool.clock.now() + lease
+    (first,) = await store.claim_outbox(pool.clock.now(), 5, first_lease, channel="sandbox")
+    pool.clock.advance(lease)
+    second_lease = pool.clock.now() + lease
+    (again,) = await store.claim_outbox(pool.clock.now(), 5, second_lease, channel="sandbox")
+    assert again.id == first.id
+    await store.record_dispatch(
+        [DispatchOutcome(first.id, "sent", "late-1", claimed_until=first_lease)], pool.clock.now()
+    )
+    row = await store.reader()._one("SELECT status, provider_id FROM messages WHERE id = ?", (first.id,))
+    assert tuple(row) == ("sending", None), "the stale claim's outcome is not written"
+    await store.record_dispatch(
+        [DispatchOutcome(first.id, "sent", "taken-2", claimed_until=second_lease)], pool.clock.now()
+    )
+    row = await store.reader()._one("SELECT status, provider_id FROM messages WHERE id = ?", (first.id,))
+    assert tuple(row) == ("sent", "taken-2")
