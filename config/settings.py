@@ -6,13 +6,14 @@ any invalid value, stops start-up with one line naming the variable.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import quote, unquote
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -272,31 +273,110 @@ class Settings(BaseSettings):
         return tuple(name for name, on in flags.items() if on)
 
 
+def _url_parts(target: str) -> tuple[str, str | None, str] | None:
+    """``(scheme://, userinfo, the rest)`` of a URL split where libpq splits it; None for a path.
+
+    libpq takes as the user info whatever precedes an ``@`` met before any ``/``, so a raw ``#``
+    or ``?`` in a password is still the password (urllib ends the host part there instead). Where
+    libpq misreads a password, its text is still treated as one: a raw ``@`` (up to the last
+    ``@`` before the host's end) or a raw ``/`` (``u:pa/ss@h``: a "port" that is not one)."""
+    scheme, sep, rest = target.partition("://")
+    if not sep or not scheme or "/" in scheme:
+        return None
+    first_at = rest.find("@")
+    if first_at < 0:
+        return scheme + sep, None, rest
+    first_slash = rest.find("/")
+    if first_slash < 0 or first_at < first_slash:
+        ends = [i for i in (rest.find("/", first_at), rest.find("?", first_at)) if i >= 0]
+        end = rest.rfind("@", 0, min(ends, default=len(rest)))
+    else:
+        _host, colon, port = rest[:first_slash].rpartition(":")
+        query = rest.find("?")
+        end = rest.rfind("@", 0, query if query >= 0 else len(rest))
+        if not colon or port.endswith("]") or all(c.isdigit() or c == "," for c in port):
+            end = -1  # host:port/dbname, with an '@' in the dbname or the parameters
+    if end < 0:
+        return scheme + sep, None, rest
+    return scheme + sep, rest[:end], rest[end + 1 :]
+
+
+def _query(rest: str) -> list[tuple[str, str | None]]:
+    _, question, query = rest.partition("?")
+    if not question:
+        return []
+    return [(key, value if eq else None) for key, eq, value in (p.partition("=") for p in query.split("&"))]
+
+
 def redact_url(target: str) -> str:
-    """A database URL with its password replaced by ***; a path (or a URL without one) as it is.
-    Also hides ``password=`` given as a query parameter."""
-    parts = urlsplit(target)
-    if not parts.scheme or not parts.netloc:
+    """A database URL with its password replaced by ***, wherever it is (user info or a
+    ``password=`` parameter); the user, host, port, database and other parameters stay readable.
+    A path (or a URL without a password) comes back as it is."""
+    parts = _url_parts(target)
+    if parts is None:
         return target
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
+    prefix, userinfo, rest = parts
+    shown = prefix
+    if userinfo is not None:
         user, colon, _password = userinfo.partition(":")
-        netloc = f"{user}:***@{host}" if colon else f"{user}@{host}"
-    query = "&".join(
-        f"{key}=***" if key.lower() == "password" else f"{key}={value}" if value else key
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        shown += f"{user}:***@" if colon else f"{user}@"
+    location, question, _ = rest.partition("?")
+    shown += location
+    if question:
+        shown += "?" + "&".join(
+            key
+            if value is None
+            else f"{key}=***"
+            if unquote(key).strip().lower() == "password"
+            else f"{key}={value}"
+            for key, value in _query(rest)
+        )
+    if any(password in shown[len(prefix) :] for password in database_passwords(target)):
+        return _rebuilt(target, prefix)  # a form the text split missed: as libpq reads it, without it
+    return shown
+
+
+def _rebuilt(target: str, prefix: str) -> str:
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(target)
+    except ProgrammingError:
+        return f"{prefix}*** (an unreadable URL)"
+    user = quote(info.pop("user", "") or "", safe="")
+    userinfo = f"{user}:***@" if info.pop("password", None) else f"{user}@" if user else ""
+    host, port, dbname = (str(info.pop(key, "") or "") for key in ("host", "port", "dbname"))
+    shown = (
+        f"{prefix}{userinfo}{quote(host, safe=',:[]')}{':' + port if port else ''}/{quote(dbname, safe='')}"
     )
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    params = "&".join(f"{key}={quote(str(value), safe='')}" for key, value in info.items())
+    return f"{shown}?{params}" if params else shown
+
+
+def database_passwords(target: str) -> list[str]:
+    """Every form of the password a database URL carries, longest first ([] for none, or a path),
+    for log filters: as libpq reads it (percent-decoded) and as written in the URL."""
+    parts = _url_parts(target)
+    if parts is None:
+        return []
+    _, userinfo, rest = parts
+    written = [value for key, value in _query(rest) if value and unquote(key).strip().lower() == "password"]
+    if userinfo is not None and ":" in userinfo:
+        written.append(userinfo.partition(":")[2])
+    found = set(written) | {unquote(w) for w in written}
+    from psycopg import ProgrammingError  # a declared dependency; imported only for a URL
+    from psycopg.conninfo import conninfo_to_dict
+
+    with contextlib.suppress(ProgrammingError):  # not one libpq reads: the text's forms are all there is
+        found.add(str(conninfo_to_dict(target).get("password") or ""))
+    return sorted((p for p in found if p), key=lambda p: (-len(p), p))
 
 
 def database_password(target: str) -> str:
-    """The password a database URL carries ('' for none, or a path), for log filters."""
-    parts = urlsplit(target)
-    if not parts.scheme or not parts.netloc:
-        return ""
-    query = dict(parse_qsl(parts.query))
-    return parts.password or query.get("password", "")
+    """The password a database URL carries ('' for none, or a path): the longest of its forms."""
+    found = database_passwords(target)
+    return found[0] if found else ""
 
 
 def _channel_state(provider: str, credentials: dict[str, str | None]) -> bool:

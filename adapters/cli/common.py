@@ -15,7 +15,7 @@ from bot.errors import Refused
 from bot.phones import to_e164
 from bot.pool import Pool
 from config import ConfigError, Settings, load_settings
-from config.settings import database_password
+from config.settings import database_passwords
 
 
 def settings_or_exit() -> Settings:
@@ -50,7 +50,7 @@ def setup_logging(settings: Settings | None = None) -> None:
                 settings.telegram_bot_token or "",
                 settings.slack_bot_token or "",
                 settings.twilio_auth_token or "",
-                database_password(settings.pool_database),  # a postgresql:// URL's
+                *database_passwords(settings.pool_database),  # a postgresql:// URL's, each form
             ]
         )
         for handler in logging.getLogger().handlers:

@@ -14,6 +14,10 @@
 - ``listen``: a dedicated autocommit connection LISTENs on ``pool_outbox`` and ``pool_timers``;
   a unit's ``notify(topic)`` becomes ``pg_notify`` just before its COMMIT (so it is delivered
   only if the unit commits). The callers' polling stays as the fallback.
+- Every connection has a ``connect_timeout`` and TCP keepalives (``NETWORK``, unless the URL sets
+  its own), and each call on the lock connection is bounded (``LOCK_CALL_SECONDS``): a silently
+  dropped network ends in a lost connection within about a minute, never a wait for TCP to give
+  up while every dispatcher and upkeep job queues behind ``try_lock``.
 
 The URL is only ever logged without its password (``describe``).
 """
@@ -45,6 +49,15 @@ T = TypeVar("T")
 APPLICATION = "pool-bot"
 TOPICS = ("outbox", "timers")
 
+NETWORK: dict[str, Any] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+"""libpq's settings every connection gets, so a dead network is noticed (seconds)."""
+
 
 def describe(url: str) -> str:
     """``user@host:port/dbname``: the database named without its password, for logs."""
@@ -57,6 +70,15 @@ def describe(url: str) -> str:
     return f"postgresql://{user}{info.get('host', '')}{port}/{info.get('dbname', '')}"
 
 
+def network(url: str) -> dict[str, Any]:
+    """``NETWORK``'s settings the URL does not set itself (an operator's own values win)."""
+    try:
+        given = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        given = {}
+    return {key: value for key, value in NETWORK.items() if key not in given}
+
+
 class PostgresStore(StoreBase):
     """Opens the pools, applies migrations under an advisory lock, hands out units of work."""
 
@@ -66,6 +88,9 @@ class PostgresStore(StoreBase):
     LAST_PAUSE = 0.1
     # A held lock is confirmed (its connection still answers) at most this often.
     LOCK_CHECK_SECONDS = 1.0
+    # The longest a call on the lock connection may take (the guard is held meanwhile); longer
+    # counts as a lost connection.
+    LOCK_CALL_SECONDS = 5.0
     # How long the listener waits for a notice before looking whether it should stop.
     LISTEN_SECONDS = 1.0
 
@@ -87,7 +112,9 @@ class PostgresStore(StoreBase):
     @classmethod
     async def open(cls, url: str, min_size: int = 2, max_size: int = 10) -> PostgresStore:
         log.info("store: opening %s", describe(url))
-        async with await AsyncConnection.connect(url, autocommit=True, application_name=APPLICATION) as conn:
+        async with await AsyncConnection.connect(
+            url, autocommit=True, application_name=APPLICATION, **network(url)
+        ) as conn:
             await migrate(conn)
         work: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url,
@@ -95,7 +122,7 @@ class PostgresStore(StoreBase):
             max_size=max_size,
             open=False,
             name="pool-work",
-            kwargs={"application_name": APPLICATION},
+            kwargs={"application_name": APPLICATION, **network(url)},
             configure=_configure,
         )
         read: AsyncConnectionPool[Any] = AsyncConnectionPool(
@@ -108,6 +135,7 @@ class PostgresStore(StoreBase):
                 "application_name": APPLICATION,
                 "autocommit": True,
                 "options": "-c default_transaction_read_only=on",
+                **network(url),
             },
             configure=_configure,
         )
@@ -192,13 +220,12 @@ class PostgresStore(StoreBase):
                     conn = await self._lock_connection()
                     if name in self._held:
                         if time.monotonic() - self._lock_seen > self.LOCK_CHECK_SECONDS:
-                            await conn.execute("SELECT 1")  # still connected, so still ours
+                            await self._lock_call(conn, "SELECT 1")  # still connected, so still ours
                             self._lock_seen = time.monotonic()
                         return True
-                    cursor = await conn.execute(
-                        "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (name,)
+                    row = await self._lock_call(
+                        conn, "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (name,)
                     )
-                    row = await cursor.fetchone()
                     self._lock_seen = time.monotonic()
                     if row and row[0]:
                         self._held.add(name)
@@ -207,6 +234,15 @@ class PostgresStore(StoreBase):
                 except psycopg.OperationalError as error:
                     log.warning("store: the lock connection was lost (%s); its locks are gone", error)
                     await self._drop_lock_connection()
+                except TimeoutError:
+                    # No answer: the network may be gone, so reconnecting now would likely wait
+                    # out connect_timeout too, with the guard held. The next call reconnects.
+                    log.warning(
+                        "store: the lock connection did not answer in %.0fs; its locks count as gone",
+                        self.LOCK_CALL_SECONDS,
+                    )
+                    await self._drop_lock_connection()
+                    return False
             return False
 
     async def unlock(self, name: str) -> None:
@@ -218,16 +254,25 @@ class PostgresStore(StoreBase):
             if conn is None or conn.closed:
                 return
             try:
-                await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (name,))
-            except psycopg.OperationalError:
+                await self._lock_call(conn, "SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (name,))
+            except (psycopg.OperationalError, TimeoutError):
                 await self._drop_lock_connection()
+
+    async def _lock_call(self, conn: AsyncConnection[Any], query: str, params: tuple[Any, ...] = ()) -> Any:
+        """The first row of ``query`` on the lock connection, or TimeoutError after LOCK_CALL_SECONDS."""
+
+        async def call() -> Any:
+            cursor = await conn.execute(query, params or None)
+            return await cursor.fetchone()
+
+        return await asyncio.wait_for(call(), self.LOCK_CALL_SECONDS)
 
     async def _lock_connection(self) -> AsyncConnection[Any]:
         if self._lock_conn is None or self._lock_conn.closed or self._lock_conn.broken:
             if self._lock_conn is not None:
                 await self._drop_lock_connection()
             self._lock_conn = await AsyncConnection.connect(
-                self._url, autocommit=True, application_name=f"{APPLICATION}-locks"
+                self._url, autocommit=True, application_name=f"{APPLICATION}-locks", **network(self._url)
             )
         return self._lock_conn
 
@@ -255,7 +300,7 @@ class PostgresStore(StoreBase):
         while True:
             try:
                 async with await AsyncConnection.connect(
-                    self._url, autocommit=True, application_name=f"{APPLICATION}-listen"
+                    self._url, autocommit=True, application_name=f"{APPLICATION}-listen", **network(self._url)
                 ) as conn:
                     self._listen_conn = conn
                     for topic in TOPICS:

@@ -165,6 +165,36 @@ async def test_a_lock_is_one_workers_until_its_connection_goes(postgres_url: str
         await second.close()
 
 
+async def test_a_lock_check_left_unanswered_counts_as_a_lost_connection(postgres_url: str) -> None:
+    first = await PostgresStore.open(postgres_url, min_size=1)
+    second = await PostgresStore.open(postgres_url, min_size=1)
+    try:
+        assert await first.try_lock("pool:dispatch:sms")
+        conn = first._lock_conn
+        assert conn is not None
+        given = conn.info.get_parameters()
+        assert given.get("connect_timeout") == "10" and given.get("keepalives_idle") == "30", given
+
+        async def unanswered(*args: object, **kwargs: object) -> None:
+            await asyncio.sleep(60)  # a silently dropped network: no reply, no error
+
+        conn.execute = unanswered  # type: ignore[method-assign]
+        first.LOCK_CHECK_SECONDS, first.LOCK_CALL_SECONDS = 0.0, 0.2
+        started = asyncio.get_running_loop().time()
+        assert not await first.try_lock("pool:dispatch:sms"), "its locks are gone with it"
+        assert asyncio.get_running_loop().time() - started < 5
+        assert first._lock_conn is None and conn.closed
+        for _ in range(100):  # the server frees the dropped session's locks
+            if await second.try_lock("pool:dispatch:sms"):
+                break
+            await asyncio.sleep(0.02)
+        assert await second.try_lock("pool:dispatch:sms")
+        assert not await first.try_lock("pool:dispatch:sms"), "reconnected, but another has it now"
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_a_notice_arrives_after_a_commit_and_not_after_a_rollback(postgres_url: str) -> None:
     listening = await PostgresStore.open(postgres_url, min_size=1)
     other = await PostgresStore.open(postgres_url, min_size=1)

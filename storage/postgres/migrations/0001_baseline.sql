@@ -534,18 +534,18 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit FOR EACH ROW EXECUTE FUNCT
 -- SQLite's functions the shared SQL uses, so one set of SQL strings runs on both engines.
 CREATE FUNCTION instr(haystack text, needle text) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN strpos(haystack, needle);
+    AS $$ SELECT strpos(haystack, needle) $$;
 
 -- json_extract(doc, '$.a.b'): the value's text (NULL when absent), as SQLite's for scalars.
 CREATE FUNCTION json_extract(doc text, path text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN doc::jsonb #>> string_to_array(substr(path, 3), '.');
+    AS $$ SELECT doc::jsonb #>> string_to_array(substr(path, 3), '.') $$;
 
 CREATE FUNCTION pool_concat(acc text, item text, sep text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN CASE WHEN item IS NULL THEN acc WHEN acc IS NULL THEN item ELSE acc || sep || item END;
+    AS $$ SELECT CASE WHEN item IS NULL THEN acc WHEN acc IS NULL THEN item ELSE acc || sep || item END $$;
 CREATE FUNCTION pool_concat(acc text, item text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN CASE WHEN item IS NULL THEN acc WHEN acc IS NULL THEN item ELSE acc || ',' || item END;
+    AS $$ SELECT CASE WHEN item IS NULL THEN acc WHEN acc IS NULL THEN item ELSE acc || ',' || item END $$;
 CREATE AGGREGATE group_concat(text, text) (SFUNC = pool_concat, STYPE = text);
 CREATE AGGREGATE group_concat(text) (SFUNC = pool_concat, STYPE = text);
