@@ -45,6 +45,8 @@ class Pool:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: AsyncIOScheduler | None = None
+        self._noticed = False
+        self._notice_tasks: set[asyncio.Task[None]] = set()
 
     async def recover(self) -> None:
         """At start. Messages a stopped worker was sending need nothing here: their lease runs
@@ -89,14 +91,23 @@ class Pool:
         return run
 
     def on_notice(self, topic: str) -> None:
-        """Another worker committed work: messages to send, or a timer that may be due."""
+        """Another worker committed work: messages to send, or a timer due soon. Notices that
+        come while one is being acted on are one look (a broadcast writes a timer a chunk)."""
         if topic == "outbox":
             self.dispatcher.wake()
-        elif topic == "timers" and self._scheduler is not None:
-            self._scheduler.add_job(
-                self.tick, DateTrigger(run_date=self.clock.now()), id="timers-notice",
-                replace_existing=True, misfire_grace_time=None,
-            )  # fmt: skip
+        elif topic == "timers" and self._scheduler is not None and not self._noticed:
+            self._noticed = True
+            task = asyncio.ensure_future(self._tick_on_notice())
+            self._notice_tasks.add(task)
+            task.add_done_callback(self._notice_tasks.discard)
+
+    async def _tick_on_notice(self) -> None:
+        await asyncio.sleep(0.02)  # a burst of notices: one look
+        self._noticed = False
+        try:
+            await self.tick()
+        except Exception as error:  # the next poll looks again
+            log.warning("looking for due timers on a notice failed: %s", error)
 
     async def housekeeping(self) -> None:
         purged = await self.store.purge_message_bodies(self.clock.now() - self.policy.message_retention)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.ports import (
@@ -11,6 +11,9 @@ from bot.ports import (
 )
 from storage.sqlite.repository import Repository
 from storage.sqlite.timefmt import from_db, opt_from_db, to_db
+
+# A timer due within this is announced to the other workers when written (LISTEN/NOTIFY).
+SOON = timedelta(minutes=1)
 
 
 class SqliteTimers(Repository):
@@ -93,7 +96,8 @@ class SqliteTimers(Repository):
     async def add_timer(
         self, kind: str, subject: str, due_at: datetime, payload: dict[str, Any], now: datetime
     ) -> int:
-        self.unit.notify("timers")
+        if due_at <= now + SOON:  # later ones are found by the other workers' polling
+            self.unit.notify("timers")
         (timer_id,) = await self._one(
             "INSERT INTO timers (kind, subject, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?) "
             "RETURNING id",
