@@ -6,7 +6,8 @@ history (migrations that only backfilled old data have nothing to do here). From
 
     **A new migration is a file in both folders**: ``storage/sqlite/migrations/0026_x.sql`` and
     ``storage/postgres/migrations/0002_x.sql`` (PostgreSQL's number = SQLite's − 24), each in
-    its engine's dialect. tests/storage/test_schema_parity.py fails until both agree.
+    its engine's dialect. The schema-parity test in tests/storage/test_postgres.py fails until
+    both agree.
 
 The version is kept in ``pool_schema_version`` (PostgreSQL has no ``PRAGMA user_version``);
 it reads as SQLite's number, so both engines report the same version. Several workers starting
