@@ -28,6 +28,8 @@ from bot.timers import TimerLoop
 
 log = logging.getLogger(__name__)
 
+KNOWN_CHANNELS = ("sms", "whatsapp", "slack", "telegram", "sandbox")
+
 
 @dataclass
 class Pool:
@@ -51,11 +53,24 @@ class Pool:
     async def recover(self) -> None:
         """At start. Messages a stopped worker was sending need nothing here: their lease runs
         out and the next claim sends them again (another worker may be sending its own now)."""
-        stranded = await self.store.fail_channels_off(tuple(self.channels))
+        stranded = await self.store.fail_channels_off(await self._channels_on_somewhere())
         if stranded:  # a channel turned off since they were queued: offers find another way
             log.warning("%d queued messages were for channels now off", len(stranded))
             await self.engine.messages_failed(stranded)
         await self.engine.ensure_standing()
+
+    async def _channels_on_somewhere(self) -> tuple[str, ...]:
+        """This worker's channels, and any another worker is sending on now: one started without
+        a channel's credentials must not fail everyone's queued messages for it."""
+        on = list(self.channels)
+        for name in KNOWN_CHANNELS:
+            if name in self.channels:
+                continue
+            if await self.store.try_lock(f"dispatch:{name}"):
+                await self.store.unlock(f"dispatch:{name}")
+            else:
+                on.append(name)
+        return tuple(on)
 
     @staticmethod
     def freeze_startup_objects() -> None:

@@ -128,3 +128,34 @@ async def test_workers_starting_together_write_each_standing_job_once_and_run_up
     finally:
         for worker in workers:
             await worker.close()
+
+
+async def test_a_worker_started_without_a_channel_leaves_its_messages_to_the_worker_sending_them(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Queued messages for a channel this worker does not have fail at its start (so offers find
+    another way) only when no other worker is sending on that channel."""
+    from bot.domain import Outbound
+    from tests.fakes import RecordingChannel
+    from tests.harness import Harness
+
+    env = {"POOL_DATABASE": postgres_url, "POOL_ADMIN_TOKEN": "t"}
+    sender = await Harness.open(tmp_path / "a", **env)
+    try:
+        gp = await sender.gp()
+
+        async def say_tomorrow(turn) -> None:
+            turn.say(Outbound(text="later", member_id=gp.id, not_before=turn.now + timedelta(days=1)))
+
+        await sender.pool.engine.run("test", say_tomorrow)
+        await sender.pool.dispatcher.drain()  # nothing due; it holds the sandbox channel now
+        other = await Harness.open(
+            tmp_path / "b", channels={"sms": RecordingChannel(sender.clock, "sms")}, **env
+        )
+        await other.close()
+        assert sql(postgres_url, "SELECT status FROM messages WHERE body = 'later'") == [("queued",)]
+    finally:
+        await sender.close()
+    alone = await Harness.open(tmp_path / "c", channels={"sms": RecordingChannel(sender.clock, "sms")}, **env)
+    await alone.close()
+    assert sql(postgres_url, "SELECT status FROM messages WHERE body = 'later'") == [("failed",)]
