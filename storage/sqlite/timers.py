@@ -23,17 +23,7 @@ class SqliteTimers(Repository):
             "WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
             (to_db(now), limit),
         )
-        return [
-            TimerRow(
-                id=r[0],
-                kind=r[1],
-                subject=r[2],
-                due_at=from_db(r[3]),
-                payload=json.loads(r[4]),
-                attempts=r[5],
-            )
-            for r in rows
-        ]
+        return [_timer(r) for r in rows]
 
     async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[TimerRow]:
         """Take up to ``limit`` due timers no worker holds, oldest first, until ``lease_until``:
@@ -46,17 +36,7 @@ class SqliteTimers(Repository):
             f"LIMIT ?{self.unit.skip_locked}) RETURNING id, kind, subject, due_at, payload, attempts",
             (to_db(lease_until), stamp, stamp, limit),
         )
-        timers = [
-            TimerRow(
-                id=r[0],
-                kind=r[1],
-                subject=r[2],
-                due_at=from_db(r[3]),
-                payload=json.loads(r[4]),
-                attempts=r[5],
-            )
-            for r in rows
-        ]
+        timers = [_timer(r) for r in rows]
         return sorted(timers, key=lambda timer: (timer.due_at, timer.id))
 
     async def release(self, claims: dict[int, datetime]) -> int:
@@ -125,3 +105,10 @@ class SqliteTimers(Repository):
             "state = CASE WHEN ? = 1 THEN 'failed' ELSE state END WHERE id = ? AND state = 'pending'",
             (error, to_db(due_at), int(give_up), timer_id),
         )
+
+
+def _timer(r: Any) -> TimerRow:
+    """A row of (id, kind, subject, due_at, payload, attempts)."""
+    return TimerRow(
+        id=r[0], kind=r[1], subject=r[2], due_at=from_db(r[3]), payload=json.loads(r[4]), attempts=r[5]
+    )
